@@ -1,0 +1,54 @@
+// The narrow numeric interface every layer is built on.
+//
+// Two implementations live behind it:
+//   * latentlab::kernels            — SIMD (xsimd) versions used by the engine;
+//   * latentlab::kernels::reference — plain scalar loops, the ground truth the
+//                                     tests compare the SIMD versions against.
+//
+// All matrices are row-major. A matrix "X with leading dimension ldx" stores
+// element (i, j) at X[i * ldx + j].
+#pragma once
+
+#include <cstddef>
+
+namespace latentlab::kernels {
+
+// C = alpha * op(A) * op(B) + beta * C
+//   op(A) is M×K: A itself (M×K, lda ≥ K) or, with trans_a, the transpose of a K×M matrix (lda ≥ M).
+//   op(B) is K×N: B itself (K×N, ldb ≥ N) or, with trans_b, the transpose of an N×K matrix (ldb ≥ K).
+//   C is M×N (ldc ≥ N). beta == 0 means C is written without being read (it may hold NaN).
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
+
+// ---- elementwise maps (y may alias x) ----
+void scale(float* x, std::size_t n, float a);                           // x *= a
+void axpy(float* y, const float* x, std::size_t n, float a);            // y += a * x
+// Adds bias[j] to every row of the rows×cols matrix X (row stride ld = cols).
+void add_row_bias(float* X, const float* bias, int rows, int cols);
+
+// ---- reductions ----
+float sum(const float* x, std::size_t n);
+float dot(const float* x, const float* y, std::size_t n);
+float sum_squares(const float* x, std::size_t n);
+// out[j] (+)= sum_i X[i, j] over a rows×cols matrix: the bias gradient of a Linear layer.
+void column_sums(const float* X, int rows, int cols, float* out, bool accumulate);
+// true when every value is finite (no NaN, no ±Inf).
+bool all_finite(const float* x, std::size_t n);
+
+namespace reference {
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+          const float* B, int ldb, float beta, float* C, int ldc);
+void scale(float* x, std::size_t n, float a);
+void axpy(float* y, const float* x, std::size_t n, float a);
+void add_row_bias(float* X, const float* bias, int rows, int cols);
+float sum(const float* x, std::size_t n);
+float dot(const float* x, const float* y, std::size_t n);
+float sum_squares(const float* x, std::size_t n);
+void column_sums(const float* X, int rows, int cols, float* out, bool accumulate);
+bool all_finite(const float* x, std::size_t n);
+}  // namespace reference
+
+// Name of the SIMD instruction set the kernels were compiled for ("avx512f", "avx2", "sse4.1 (wasm simd128)", …).
+const char* simd_arch_name();
+
+}  // namespace latentlab::kernels

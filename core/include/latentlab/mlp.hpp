@@ -1,0 +1,48 @@
+// A stack of Linear layers (each with its activation) plus the activation
+// buffers of one batch size. Buffers grow when a larger batch arrives and are
+// reused afterwards: no allocation in the training loop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "latentlab/linear.hpp"
+
+namespace latentlab {
+
+struct LayerSpec {
+  std::string name;  // e.g. "fc1": the parameters become "<prefix>.<name>.weight"
+  int out;
+  ActivationSpec activation;
+};
+
+class Mlp {
+ public:
+  Mlp(ParameterSet& params, const std::string& prefix, int input, const std::vector<LayerSpec>& layers);
+  Mlp(const Mlp&) = delete;
+  Mlp& operator=(const Mlp&) = delete;
+
+  int input_size() const { return input_; }
+  int output_size() const { return layers_.back().out(); }
+  std::vector<Linear>& layers() { return layers_; }
+  const std::vector<Linear>& layers() const { return layers_; }
+
+  void init(Rng& rng);
+  // Runs the stack on x (batch×input); returns the output (batch×output), owned by the Mlp
+  // and valid until the next forward.
+  const float* forward(const float* x, int batch);
+  // grad_out (batch×output) is dL/d(output) and is consumed (overwritten). x must be the input
+  // of the last forward. Accumulates parameter gradients when accumulate_param_grads; writes
+  // dL/dx into grad_x (batch×input) when not null.
+  void backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads = true);
+
+ private:
+  void reserve(int batch);
+  std::vector<Linear> layers_;
+  int input_;
+  int capacity_ = 0;
+  std::vector<AlignedBuffer> outputs_;  // post-activation output of each layer
+  std::vector<AlignedBuffer> grads_;    // scratch for dL/d(input of layer i), i ≥ 1
+};
+
+}  // namespace latentlab

@@ -1,0 +1,59 @@
+// Safetensors codec on byte buffers (no file I/O: the caller reads/writes files).
+//
+// Layout: [u64 little-endian header length N][N bytes of JSON header][raw data]
+// The header maps each tensor name to {"dtype", "shape", "data_offsets": [begin, end]}
+// (offsets relative to the start of the data section) plus an optional
+// "__metadata__" object of string → string.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "latentlab/result.hpp"
+
+namespace latentlab {
+
+enum class DType { F32, F16, BF16 };
+const char* dtype_name(DType);
+
+// A tensor decoded to float32, whatever its stored dtype.
+struct DecodedTensor {
+  std::string name;
+  DType stored_dtype = DType::F32;
+  std::vector<std::int64_t> shape;
+  std::vector<float> values;
+};
+
+struct SafetensorsContents {
+  std::map<std::string, std::string> metadata;
+  std::vector<DecodedTensor> tensors;  // in header order of data_offsets (ascending)
+  const DecodedTensor* find(const std::string& name) const;
+};
+
+// A tensor to be written: a view into caller-owned float32 memory.
+struct TensorToWrite {
+  std::string name;
+  std::vector<std::int64_t> shape;
+  const float* values = nullptr;  // product(shape) floats
+};
+
+// Encodes tensors (stored as `dtype`: F32 or F16) with metadata.
+std::vector<std::uint8_t> encode_safetensors(const std::vector<TensorToWrite>& tensors,
+                                             const std::map<std::string, std::string>& metadata,
+                                             DType dtype = DType::F32);
+
+// Parses and validates a whole buffer. Every header field is checked before it
+// is used: header length vs buffer size, JSON syntax, dtype, shape, offsets in
+// range / contiguous / non-overlapping, shape × dtype size == byte length.
+// Non-finite values are rejected (a NaN weight is never a model). Never throws.
+Result<SafetensorsContents> decode_safetensors(const std::uint8_t* data, std::size_t size);
+
+// IEEE half / bfloat16 conversions (round to nearest even).
+std::uint16_t float_to_half(float);
+float half_to_float(std::uint16_t);
+float bfloat16_to_float(std::uint16_t);
+
+}  // namespace latentlab
