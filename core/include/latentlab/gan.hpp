@@ -49,14 +49,15 @@ class Gan {
   // Step 1: draws z (batch×latent) from rng and generates fakes. z may instead be given.
   void sample_fakes(int batch, Rng& rng);
   void set_fakes_from(const float* z, int batch);
-  const float* fakes() const { return fakes_.data(); }
+  const float* fakes() const { return generator_.output(); }
   const float* latents() const { return z_.data(); }
   // Step 2: zeroes, then fills D's gradients. real is batch×image in [−1, 1]. Returns L_D etc.
   GanLosses discriminator_gradients(const float* real);
   // Step 4: zeroes, then fills G's gradients (D's parameter gradients are not touched). Returns L_G.
   double generator_gradients();
 
-  // Images G(z) with pixels in [−1, 1] (n×image).
+  // Images G(z) with pixels in [−1, 1] (n×image). Overwrites G's activations: do not call
+  // between sample_fakes and generator_gradients.
   void generate(const float* z, int n, float* images);
   // Discriminator logits of images (n×image) into logits (n).
   void discriminate(const float* images, int n, float* logits);
@@ -67,7 +68,10 @@ class Gan {
   ParameterSet generator_params_, discriminator_params_;
   Mlp generator_, discriminator_;
   int batch_ = 0, capacity_ = 0;
-  AlignedBuffer z_, fakes_, real_logits_, grad_logits_, grad_fakes_;
+  AlignedBuffer z_;            // batch×latent
+  AlignedBuffer d_input_;      // [real; fakes]: 2·batch×image, so D sees both in one pass
+  AlignedBuffer grad_logits_;  // 2·batch
+  AlignedBuffer grad_fakes_;   // batch×image
 };
 
 }  // namespace latentlab

@@ -31,6 +31,8 @@ class Mlp {
   // Runs the stack on x (batch×input); returns the output (batch×output), owned by the Mlp
   // and valid until the next forward.
   const float* forward(const float* x, int batch);
+  // The output of the last forward.
+  const float* output() const { return outputs_.back().data(); }
   // grad_out (batch×output) is dL/d(output) and is consumed (overwritten). x must be the input
   // of the last forward. Accumulates parameter gradients when accumulate_param_grads; writes
   // dL/dx into grad_x (batch×input) when not null.

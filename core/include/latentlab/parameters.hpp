@@ -19,6 +19,8 @@ class AlignedBuffer {
   float* data() { return data_.get(); }
   const float* data() const { return data_.get(); }
   std::size_t size() const { return size_; }
+  float& operator[](std::size_t i) { return data_[i]; }
+  float operator[](std::size_t i) const { return data_[i]; }
   // Grows (never shrinks) the buffer; contents are not preserved when it grows.
   void reserve_discard(std::size_t n);
   void fill(float value);

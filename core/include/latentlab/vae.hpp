@@ -38,15 +38,23 @@ class Vae {
   const ParameterSet& parameters() const { return params_; }
   void init(Rng& rng);
 
-  // Forward + backward on a batch of images in [0,1] (batch×input), ε drawn from rng.
-  // Zeroes, then fills the gradient buffer. Returns the summed losses.
+  // Forward + backward on a batch of images in [0,1] (batch×input), ε drawn from rng
+  // (batch×latent normals, row-major). Zeroes, then fills the gradient buffer. Returns the summed losses.
   VaeLosses compute_gradients(const float* x, int batch, Rng& rng);
+  // The same with a given ε (batch×latent), for tests and reference parity.
+  VaeLosses compute_gradients(const float* x, int batch, const float* eps);
   // Loss without gradients: with z sampled from rng, or with z = μ when rng is null.
   VaeLosses evaluate(const float* x, int batch, Rng* rng);
 
   void encode(const float* x, int n, float* mu, float* logvar);
   // Pixels σ(logits) in [0,1] (n×input).
   void decode(const float* z, int n, float* pixels);
+
+  // Intermediate values of the last forward pass (batch×latent, batch×latent, batch×latent, batch×input).
+  const float* last_mu() const { return mu_.data(); }
+  const float* last_logvar() const { return logvar_.data(); }
+  const float* last_z() const { return z_.data(); }
+  const float* last_logits() const { return logits_; }
 
   Mlp& encoder() { return encoder_; }
   Linear& mu_head() { return mu_head_; }
@@ -64,6 +72,7 @@ class Vae {
   Linear mu_head_, logvar_head_;
   Mlp decoder_;
   int capacity_ = 0;
+  const float* logits_ = nullptr;
   AlignedBuffer mu_, logvar_, eps_, z_, grad_mu_, grad_logvar_, grad_z_, grad_logits_, grad_hidden_;
 };
 

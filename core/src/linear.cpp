@@ -1,0 +1,50 @@
+// Fully connected layer, forward and backward side by side (math in linear.hpp).
+#include "latentlab/linear.hpp"
+
+#include <cmath>
+
+#include "latentlab/kernels.hpp"
+#include "latentlab/rng.hpp"
+
+namespace latentlab {
+
+Linear::Linear(ParameterSet& params, const std::string& name, int in, int out, ActivationSpec activation)
+    : params_(&params), name_(name), in_(in), out_(out), activation_(activation) {
+  weight_offset_ = params.declare(name + ".weight", {out, in});
+  bias_offset_ = params.declare(name + ".bias", {out});
+}
+
+void Linear::init(Rng& rng) {
+  const float bound = 1.0f / std::sqrt(static_cast<float>(in_));
+  rng.fill_uniform(weight(), static_cast<std::size_t>(out_) * in_, -bound, bound);
+  rng.fill_uniform(bias(), static_cast<std::size_t>(out_), -bound, bound);
+}
+
+void Linear::forward(const float* x, int batch, float* y) const {
+  // y = x Wᵀ (batch×in · in×out), then the bias and the activation in one pass over y
+  // while its rows are still in cache.
+  kernels::gemm(false, true, batch, out_, in_, 1.0f, x, in_, weight(), in_, 0.0f, y, out_);
+  for (int r = 0; r < batch; ++r) {
+    float* row = y + static_cast<std::size_t>(r) * out_;
+    kernels::add_row_bias(row, bias(), 1, out_);
+    activation_forward(activation_, row, static_cast<std::size_t>(out_));
+  }
+}
+
+void Linear::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
+                      bool accumulate_param_grads) {
+  // g = dL/dy ⊙ f'(pre-activation), computed from y.
+  activation_backward(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
+  if (accumulate_param_grads) {
+    // dL/dW (out×in) += gᵀ (out×batch) · x (batch×in)
+    kernels::gemm(true, false, out_, in_, batch, 1.0f, grad_y, out_, x, in_, 1.0f, weight_grad(), in_);
+    // dL/db += Σ over the batch of g
+    kernels::column_sums(grad_y, batch, out_, bias_grad(), true);
+  }
+  if (grad_x) {
+    // dL/dx (batch×in) = g (batch×out) · W (out×in)
+    kernels::gemm(false, false, batch, in_, out_, 1.0f, grad_y, out_, weight(), in_, 0.0f, grad_x, in_);
+  }
+}
+
+}  // namespace latentlab

@@ -1,0 +1,84 @@
+// Losses and their gradients (math in losses.hpp). Sums are accumulated in double:
+// a VAE batch sums 100k BCE terms, where float accumulation would lose digits.
+#include "latentlab/losses.hpp"
+
+#include <cmath>
+
+#include "latentlab/activations.hpp"
+
+namespace latentlab {
+
+namespace {
+double reduce(double total, std::size_t n, Reduction r) {
+  return r == Reduction::Mean && n > 0 ? total / static_cast<double>(n) : total;
+}
+float grad_scale(std::size_t n, Reduction r) {
+  return r == Reduction::Mean && n > 0 ? 1.0f / static_cast<float>(n) : 1.0f;
+}
+}  // namespace
+
+double bce_with_logits(const float* logits, const float* targets, std::size_t n, Reduction reduction,
+                       float* grad) {
+  // ℓ = softplus(x) − y·x,  dℓ/dx = σ(x) − y
+  double total = 0.0;
+  const float scale = grad_scale(n, reduction);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float x = logits[i], y = targets[i];
+    total += static_cast<double>(softplus(x) - y * x);
+    if (grad) grad[i] = (stable_sigmoid(x) - y) * scale;
+  }
+  return reduce(total, n, reduction);
+}
+
+double mse(const float* predictions, const float* targets, std::size_t n, Reduction reduction, float* grad) {
+  // ℓ = (p − t)²,  dℓ/dp = 2(p − t)
+  double total = 0.0;
+  const float scale = grad_scale(n, reduction);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float d = predictions[i] - targets[i];
+    total += static_cast<double>(d) * d;
+    if (grad) grad[i] = 2.0f * d * scale;
+  }
+  return reduce(total, n, reduction);
+}
+
+double gaussian_kl(const float* mu, const float* logvar, std::size_t n, Reduction reduction, float* grad_mu,
+                   float* grad_logvar) {
+  // KL = −½ (1 + logvar − μ² − e^logvar),  ∂/∂μ = μ,  ∂/∂logvar = ½ (e^logvar − 1)
+  double total = 0.0;
+  const float scale = grad_scale(n, reduction);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float var = std::exp(logvar[i]);
+    total += -0.5 * (1.0 + static_cast<double>(logvar[i]) - static_cast<double>(mu[i]) * mu[i] - var);
+    if (grad_mu) grad_mu[i] = mu[i] * scale;
+    if (grad_logvar) grad_logvar[i] = 0.5f * (var - 1.0f) * scale;
+  }
+  return reduce(total, n, reduction);
+}
+
+double gan_discriminator_loss(const float* real_logits, const float* fake_logits, std::size_t n,
+                              float* grad_real, float* grad_fake) {
+  // L_D = mean softplus(−r) + mean softplus(f);  dL/dr = −σ(−r)/n,  dL/df = σ(f)/n
+  double real_total = 0.0, fake_total = 0.0;
+  const float inv_n = n > 0 ? 1.0f / static_cast<float>(n) : 0.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    real_total += softplus(-real_logits[i]);
+    fake_total += softplus(fake_logits[i]);
+    if (grad_real) grad_real[i] = -stable_sigmoid(-real_logits[i]) * inv_n;
+    if (grad_fake) grad_fake[i] = stable_sigmoid(fake_logits[i]) * inv_n;
+  }
+  return n > 0 ? (real_total + fake_total) / static_cast<double>(n) : 0.0;
+}
+
+double gan_generator_loss(const float* fake_logits, std::size_t n, float* grad_fake) {
+  // L_G = mean softplus(−f);  dL/df = −σ(−f)/n
+  double total = 0.0;
+  const float inv_n = n > 0 ? 1.0f / static_cast<float>(n) : 0.0f;
+  for (std::size_t i = 0; i < n; ++i) {
+    total += softplus(-fake_logits[i]);
+    if (grad_fake) grad_fake[i] = -stable_sigmoid(-fake_logits[i]) * inv_n;
+  }
+  return n > 0 ? total / static_cast<double>(n) : 0.0;
+}
+
+}  // namespace latentlab

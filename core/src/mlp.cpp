@@ -1,0 +1,56 @@
+// A stack of Linear layers. Forward keeps each layer's output (what the
+// activation backward needs); backward walks the stack in reverse, feeding each
+// layer's input gradient to the layer below.
+#include "latentlab/mlp.hpp"
+
+#include <stdexcept>
+
+namespace latentlab {
+
+Mlp::Mlp(ParameterSet& params, const std::string& prefix, int input, const std::vector<LayerSpec>& layers)
+    : input_(input) {
+  if (layers.empty()) throw std::invalid_argument("Mlp " + prefix + ": no layers");
+  layers_.reserve(layers.size());
+  int in = input;
+  for (const auto& spec : layers) {
+    layers_.emplace_back(params, prefix + "." + spec.name, in, spec.out, spec.activation);
+    in = spec.out;
+  }
+  outputs_.resize(layers_.size());
+  grads_.resize(layers_.size());
+}
+
+void Mlp::init(Rng& rng) {
+  for (auto& layer : layers_) layer.init(rng);
+}
+
+void Mlp::reserve(int batch) {
+  if (batch <= capacity_) return;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    outputs_[i].reserve_discard(static_cast<std::size_t>(batch) * layers_[i].out());
+    if (i > 0) grads_[i].reserve_discard(static_cast<std::size_t>(batch) * layers_[i].in());
+  }
+  capacity_ = batch;
+}
+
+const float* Mlp::forward(const float* x, int batch) {
+  reserve(batch);
+  const float* in = x;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i].forward(in, batch, outputs_[i].data());
+    in = outputs_[i].data();
+  }
+  return in;
+}
+
+void Mlp::backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads) {
+  float* g = grad_out;  // dL/d(output of layer i)
+  for (std::size_t i = layers_.size(); i-- > 0;) {
+    const float* in = i == 0 ? x : outputs_[i - 1].data();
+    float* grad_in = i == 0 ? grad_x : grads_[i].data();
+    layers_[i].backward(in, outputs_[i].data(), g, batch, grad_in, accumulate_param_grads);
+    g = grad_in;
+  }
+}
+
+}  // namespace latentlab

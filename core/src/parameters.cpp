@@ -1,0 +1,66 @@
+#include "latentlab/parameters.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+namespace latentlab {
+
+namespace {
+constexpr std::size_t kAlignFloats = 16;  // 64 bytes
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+}  // namespace
+
+void AlignedBuffer::Free::operator()(float* p) const { std::free(p); }
+
+AlignedBuffer::AlignedBuffer(std::size_t n) { reserve_discard(n); }
+
+void AlignedBuffer::reserve_discard(std::size_t n) {
+  if (n <= size_ && data_) return;
+  const std::size_t bytes = round_up(n == 0 ? 1 : n, kAlignFloats) * sizeof(float);
+  void* p = std::aligned_alloc(64, bytes);
+  if (!p) throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  data_.reset(static_cast<float*>(p));
+  size_ = n;
+}
+
+void AlignedBuffer::fill(float value) {
+  for (std::size_t i = 0; i < size_; ++i) data_[i] = value;
+}
+
+std::size_t ParameterSet::declare(const std::string& name, const std::vector<int>& shape) {
+  if (values_.size() > 0) throw std::logic_error("ParameterSet::declare after allocate: " + name);
+  std::size_t n = 1;
+  for (int d : shape) {
+    if (d <= 0) throw std::invalid_argument("ParameterSet::declare: non-positive dimension in " + name);
+    n *= static_cast<std::size_t>(d);
+  }
+  TensorInfo info{name, shape, total_, n};
+  tensors_.push_back(info);
+  // Each tensor starts on a 64-byte boundary so kernels may use aligned loads on rows of it.
+  total_ += round_up(n, kAlignFloats);
+  return info.offset;
+}
+
+void ParameterSet::allocate() {
+  values_.reserve_discard(total_);
+  grads_.reserve_discard(total_);
+}
+
+std::size_t ParameterSet::count() const {
+  std::size_t n = 0;
+  for (const auto& t : tensors_) n += t.size;
+  return n;
+}
+
+const TensorInfo* ParameterSet::find(const std::string& name) const {
+  for (const auto& t : tensors_)
+    if (t.name == name) return &t;
+  return nullptr;
+}
+
+void ParameterSet::zero_grads() { std::memset(grads_.data(), 0, total_ * sizeof(float)); }
+
+}  // namespace latentlab
