@@ -1,0 +1,241 @@
+// End-to-end tests of web/index.html in headless Chromium: what the user sees is checked in the
+// canvases' pixels, not only in the DOM.
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+
+import { canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
+import { makeGan } from '../node/weights.mjs';
+
+// Grid geometry of app.js: 28-px digits, 2-px gaps, drawn ×3.
+const CELL = 28 * 3;
+const STRIDE = 30 * 3;
+
+let env;
+let page;
+let problems;
+
+before(async () => {
+  env = await start();
+  ({ page, problems } = await openPage(env.browser, `${env.server.url}index.html`));
+  await page.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
+});
+
+after(async () => {
+  if (env) await env.close();
+});
+
+async function gridCells() {
+  return (await canvasStats(page, '#grid', { cell: CELL, stride: STRIDE, count: 64 })).cells;
+}
+
+test('the page loads the VAE without console errors and fills in the facts', async () => {
+  assert.deepEqual(problems, []);
+  assert.match(await page.locator('#fact-kind').innerText(), /^VAE/);
+  assert.match(await page.locator('#fact-params').innerText(), /^[\d,]+$/);
+  assert.match(await page.locator('#fact-bytes').innerText(), /(KB|MB)$/);
+  assert.match(await page.locator('#fact-ms').innerText(), /ms per digit/);
+  assert.match(await page.locator('#fact-simd').innerText(), /^on/);
+  assert.equal(await page.locator('#error').isHidden(), true);
+  await screenshot(page, 'page-loaded');
+});
+
+test('the grid shows 64 non-blank digits that differ from each other', async () => {
+  const stats = await canvasStats(page, '#grid');
+  assert.equal(stats.width, (8 * 30 - 2) * 3);
+  assert.ok(stats.std > 10, `grid std ${stats.std}`);
+  const cells = await gridCells();
+  const means = cells.map((c) => c.reduce((s, v) => s + v, 0) / c.length);
+  assert.ok(means.every((m) => m > 1), 'no cell is blank');
+  // Every digit differs visibly from its right neighbour.
+  for (let k = 0; k < 63; ++k) {
+    if (k % 8 === 7) continue;
+    assert.ok(meanAbsDiff(cells[k], cells[k + 1]) > 2, `cells ${k} and ${k + 1} look the same`);
+  }
+});
+
+test('New seed redraws the grid; typing a seed is deterministic', async () => {
+  const before7 = await canvasSignature(page, '#grid');
+  await page.click('#new-seed');
+  assert.equal(await page.inputValue('#seed'), '8');
+  const seed8 = await canvasSignature(page, '#grid');
+  assert.notEqual(seed8, before7);
+  await page.fill('#seed', '7');
+  await page.press('#seed', 'Enter');
+  assert.equal(await canvasSignature(page, '#grid'), before7);
+});
+
+test('the morph animates', async () => {
+  const a = await canvasSignature(page, '#morph');
+  await page.waitForTimeout(350);
+  const b = await canvasSignature(page, '#morph');
+  await page.waitForTimeout(350);
+  const c = await canvasSignature(page, '#morph');
+  assert.ok(a !== b || b !== c, 'the morph canvas did not change over 700 ms');
+  const strip = await canvasStats(page, '#strip');
+  assert.ok(strip.std > 5);
+});
+
+test('clicking two grid digits morphs between them (first frame = digit A)', async () => {
+  await page.click('#play');  // pause, so the first frame stays put
+  await page.locator('#grid').scrollIntoViewIfNeeded();
+  const cells = await gridCells();  // before the picks draw their outlines over the cells
+  const box = await page.locator('#grid').boundingBox();
+  const scale = box.width / ((8 * 30 - 2) * 3);
+  const centre = (k) => [box.x + ((k % 8) * STRIDE + CELL / 2) * scale, box.y + (Math.floor(k / 8) * STRIDE + CELL / 2) * scale];
+  await page.mouse.click(...centre(2));
+  await page.mouse.click(...centre(13));
+  assert.match(await page.locator('#morph-label').innerText(), /digit 3 → B: digit 14/);
+  // The paused morph shows frame 0, i.e. digit 3 of the grid (pixels ×8 vs ×3: compare the means).
+  const morph = await canvasStats(page, '#morph');
+  const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
+  assert.ok(Math.abs(morph.mean - mean(cells[2])) < 3, `morph mean ${morph.mean} vs digit mean ${mean(cells[2])}`);
+  await page.click('#play');
+  await screenshot(page, 'morph-picked');
+});
+
+test('the grid is keyboard accessible: arrows + Enter pick digits', async () => {
+  await page.focus('#grid');
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  assert.match(await page.locator('#morph-label').innerText(), /digit \d+ → B: digit \d+/);
+});
+
+test('lerp and slerp are both selectable', async () => {
+  await page.selectOption('#interp', 'lerp');
+  assert.match(await page.locator('#morph-label').innerText(), /\(lerp\)/);
+  await page.selectOption('#interp', 'slerp');
+  assert.match(await page.locator('#morph-label').innerText(), /\(slerp\)/);
+});
+
+test('explore: arrow keys on the pad and the sliders change the decoded digit', async () => {
+  const start = await canvasSignature(page, '#explore-digit');
+  await page.focus('#pad');
+  for (let i = 0; i < 10; ++i) await page.keyboard.press('Shift+ArrowRight');
+  await page.waitForTimeout(100);
+  const moved = await canvasSignature(page, '#explore-digit');
+  assert.notEqual(moved, start);
+  assert.equal(await page.inputValue('#z-0'), '3');
+  await page.fill('#z-1', '-2');
+  await page.waitForTimeout(100);
+  assert.notEqual(await canvasSignature(page, '#explore-digit'), moved);
+  // Pointer drag on the pad.
+  await page.locator('#pad').scrollIntoViewIfNeeded();
+  const pad = await page.locator('#pad').boundingBox();
+  await page.mouse.move(pad.x + pad.width * 0.2, pad.y + pad.height * 0.2);
+  await page.mouse.down();
+  await page.mouse.move(pad.x + pad.width * 0.25, pad.y + pad.height * 0.3);
+  await page.mouse.up();
+  await page.waitForTimeout(100);
+  assert.ok(Number(await page.inputValue('#z-0')) < -1);
+});
+
+test('drawing with the pointer produces a centred input and a reconstruction', async () => {
+  await page.click('#clear');
+  const blank = await canvasStats(page, '#recon');
+  assert.ok(blank.std < 1);
+  await page.locator('#draw').scrollIntoViewIfNeeded();
+  const box = await page.locator('#draw').boundingBox();
+  const at = (u, v) => [box.x + u * box.width, box.y + v * box.height];
+  // A "7", drawn off-centre (top left) so that centring has work to do.
+  await page.mouse.move(...at(0.15, 0.15));
+  await page.mouse.down();
+  for (let i = 1; i <= 10; ++i) await page.mouse.move(...at(0.15 + 0.04 * i, 0.15));
+  for (let i = 1; i <= 12; ++i) await page.mouse.move(...at(0.55 - 0.025 * i, 0.15 + 0.045 * i));
+  await page.mouse.up();
+  const drawn = await canvasStats(page, '#draw');
+  assert.ok(drawn.mean > 5, 'ink on the drawing canvas');
+  await page.click('#encode');
+  const input = await canvasStats(page, '#draw-input');
+  const recon = await canvasStats(page, '#recon');
+  assert.ok(input.std > 20, 'the centred input is not blank');
+  assert.ok(recon.std > 1, `the reconstruction is not blank (std ${recon.std})`);
+  // Centring: the ink's centre of mass is near the middle of the 28×28 input.
+  const com = await page.evaluate(() => {
+    const c = document.getElementById('draw-input');
+    const { data, width, height } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
+    let m = 0;
+    let mx = 0;
+    let my = 0;
+    for (let y = 0; y < height; ++y) {
+      for (let x = 0; x < width; ++x) {
+        const v = data[(y * width + x) * 4];
+        m += v;
+        mx += (x + 0.5) * v;
+        my += (y + 0.5) * v;
+      }
+    }
+    return [mx / m / width, my / m / height];
+  });
+  assert.ok(Math.abs(com[0] - 0.5) < 0.05 && Math.abs(com[1] - 0.5) < 0.05, `centre of mass ${com}`);
+  assert.equal(await page.locator('#morph-from').isEnabled(), true);
+  await page.click('#morph-to');
+  assert.match(await page.locator('#morph-label').innerText(), /your drawing/);
+  await screenshot(page, 'drawn');
+});
+
+test('a corrupt file shows a readable error and the previous model keeps working', async () => {
+  await page.setInputFiles('#file-input', {
+    name: 'broken.safetensors',
+    mimeType: 'application/octet-stream',
+    buffer: Buffer.from('\x10\x00\x00\x00\x00\x00\x00\x00{"not": "closed"'),
+  });
+  const alert = page.locator('#error[role="alert"]');
+  await alert.waitFor({ state: 'visible' });
+  const text = await alert.innerText();
+  assert.match(text, /broken\.safetensors/);
+  assert.match(text, /previous model is still in use/);
+  assert.equal(await page.getAttribute('html', 'data-model'), 'vae');
+  await screenshot(page, 'corrupt-file');
+  // Still renders: a new seed gives new, non-blank digits.
+  const beforeSig = await canvasSignature(page, '#grid');
+  await page.click('#new-seed');
+  assert.notEqual(await canvasSignature(page, '#grid'), beforeSig);
+  assert.ok((await canvasStats(page, '#grid')).std > 10);
+});
+
+test('switching to the GAN renders GAN digits and disables encoding', async () => {
+  await page.check('input[name="kind"][value="gan"]');
+  await page.waitForSelector('html[data-model="gan"]');
+  assert.match(await page.locator('#fact-kind').innerText(), /^GAN/);
+  assert.ok((await canvasStats(page, '#grid')).std > 10);
+  assert.equal(await page.locator('#encode').isDisabled(), true);
+  assert.match(await page.locator('#draw-note').innerText(), /GAN has no encoder/);
+  assert.equal(await page.locator('#error').isHidden(), true);
+  await screenshot(page, 'gan');
+  await page.check('input[name="kind"][value="vae"]');
+  await page.waitForSelector('html[data-model="vae"]');
+});
+
+test('a valid file from the picker becomes the model', async () => {
+  const bytes = makeGan({ latent: 5, generatorHidden: [12], discriminatorHidden: [4], seed: 33, gain: 3 }).bytes;
+  await page.setInputFiles('#file-input', { name: 'mine.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  await page.waitForSelector('html[data-model="gan"]');
+  assert.equal(await page.isChecked('input[name="kind"][value="file"]'), true);
+  assert.equal(await page.locator('#fact-latent').innerText(), '5');
+  assert.equal(await page.locator('#sliders input').count(), 5);
+  assert.ok((await canvasStats(page, '#grid')).std > 10);
+  assert.match(await page.locator('#file-kind-label').innerText(), /mine\.safetensors/);
+  assert.match(await page.locator('#fact-kind').innerText(), /mine\.safetensors/);
+});
+
+test('no console errors, uncaught exceptions or failed requests during the session', () => {
+  assert.deepEqual(problems, []);
+});
+
+test('a phone-sized viewport has no horizontal scrolling', async () => {
+  const { page: phone, context, problems: phoneProblems } = await openPage(env.browser, `${env.server.url}index.html`, {
+    viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+  });
+  await phone.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
+  // Touch drawing works too.
+  await phone.locator('#draw').scrollIntoViewIfNeeded();
+  const box = await phone.locator('#draw').boundingBox();
+  await phone.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
+  await screenshot(phone, 'phone');
+  assert.deepEqual(phoneProblems, []);
+  await context.close();
+});

@@ -1,0 +1,248 @@
+// The C ABI that web/latentlab.js calls: marshalling between JS typed arrays in the wasm heap and
+// the core. No model logic lives here that native lacks; two small pieces duplicate
+// native/src/generation.cpp operation for operation (the GAN pixel mapping and the latent
+// interpolation) and belong in core, so that both targets call one function.
+//
+// Sampling contract shared with the native CLI (`latentlab sample --seed S --n N`, native/src/generation.hpp):
+//   Rng rng(S, /*stream=*/0);
+//   z = rng.fill_normal(N · latent)        row-major: row i is the latent of digit i
+//   VAE: pixels = decode(z) = σ(decoder(z))           ∈ [0, 1]
+//   GAN: pixels = (G(z) + 1) / 2                       G ends in tanh ∈ [−1, 1] → [0, 1]
+// The same seed therefore gives the same digits natively and in the browser.
+//
+// Conventions of this ABI:
+//   * A model is an opaque handle (LlModel*). ll_model_load never returns null for bad bytes:
+//     it returns a handle whose ll_model_error() is non-empty, so the message survives without
+//     any global state. The caller frees every handle with ll_model_free.
+//   * 64-bit seeds and streams travel as two uint32 halves (lo, hi): Emscripten 3.1.6 without
+//     WASM_BIGINT cannot pass i64 to JS cleanly.
+//   * Functions returning int return 0 on success and a negative code on misuse; JS checks
+//     every argument first, so these codes are a second line of defence, never the message.
+#include <emscripten/emscripten.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <new>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "latentlab/kernels.hpp"
+#include "latentlab/model_io.hpp"
+#include "latentlab/rng.hpp"
+
+namespace {
+
+struct LlModel {
+  latentlab::LoadedModel model;
+  std::string error;          // empty when the model loaded
+  std::string metadata_json;  // built once, returned by pointer
+  std::vector<float> latents; // scratch for sample()
+};
+
+std::uint64_t join64(std::uint32_t lo, std::uint32_t hi) { return (static_cast<std::uint64_t>(hi) << 32) | lo; }
+
+bool loaded(const LlModel* m) { return m && m->error.empty() && (m->model.vae || m->model.gan); }
+
+// Limits per call, so that a bad argument cannot ask the heap for gigabytes.
+constexpr int kMaxBatch = 1 << 16;
+
+// GAN generator output (tanh, [−1, 1]) → pixels in [0, 1], as native generate_pixels does.
+// Candidate for core (with the interpolation below): reported to the lead.
+void tanh_range_to_unit(float* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) x[i] = (x[i] + 1.0f) * 0.5f;
+}
+
+// Interpolation between two latents a, b (dim floats each) at t ∈ [0, 1], in double:
+//   lerp   z(t) = (1 − t) a + t b
+//   slerp  Ω = acos(clamp(a·b / (|a||b|), −1, 1)),  z(t) = sin((1 − t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b
+//          (Shoemake 1985; for Gaussian latents it keeps |z| near the typical √dim where lerp's
+//          midpoint shrinks toward the origin). When sin Ω < 1e-6 (a ∥ b, or a zero vector) the
+//          formula is undefined: fall back to lerp.
+// Written operation for operation like latentlab::native::interpolate_latents (native/src/
+// generation.cpp) so that `latentlab interpolate` and the page produce the same latents.
+// Candidate for core, so both call one function: reported to the lead.
+void interpolate_latents(const float* a, const float* b, int dim, int steps, bool spherical, float* out) {
+  double dot = 0, na = 0, nb = 0;
+  for (int j = 0; j < dim; ++j) {
+    dot += static_cast<double>(a[j]) * b[j];
+    na += static_cast<double>(a[j]) * a[j];
+    nb += static_cast<double>(b[j]) * b[j];
+  }
+  double omega = 0, sin_omega = 0;
+  if (na > 0 && nb > 0) {
+    const double c = std::fmax(-1.0, std::fmin(1.0, dot / (std::sqrt(na) * std::sqrt(nb))));
+    omega = std::acos(c);
+    sin_omega = std::sin(omega);
+  }
+  const bool slerp = spherical && sin_omega >= 1e-6;
+  for (int i = 0; i < steps; ++i) {
+    const double t = steps > 1 ? static_cast<double>(i) / (steps - 1) : 0.0;
+    double wa = 1.0 - t, wb = t;
+    if (slerp) {
+      wa = std::sin((1.0 - t) * omega) / sin_omega;
+      wb = std::sin(t * omega) / sin_omega;
+    }
+    float* row = out + static_cast<std::size_t>(i) * dim;
+    for (int j = 0; j < dim; ++j) row[j] = static_cast<float>(wa * a[j] + wb * b[j]);
+  }
+}
+
+// Decodes n latents into pixels in [0, 1] (n × image_size).
+void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) {
+  if (m->model.vae) {
+    m->model.vae->decode(z, n, pixels);
+  } else {
+    m->model.gan->generate(z, n, pixels);
+    tanh_range_to_unit(pixels, static_cast<std::size_t>(n) * m->model.gan->config().image);
+  }
+}
+
+}  // namespace
+
+extern "C" {
+
+// ---- models ----
+
+EMSCRIPTEN_KEEPALIVE LlModel* ll_model_load(const std::uint8_t* data, std::uint32_t size) {
+  LlModel* m = new (std::nothrow) LlModel();
+  if (!m) return nullptr;
+  auto result = latentlab::load_model(data, size);
+  if (!result) {
+    m->error = result.error();
+    return m;
+  }
+  m->model = result.take();
+  nlohmann::json meta = nlohmann::json::object();
+  for (const auto& [key, value] : m->model.metadata) meta[key] = value;
+  // Metadata strings come from an untrusted file: replace invalid UTF-8 instead of failing.
+  m->metadata_json = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return m;
+}
+
+EMSCRIPTEN_KEEPALIVE void ll_model_free(LlModel* m) { delete m; }
+
+// "" when the model loaded, else a human-readable reason.
+EMSCRIPTEN_KEEPALIVE const char* ll_model_error(const LlModel* m) {
+  if (!m) return "out of memory";
+  return m->error.c_str();
+}
+
+// 1 = VAE, 2 = GAN, 0 = not loaded.
+EMSCRIPTEN_KEEPALIVE int ll_model_kind(const LlModel* m) {
+  if (!loaded(m)) return 0;
+  return m->model.vae ? 1 : 2;
+}
+
+EMSCRIPTEN_KEEPALIVE int ll_model_latent_dim(const LlModel* m) { return loaded(m) ? m->model.latent_dim() : 0; }
+EMSCRIPTEN_KEEPALIVE int ll_model_image_size(const LlModel* m) { return loaded(m) ? m->model.image_size() : 0; }
+// As a double: exact for any count below 2^53.
+EMSCRIPTEN_KEEPALIVE double ll_model_parameter_count(const LlModel* m) {
+  return loaded(m) ? static_cast<double>(m->model.parameter_count) : 0.0;
+}
+// The file's __metadata__ as a JSON object of strings.
+EMSCRIPTEN_KEEPALIVE const char* ll_model_metadata_json(const LlModel* m) {
+  return loaded(m) ? m->metadata_json.c_str() : "{}";
+}
+// The stored dtype of the tensors: "F32", "F16" or "BF16".
+EMSCRIPTEN_KEEPALIVE const char* ll_model_dtype(const LlModel* m) {
+  return loaded(m) ? latentlab::dtype_name(m->model.stored_dtype) : "";
+}
+
+// z: n × latent → pixels: n × image, in [0, 1].
+EMSCRIPTEN_KEEPALIVE int ll_model_decode(LlModel* m, const float* z, int n, float* pixels) {
+  if (!loaded(m)) return -1;
+  if (n < 1 || n > kMaxBatch || !z || !pixels) return -2;
+  decode_to_unit(m, z, n, pixels);
+  return 0;
+}
+
+// The sampling contract at the top of this file.
+EMSCRIPTEN_KEEPALIVE int ll_model_sample(LlModel* m, int n, std::uint32_t seed_lo, std::uint32_t seed_hi,
+                                         float* pixels) {
+  if (!loaded(m)) return -1;
+  if (n < 1 || n > kMaxBatch || !pixels) return -2;
+  const std::size_t count = static_cast<std::size_t>(n) * m->model.latent_dim();
+  m->latents.resize(count);
+  latentlab::Rng rng(join64(seed_lo, seed_hi), 0);
+  rng.fill_normal(m->latents.data(), count);
+  decode_to_unit(m, m->latents.data(), n, pixels);
+  return 0;
+}
+
+// VAE only: images (n × input, in [0, 1]) → μ and logvar (n × latent each). -3 for a GAN.
+EMSCRIPTEN_KEEPALIVE int ll_model_encode(LlModel* m, const float* images, int n, float* mu, float* logvar) {
+  if (!loaded(m)) return -1;
+  if (!m->model.vae) return -3;
+  if (n < 1 || n > kMaxBatch || !images || !mu || !logvar) return -2;
+  m->model.vae->encode(images, n, mu, logvar);
+  return 0;
+}
+
+// steps latents from a (t = 0) to b (t = 1), t_i = i / (steps − 1); steps = 1 gives a.
+// mode: 0 = lerp, 1 = slerp. out: steps × dim.
+EMSCRIPTEN_KEEPALIVE int ll_interpolate_latents(const float* a, const float* b, int dim, int steps, int mode,
+                                                float* out) {
+  if (!a || !b || !out || dim < 1 || steps < 1 || steps > kMaxBatch) return -2;
+  interpolate_latents(a, b, dim, steps, mode == 1, out);
+  return 0;
+}
+
+// ---- the RNG, exposed for golden-value tests and for drawing latents in JS ----
+
+EMSCRIPTEN_KEEPALIVE void ll_rng_u32(std::uint32_t seed_lo, std::uint32_t seed_hi, std::uint32_t stream_lo,
+                                     std::uint32_t stream_hi, int n, std::uint32_t* out) {
+  latentlab::Rng rng(join64(seed_lo, seed_hi), join64(stream_lo, stream_hi));
+  for (int i = 0; i < n; ++i) out[i] = rng.next_u32();
+}
+
+EMSCRIPTEN_KEEPALIVE void ll_rng_uniform(std::uint32_t seed_lo, std::uint32_t seed_hi, std::uint32_t stream_lo,
+                                         std::uint32_t stream_hi, int n, float* out) {
+  latentlab::Rng rng(join64(seed_lo, seed_hi), join64(stream_lo, stream_hi));
+  for (int i = 0; i < n; ++i) out[i] = rng.uniform();
+}
+
+EMSCRIPTEN_KEEPALIVE void ll_rng_normal(std::uint32_t seed_lo, std::uint32_t seed_hi, std::uint32_t stream_lo,
+                                        std::uint32_t stream_hi, int n, float* out) {
+  latentlab::Rng rng(join64(seed_lo, seed_hi), join64(stream_lo, stream_hi));
+  rng.fill_normal(out, static_cast<std::size_t>(n));
+}
+
+EMSCRIPTEN_KEEPALIVE void ll_rng_below(std::uint32_t seed_lo, std::uint32_t seed_hi, std::uint32_t stream_lo,
+                                       std::uint32_t stream_hi, std::uint32_t bound, int n, std::uint32_t* out) {
+  latentlab::Rng rng(join64(seed_lo, seed_hi), join64(stream_lo, stream_hi));
+  for (int i = 0; i < n; ++i) out[i] = rng.below(bound);
+}
+
+EMSCRIPTEN_KEEPALIVE void ll_rng_fill_uniform(std::uint32_t seed_lo, std::uint32_t seed_hi, std::uint32_t stream_lo,
+                                              std::uint32_t stream_hi, float low, float high, int n, float* out) {
+  latentlab::Rng rng(join64(seed_lo, seed_hi), join64(stream_lo, stream_hi));
+  rng.fill_uniform(out, static_cast<std::size_t>(n), low, high);
+}
+
+// Fisher–Yates shuffle of 0, 1, …, n − 1.
+EMSCRIPTEN_KEEPALIVE void ll_rng_shuffle(std::uint32_t seed_lo, std::uint32_t seed_hi, std::uint32_t stream_lo,
+                                         std::uint32_t stream_hi, int n, std::uint32_t* out) {
+  latentlab::Rng rng(join64(seed_lo, seed_hi), join64(stream_lo, stream_hi));
+  for (int i = 0; i < n; ++i) out[i] = static_cast<std::uint32_t>(i);
+  rng.shuffle(out, static_cast<std::size_t>(n));
+}
+
+EMSCRIPTEN_KEEPALIVE double ll_portable_log(double x) { return latentlab::portable_log(x); }
+
+// ---- build facts ----
+
+// 1 when this module was compiled for wasm SIMD128 (it always is: we ship only that build).
+EMSCRIPTEN_KEEPALIVE int ll_simd_enabled() {
+#ifdef __wasm_simd128__
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+EMSCRIPTEN_KEEPALIVE const char* ll_simd_arch() { return latentlab::kernels::simd_arch_name(); }
+
+}  // extern "C"

@@ -1,0 +1,374 @@
+// latentlab.js — the JavaScript API of latentlab's WebAssembly core.
+//
+//   import { loadModel } from './latentlab.js';
+//   const model = await loadModel('models/vae.safetensors');   // or an ArrayBuffer / typed array / Blob
+//   model.info                    // { kind, latentDim, imageShape, params, bytes, metadata, simd, … }
+//   model.sample(64, 7)           // Float32Array(64·784), pixels in [0, 1]
+//   model.decode(z, n)            // Float32Array(n·latentDim) → Float32Array(n·784)
+//   model.encode(images, n)       // VAE only → { mu, logvar }
+//   model.interpolate(zA, zB, steps, 'slerp' | 'lerp')
+//   model.dispose()
+//
+// Sampling contract (identical to the native CLI `latentlab sample --seed S`):
+//   Rng rng(S, stream 0); z = rng.fill_normal(n · latentDim), row-major; pixels = decode(z),
+//   where a GAN's decode is (G(z) + 1) / 2. So model.sample(n, s) equals
+//   model.decode(model.sampleLatents(n, s), n), and the native sampler's pixels for the same seed.
+//
+// The wasm module (web/build/latentlab_core.{js,wasm}) is instantiated once per page and shared by
+// every model. It is a SIMD128 build only; browsers without wasm SIMD get a clear Error.
+
+const DEFAULT_MODULE_URL = new URL('./build/latentlab_core.js', import.meta.url);
+const MAX_BATCH = 4096;  // per call; the page never needs more and it bounds heap growth
+const TWO_POW_32 = 4294967296;
+
+// A minimal module using one SIMD instruction (i8x16.splat, i8x16.popcnt), as wasm-feature-detect does.
+const SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
+]);
+
+/** true when this JS engine can compile WebAssembly SIMD128 (which our only build needs). */
+export function wasmSimdSupported() {
+  try {
+    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+let runtimePromise = null;
+
+/**
+ * Instantiates the wasm module once. Options are used only by the first call:
+ *   moduleUrl   URL (or string) of latentlab_core.js; default ./build/latentlab_core.js next to this file
+ *   wasmBinary  the .wasm bytes (Node tests pass them: Emscripten 3.1.6's glue cannot fetch files in Node)
+ * Resolves to the runtime: RNG helpers (the same streams as native) and build facts.
+ */
+export function initLatentlab(options = {}) {
+  if (!runtimePromise) {
+    runtimePromise = instantiate(options).catch((err) => {
+      runtimePromise = null;  // let a later call retry (e.g. after a network error)
+      throw err;
+    });
+  }
+  return runtimePromise;
+}
+
+async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) {
+  if (!wasmSimdSupported()) {
+    throw new Error(
+      'This browser cannot run WebAssembly SIMD, which latentlab needs (Chrome/Edge 91+, Firefox 89+, Safari 16.4+).',
+    );
+  }
+  let factory;
+  try {
+    factory = (await import(String(moduleUrl))).default;
+  } catch (err) {
+    throw new Error(`could not load the latentlab wasm module from ${moduleUrl}: ${err.message}`);
+  }
+  const moduleOptions = {};
+  if (wasmBinary) moduleOptions.wasmBinary = wasmBinary;
+  let M;
+  try {
+    M = await factory(moduleOptions);
+  } catch (err) {
+    throw new Error(`could not instantiate the latentlab wasm module: ${err && err.message ? err.message : err}`);
+  }
+  return new Runtime(M);
+}
+
+// ---- argument checks (every public entry point validates before touching the heap) ----
+
+function checkCount(name, n, max = MAX_BATCH) {
+  if (!Number.isInteger(n) || n < 1 || n > max) throw new RangeError(`${name} must be an integer in [1, ${max}], got ${n}`);
+}
+
+// A 64-bit unsigned integer (number ≤ 2^53 − 1, BigInt or decimal string < 2^64) → [lo, hi] uint32 halves.
+function split64(name, value) {
+  if (typeof value === 'string' && /^[0-9]{1,20}$/.test(value)) value = BigInt(value);  // e.g. seeds read from JSON
+  if (typeof value === 'bigint') {
+    if (value < 0n || value >= 1n << 64n) throw new RangeError(`${name} must be in [0, 2^64), got ${value}`);
+    return [Number(value & 0xffffffffn), Number(value >> 32n)];
+  }
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative integer (≤ 2^53 − 1, or a BigInt), got ${value}`);
+  }
+  return [value % TWO_POW_32, Math.floor(value / TWO_POW_32)];
+}
+
+function toFloat32(name, values, expectedLength) {
+  if (!(values instanceof Float32Array)) {
+    if (values == null || typeof values.length !== 'number') throw new TypeError(`${name} must be a Float32Array or an array of numbers`);
+    values = Float32Array.from(values);
+  }
+  if (expectedLength !== undefined && values.length !== expectedLength) {
+    throw new RangeError(`${name} must hold ${expectedLength} numbers, got ${values.length}`);
+  }
+  return values;
+}
+
+// ---- the runtime: one wasm instance, heap helpers ----
+
+class Runtime {
+  constructor(M) {
+    this.M = M;
+    this.simd = M._ll_simd_enabled() === 1 && wasmSimdSupported();
+    this.simdArch = M.UTF8ToString(M._ll_simd_arch());
+  }
+
+  // Allocates byte sizes, runs fn(pointers), frees them whatever happens.
+  withHeap(byteSizes, fn) {
+    const M = this.M;
+    const ptrs = [];
+    try {
+      for (const size of byteSizes) {
+        const p = M._malloc(Math.max(size, 1));
+        if (!p) throw new Error(`out of memory: could not allocate ${size} bytes in the wasm heap`);
+        ptrs.push(p);
+      }
+      return fn(ptrs);
+    } finally {
+      for (const p of ptrs) M._free(p);
+    }
+  }
+
+  // Views must be re-read after any call that may grow memory: M.HEAPF32 is replaced on growth.
+  writeF32(ptr, values) {
+    this.M.HEAPF32.set(values, ptr >>> 2);
+  }
+
+  readF32(ptr, length) {
+    return this.M.HEAPF32.slice(ptr >>> 2, (ptr >>> 2) + length);
+  }
+
+  rngCall(fnName, seed, stream, n, extra, typed) {
+    checkCount('n', n, 1 << 20);
+    const [slo, shi] = split64('seed', seed);
+    const [tlo, thi] = split64('stream', stream);
+    return this.withHeap([n * 4], ([out]) => {
+      if (extra === undefined) this.M[fnName](slo, shi, tlo, thi, n, out);
+      else this.M[fnName](slo, shi, tlo, thi, extra, n, out);
+      const heap = typed === 'u32' ? this.M.HEAPU32 : this.M.HEAPF32;
+      return heap.slice(out >>> 2, (out >>> 2) + n);
+    });
+  }
+
+  /** n successive next_u32() of Rng(seed, stream) → Uint32Array. */
+  rngU32(seed, stream, n) {
+    return this.rngCall('_ll_rng_u32', seed, stream, n, undefined, 'u32');
+  }
+
+  /** n successive uniform() → Float32Array in [0, 1). */
+  rngUniform(seed, stream, n) {
+    return this.rngCall('_ll_rng_uniform', seed, stream, n, undefined, 'f32');
+  }
+
+  /** fill_normal(n) of Rng(seed, stream) → Float32Array. */
+  rngNormal(seed, stream, n) {
+    return this.rngCall('_ll_rng_normal', seed, stream, n, undefined, 'f32');
+  }
+
+  /** n successive below(bound) → Uint32Array. */
+  rngBelow(seed, stream, bound, n) {
+    if (!Number.isInteger(bound) || bound < 1 || bound >= TWO_POW_32) throw new RangeError(`bound must be in [1, 2^32), got ${bound}`);
+    return this.rngCall('_ll_rng_below', seed, stream, n, bound, 'u32');
+  }
+
+  /** fill_uniform(out, n, low, high) of Rng(seed, stream) → Float32Array. */
+  rngFillUniform(seed, stream, n, low, high) {
+    checkCount('n', n, 1 << 20);
+    const [slo, shi] = split64('seed', seed);
+    const [tlo, thi] = split64('stream', stream);
+    return this.withHeap([n * 4], ([out]) => {
+      this.M._ll_rng_fill_uniform(slo, shi, tlo, thi, low, high, n, out);
+      return this.readF32(out, n);
+    });
+  }
+
+  /** shuffle() of the indices 0 … n − 1 with Rng(seed, stream) → Uint32Array. */
+  rngShuffle(seed, stream, n) {
+    return this.rngCall('_ll_rng_shuffle', seed, stream, n, undefined, 'u32');
+  }
+
+  /** The RNG's portable natural logarithm (double). */
+  portableLog(x) {
+    return this.M._ll_portable_log(x);
+  }
+}
+
+// ---- models ----
+
+async function readSource(source) {
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+  if (typeof source === 'string' || source instanceof URL) {
+    let response;
+    try {
+      response = await fetch(source);
+    } catch (err) {
+      throw new Error(`could not fetch ${source}: ${err.message}`);
+    }
+    if (!response.ok) throw new Error(`could not fetch ${source}: HTTP ${response.status} ${response.statusText}`.trim());
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  throw new TypeError('loadModel expects a URL string, a URL, an ArrayBuffer, a typed array or a Blob');
+}
+
+/**
+ * Loads a latentlab safetensors file (VAE or GAN). Everything in it is validated by the core before
+ * use; a bad file rejects with an Error whose message says what is wrong.
+ *   source   URL string | URL | ArrayBuffer | typed array | Blob/File
+ *   options  passed to initLatentlab on first use ({ moduleUrl, wasmBinary })
+ */
+export async function loadModel(source, options = {}) {
+  const runtime = await initLatentlab(options);
+  const bytes = await readSource(source);
+  if (bytes.length === 0) throw new Error('not a weights file: it is empty (0 bytes)');
+  const M = runtime.M;
+  const handle = runtime.withHeap([bytes.length], ([ptr]) => {
+    M.HEAPU8.set(bytes, ptr);
+    return M._ll_model_load(ptr, bytes.length);
+  });
+  if (!handle) throw new Error('out of memory while loading the model');
+  const error = M.UTF8ToString(M._ll_model_error(handle));
+  if (error) {
+    M._ll_model_free(handle);
+    throw new Error(`invalid weights file: ${error}`);
+  }
+  return new Model(runtime, handle, bytes.length);
+}
+
+function imageShapeOf(metadata, imageSize) {
+  const h = Number(metadata.image_height);
+  const w = Number(metadata.image_width);
+  if (Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0 && h * w === imageSize) return [h, w];
+  const side = Math.round(Math.sqrt(imageSize));
+  return side * side === imageSize ? [side, side] : [imageSize, 1];
+}
+
+class Model {
+  #runtime;
+  #handle;
+
+  constructor(runtime, handle, bytes) {
+    this.#runtime = runtime;
+    this.#handle = handle;
+    const M = runtime.M;
+    const kind = M._ll_model_kind(handle) === 1 ? 'vae' : 'gan';
+    const imageSize = M._ll_model_image_size(handle);
+    const metadata = JSON.parse(M.UTF8ToString(M._ll_model_metadata_json(handle)));
+    this.info = Object.freeze({
+      kind,
+      latentDim: M._ll_model_latent_dim(handle),
+      imageSize,
+      imageShape: imageShapeOf(metadata, imageSize),
+      params: M._ll_model_parameter_count(handle),
+      bytes,
+      dtype: M.UTF8ToString(M._ll_model_dtype(handle)),
+      metadata: Object.freeze(metadata),
+      simd: runtime.simd,
+      simdArch: runtime.simdArch,
+    });
+  }
+
+  #live() {
+    if (!this.#handle) throw new Error('this model has been disposed');
+    return this.#handle;
+  }
+
+  /** n digits from seed (the sampling contract at the top of this file) → Float32Array(n·imageSize). */
+  sample(n, seed) {
+    const handle = this.#live();
+    checkCount('n', n);
+    const [lo, hi] = split64('seed', seed);
+    const rt = this.#runtime;
+    const count = n * this.info.imageSize;
+    return rt.withHeap([count * 4], ([out]) => {
+      const rc = rt.M._ll_model_sample(handle, n, lo, hi, out);
+      if (rc !== 0) throw new Error(`sample failed (code ${rc})`);
+      return rt.readF32(out, count);
+    });
+  }
+
+  /** The latents sample(n, seed) decodes: Rng(seed, 0).fill_normal(n·latentDim). */
+  sampleLatents(n, seed) {
+    this.#live();
+    checkCount('n', n);
+    return this.#runtime.rngNormal(seed, 0, n * this.info.latentDim);
+  }
+
+  /** z (n·latentDim, row-major) → pixels in [0, 1] (n·imageSize). n defaults to z.length / latentDim. */
+  decode(z, n) {
+    const handle = this.#live();
+    const d = this.info.latentDim;
+    if (n === undefined && z != null && typeof z.length === 'number') n = z.length / d;
+    checkCount('n', n);
+    z = toFloat32('z', z, n * d);
+    const rt = this.#runtime;
+    const count = n * this.info.imageSize;
+    return rt.withHeap([z.length * 4, count * 4], ([zp, out]) => {
+      rt.writeF32(zp, z);
+      const rc = rt.M._ll_model_decode(handle, zp, n, out);
+      if (rc !== 0) throw new Error(`decode failed (code ${rc})`);
+      return rt.readF32(out, count);
+    });
+  }
+
+  /** VAE only: images in [0, 1] (n·imageSize) → { mu, logvar } (n·latentDim each). */
+  encode(images, n) {
+    const handle = this.#live();
+    if (this.info.kind !== 'vae') {
+      throw new Error('encode needs a VAE: a GAN has no encoder (it only maps latents to images)');
+    }
+    const size = this.info.imageSize;
+    if (n === undefined && images != null && typeof images.length === 'number') n = images.length / size;
+    checkCount('n', n);
+    images = toFloat32('images', images, n * size);
+    const rt = this.#runtime;
+    const count = n * this.info.latentDim;
+    return rt.withHeap([images.length * 4, count * 4, count * 4], ([xp, mup, lvp]) => {
+      rt.writeF32(xp, images);
+      const rc = rt.M._ll_model_encode(handle, xp, n, mup, lvp);
+      if (rc !== 0) throw new Error(`encode failed (code ${rc})`);
+      return { mu: rt.readF32(mup, count), logvar: rt.readF32(lvp, count) };
+    });
+  }
+
+  /**
+   * steps latents from zA (t = 0) to zB (t = 1), t_i = i/(steps − 1) → Float32Array(steps·latentDim).
+   * 'slerp' (default): spherical interpolation, lerp when zA, zB are (anti)parallel; 'lerp': linear.
+   */
+  interpolateLatents(zA, zB, steps, mode = 'slerp') {
+    this.#live();
+    if (mode !== 'slerp' && mode !== 'lerp') throw new RangeError(`mode must be 'slerp' or 'lerp', got ${mode}`);
+    checkCount('steps', steps);
+    const d = this.info.latentDim;
+    zA = toFloat32('zA', zA, d);
+    zB = toFloat32('zB', zB, d);
+    const rt = this.#runtime;
+    return rt.withHeap([d * 4, d * 4, steps * d * 4], ([ap, bp, out]) => {
+      rt.writeF32(ap, zA);
+      rt.writeF32(bp, zB);
+      const rc = rt.M._ll_interpolate_latents(ap, bp, d, steps, mode === 'slerp' ? 1 : 0, out);
+      if (rc !== 0) throw new Error(`interpolate failed (code ${rc})`);
+      return rt.readF32(out, steps * d);
+    });
+  }
+
+  /** The decoded interpolation: Float32Array(steps·imageSize). */
+  interpolate(zA, zB, steps, mode = 'slerp') {
+    return this.decode(this.interpolateLatents(zA, zB, steps, mode), steps);
+  }
+
+  /** Frees the model's wasm memory; any later call throws. Safe to call twice. */
+  dispose() {
+    if (this.#handle) {
+      this.#runtime.M._ll_model_free(this.#handle);
+      this.#handle = 0;
+    }
+  }
+
+  get disposed() {
+    return !this.#handle;
+  }
+}
