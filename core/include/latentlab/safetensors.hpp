@@ -51,7 +51,8 @@ std::vector<std::uint8_t> encode_safetensors(const std::vector<TensorToWrite>& t
 // Non-finite values are rejected (a NaN weight is never a model). Never throws.
 Result<SafetensorsContents> decode_safetensors(const std::uint8_t* data, std::size_t size);
 
-// IEEE half / bfloat16 conversions (round to nearest even).
+// IEEE half / bfloat16 conversions (round to nearest even). float_to_half saturates
+// finite values beyond the half range to ±65504 (never ±inf); ±inf and NaN are kept.
 std::uint16_t float_to_half(float);
 float half_to_float(std::uint16_t);
 float bfloat16_to_float(std::uint16_t);
