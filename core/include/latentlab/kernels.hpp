@@ -17,6 +17,7 @@ namespace latentlab::kernels {
 //   op(A) is M×K: A itself (M×K, lda ≥ K) or, with trans_a, the transpose of a K×M matrix (lda ≥ M).
 //   op(B) is K×N: B itself (K×N, ldb ≥ N) or, with trans_b, the transpose of an N×K matrix (ldb ≥ K).
 //   C is M×N (ldc ≥ N). beta == 0 means C is written without being read (it may hold NaN).
+//   alpha == 0: A and B are not read (BLAS convention).
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);
 
@@ -48,7 +49,7 @@ void column_sums(const float* X, int rows, int cols, float* out, bool accumulate
 bool all_finite(const float* x, std::size_t n);
 }  // namespace reference
 
-// Name of the SIMD instruction set the kernels were compiled for ("avx512f", "avx2", "sse4.1 (wasm simd128)", …).
+// Name of the SIMD instruction set the kernels were compiled for ("avx512f", "avx2", "wasm simd128 (via xsimd sse4.1)", …).
 const char* simd_arch_name();
 
 }  // namespace latentlab::kernels
