@@ -13,8 +13,14 @@ namespace latentlab {
 namespace {
 std::vector<LayerSpec> generator_layers(const GanConfig& c) {
   std::vector<LayerSpec> layers;
-  for (std::size_t i = 0; i < c.generator_hidden.size(); ++i)
-    layers.push_back({"fc" + std::to_string(i + 1), c.generator_hidden[i], {Activation::ReLU, 0.0f}});
+  const ActivationSpec hidden = c.generator_leaky ? ActivationSpec{Activation::LeakyReLU, c.leaky_slope}
+                                                 : ActivationSpec{Activation::ReLU, 0.0f};
+  for (std::size_t i = 0; i < c.generator_hidden.size(); ++i) {
+    LayerSpec spec{"fc" + std::to_string(i + 1), c.generator_hidden[i], hidden};
+    spec.batchnorm = c.generator_batchnorm && i > 0;
+    spec.batchnorm_eps = c.batchnorm_eps;
+    layers.push_back(spec);
+  }
   layers.push_back({"out", c.image, {Activation::Tanh, 0.0f}});
   return layers;
 }
@@ -30,11 +36,12 @@ std::vector<LayerSpec> discriminator_layers(const GanConfig& c) {
 
 Gan::Gan(const GanConfig& config)
     : config_(config),
-      generator_(generator_params_, "generator", config.latent, generator_layers(config)),
+      generator_(generator_params_, "generator", config.latent, generator_layers(config), &generator_buffers_),
       discriminator_(discriminator_params_, "discriminator", config.image, discriminator_layers(config)) {
   if (!(config.leaky_slope > 0.0f)) throw std::invalid_argument("GAN leaky_slope must be > 0");
   generator_params_.allocate();
   discriminator_params_.allocate();
+  generator_buffers_.allocate();
 }
 
 void Gan::init(Rng& rng) {
@@ -55,6 +62,7 @@ void Gan::sample_fakes(int batch, Rng& rng) {
   reserve(batch);
   batch_ = batch;
   rng.fill_normal(z_.data(), static_cast<std::size_t>(batch) * config_.latent);
+  generator_.set_training(true);
   generator_.forward(z_.data(), batch);
 }
 
@@ -62,6 +70,7 @@ void Gan::set_fakes_from(const float* z, int batch) {
   reserve(batch);
   batch_ = batch;
   std::memcpy(z_.data(), z, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
+  generator_.set_training(true);
   generator_.forward(z_.data(), batch);
 }
 
@@ -102,7 +111,11 @@ double Gan::generator_gradients() {
 }
 
 void Gan::generate(const float* z, int n, float* images) {
+  // Sampling uses BatchNorm's running statistics (eval mode), so an image does not depend on
+  // the other images of its batch.
+  generator_.set_training(false);
   const float* out = generator_.forward(z, n);
+  generator_.set_training(true);
   std::memcpy(images, out, static_cast<std::size_t>(n) * config_.image * sizeof(float));
 }
 

@@ -113,6 +113,9 @@ Metadata config_metadata(const GanConfig& c) {
           {"generator_hidden", join(c.generator_hidden)},
           {"discriminator_hidden", join(c.discriminator_hidden)},
           {"leaky_slope", format_float(c.leaky_slope)},
+          {"generator_activation", c.generator_leaky ? "leaky_relu" : "relu"},
+          {"generator_batchnorm", c.generator_batchnorm ? "1" : "0"},
+          {"batchnorm_eps", format_float(c.batchnorm_eps)},
           {"image_height", std::to_string(h)},
           {"image_width", std::to_string(w)},
           {"pixel_range", "-1,1"}};
@@ -163,6 +166,18 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   c.generator_hidden = gen.value();
   c.discriminator_hidden = disc.value();
   c.leaky_slope = slope.value();
+  // Generator variant keys are optional (files of format_version 1 before they existed are plain).
+  auto act = m.find("generator_activation");
+  if (act != m.end() && act->second != "relu" && act->second != "leaky_relu")
+    return R::failure("metadata \"generator_activation\" = \"" + act->second + "\" (expected relu or leaky_relu)");
+  c.generator_leaky = act != m.end() && act->second == "leaky_relu";
+  auto bn = m.find("generator_batchnorm");
+  if (bn != m.end() && bn->second != "0" && bn->second != "1")
+    return R::failure("metadata \"generator_batchnorm\" = \"" + bn->second + "\" (expected 0 or 1)");
+  c.generator_batchnorm = bn != m.end() && bn->second == "1";
+  auto bn_eps = parse_float(m, "batchnorm_eps", 1e-12f, 10.0f, 1e-5f);
+  if (!bn_eps) return R::failure(bn_eps.error());
+  c.batchnorm_eps = bn_eps.value();
   std::vector<int> g{c.latent};
   g.insert(g.end(), c.generator_hidden.begin(), c.generator_hidden.end());
   g.push_back(c.image);
@@ -221,6 +236,8 @@ std::vector<std::uint8_t> save_vae(const Vae& vae, const Metadata& extra, DType 
 
 std::vector<std::uint8_t> save_gan(const Gan& gan, const Metadata& extra, DType dtype) {
   auto tensors = tensors_to_write(gan.generator_parameters());
+  auto buffers = tensors_to_write(gan.generator_buffers());
+  tensors.insert(tensors.end(), buffers.begin(), buffers.end());
   auto d = tensors_to_write(gan.discriminator_parameters());
   tensors.insert(tensors.end(), d.begin(), d.end());
   return encode_safetensors(tensors, merged(config_metadata(gan.config()), extra), dtype);
@@ -259,6 +276,8 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
     if (!model.gan) return R::failure("GAN weights: out of memory building the model");
     auto ok = load_parameters(contents, model.gan->generator_parameters());
     if (!ok) return R::failure("GAN weights: " + ok.error());
+    auto running = load_parameters(contents, model.gan->generator_buffers());
+    if (!running) return R::failure("GAN weights: " + running.error());
     model.parameter_count = model.gan->generator_parameters().count();
     // The discriminator is optional (a page only needs the generator), but all or nothing.
     bool any_discriminator = false;

@@ -22,6 +22,13 @@ struct GanConfig {
   std::vector<int> generator_hidden = {128, 256, 512, 1024};
   std::vector<int> discriminator_hidden = {1024, 512, 256};
   float leaky_slope = 0.2f;
+  // Generator variants. The plain recipe above (ReLU, no normalisation) mode-collapses on MNIST
+  // in our trainer and in PyTorch alike (docs/training.md); the widely used PyTorch-GAN recipe
+  // adds BatchNorm1d(eps 0.8) after every generator hidden Linear but the first and uses
+  // LeakyReLU(leaky_slope) in the generator.
+  bool generator_leaky = false;
+  bool generator_batchnorm = false;
+  float batchnorm_eps = 1e-5f;
 };
 
 struct GanLosses {
@@ -42,6 +49,9 @@ class Gan {
   ParameterSet& discriminator_parameters() { return discriminator_params_; }
   const ParameterSet& generator_parameters() const { return generator_params_; }
   const ParameterSet& discriminator_parameters() const { return discriminator_params_; }
+  // Running statistics of the generator's BatchNorm layers (saved with the model, not trained).
+  ParameterSet& generator_buffers() { return generator_buffers_; }
+  const ParameterSet& generator_buffers() const { return generator_buffers_; }
   Mlp& generator() { return generator_; }
   Mlp& discriminator() { return discriminator_; }
   void init(Rng& rng);
@@ -65,7 +75,7 @@ class Gan {
  private:
   void reserve(int batch);
   GanConfig config_;
-  ParameterSet generator_params_, discriminator_params_;
+  ParameterSet generator_params_, discriminator_params_, generator_buffers_;
   Mlp generator_, discriminator_;
   int batch_ = 0, capacity_ = 0;
   AlignedBuffer z_;            // batch×latent

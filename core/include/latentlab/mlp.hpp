@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
+#include "latentlab/batchnorm.hpp"
 #include "latentlab/linear.hpp"
 
 namespace latentlab {
@@ -14,11 +17,15 @@ struct LayerSpec {
   std::string name;  // e.g. "fc1": the parameters become "<prefix>.<name>.weight"
   int out;
   ActivationSpec activation;
+  bool batchnorm = false;  // Linear → BatchNorm → activation (the Linear then has no activation of its own)
+  float batchnorm_eps = 1e-5f;
 };
 
 class Mlp {
  public:
-  Mlp(ParameterSet& params, const std::string& prefix, int input, const std::vector<LayerSpec>& layers);
+  // `buffers` receives the running statistics of BatchNorm layers (required when any layer has one).
+  Mlp(ParameterSet& params, const std::string& prefix, int input, const std::vector<LayerSpec>& layers,
+      ParameterSet* buffers = nullptr);
   Mlp(const Mlp&) = delete;
   Mlp& operator=(const Mlp&) = delete;
 
@@ -28,6 +35,9 @@ class Mlp {
   const std::vector<Linear>& layers() const { return layers_; }
 
   void init(Rng& rng);
+  // Training mode (default) normalises BatchNorm layers with batch statistics; eval mode with running ones.
+  void set_training(bool training) { training_ = training; }
+  bool training() const { return training_; }
   // Runs the stack on x (batch×input); returns the output (batch×output), owned by the Mlp
   // and valid until the next forward.
   const float* forward(const float* x, int batch);
@@ -41,6 +51,10 @@ class Mlp {
  private:
   void reserve(int batch);
   std::vector<Linear> layers_;
+  std::vector<std::unique_ptr<BatchNorm>> norms_;  // null where a layer has none
+  std::vector<ActivationSpec> activations_;         // applied after the norm (norm layers only)
+  std::vector<AlignedBuffer> pre_norm_;             // Linear output before the norm (norm layers only)
+  bool training_ = true;
   int input_;
   int capacity_ = 0;
   std::vector<AlignedBuffer> outputs_;  // post-activation output of each layer
