@@ -1,0 +1,110 @@
+// What the training driver (training_run.cpp) needs from a model's trainer. VaeTrainer and
+// GanTrainer implement it; tests use them directly, without the CLI.
+//
+// Random streams. Everything random in a run comes from Rng(seed, stream) with these streams:
+//   kSampleStream    the fixed 64-latent batch rendered after every epoch. Stream 0 on purpose:
+//                    `latentlab sample --seed <seed> --n 64` draws the very same z, so it
+//                    reproduces the last epoch's grid from model.safetensors.
+//   kInitStream      parameter initialisation (PyTorch's default nn.Linear init)
+//   kDataOrderStream the per-epoch shuffle of the training indices
+//   kNoiseStream     ε of the VAE's reparameterisation / z of the GAN's fakes
+//   kEvalStream      ε of the VAE test evaluation, from a fresh Rng(kEvalSeed, kEvalStream)
+//                    at every evaluation, so a test loss does not depend on the run's seed or on
+//                    when it was computed.
+// The data-order and noise generators are the only ones whose state moves during training;
+// both are saved in checkpoints.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "datasets.hpp"
+#include "latentlab/model_io.hpp"
+#include "latentlab/result.hpp"
+#include "latentlab/safetensors.hpp"
+
+namespace latentlab::native {
+
+inline constexpr std::uint64_t kSampleStream = 0;
+inline constexpr std::uint64_t kInitStream = 1;
+inline constexpr std::uint64_t kDataOrderStream = 2;
+inline constexpr std::uint64_t kNoiseStream = 3;
+inline constexpr std::uint64_t kEvalStream = 4;
+inline constexpr std::uint64_t kEvalSeed = 20240101;
+// Test images evaluated per forward pass.
+inline constexpr int kEvalChunk = 500;
+
+// Named values in a fixed order (log.csv columns, progress line, summary.json).
+using Metrics = std::vector<std::pair<std::string, double>>;
+double metric(const Metrics& metrics, const std::string& name);  // NaN if absent
+
+struct TrainingOptions {
+  int batch = 128;
+  float lr = 1e-3f;
+  std::uint64_t seed = 1;
+};
+
+// Called after every optimisation step of an epoch: steps and images done in this epoch, and
+// the running means of the loss terms over the epoch so far.
+using StepObserver = std::function<void(std::size_t steps_done, std::size_t images_done, const Metrics& running)>;
+
+class Trainer {
+ public:
+  virtual ~Trainer() = default;
+
+  virtual std::string kind() const = 0;  // "vae" | "gan"
+  virtual const TrainingOptions& options() const = 0;
+  virtual int latent_dim() const = 0;
+  virtual int image_size() const = 0;
+  // The model configuration as weights-file metadata (config_metadata of the model).
+  virtual Metadata config_metadata() const = 0;
+
+  // Optimisation steps of one epoch over n training images.
+  virtual std::size_t steps_per_epoch(std::size_t n) const = 0;
+  // One epoch over the first n images of `train`, in an order shuffled by the data-order RNG.
+  // Returns the epoch's mean loss terms (the names of training_metric_names()).
+  virtual Metrics train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) = 0;
+  virtual std::vector<std::string> training_metric_names() const = 0;
+  // Metrics on the first n images of `test` (names of test_metric_names()).
+  virtual Metrics evaluate(const Dataset& test, std::size_t n) = 0;
+  virtual std::vector<std::string> test_metric_names() const = 0;
+  // Images in [0, 1] for count latents z (count × latent) → pixels (count × image).
+  virtual void render(const float* z, int count, float* pixels) = 0;
+
+  // false once any parameter is NaN or infinite.
+  virtual bool finite() const = 0;
+  // model.safetensors bytes (F32) with `extra` metadata.
+  virtual std::vector<std::uint8_t> model_bytes(const Metadata& extra) const = 0;
+  // checkpoint.safetensors bytes: model + optimiser + RNG + counters (see checkpoint.hpp).
+  virtual std::vector<std::uint8_t> checkpoint_bytes(const Metadata& extra) const = 0;
+  // Restores a checkpoint written by checkpoint_bytes of a trainer with the same configuration.
+  // Never throws; on failure the trainer must not be used further.
+  virtual Result<bool> restore(const SafetensorsContents& checkpoint) = 0;
+
+  int epochs_done() const { return epochs_done_; }
+  std::int64_t steps_done() const { return steps_done_; }
+
+ protected:
+  // Common checkpoint metadata (epoch, step) and its restoration.
+  void store_counters(Metadata& metadata) const;
+  Result<bool> restore_counters(const Metadata& metadata);
+
+  int epochs_done_ = 0;
+  std::int64_t steps_done_ = 0;
+};
+
+// The indices 0…n−1 in the order of one epoch: identity, then Rng::shuffle with `rng`.
+// Starting from the identity every epoch (rather than re-shuffling the last order) makes the
+// order a function of the RNG state alone, which is all a checkpoint needs to store.
+void epoch_order(Rng& rng, std::size_t n, std::vector<std::uint32_t>& order);
+
+// Copies rows order[first … first+count) of `data` into `batch` (count × image floats),
+// mapping each pixel p to scale·p + shift (VAE: 1·p + 0, GAN: 2·p − 1).
+void gather_batch(const Dataset& data, const std::vector<std::uint32_t>& order, std::size_t first, int count,
+                  float scale, float shift, float* batch);
+
+}  // namespace latentlab::native

@@ -1,0 +1,146 @@
+#include "trainer_gan.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "checkpoint.hpp"
+#include "latentlab/activations.hpp"
+
+namespace latentlab::native {
+
+namespace {
+AdamConfig gan_adam(float lr) {
+  AdamConfig c;
+  c.lr = lr;
+  c.beta1 = 0.5f;  // DCGAN's choice: a shorter momentum memory keeps the two players responsive
+  c.beta2 = 0.999f;
+  return c;
+}
+}  // namespace
+
+GanTrainer::GanTrainer(const GanConfig& config, const TrainingOptions& options)
+    : options_(options),
+      gan_(config),
+      adam_g_(gan_.generator_parameters().size(), gan_adam(options.lr)),
+      adam_d_(gan_.discriminator_parameters().size(), gan_adam(options.lr)),
+      data_rng_(options.seed, kDataOrderStream),
+      noise_rng_(options.seed, kNoiseStream) {
+  Rng init(options.seed, kInitStream);
+  gan_.init(init);
+}
+
+Metadata GanTrainer::config_metadata() const { return latentlab::config_metadata(gan_.config()); }
+
+GanLosses GanTrainer::step(const float* real, int count) {
+  gan_.sample_fakes(count, noise_rng_);
+  GanLosses losses = gan_.discriminator_gradients(real);
+  adam_d_.step(gan_.discriminator_parameters().values(), gan_.discriminator_parameters().grads());
+  losses.generator = gan_.generator_gradients();
+  adam_g_.step(gan_.generator_parameters().values(), gan_.generator_parameters().grads());
+  ++steps_done_;
+  return losses;
+}
+
+std::size_t GanTrainer::steps_per_epoch(std::size_t n) const {
+  return n / static_cast<std::size_t>(options_.batch);  // the last partial batch is dropped
+}
+
+Metrics GanTrainer::train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) {
+  const int B = options_.batch;
+  const std::size_t image = static_cast<std::size_t>(gan_.config().image);
+  batch_.resize(static_cast<std::size_t>(B) * image);
+  epoch_order(data_rng_, n, order_);
+  const std::size_t steps = steps_per_epoch(n);
+  double d_loss = 0, g_loss = 0, d_real = 0, d_fake = 0;
+  std::size_t done = 0;
+  for (; done < steps;) {
+    gather_batch(train, order_, done * static_cast<std::size_t>(B), B, 2.0f, -1.0f, batch_.data());
+    const GanLosses l = step(batch_.data(), B);
+    d_loss += l.discriminator;
+    g_loss += l.generator;
+    d_real += l.real_score;
+    d_fake += l.fake_score;
+    ++done;
+    const double k = static_cast<double>(done);
+    if (observer)
+      observer(done, done * static_cast<std::size_t>(B),
+               {{"d_loss", d_loss / k}, {"g_loss", g_loss / k}, {"d_real", d_real / k}, {"d_fake", d_fake / k}});
+    if (!std::isfinite(l.discriminator) || !std::isfinite(l.generator)) break;
+  }
+  ++epochs_done_;
+  const double k = static_cast<double>(std::max<std::size_t>(done, 1));
+  return {{"d_loss", d_loss / k}, {"g_loss", g_loss / k}, {"d_real", d_real / k}, {"d_fake", d_fake / k}};
+}
+
+Metrics GanTrainer::evaluate(const Dataset& test, std::size_t n) {
+  const std::size_t image = static_cast<std::size_t>(gan_.config().image);
+  std::vector<float> chunk(static_cast<std::size_t>(kEvalChunk) * image);
+  std::vector<float> logits(kEvalChunk);
+  std::vector<std::uint32_t> identity(n);
+  for (std::size_t i = 0; i < n; ++i) identity[i] = static_cast<std::uint32_t>(i);
+  double score = 0;
+  for (std::size_t first = 0; first < n; first += kEvalChunk) {
+    const int count = static_cast<int>(std::min<std::size_t>(kEvalChunk, n - first));
+    gather_batch(test, identity, first, count, 2.0f, -1.0f, chunk.data());
+    gan_.discriminate(chunk.data(), count, logits.data());
+    for (int i = 0; i < count; ++i) score += stable_sigmoid(logits[static_cast<std::size_t>(i)]);
+  }
+  return {{"test_d_real", score / static_cast<double>(std::max<std::size_t>(n, 1))}};
+}
+
+void GanTrainer::render(const float* z, int count, float* pixels) {
+  gan_.generate(z, count, pixels);
+  const std::size_t total = static_cast<std::size_t>(count) * static_cast<std::size_t>(gan_.config().image);
+  for (std::size_t i = 0; i < total; ++i) pixels[i] = (pixels[i] + 1.0f) * 0.5f;
+}
+
+bool GanTrainer::finite() const {
+  return parameters_finite(gan_.generator_parameters()) && parameters_finite(gan_.discriminator_parameters());
+}
+
+std::vector<std::uint8_t> GanTrainer::model_bytes(const Metadata& extra) const {
+  return save_gan(gan_, extra, DType::F32);
+}
+
+std::vector<std::uint8_t> GanTrainer::checkpoint_bytes(const Metadata& extra) const {
+  std::vector<TensorToWrite> tensors = tensors_to_write(gan_.generator_parameters());
+  const std::vector<TensorToWrite> running = tensors_to_write(gan_.generator_buffers());
+  tensors.insert(tensors.end(), running.begin(), running.end());
+  const std::vector<TensorToWrite> d = tensors_to_write(gan_.discriminator_parameters());
+  tensors.insert(tensors.end(), d.begin(), d.end());
+  Metadata metadata = extra;
+  store_counters(metadata);
+  store_adam(tensors, metadata, "adam.generator", adam_g_);
+  store_adam(tensors, metadata, "adam.discriminator", adam_d_);
+  store_rng(metadata, "data", data_rng_);
+  store_rng(metadata, "noise", noise_rng_);
+  for (const auto& [key, value] : config_metadata()) metadata[key] = value;
+  return encode_safetensors(tensors, metadata, DType::F32);
+}
+
+Result<bool> GanTrainer::restore(const SafetensorsContents& checkpoint) {
+  using R = Result<bool>;
+  const Metadata& m = checkpoint.metadata;
+  if (auto ok = restore_counters(m); !ok) return ok;  // also checks this is a checkpoint at all
+  auto kind = m.find("kind");
+  if (kind == m.end() || kind->second != "gan")
+    return R::failure("the checkpoint holds a " + (kind == m.end() ? std::string("model of unknown kind") : kind->second) +
+                      ", not a GAN");
+  auto config = gan_config_from_metadata(m);
+  if (!config) return R::failure(config.error());
+  if (latentlab::config_metadata(config.value()) != config_metadata())
+    return R::failure("the checkpoint's GAN (generator " + m.at("generator_hidden") + ", discriminator " +
+                      m.at("discriminator_hidden") + ", latent " + m.at("latent") +
+                      ") differs from the one being trained");
+  for (const auto& t : checkpoint.tensors)
+    if (t.stored_dtype != DType::F32) return R::failure("checkpoint tensor \"" + t.name + "\" is not F32");
+  if (auto ok = load_parameters(checkpoint, gan_.generator_parameters()); !ok) return ok;
+  if (auto ok = load_parameters(checkpoint, gan_.generator_buffers()); !ok) return ok;
+  if (auto ok = load_parameters(checkpoint, gan_.discriminator_parameters()); !ok) return ok;
+  if (auto ok = restore_adam(checkpoint, "adam.generator", adam_g_); !ok) return ok;
+  if (auto ok = restore_adam(checkpoint, "adam.discriminator", adam_d_); !ok) return ok;
+  if (auto ok = restore_rng(m, "data", data_rng_); !ok) return ok;
+  return restore_rng(m, "noise", noise_rng_);
+}
+
+}  // namespace latentlab::native

@@ -1,0 +1,126 @@
+#include "trainer_vae.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "checkpoint.hpp"
+
+namespace latentlab::native {
+
+namespace {
+AdamConfig vae_adam(float lr) {
+  AdamConfig c;
+  c.lr = lr;  // β1 = 0.9, β2 = 0.999, ε = 1e-8: torch.optim.Adam's defaults
+  return c;
+}
+}  // namespace
+
+VaeTrainer::VaeTrainer(const VaeConfig& config, const TrainingOptions& options)
+    : options_(options),
+      vae_(config),
+      adam_(vae_.parameters().size(), vae_adam(options.lr)),
+      data_rng_(options.seed, kDataOrderStream),
+      noise_rng_(options.seed, kNoiseStream) {
+  Rng init(options.seed, kInitStream);
+  vae_.init(init);
+}
+
+Metadata VaeTrainer::config_metadata() const { return latentlab::config_metadata(vae_.config()); }
+
+VaeLosses VaeTrainer::step(const float* batch, int count) {
+  const VaeLosses losses = vae_.compute_gradients(batch, count, noise_rng_);
+  adam_.step(vae_.parameters().values(), vae_.parameters().grads());
+  ++steps_done_;
+  return losses;
+}
+
+std::size_t VaeTrainer::steps_per_epoch(std::size_t n) const {
+  const std::size_t b = static_cast<std::size_t>(options_.batch);
+  return (n + b - 1) / b;  // the last partial batch is a step too (PyTorch drop_last=False)
+}
+
+Metrics VaeTrainer::train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) {
+  const int input = vae_.config().input;
+  batch_.resize(static_cast<std::size_t>(options_.batch) * static_cast<std::size_t>(input));
+  epoch_order(data_rng_, n, order_);
+  double loss = 0, recon = 0, kl = 0;
+  std::size_t images = 0, steps = 0;
+  while (images < n) {
+    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch), n - images));
+    gather_batch(train, order_, images, count, 1.0f, 0.0f, batch_.data());
+    const VaeLosses l = step(batch_.data(), count);
+    loss += l.total;
+    recon += l.reconstruction;
+    kl += l.kl;
+    images += static_cast<std::size_t>(count);
+    ++steps;
+    const double m = static_cast<double>(images);
+    if (observer) observer(steps, images, {{"loss", loss / m}, {"recon", recon / m}, {"kl", kl / m}});
+    if (!std::isfinite(l.total)) break;  // diverged: the driver sees the NaN and stops
+  }
+  ++epochs_done_;
+  const double m = static_cast<double>(std::max<std::size_t>(images, 1));
+  return {{"loss", loss / m}, {"recon", recon / m}, {"kl", kl / m}};
+}
+
+Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) {
+  const int input = vae_.config().input;
+  std::vector<float> chunk(static_cast<std::size_t>(kEvalChunk) * static_cast<std::size_t>(input));
+  std::vector<std::uint32_t> identity(n);
+  for (std::size_t i = 0; i < n; ++i) identity[i] = static_cast<std::uint32_t>(i);
+  Rng eval_rng(kEvalSeed, kEvalStream);
+  double loss = 0, recon = 0, kl = 0, loss_mu = 0;
+  for (std::size_t first = 0; first < n; first += kEvalChunk) {
+    const int count = static_cast<int>(std::min<std::size_t>(kEvalChunk, n - first));
+    gather_batch(test, identity, first, count, 1.0f, 0.0f, chunk.data());
+    const VaeLosses sampled = vae_.evaluate(chunk.data(), count, &eval_rng);
+    loss += sampled.total;
+    recon += sampled.reconstruction;
+    kl += sampled.kl;
+    loss_mu += vae_.evaluate(chunk.data(), count, nullptr).total;
+  }
+  const double m = static_cast<double>(std::max<std::size_t>(n, 1));
+  return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
+}
+
+void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(z, count, pixels); }
+
+bool VaeTrainer::finite() const { return parameters_finite(vae_.parameters()); }
+
+std::vector<std::uint8_t> VaeTrainer::model_bytes(const Metadata& extra) const {
+  return save_vae(vae_, extra, DType::F32);
+}
+
+std::vector<std::uint8_t> VaeTrainer::checkpoint_bytes(const Metadata& extra) const {
+  std::vector<TensorToWrite> tensors = tensors_to_write(vae_.parameters());
+  Metadata metadata = extra;
+  store_counters(metadata);
+  store_adam(tensors, metadata, "adam", adam_);
+  store_rng(metadata, "data", data_rng_);
+  store_rng(metadata, "noise", noise_rng_);
+  for (const auto& [key, value] : config_metadata()) metadata[key] = value;
+  return encode_safetensors(tensors, metadata, DType::F32);
+}
+
+Result<bool> VaeTrainer::restore(const SafetensorsContents& checkpoint) {
+  using R = Result<bool>;
+  const Metadata& m = checkpoint.metadata;
+  if (auto ok = restore_counters(m); !ok) return ok;  // also checks this is a checkpoint at all
+  auto kind = m.find("kind");
+  if (kind == m.end() || kind->second != "vae")
+    return R::failure("the checkpoint holds a " + (kind == m.end() ? std::string("model of unknown kind") : kind->second) +
+                      ", not a VAE");
+  auto config = vae_config_from_metadata(m);
+  if (!config) return R::failure(config.error());
+  if (latentlab::config_metadata(config.value()) != config_metadata())
+    return R::failure("the checkpoint's VAE (hidden " + m.at("hidden") + ", latent " + m.at("latent") +
+                      ") differs from the one being trained");
+  for (const auto& t : checkpoint.tensors)
+    if (t.stored_dtype != DType::F32) return R::failure("checkpoint tensor \"" + t.name + "\" is not F32");
+  if (auto ok = load_parameters(checkpoint, vae_.parameters()); !ok) return ok;
+  if (auto ok = restore_adam(checkpoint, "adam", adam_); !ok) return ok;
+  if (auto ok = restore_rng(m, "data", data_rng_); !ok) return ok;
+  return restore_rng(m, "noise", noise_rng_);
+}
+
+}  // namespace latentlab::native
