@@ -1,7 +1,6 @@
 // The C ABI that web/latentlab.js calls: marshalling between JS typed arrays in the wasm heap and
-// the core. No model logic lives here that native lacks; two small pieces duplicate
-// native/src/generation.cpp operation for operation (the GAN pixel mapping and the latent
-// interpolation) and belong in core, so that both targets call one function.
+// the core. No model logic lives here: sampling, interpolation and the pixel mapping are
+// core/include/latentlab/generation.hpp, which the native CLI calls too.
 //
 // Sampling contract shared with the native CLI (`latentlab sample --seed S --n N`, native/src/generation.hpp):
 //   Rng rng(S, /*stream=*/0);
@@ -29,6 +28,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "latentlab/generation.hpp"
 #include "latentlab/kernels.hpp"
 #include "latentlab/model_io.hpp"
 #include "latentlab/rng.hpp"
@@ -49,56 +49,8 @@ bool loaded(const LlModel* m) { return m && m->error.empty() && (m->model.vae ||
 // Limits per call, so that a bad argument cannot ask the heap for gigabytes.
 constexpr int kMaxBatch = 1 << 16;
 
-// GAN generator output (tanh, [−1, 1]) → pixels in [0, 1], as native generate_pixels does.
-// Candidate for core (with the interpolation below): reported to the lead.
-void tanh_range_to_unit(float* x, std::size_t n) {
-  for (std::size_t i = 0; i < n; ++i) x[i] = (x[i] + 1.0f) * 0.5f;
-}
-
-// Interpolation between two latents a, b (dim floats each) at t ∈ [0, 1], in double:
-//   lerp   z(t) = (1 − t) a + t b
-//   slerp  Ω = acos(clamp(a·b / (|a||b|), −1, 1)),  z(t) = sin((1 − t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b
-//          (Shoemake 1985; for Gaussian latents it keeps |z| near the typical √dim where lerp's
-//          midpoint shrinks toward the origin). When sin Ω < 1e-6 (a ∥ b, or a zero vector) the
-//          formula is undefined: fall back to lerp.
-// Written operation for operation like latentlab::native::interpolate_latents (native/src/
-// generation.cpp) so that `latentlab interpolate` and the page produce the same latents.
-// Candidate for core, so both call one function: reported to the lead.
-void interpolate_latents(const float* a, const float* b, int dim, int steps, bool spherical, float* out) {
-  double dot = 0, na = 0, nb = 0;
-  for (int j = 0; j < dim; ++j) {
-    dot += static_cast<double>(a[j]) * b[j];
-    na += static_cast<double>(a[j]) * a[j];
-    nb += static_cast<double>(b[j]) * b[j];
-  }
-  double omega = 0, sin_omega = 0;
-  if (na > 0 && nb > 0) {
-    const double c = std::fmax(-1.0, std::fmin(1.0, dot / (std::sqrt(na) * std::sqrt(nb))));
-    omega = std::acos(c);
-    sin_omega = std::sin(omega);
-  }
-  const bool slerp = spherical && sin_omega >= 1e-6;
-  for (int i = 0; i < steps; ++i) {
-    const double t = steps > 1 ? static_cast<double>(i) / (steps - 1) : 0.0;
-    double wa = 1.0 - t, wb = t;
-    if (slerp) {
-      wa = std::sin((1.0 - t) * omega) / sin_omega;
-      wb = std::sin(t * omega) / sin_omega;
-    }
-    float* row = out + static_cast<std::size_t>(i) * dim;
-    for (int j = 0; j < dim; ++j) row[j] = static_cast<float>(wa * a[j] + wb * b[j]);
-  }
-}
-
 // Decodes n latents into pixels in [0, 1] (n × image_size).
-void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) {
-  if (m->model.vae) {
-    m->model.vae->decode(z, n, pixels);
-  } else {
-    m->model.gan->generate(z, n, pixels);
-    tanh_range_to_unit(pixels, static_cast<std::size_t>(n) * m->model.gan->config().image);
-  }
-}
+void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) { latentlab::decode_to_pixels(m->model, z, n, pixels); }
 
 }  // namespace
 
@@ -186,7 +138,7 @@ EMSCRIPTEN_KEEPALIVE int ll_model_encode(LlModel* m, const float* images, int n,
 EMSCRIPTEN_KEEPALIVE int ll_interpolate_latents(const float* a, const float* b, int dim, int steps, int mode,
                                                 float* out) {
   if (!a || !b || !out || dim < 1 || steps < 1 || steps > kMaxBatch) return -2;
-  interpolate_latents(a, b, dim, steps, mode == 1, out);
+  latentlab::interpolate_latents(a, b, dim, steps, mode == 1 ? latentlab::LatentPath::Slerp : latentlab::LatentPath::Lerp, out);
   return 0;
 }
 

@@ -435,8 +435,9 @@ TEST_CASE("info reports kind and parameter count (checked against the layer size
   CHECK(j["file_bytes"] == latentlab_test::fs::file_size(dir / "vae/model.safetensors"));
   CHECK(j["metadata"]["dataset"] == subset_dir());
 
-  // GAN: G 8→16→32→784, D (the reverse of --hidden) 784→32→16→1.
-  const std::size_t g = mlp_params({8, 16, 32, 784}), d = mlp_params({784, 32, 16, 1});
+  // GAN: G 8→16→32→784, D (the reverse of --hidden) 784→32→16→1. The default ("stable")
+  // generator adds a BatchNorm (γ and β: 2·32 parameters) after every hidden layer but the first.
+  const std::size_t g = mlp_params({8, 16, 32, 784}) + 2 * 32, d = mlp_params({784, 32, 16, 1});
   r = run_cli({"info", "--json", dir / "gan/model.safetensors"});
   REQUIRE(r.exit_code == 0);
   j = nlohmann::json::parse(r.out);
@@ -570,4 +571,42 @@ TEST_CASE("progress line format", "[cli]") {
   CHECK(contains(line, "ETA 0:04"));
   CHECK(contains(line, "loss 112.4"));
   CHECK(contains(line, "kl 22.25"));
+}
+
+TEST_CASE("export re-encodes as F16 and keeps only the generator on request and rejects bad input", "[cli]") {
+  TempDir dir;
+  train_tiny("vae", dir / "vae");
+  train_tiny("gan", dir / "gan");
+
+  ProcessResult r = run_cli({"export", dir / "vae/model.safetensors", "--out", dir / "vae16.safetensors"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  r = run_cli({"info", "--json", dir / "vae16.safetensors"});
+  REQUIRE(r.exit_code == 0);
+  auto j = nlohmann::json::parse(r.out);
+  CHECK(j["stored_dtype"] == "F16");
+  // F16 stores 2 bytes per parameter instead of 4: the file is a little over half the size.
+  const auto f32_bytes = latentlab_test::fs::file_size(dir / "vae/model.safetensors");
+  const auto f16_bytes = latentlab_test::fs::file_size(dir / "vae16.safetensors");
+  CHECK(f16_bytes < f32_bytes * 6 / 10);
+
+  r = run_cli({"export", dir / "gan/model.safetensors", "--generator-only", "--out", dir / "g.safetensors"});
+  REQUIRE(r.exit_code == 0);
+  r = run_cli({"info", "--json", dir / "g.safetensors"});
+  REQUIRE(r.exit_code == 0);
+  j = nlohmann::json::parse(r.out);
+  CHECK(j["discriminator_parameters"] == 0);
+  CHECK(j["generator_parameters"] == j["parameters"]);
+
+  // A VAE has no separate generator; a corrupt input writes nothing.
+  r = run_cli({"export", dir / "vae/model.safetensors", "--generator-only", "--out", dir / "x.safetensors"});
+  CHECK(r.exit_code == 2);
+  {
+    std::ofstream bad(dir / "bad.safetensors", std::ios::binary);
+    bad << "not a safetensors file at all";
+  }
+  r = run_cli({"export", dir / "bad.safetensors", "--out", dir / "y.safetensors"});
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "safetensors"));
+  CHECK_FALSE(latentlab_test::fs::exists(dir / "y.safetensors"));
 }
