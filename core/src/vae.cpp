@@ -24,6 +24,11 @@ std::vector<LayerSpec> encoder_layers(const VaeConfig& c) {
   return layers;
 }
 
+// Clamps logvar so exp(logvar) cannot overflow when training diverges (see VaeConfig).
+void clamp_logvar(float* logvar, std::size_t n, float limit) {
+  for (std::size_t i = 0; i < n; ++i) logvar[i] = std::clamp(logvar[i], -limit, limit);
+}
+
 std::vector<LayerSpec> decoder_layers(const VaeConfig& c) {
   // The encoder's hidden widths in reverse, then the output logits.
   std::vector<LayerSpec> layers;
@@ -67,10 +72,8 @@ VaeLosses Vae::forward(const float* x, int batch, const float* eps) {
   const float* h = encoder_.forward(x, batch);
   mu_head_.forward(h, batch, mu_.data());
   logvar_head_.forward(h, batch, logvar_.data());
-  // Clamp logvar so exp(logvar) cannot overflow when training diverges (see VaeConfig).
-  const float lim = config_.logvar_limit;
   float* logvar = logvar_.data();
-  for (std::size_t i = 0; i < n_latent; ++i) logvar[i] = std::clamp(logvar[i], -lim, lim);
+  clamp_logvar(logvar, n_latent, config_.logvar_limit);
 
   if (eps) {
     reparameterize_forward(mu_.data(), logvar, eps, z_.data(), n_latent);
@@ -140,9 +143,7 @@ void Vae::encode(const float* x, int n, float* mu, float* logvar) {
   const float* h = encoder_.forward(x, n);
   mu_head_.forward(h, n, mu);
   logvar_head_.forward(h, n, logvar);
-  const float lim = config_.logvar_limit;
-  for (std::size_t i = 0; i < static_cast<std::size_t>(n) * config_.latent; ++i)
-    logvar[i] = std::clamp(logvar[i], -lim, lim);
+  clamp_logvar(logvar, static_cast<std::size_t>(n) * config_.latent, config_.logvar_limit);
 }
 
 void Vae::decode(const float* z, int n, float* pixels) {

@@ -44,10 +44,7 @@ int run_interpolate(const InterpolateFlags& f) {
     head["path"] = f.lerp ? "lerp" : "slerp";
     head["rows"] = rows;
     head["cols"] = cols;
-    std::string text = head.dump();
-    text.pop_back();
-    text += ",\"pixels\":" + pixels_json_array(pixels) + "}\n";
-    write_text_output(f.raw, text);
+    write_text_output(f.raw, raw_pixels_json(head, pixels));
   }
   return kExitSuccess;
 }

@@ -38,10 +38,7 @@ int run_sample(const SampleFlags& f) {
     head["latent"] = model.latent_dim();
     head["rows"] = rows;
     head["cols"] = cols;
-    std::string text = head.dump();
-    text.pop_back();  // the closing brace: the pixel array follows
-    text += ",\"pixels\":" + pixels_json_array(pixels) + "}\n";
-    write_text_output(f.raw, text);
+    write_text_output(f.raw, raw_pixels_json(head, pixels));
     if (f.raw != "-") std::printf("wrote %s: %zu pixel values\n", f.raw.c_str(), pixels.size());
   }
   return kExitSuccess;

@@ -54,15 +54,18 @@ int grid_columns(int n) {
   return std::max(c, 1);
 }
 
-std::string pixels_json_array(const std::vector<float>& pixels) {
-  std::string s = "[";
+std::string raw_pixels_json(const nlohmann::json& head, const std::vector<float>& pixels) {
+  // nlohmann would print floats with 17 digits; 9 round-trip a float and keep the file half the size.
+  std::string s = head.dump();
+  s.pop_back();  // the closing brace: the pixel array follows
+  s += ",\"pixels\":[";
   s.reserve(pixels.size() * 12 + 2);
   char buf[32];
   for (std::size_t i = 0; i < pixels.size(); ++i) {
     std::snprintf(buf, sizeof buf, "%s%.9g", i ? "," : "", static_cast<double>(pixels[i]));
     s += buf;
   }
-  return s + "]";
+  return s + "]}\n";
 }
 
 }  // namespace latentlab::native

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "latentlab/generation.hpp"
 #include "latentlab/model_io.hpp"
 
@@ -26,7 +28,8 @@ void image_shape(const LoadedModel& model, int& rows, int& cols);
 // Columns of a square-ish grid of n images: ceil(sqrt(n)).
 int grid_columns(int n);
 
-// Pixels as a JSON array text with 9 significant digits (each float round-trips exactly).
-std::string pixels_json_array(const std::vector<float>& pixels);
+// The --raw output of sample/interpolate: the fields of `head` plus "pixels", a JSON array with
+// 9 significant digits (each float round-trips exactly), as one line of text.
+std::string raw_pixels_json(const nlohmann::json& head, const std::vector<float>& pixels);
 
 }  // namespace latentlab::native
