@@ -460,13 +460,19 @@ TEST_CASE("VAE gradients of every parameter match finite differences", "[gradche
   }
 }
 
-TEST_CASE("GAN discriminator gradients w.r.t. parameters and input match finite differences", "[gradcheck][gan]") {
+// The reduced GAN both GAN checks use: small enough to check every parameter.
+GanConfig small_gan_config() {
   GanConfig config;
   config.image = 10;
   config.latent = 4;
   config.generator_hidden = {6, 8};
   config.discriminator_hidden = {7, 5};
   config.leaky_slope = 0.2f;
+  return config;
+}
+
+TEST_CASE("GAN discriminator gradients w.r.t. parameters and input match finite differences", "[gradcheck][gan]") {
+  const GanConfig config = small_gan_config();
   Gan gan(config);
   Rng init(3, 3);
   gan.init(init);
@@ -537,12 +543,7 @@ TEST_CASE("GAN discriminator gradients w.r.t. parameters and input match finite 
 }
 
 TEST_CASE("GAN generator gradients through the discriminator match finite differences", "[gradcheck][gan]") {
-  GanConfig config;
-  config.image = 10;
-  config.latent = 4;
-  config.generator_hidden = {6, 8};
-  config.discriminator_hidden = {7, 5};
-  config.leaky_slope = 0.2f;
+  const GanConfig config = small_gan_config();
   Gan gan(config);
   Rng init(4, 9);
   gan.init(init);
