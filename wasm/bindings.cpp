@@ -32,8 +32,12 @@
 #include "latentlab/kernels.hpp"
 #include "latentlab/model_io.hpp"
 #include "latentlab/rng.hpp"
+#include "wasm_abi.hpp"
 
 namespace {
+
+using latentlab::wasm::join64;
+using latentlab::wasm::kMaxBatch;
 
 struct LlModel {
   latentlab::LoadedModel model;
@@ -42,12 +46,7 @@ struct LlModel {
   std::vector<float> latents; // scratch for sample()
 };
 
-std::uint64_t join64(std::uint32_t lo, std::uint32_t hi) { return (static_cast<std::uint64_t>(hi) << 32) | lo; }
-
 bool loaded(const LlModel* m) { return m && m->error.empty() && (m->model.vae || m->model.gan); }
-
-// Limits per call, so that a bad argument cannot ask the heap for gigabytes.
-constexpr int kMaxBatch = 1 << 16;
 
 // Decodes n latents into pixels in [0, 1] (n × image_size).
 void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) { latentlab::decode_to_pixels(m->model, z, n, pixels); }

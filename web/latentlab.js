@@ -9,6 +9,12 @@
 //   model.interpolate(zA, zB, steps, 'slerp' | 'lerp')
 //   model.dispose()
 //
+// Training in the page (needs the training build, see createVaeTrainer):
+//   await initLatentlab({ moduleUrl: TRAINING_MODULE_URL });
+//   const trainer = await createVaeTrainer({ hidden: [400], latent: 20, lr: 1e-3, seed: 1 });
+//   trainer.step(images, n)       // one Adam step → { loss, reconstruction, kl } per image
+//   await loadModel(trainer.save())
+//
 // Sampling contract (identical to the native CLI `latentlab sample --seed S`):
 //   Rng rng(S, stream 0); z = rng.fill_normal(n · latentDim), row-major; pixels = decode(z),
 //   where a GAN's decode is (G(z) + 1) / 2. So model.sample(n, s) equals
@@ -18,6 +24,8 @@
 // every model. It is a SIMD128 build only; browsers without wasm SIMD get a clear Error.
 
 const DEFAULT_MODULE_URL = new URL('./build/latentlab_core.js', import.meta.url);
+/** The training build (the default module plus the VAE trainer): pass it to initLatentlab first. */
+export const TRAINING_MODULE_URL = new URL('./build/latentlab_core_train.js', import.meta.url);
 const MAX_BATCH = 4096;  // per call; the page never needs more and it bounds heap growth
 const TWO_POW_32 = 4294967296;
 
@@ -370,5 +378,92 @@ class Model {
 
   get disposed() {
     return !this.#handle;
+  }
+}
+
+// ---- training ----
+
+/**
+ * A VAE trained in the page, one Adam step per call — the native trainer's step, with the same RNG
+ * streams (a seed initialises the same parameters as `latentlab train --seed`). Needs the training
+ * build: call initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) before anything else.
+ *   config   { input = 784, hidden = [400], latent = 20, beta = 1, lr = 1e-3, seed = 0 }
+ */
+export async function createVaeTrainer(config = {}, options = {}) {
+  const runtime = await initLatentlab(options);
+  const M = runtime.M;
+  if (typeof M._ll_vae_trainer_create !== 'function') {
+    throw new Error('this wasm module has no trainer: call initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) first');
+  }
+  const { input = 784, hidden = [400], latent = 20, beta = 1, lr = 1e-3, seed = 0 } = config;
+  if (!Array.isArray(hidden) || hidden.length === 0) throw new TypeError('hidden must be a non-empty array of widths');
+  if (typeof lr !== 'number') throw new TypeError(`lr must be a number, got ${lr}`);
+  const [lo, hi] = split64('seed', seed);
+  // The weights file's metadata keys, checked in the core by the same code that checks a file.
+  const json = JSON.stringify({ input: String(input), hidden: hidden.map(String).join(','), latent: String(latent), beta: String(beta) });
+  const bytes = new TextEncoder().encode(json + '\0');
+  const handle = runtime.withHeap([bytes.length], ([ptr]) => {
+    M.HEAPU8.set(bytes, ptr);
+    return M._ll_vae_trainer_create(ptr, lr, lo, hi);
+  });
+  if (!handle) throw new Error('out of memory while building the trainer');
+  const error = M.UTF8ToString(M._ll_vae_trainer_error(handle));
+  if (error) {
+    M._ll_vae_trainer_free(handle);
+    throw new Error(`invalid trainer configuration: ${error}`);
+  }
+  return new VaeTrainer(runtime, handle, Number(input));
+}
+
+class VaeTrainer {
+  #runtime;
+  #handle;
+
+  constructor(runtime, handle, imageSize) {
+    this.#runtime = runtime;
+    this.#handle = handle;
+    this.imageSize = imageSize;
+    this.params = runtime.M._ll_vae_trainer_parameter_count(handle);
+  }
+
+  #live() {
+    if (!this.#handle) throw new Error('this trainer has been disposed');
+    return this.#handle;
+  }
+
+  /** One Adam step on n images in [0, 1] (n·imageSize) → the step's { loss, reconstruction, kl } per image. */
+  step(images, n) {
+    const handle = this.#live();
+    if (n === undefined && images != null && typeof images.length === 'number') n = images.length / this.imageSize;
+    checkCount('n', n);
+    images = toFloat32('images', images, n * this.imageSize);
+    const rt = this.#runtime;
+    return rt.withHeap([images.length * 4, 3 * 8], ([xp, lp]) => {
+      rt.writeF32(xp, images);
+      const rc = rt.M._ll_vae_trainer_step(handle, xp, n, lp);
+      if (rc !== 0) throw new Error(`train step failed (code ${rc})`);
+      const l = new Float64Array(rt.M.HEAPU8.buffer, lp, 3);
+      return { loss: l[0] / n, reconstruction: l[1] / n, kl: l[2] / n };
+    });
+  }
+
+  /** The current parameters as a weights file (Uint8Array), for loadModel or a download. */
+  save() {
+    const handle = this.#live();
+    const rt = this.#runtime;
+    return rt.withHeap([4], ([sizePtr]) => {
+      const ptr = rt.M._ll_vae_trainer_save(handle, sizePtr);
+      if (!ptr) throw new Error('save failed');
+      const size = rt.M.HEAPU32[sizePtr >>> 2];
+      return rt.M.HEAPU8.slice(ptr, ptr + size);
+    });
+  }
+
+  /** Frees the trainer's wasm memory; any later call throws. Safe to call twice. */
+  dispose() {
+    if (this.#handle) {
+      this.#runtime.M._ll_vae_trainer_free(this.#handle);
+      this.#handle = 0;
+    }
   }
 }
