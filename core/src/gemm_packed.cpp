@@ -48,8 +48,18 @@ constexpr int W = static_cast<int>(batch::size);
 // than the FMA latency × throughput product (4 cycles × 2 pipes = 8).
 // Measured on the training shapes (AVX-512, Zen 5): 8×3 and 14×2 tie, 12×2 is within
 // noise, 6×4 is 10% slower.
+#if defined(__EMSCRIPTEN__)
+// Wasm SIMD128 has no FMA: xsimd::fma becomes f32x4.mul + f32x4.add, which needs one more live
+// vector (the product) per update, and V8 keeps one of x64's 16 vector registers as scratch.
+// 6×2 (12 accumulators + 2 B + broadcast + product = 16) then spills; measured in Node 20 on
+// the decoders and the VAE step (scripts/bench-web shapes, best of 200 calls): 5×2 was the
+// fastest, 4×2, 3×3, 2×4 and 8×1 within 10%, 6×2 and 4×3 (17 live) 1.5–2.3× slower.
+constexpr int MR = 5;
+constexpr int NB = 2;
+#else
 constexpr int MR = (W >= 16) ? 8 : 6;
 constexpr int NB = (W >= 16) ? 3 : 2;
+#endif
 constexpr int NR = NB * W;
 
 // Cache blocks. An A block (MC × KC = 144 × 384 floats = 216 KiB) stays in L2 while every
