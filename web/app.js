@@ -197,6 +197,8 @@ function paintGrid() {
   const canvas = $('grid');
   const shape = state.model.info.imageShape;
   g.geometry = paintDigits(canvas, g.pixels, GRID_N, GRID_COLS, shape, { scale: GRID_SCALE, gap: GRID_GAP });
+  // Time from navigation to the first grid on screen, read by scripts/bench-web.
+  if (!performance.getEntriesByName('latentlab:first-grid').length) performance.mark('latentlab:first-grid');
   const ctx = canvas.getContext('2d');
   const outline = (i, color, dash) => {
     const { cellWidth, cellHeight } = g.geometry;

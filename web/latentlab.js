@@ -229,8 +229,8 @@ async function readSource(source) {
  *   options  passed to initLatentlab on first use ({ moduleUrl, wasmBinary })
  */
 export async function loadModel(source, options = {}) {
-  const runtime = await initLatentlab(options);
-  const bytes = await readSource(source);
+  // The weights download while the module compiles (on a first load both are on the critical path).
+  const [runtime, bytes] = await Promise.all([initLatentlab(options), readSource(source)]);
   if (bytes.length === 0) throw new Error('not a weights file: it is empty (0 bytes)');
   const M = runtime.M;
   const handle = runtime.withHeap([bytes.length], ([ptr]) => {
