@@ -1,0 +1,296 @@
+// The browser benchmark page (bench/web/bench.html?fw=ours|tfjs|ort|peak), driven by run.mjs.
+//
+// Each framework runs in its own page load, single-threaded, on the same inputs:
+//   * the shipped models web/models/{vae,gan}.safetensors (ours loads them; tfjs gets the same
+//     weights as tensors; ONNX Runtime loads build/bench/web/*.onnx, exported from the same files
+//     by make_onnx.py), so every framework computes the same function;
+//   * latents from one seeded Box–Muller stream (seededNormals), 64 per model;
+//   * the first 128 MNIST training images for the VAE training step (real pixels: ~80% zeros).
+// Timings are wall-clock per call (performance.now) after warm-up, including what a user pays:
+// copies into and out of each runtime, tfjs's dataSync, ORT's async run.
+// window.runBench() resolves to { fw, results: { task: { ms: [...], … } }, info, outputs }.
+
+const params = new URLSearchParams(location.search);
+const FW = params.get('fw') || 'ours';
+const QUICK = params.get('quick') === '1';
+const REPS = { train: QUICK ? 10 : 40, decode: QUICK ? 30 : 200 };
+const WARMUP = { train: QUICK ? 3 : 8, decode: QUICK ? 10 : 30 };
+const DECODE_N = 64;
+const TRAIN_N = 128;
+
+const NM = '/bench/web/node_modules';
+
+async function fetchBytes(url) {
+  const r = await fetch(url);
+  if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+  return new Uint8Array(await r.arrayBuffer());
+}
+
+// mulberry32 + Box–Muller: the same latents for every framework (not latentlab's RNG on purpose,
+// so the tfjs and ORT pages need nothing of ours).
+function seededNormals(n, seed) {
+  let s = seed >>> 0;
+  const u = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
+  };
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(u()));
+    const a = 2 * Math.PI * u();
+    out[i] = r * Math.cos(a);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
+  }
+  return out;
+}
+
+async function mnistBatch(n) {
+  const raw = await fetchBytes('/data/mnist/train-images-idx3-ubyte');
+  const x = new Float32Array(n * 784);
+  for (let i = 0; i < x.length; ++i) x[i] = raw[16 + i] / 255;
+  return x;
+}
+
+// float16 bits → float32
+function halfToFloat(h) {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+// safetensors → { tensors: Map(name → { shape, values: Float32Array }), metadata }
+async function readSafetensors(url) {
+  const bytes = await fetchBytes(url);
+  const view = new DataView(bytes.buffer);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const metadata = header.__metadata__ || {};
+  delete header.__metadata__;
+  const tensors = new Map();
+  for (const [name, t] of Object.entries(header)) {
+    const [a, b] = t.data_offsets;
+    const base = 8 + n + a;
+    const count = t.shape.reduce((x, y) => x * y, 1);
+    const values = new Float32Array(count);
+    if (t.dtype === 'F32') values.set(new Float32Array(bytes.slice(base, 8 + n + b).buffer));
+    else if (t.dtype === 'F16') for (let i = 0; i < count; ++i) values[i] = halfToFloat(view.getUint16(base + 2 * i, true));
+    else throw new Error(`${url}: dtype ${t.dtype} not handled by the bench page`);
+    tensors.set(name, { shape: t.shape, values });
+  }
+  return { tensors, metadata, bytes };
+}
+
+function stats(ms) {
+  const s = [...ms].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
+  return { median: q(0.5), min: s[0], p10: q(0.1), p90: q(0.9), max: s[s.length - 1], reps: s.length, ms };
+}
+
+async function time(fn, warmup, reps) {
+  for (let i = 0; i < warmup; ++i) await fn();
+  const ms = [];
+  for (let i = 0; i < reps; ++i) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return stats(ms);
+}
+
+// Every 97th value of an output: enough to check that the frameworks computed the same function.
+function probe(values) {
+  const out = [];
+  for (let i = 0; i < values.length; i += 97) out.push(values[i]);
+  return out;
+}
+
+// ---------------------------------------------------------------- ours
+
+async function benchOurs() {
+  const api = await import('/web/latentlab.js');
+  const rt = await api.initLatentlab({ moduleUrl: api.TRAINING_MODULE_URL });
+  const vae = await api.loadModel('/web/models/vae.safetensors');
+  const gan = await api.loadModel('/web/models/gan.safetensors');
+  const zv = seededNormals(DECODE_N * vae.info.latentDim, 1);
+  const zg = seededNormals(DECODE_N * gan.info.latentDim, 2);
+  const results = {};
+  const outputs = { vae_decode: probe(vae.decode(zv, DECODE_N)), gan_decode: probe(gan.decode(zg, DECODE_N)) };
+  results.vae_decode = await time(() => vae.decode(zv, DECODE_N), WARMUP.decode, REPS.decode);
+  results.gan_decode = await time(() => gan.decode(zg, DECODE_N), WARMUP.decode, REPS.decode);
+  const x = await mnistBatch(TRAIN_N);
+  const trainer = await api.createVaeTrainer({ input: 784, hidden: [400], latent: 20, lr: 1e-3, seed: 1 });
+  const losses = [];
+  results.vae_train_step = await time(() => losses.push(trainer.step(x, TRAIN_N).loss), WARMUP.train, REPS.train);
+  return { results, outputs, info: { simdArch: rt.simdArch, module: 'latentlab_core_train.wasm', firstLoss: losses[0], lastLoss: losses.at(-1) } };
+}
+
+// ---------------------------------------------------------------- tfjs (backend-wasm)
+
+
+function loadScript(src) {
+  return new Promise((resolve, reject) => {
+    const s = document.createElement('script');
+    s.src = src;
+    s.onload = resolve;
+    s.onerror = () => reject(new Error(`could not load ${src}`));
+    document.head.append(s);
+  });
+}
+
+async function benchTfjs() {
+  // The union bundle (core + layers + converter + the CPU/WebGL backends): tf-core.min.js alone
+  // registers no gradients, so it cannot train. The download comparison counts only core + wasm.
+  await loadScript(`${NM}/@tensorflow/tfjs/dist/tf.min.js`);
+  await loadScript(`${NM}/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`);
+  const tf = window.tf;
+  tf.wasm.setWasmPaths(`${NM}/@tensorflow/tfjs-backend-wasm/dist/`);
+  tf.wasm.setThreadsCount(1);
+  if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend did not initialise');
+  await tf.ready();
+  const info = {
+    version: tf.version.tfjs || tf.version_core,
+    backend: tf.getBackend(),
+    simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
+    multithread: await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'),
+    threads: tf.wasm.getThreadsCount ? tf.wasm.getThreadsCount() : 1,
+  };
+  const vaeFile = await readSafetensors('/web/models/vae.safetensors');
+  const ganFile = await readSafetensors('/web/models/gan.safetensors');
+  // Weight matrices are stored [out, in] (PyTorch's nn.Linear); tfjs gets them as [in, out], the
+  // layout of tf.layers.dense's kernel. Measured here: fused matMul with transposeB is 20× slower
+  // on the wasm backend (38 vs 1.6 ms for 64×400·400×784) and, with a bias, wrong.
+  const T = (file, name) => {
+    const t = file.tensors.get(name);
+    const x = tf.tensor(t.values, t.shape, 'float32');
+    if (t.shape.length !== 2) return x;
+    const xt = tf.transpose(x);
+    x.dispose();
+    return xt;
+  };
+  // y = act(x·W + b)
+  const dense = (x, w, b, activation = 'linear', leakyreluAlpha = 0.2) =>
+    tf.fused.matMul({ a: x, b: w, bias: b, activation, leakyreluAlpha });
+
+  const vd = { w1: T(vaeFile, 'decoder.fc1.weight'), b1: T(vaeFile, 'decoder.fc1.bias'),
+    w2: T(vaeFile, 'decoder.out.weight'), b2: T(vaeFile, 'decoder.out.bias') };
+  const vaeDecode = (z) => tf.tidy(() => tf.sigmoid(dense(dense(z, vd.w1, vd.b1, 'relu'), vd.w2, vd.b2)));
+
+  const gm = ganFile.metadata;
+  const slope = Number(gm.leaky_slope || 0.2);
+  const eps = Number(gm.batchnorm_eps || 0.8);
+  const glayers = gm.generator_hidden.split(',').map((_, i) => {
+    const n = `generator.fc${i + 1}`;
+    const l = { w: T(ganFile, `${n}.weight`), b: T(ganFile, `${n}.bias`) };
+    if (ganFile.tensors.has(`${n}.bn.weight`)) {
+      l.bn = { gamma: T(ganFile, `${n}.bn.weight`), beta: T(ganFile, `${n}.bn.bias`),
+        mean: T(ganFile, `${n}.bn.running_mean`), variance: T(ganFile, `${n}.bn.running_var`) };
+    }
+    return l;
+  });
+  const gout = { w: T(ganFile, 'generator.out.weight'), b: T(ganFile, 'generator.out.bias') };
+  const ganDecode = (z) => tf.tidy(() => {
+    let h = z;
+    for (const l of glayers) {
+      if (l.bn) {
+        h = tf.batchNorm(dense(h, l.w, l.b), l.bn.mean, l.bn.variance, l.bn.beta, l.bn.gamma, eps);
+        h = tf.leakyRelu(h, slope);
+      } else {
+        h = dense(h, l.w, l.b, 'leakyrelu', slope);
+      }
+    }
+    return tf.mul(tf.add(tf.tanh(dense(h, gout.w, gout.b)), 1), 0.5);
+  });
+
+  const zv = tf.tensor(seededNormals(DECODE_N * 20, 1), [DECODE_N, 20]);
+  const zg = tf.tensor(seededNormals(DECODE_N * Number(gm.latent), 2), [DECODE_N, Number(gm.latent)]);
+  const run = (f, z) => {
+    const y = f(z);
+    const v = y.dataSync();
+    y.dispose();
+    return v;
+  };
+  const results = {};
+  const outputs = { vae_decode: probe(run(vaeDecode, zv)), gan_decode: probe(run(ganDecode, zg)) };
+  results.vae_decode = await time(() => run(vaeDecode, zv), WARMUP.decode, REPS.decode);
+  results.gan_decode = await time(() => run(ganDecode, zg), WARMUP.decode, REPS.decode);
+
+  // One training step: the same VAE (784-400-20), BCE-with-logits summed + KL summed, Adam 1e-3.
+  const V = (name) => tf.variable(T(vaeFile, name));
+  const p = {
+    ew: V('encoder.fc1.weight'), eb: V('encoder.fc1.bias'), mw: V('encoder.mu.weight'), mb: V('encoder.mu.bias'),
+    lw: V('encoder.logvar.weight'), lb: V('encoder.logvar.bias'), dw: V('decoder.fc1.weight'), db: V('decoder.fc1.bias'),
+    ow: V('decoder.out.weight'), ob: V('decoder.out.bias'),
+  };
+  const x = tf.tensor(await mnistBatch(TRAIN_N), [TRAIN_N, 784]);
+  const opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+  const lossFn = () => {
+    const h = dense(x, p.ew, p.eb, 'relu');
+    const mu = dense(h, p.mw, p.mb);
+    const logvar = dense(h, p.lw, p.lb);
+    const z = tf.add(mu, tf.mul(tf.exp(tf.mul(logvar, 0.5)), tf.randomNormal([TRAIN_N, 20])));
+    const logits = dense(dense(z, p.dw, p.db, 'relu'), p.ow, p.ob);
+    const bce = tf.sum(tf.sub(tf.softplus(logits), tf.mul(x, logits)));
+    const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.add(logvar, 1), tf.square(mu)), tf.exp(logvar))), -0.5);
+    return tf.add(bce, kl);
+  };
+  const losses = [];
+  results.vae_train_step = await time(() => {
+    const cost = opt.minimize(lossFn, true);
+    losses.push(cost.dataSync()[0] / TRAIN_N);
+    cost.dispose();
+  }, WARMUP.train, REPS.train);
+  info.firstLoss = losses[0];
+  info.lastLoss = losses.at(-1);
+  info.tensorsAfter = tf.memory().numTensors;
+  return { results, outputs, info };
+}
+
+// ---------------------------------------------------------------- ONNX Runtime Web (wasm EP)
+
+async function benchOrt() {
+  const ort = await import(`${NM}/onnxruntime-web/dist/ort.wasm.min.mjs`);
+  ort.env.wasm.numThreads = 1;
+  ort.env.wasm.simd = true;
+  ort.env.wasm.proxy = false;
+  ort.env.wasm.wasmPaths = `${NM}/onnxruntime-web/dist/`;
+  const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
+  const vae = await ort.InferenceSession.create('/build/bench/web/vae_decoder.onnx', options);
+  const gan = await ort.InferenceSession.create('/build/bench/web/gan_generator.onnx', options);
+  const zv = seededNormals(DECODE_N * 20, 1);
+  const zg = seededNormals(DECODE_N * 100, 2);
+  const run = async (s, z, d) => (await s.run({ z: new ort.Tensor('float32', z, [DECODE_N, d]) })).pixels.data;
+  const results = {};
+  const outputs = { vae_decode: probe(await run(vae, zv, 20)), gan_decode: probe(await run(gan, zg, 100)) };
+  results.vae_decode = await time(() => run(vae, zv, 20), WARMUP.decode, REPS.decode);
+  results.gan_decode = await time(() => run(gan, zg, 100), WARMUP.decode, REPS.decode);
+  return { results, outputs, info: { version: ort.env.versions?.web || '', numThreads: ort.env.wasm.numThreads,
+    crossOriginIsolated: self.crossOriginIsolated === true } };
+}
+
+// ---------------------------------------------------------------- wasm mul+add peak
+
+async function benchPeak() {
+  const factory = (await import('/build/bench/web/wasm_peak.js')).default;
+  const M = await factory();
+  const iterations = QUICK ? 2_000_000 : 5_000_000;
+  const names = ['8 fused chains', '10 fused chains', '12 fused chains', '4+4 split chains', '5+5 split chains', '6+6 split chains'];
+  const best = {};
+  for (let v = 0; v < names.length; ++v) {
+    M._ll_peak_run(v, iterations / 10);  // warm-up (tier-up to TurboFan)
+    const r = await time(() => M._ll_peak_run(v, iterations), 1, QUICK ? 5 : 15);
+    best[names[v]] = (iterations * M._ll_peak_flops_per_iteration(v)) / (r.min * 1e6);  // GFLOP/s, fastest repetition
+  }
+  return { results: {}, info: { gflops_by_variant: best, gflops: Math.max(...Object.values(best)) } };
+}
+
+window.runBench = async () => {
+  const run = { ours: benchOurs, tfjs: benchTfjs, ort: benchOrt, peak: benchPeak }[FW];
+  if (!run) throw new Error(`unknown fw=${FW}`);
+  return { fw: FW, ...(await run()) };
+};

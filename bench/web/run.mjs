@@ -1,0 +1,215 @@
+// Driver of the browser benchmark (scripts/bench-web): serves the repository on 127.0.0.1, runs
+// bench/web/bench.html in headless Debian Chromium for each framework (in rounds, interleaved, so
+// a load spike hits every framework alike), measures the demo page's time to its first sampled
+// grid and the gzipped downloads, prints the table and writes build/bench/web-results.json.
+//   node bench/web/run.mjs [--quick]
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+import { startServer } from '../../tests/browser/server.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.resolve(HERE, '../..');
+const QUICK = process.argv.includes('--quick');
+const ROUNDS = QUICK ? 1 : 3;
+const GRID_LOADS = QUICK ? 5 : 15;
+const OUT = path.join(ROOT, 'build/bench/web-results.json');
+
+const { chromium } = await import(path.join(HERE, 'node_modules/playwright-core/index.mjs'));
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// ---------------------------------------------------------------- work per task (flops)
+
+const linearFlops = (rows, layers) => layers.reduce((s, [i, o]) => s + 2 * rows * i * o, 0);
+const VAE_ENCODER = [[784, 400], [400, 20], [400, 20]];
+const VAE_DECODER = [[20, 400], [400, 784]];
+const GAN_GENERATOR = [[100, 128], [128, 256], [256, 512], [512, 1024], [1024, 784]];
+// A training step: forward, then the weight gradient of every layer and the input gradient of every
+// layer but the first (no gradient is needed for the pixels) — 3× the forward minus one GEMM.
+const trainFlops = (b) => 3 * linearFlops(b, [...VAE_ENCODER, ...VAE_DECODER]) - linearFlops(b, [[784, 400]]);
+const FLOPS = { vae_train_step: trainFlops(128), vae_decode: linearFlops(64, VAE_DECODER), gan_decode: linearFlops(64, GAN_GENERATOR) };
+
+const TASKS = [
+  { key: 'vae_train_step', label: 'VAE train step, batch 128', target: 4, against: ['tfjs'] },
+  { key: 'vae_decode', label: 'VAE decode 64 digits', target: 1.5, against: ['tfjs', 'ort'] },
+  { key: 'gan_decode', label: 'GAN decode 64 digits', target: 1.5, against: ['tfjs', 'ort'] },
+];
+
+// ---------------------------------------------------------------- helpers
+
+function stats(ms) {
+  const s = [...ms].sort((a, b) => a - b);
+  const q = (p) => s[Math.min(s.length - 1, Math.floor(p * (s.length - 1) + 0.5))];
+  return { median: q(0.5), min: s[0], p10: q(0.1), p90: q(0.9), max: s[s.length - 1], reps: s.length };
+}
+
+const gzipSize = (file) => zlib.gzipSync(fs.readFileSync(file), { level: 9 }).length;
+
+function files(list) {
+  const rows = list.map((f) => {
+    const abs = path.join(ROOT, f);
+    return { file: f, bytes: fs.statSync(abs).size, gzip: gzipSize(abs) };
+  });
+  return { files: rows, bytes: rows.reduce((s, r) => s + r.bytes, 0), gzip: rows.reduce((s, r) => s + r.gzip, 0) };
+}
+
+async function openPage(browser, url) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  const requests = [];
+  page.on('pageerror', (e) => problems.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+  page.on('requestfinished', (r) => requests.push(new URL(r.url()).pathname));
+  await page.goto(url);
+  return { page, context, problems, requests };
+}
+
+async function runFramework(browser, base, fw) {
+  const { page, context, problems, requests } = await openPage(browser, `${base}bench/web/bench.html?fw=${fw}${QUICK ? '&quick=1' : ''}`);
+  try {
+    await page.waitForFunction(() => typeof window.runBench === 'function', null, { timeout: 30000 });
+    const result = await page.evaluate(() => window.runBench());
+    return { ...result, problems, requests: [...new Set(requests)] };
+  } catch (err) {
+    throw new Error(`${fw}: ${err.message}${problems.length ? `\n  ${problems.join('\n  ')}` : ''}`);
+  } finally {
+    await context.close();
+  }
+}
+
+// Navigation → performance mark 'latentlab:first-grid' (set by web/app.js when it paints the
+// first sampled grid), each load in a fresh context (empty cache).
+async function firstGrid(browser, base) {
+  const ms = [];
+  for (let i = 0; i < GRID_LOADS; ++i) {
+    const { page, context, problems } = await openPage(browser, `${base}web/index.html`);
+    try {
+      await page.waitForFunction(() => performance.getEntriesByName('latentlab:first-grid').length > 0, null, { timeout: 20000 });
+      ms.push(await page.evaluate(() => performance.getEntriesByName('latentlab:first-grid')[0].startTime));
+      if (problems.length) throw new Error(problems.join('; '));
+    } finally {
+      await context.close();
+    }
+  }
+  return stats(ms);
+}
+
+const maxAbsDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+const fmt = (x, d = 2) => (x === undefined || x === null || Number.isNaN(x) ? '—' : x.toFixed(d));
+
+// ---------------------------------------------------------------- run
+
+const server = await startServer({ root: ROOT });
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const started = new Date();
+const load = os.loadavg();
+const raw = { ours: [], tfjs: [], ort: [] };
+let peak;
+let grid;
+try {
+  peak = await runFramework(browser, server.url, 'peak');
+  for (let r = 0; r < ROUNDS; ++r) {
+    for (const fw of Object.keys(raw)) {
+      process.stderr.write(`bench-web: round ${r + 1}/${ROUNDS} ${fw}\n`);
+      raw[fw].push(await runFramework(browser, server.url, fw));
+    }
+  }
+  process.stderr.write('bench-web: time to first grid\n');
+  grid = await firstGrid(browser, server.url);
+} finally {
+  var chromiumVersion = browser.version();
+  await browser.close();
+  await server.close();
+}
+
+// Merge the rounds: all repetitions of a task, then the statistics over them.
+const merged = {};
+for (const [fw, runs] of Object.entries(raw)) {
+  merged[fw] = { info: runs[0].info, requests: runs[0].requests, problems: runs.flatMap((r) => r.problems), results: {} };
+  for (const key of Object.keys(runs[0].results)) merged[fw].results[key] = stats(runs.flatMap((r) => r.results[key].ms));
+}
+
+const agreement = {};
+for (const key of ['vae_decode', 'gan_decode']) {
+  agreement[key] = { tfjs: maxAbsDiff(raw.ours[0].outputs[key], raw.tfjs[0].outputs[key]),
+    ort: maxAbsDiff(raw.ours[0].outputs[key], raw.ort[0].outputs[key]) };
+}
+
+const wasmPeak = peak.info.gflops;
+const rows = TASKS.map((t) => {
+  const ours = merged.ours.results[t.key].median;
+  const row = { task: t.key, label: t.label, target: t.target, ours_ms: ours, gflops: FLOPS[t.key] / (ours * 1e6) };
+  for (const fw of ['tfjs', 'ort']) {
+    const r = merged[fw].results[t.key];
+    row[`${fw}_ms`] = r ? r.median : null;
+    row[`${fw}_ratio`] = r ? r.median / ours : null;
+  }
+  row.met = t.against.every((fw) => row[`${fw}_ratio`] >= t.target);
+  return row;
+});
+
+// Downloads: ours = what the demo page needs to run the model (module + glue + API); tfjs = its
+// core + wasm backend runtime as loaded by the bench page (the SIMD .wasm: no threads here).
+const NM = 'bench/web/node_modules';
+const download = {
+  ours: files(['web/build/latentlab_core.wasm', 'web/build/latentlab_core.js', 'web/latentlab.js']),
+  tfjs: files([`${NM}/@tensorflow/tfjs-core/dist/tf-core.min.js`, `${NM}/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`,
+    `${NM}/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm`]),
+  ort: files([`${NM}/onnxruntime-web/dist/ort.wasm.min.mjs`, `${NM}/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs`,
+    `${NM}/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm`]),
+};
+download.ratio = download.tfjs.gzip / download.ours.gzip;
+download.met = download.ratio >= 10;
+const tfjsWasmLoaded = merged.tfjs.requests.filter((p) => p.endsWith('.wasm'));
+
+const results = {
+  date: started.toISOString(), quick: QUICK, rounds: ROUNDS, chromium: chromiumVersion, node: process.version,
+  loadavg_at_start: load, cpus: os.cpus().length, flops: FLOPS,
+  wasm_peak_gflops: wasmPeak, wasm_peak_by_variant: peak.info.gflops_by_variant,
+  tasks: rows, frameworks: merged, agreement, download, tfjs_wasm_loaded: tfjsWasmLoaded,
+  first_grid_ms: grid, first_grid_met: grid.median < 300,
+};
+fs.mkdirSync(path.dirname(OUT), { recursive: true });
+fs.writeFileSync(OUT, JSON.stringify(results, null, 2));
+
+// ---------------------------------------------------------------- table
+
+const spread = (r) => (r ? `${fmt(r.median)} (${fmt(r.p10)}–${fmt(r.p90)})` : '—');
+console.log(`Browser benchmark — ${chromiumVersion}, ${started.toISOString()}, ${ROUNDS} round(s), load ${load.map((l) => l.toFixed(1)).join(' ')}`);
+console.log(`ms per call: median (p10–p90) over ${merged.ours.results.vae_decode.reps} decode / ${merged.ours.results.vae_train_step.reps} train repetitions`);
+console.log('');
+console.log('| task | latentlab | tfjs-wasm | ORT-web | × tfjs | × ORT | target | met |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of rows) {
+  const t = TASKS.find((x) => x.key === r.task);
+  console.log(`| ${r.label} | ${spread(merged.ours.results[r.task])} | ${spread(merged.tfjs.results[r.task])} | ` +
+    `${spread(merged.ort.results[r.task])} | ${fmt(r.tfjs_ratio)} | ${fmt(r.ort_ratio)} | ` +
+    `≥ ${t.target}× ${t.against.join(' & ')} | ${r.met ? 'met' : 'NOT met'} |`);
+}
+console.log('');
+console.log(`wasm GFLOP/s (latentlab, at the median): ${rows.map((r) => `${r.task} ${fmt(r.gflops, 1)}`).join(', ')}; ` +
+  `wasm SIMD128 mul+add peak measured in the same browser: ${fmt(wasmPeak, 1)} GFLOP/s ` +
+  `(${Object.entries(peak.info.gflops_by_variant).map(([k, v]) => `${k}: ${fmt(v, 1)}`).join(', ')})`);
+console.log(`outputs agree with latentlab (max |Δ| over probed pixels): VAE tfjs ${agreement.vae_decode.tfjs.toExponential(1)}, ` +
+  `ORT ${agreement.vae_decode.ort.toExponential(1)}; GAN tfjs ${agreement.gan_decode.tfjs.toExponential(1)}, ORT ${agreement.gan_decode.ort.toExponential(1)}`);
+console.log(`training losses per image (first → last timed step): latentlab ${fmt(merged.ours.info.firstLoss, 1)} → ${fmt(merged.ours.info.lastLoss, 1)}, ` +
+  `tfjs ${fmt(merged.tfjs.info.firstLoss, 1)} → ${fmt(merged.tfjs.info.lastLoss, 1)}`);
+console.log(`tfjs ${merged.tfjs.info.version} backend ${merged.tfjs.info.backend}, SIMD ${merged.tfjs.info.simd}, ` +
+  `multithread ${merged.tfjs.info.multithread}, loaded ${tfjsWasmLoaded.map((p) => path.basename(p)).join(', ')}; ` +
+  `ORT ${merged.ort.info.version}, numThreads ${merged.ort.info.numThreads}, crossOriginIsolated ${merged.ort.info.crossOriginIsolated}`);
+console.log('');
+const dl = (d) => `${d.gzip.toLocaleString('en-US')} B gzipped (${d.bytes.toLocaleString('en-US')} B): ${d.files.map((f) => `${path.basename(f.file)} ${f.gzip.toLocaleString('en-US')}`).join(' + ')}`;
+console.log(`download latentlab: ${dl(download.ours)}`);
+console.log(`download tfjs core + backend-wasm: ${dl(download.tfjs)}`);
+console.log(`download ORT web (wasm): ${dl(download.ort)}`);
+console.log(`download ratio tfjs / latentlab: ${fmt(download.ratio, 1)}× (target ≥ 10×) ${download.met ? 'met' : 'NOT met'}`);
+console.log(`time to first grid (demo page, fresh context, ${grid.reps} loads): median ${fmt(grid.median, 0)} ms ` +
+  `(p10 ${fmt(grid.p10, 0)}, p90 ${fmt(grid.p90, 0)}) (target < 300 ms) ${results.first_grid_met ? 'met' : 'NOT met'}`);
+const problems = Object.entries(merged).flatMap(([fw, m]) => m.problems.map((p) => `${fw}: ${p}`));
+if (problems.length) console.log(`page problems:\n  ${problems.join('\n  ')}`);
+console.log(`results: ${path.relative(ROOT, OUT)}`);
