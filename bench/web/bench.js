@@ -1,6 +1,7 @@
-// The browser benchmark page (bench/web/bench.html?fw=ours|tfjs|ort|peak), driven by run.mjs.
+// The browser benchmark page (bench/web/bench.html?fw=all|peak), driven by run.mjs.
 //
-// Each framework runs in its own page load, single-threaded, on the same inputs:
+// latentlab, tfjs and ONNX Runtime run in the same page, single-threaded, calls interleaved
+// (benchAll), on the same inputs:
 //   * the shipped models web/models/{vae,gan}.safetensors (ours loads them; tfjs gets the same
 //     weights as tensors; ONNX Runtime loads build/bench/web/*.onnx, exported from the same files
 //     by make_onnx.py), so every framework computes the same function;
@@ -8,10 +9,10 @@
 //   * the first 128 MNIST training images for the VAE training step (real pixels: ~80% zeros).
 // Timings are wall-clock per call (performance.now) after warm-up, including what a user pays:
 // copies into and out of each runtime, tfjs's dataSync, ORT's async run.
-// window.runBench() resolves to { fw, results: { task: { ms: [...], … } }, info, outputs }.
+// window.runBench() resolves to { fw, frameworks: { ours|tfjs|ort: { results: { task: stats }, info, outputs } } }.
 
 const params = new URLSearchParams(location.search);
-const FW = params.get('fw') || 'ours';
+const FW = params.get('fw') || 'all';
 const QUICK = params.get('quick') === '1';
 const REPS = { train: QUICK ? 10 : 40, decode: QUICK ? 30 : 200 };
 const WARMUP = { train: QUICK ? 3 : 8, decode: QUICK ? 10 : 30 };
@@ -112,22 +113,23 @@ function probe(values) {
 
 // ---------------------------------------------------------------- ours
 
-async function benchOurs() {
+async function setupOurs() {
   const api = await import('/web/latentlab.js');
   const rt = await api.initLatentlab({ moduleUrl: api.TRAINING_MODULE_URL });
   const vae = await api.loadModel('/web/models/vae.safetensors');
   const gan = await api.loadModel('/web/models/gan.safetensors');
   const zv = seededNormals(DECODE_N * vae.info.latentDim, 1);
   const zg = seededNormals(DECODE_N * gan.info.latentDim, 2);
-  const results = {};
   const outputs = { vae_decode: probe(vae.decode(zv, DECODE_N)), gan_decode: probe(gan.decode(zg, DECODE_N)) };
-  results.vae_decode = await time(() => vae.decode(zv, DECODE_N), WARMUP.decode, REPS.decode);
-  results.gan_decode = await time(() => gan.decode(zg, DECODE_N), WARMUP.decode, REPS.decode);
   const x = await mnistBatch(TRAIN_N);
   const trainer = await api.createVaeTrainer({ input: 784, hidden: [400], latent: 20, lr: 1e-3, seed: 1 });
-  const losses = [];
-  results.vae_train_step = await time(() => losses.push(trainer.step(x, TRAIN_N).loss), WARMUP.train, REPS.train);
-  return { results, outputs, info: { simdArch: rt.simdArch, module: 'latentlab_core_train.wasm', firstLoss: losses[0], lastLoss: losses.at(-1) } };
+  const info = { simdArch: rt.simdArch, module: 'latentlab_core_train.wasm', losses: [] };
+  const tasks = {
+    vae_decode: () => vae.decode(zv, DECODE_N),
+    gan_decode: () => gan.decode(zg, DECODE_N),
+    vae_train_step: () => info.losses.push(trainer.step(x, TRAIN_N).loss),
+  };
+  return { tasks, outputs, info };
 }
 
 // ---------------------------------------------------------------- tfjs (backend-wasm)
@@ -143,7 +145,7 @@ function loadScript(src) {
   });
 }
 
-async function benchTfjs() {
+async function setupTfjs() {
   // The union bundle (core + layers + converter + the CPU/WebGL backends): tf-core.min.js alone
   // registers no gradients, so it cannot train. The download comparison counts only core + wasm.
   await loadScript(`${NM}/@tensorflow/tfjs/dist/tf.min.js`);
@@ -215,10 +217,7 @@ async function benchTfjs() {
     y.dispose();
     return v;
   };
-  const results = {};
   const outputs = { vae_decode: probe(run(vaeDecode, zv)), gan_decode: probe(run(ganDecode, zg)) };
-  results.vae_decode = await time(() => run(vaeDecode, zv), WARMUP.decode, REPS.decode);
-  results.gan_decode = await time(() => run(ganDecode, zg), WARMUP.decode, REPS.decode);
 
   // One training step: the same VAE (784-400-20), BCE-with-logits summed + KL summed, Adam 1e-3.
   const V = (name) => tf.variable(T(vaeFile, name));
@@ -239,21 +238,22 @@ async function benchTfjs() {
     const kl = tf.mul(tf.sum(tf.sub(tf.sub(tf.add(logvar, 1), tf.square(mu)), tf.exp(logvar))), -0.5);
     return tf.add(bce, kl);
   };
-  const losses = [];
-  results.vae_train_step = await time(() => {
-    const cost = opt.minimize(lossFn, true);
-    losses.push(cost.dataSync()[0] / TRAIN_N);
-    cost.dispose();
-  }, WARMUP.train, REPS.train);
-  info.firstLoss = losses[0];
-  info.lastLoss = losses.at(-1);
-  info.tensorsAfter = tf.memory().numTensors;
-  return { results, outputs, info };
+  info.losses = [];
+  const tasks = {
+    vae_decode: () => run(vaeDecode, zv),
+    gan_decode: () => run(ganDecode, zg),
+    vae_train_step: () => {
+      const cost = opt.minimize(lossFn, true);
+      info.losses.push(cost.dataSync()[0] / TRAIN_N);
+      cost.dispose();
+    },
+  };
+  return { tasks, outputs, info };
 }
 
 // ---------------------------------------------------------------- ONNX Runtime Web (wasm EP)
 
-async function benchOrt() {
+async function setupOrt() {
   const ort = await import(`${NM}/onnxruntime-web/dist/ort.wasm.min.mjs`);
   ort.env.wasm.numThreads = 1;
   ort.env.wasm.simd = true;
@@ -265,11 +265,9 @@ async function benchOrt() {
   const zv = seededNormals(DECODE_N * 20, 1);
   const zg = seededNormals(DECODE_N * 100, 2);
   const run = async (s, z, d) => (await s.run({ z: new ort.Tensor('float32', z, [DECODE_N, d]) })).pixels.data;
-  const results = {};
   const outputs = { vae_decode: probe(await run(vae, zv, 20)), gan_decode: probe(await run(gan, zg, 100)) };
-  results.vae_decode = await time(() => run(vae, zv, 20), WARMUP.decode, REPS.decode);
-  results.gan_decode = await time(() => run(gan, zg, 100), WARMUP.decode, REPS.decode);
-  return { results, outputs, info: { version: ort.env.versions?.web || '', numThreads: ort.env.wasm.numThreads,
+  const tasks = { vae_decode: () => run(vae, zv, 20), gan_decode: () => run(gan, zg, 100) };
+  return { tasks, outputs, info: { version: ort.env.versions?.web || '', numThreads: ort.env.wasm.numThreads,
     crossOriginIsolated: self.crossOriginIsolated === true } };
 }
 
@@ -289,8 +287,36 @@ async function benchPeak() {
   return { results: {}, info: { gflops_by_variant: best, gflops: Math.max(...Object.values(best)) } };
 }
 
+// All frameworks in this page, one call each in turn (ours, tfjs, ORT, ours, …) after a warm-up
+// of each: a load spike on the shared machine then hits every framework alike.
+async function benchAll() {
+  const setups = { ours: await setupOurs(), tfjs: await setupTfjs(), ort: await setupOrt() };
+  const results = {};
+  for (const task of ['vae_decode', 'gan_decode', 'vae_train_step']) {
+    const kind = task === 'vae_train_step' ? 'train' : 'decode';
+    const fws = Object.keys(setups).filter((fw) => setups[fw].tasks[task]);
+    for (const fw of fws) for (let i = 0; i < WARMUP[kind]; ++i) await setups[fw].tasks[task]();
+    const ms = Object.fromEntries(fws.map((fw) => [fw, []]));
+    for (let r = 0; r < REPS[kind]; ++r) {
+      for (const fw of fws) {
+        const t0 = performance.now();
+        await setups[fw].tasks[task]();
+        ms[fw].push(performance.now() - t0);
+      }
+    }
+    for (const fw of fws) (results[fw] ||= {})[task] = stats(ms[fw]);
+  }
+  const out = {};
+  for (const [fw, s] of Object.entries(setups)) {
+    const { losses, ...info } = s.info;
+    if (losses) Object.assign(info, { firstLoss: losses[0], lastLoss: losses.at(-1), steps: losses.length });
+    out[fw] = { results: results[fw], outputs: s.outputs, info };
+  }
+  return out;
+}
+
 window.runBench = async () => {
-  const run = { ours: benchOurs, tfjs: benchTfjs, ort: benchOrt, peak: benchPeak }[FW];
-  if (!run) throw new Error(`unknown fw=${FW}`);
-  return { fw: FW, ...(await run()) };
+  if (FW === 'peak') return { fw: FW, ...(await benchPeak()) };
+  if (FW === 'all') return { fw: FW, frameworks: await benchAll() };
+  throw new Error(`unknown fw=${FW}`);
 };

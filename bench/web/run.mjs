@@ -1,6 +1,6 @@
 // Driver of the browser benchmark (scripts/bench-web): serves the repository on 127.0.0.1, runs
-// bench/web/bench.html in headless Debian Chromium for each framework (in rounds, interleaved, so
-// a load spike hits every framework alike), measures the demo page's time to its first sampled
+// bench/web/bench.html in headless Debian Chromium (rounds of fresh pages, each timing latentlab,
+// tfjs and ORT with interleaved calls, so a load spike hits every framework alike), measures the demo page's time to its first sampled
 // grid and the gzipped downloads, prints the table and writes build/bench/web-results.json.
 //   node bench/web/run.mjs [--quick]
 import fs from 'node:fs';
@@ -108,29 +108,32 @@ const server = await startServer({ root: ROOT });
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
 const started = new Date();
 const load = os.loadavg();
-const raw = { ours: [], tfjs: [], ort: [] };
+const rounds = [];
 let peak;
 let grid;
+let chromiumVersion;
 try {
+  chromiumVersion = browser.version();
   peak = await runFramework(browser, server.url, 'peak');
   for (let r = 0; r < ROUNDS; ++r) {
-    for (const fw of Object.keys(raw)) {
-      process.stderr.write(`bench-web: round ${r + 1}/${ROUNDS} ${fw}\n`);
-      raw[fw].push(await runFramework(browser, server.url, fw));
-    }
+    process.stderr.write(`bench-web: round ${r + 1}/${ROUNDS} (latentlab, tfjs, ORT interleaved)\n`);
+    rounds.push(await runFramework(browser, server.url, 'all'));
   }
   process.stderr.write('bench-web: time to first grid\n');
   grid = await firstGrid(browser, server.url);
 } finally {
-  var chromiumVersion = browser.version();
   await browser.close();
   await server.close();
+}
+const raw = {};
+for (const fw of ['ours', 'tfjs', 'ort']) {
+  raw[fw] = rounds.map((round) => round.frameworks[fw]);
 }
 
 // Merge the rounds: all repetitions of a task, then the statistics over them.
 const merged = {};
 for (const [fw, runs] of Object.entries(raw)) {
-  merged[fw] = { info: runs[0].info, requests: runs[0].requests, problems: runs.flatMap((r) => r.problems), results: {} };
+  merged[fw] = { info: runs[0].info, results: {} };
   for (const key of Object.keys(runs[0].results)) merged[fw].results[key] = stats(runs.flatMap((r) => r.results[key].ms));
 }
 
@@ -165,13 +168,14 @@ const download = {
 };
 download.ratio = download.tfjs.gzip / download.ours.gzip;
 download.met = download.ratio >= 10;
-const tfjsWasmLoaded = merged.tfjs.requests.filter((p) => p.endsWith('.wasm'));
+const wasmLoaded = rounds[0].requests.filter((p) => p.endsWith('.wasm'));
+const tfjsWasmLoaded = wasmLoaded.filter((p) => p.includes('tfjs'));
 
 const results = {
   date: started.toISOString(), quick: QUICK, rounds: ROUNDS, chromium: chromiumVersion, node: process.version,
   loadavg_at_start: load, cpus: os.cpus().length, flops: FLOPS,
   wasm_peak_gflops: wasmPeak, wasm_peak_by_variant: peak.info.gflops_by_variant,
-  tasks: rows, frameworks: merged, agreement, download, tfjs_wasm_loaded: tfjsWasmLoaded,
+  tasks: rows, frameworks: merged, page_problems: [...new Set(rounds.flatMap((r) => r.problems))], agreement, download, tfjs_wasm_loaded: tfjsWasmLoaded,
   first_grid_ms: grid, first_grid_met: grid.median < 300,
 };
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
@@ -197,7 +201,7 @@ console.log(`wasm GFLOP/s (latentlab, at the median): ${rows.map((r) => `${r.tas
   `(${Object.entries(peak.info.gflops_by_variant).map(([k, v]) => `${k}: ${fmt(v, 1)}`).join(', ')})`);
 console.log(`outputs agree with latentlab (max |Δ| over probed pixels): VAE tfjs ${agreement.vae_decode.tfjs.toExponential(1)}, ` +
   `ORT ${agreement.vae_decode.ort.toExponential(1)}; GAN tfjs ${agreement.gan_decode.tfjs.toExponential(1)}, ORT ${agreement.gan_decode.ort.toExponential(1)}`);
-console.log(`training losses per image (first → last timed step): latentlab ${fmt(merged.ours.info.firstLoss, 1)} → ${fmt(merged.ours.info.lastLoss, 1)}, ` +
+console.log(`training losses per image (first → last step, warm-up included): latentlab ${fmt(merged.ours.info.firstLoss, 1)} → ${fmt(merged.ours.info.lastLoss, 1)}, ` +
   `tfjs ${fmt(merged.tfjs.info.firstLoss, 1)} → ${fmt(merged.tfjs.info.lastLoss, 1)}`);
 console.log(`tfjs ${merged.tfjs.info.version} backend ${merged.tfjs.info.backend}, SIMD ${merged.tfjs.info.simd}, ` +
   `multithread ${merged.tfjs.info.multithread}, loaded ${tfjsWasmLoaded.map((p) => path.basename(p)).join(', ')}; ` +
@@ -210,6 +214,6 @@ console.log(`download ORT web (wasm): ${dl(download.ort)}`);
 console.log(`download ratio tfjs / latentlab: ${fmt(download.ratio, 1)}× (target ≥ 10×) ${download.met ? 'met' : 'NOT met'}`);
 console.log(`time to first grid (demo page, fresh context, ${grid.reps} loads): median ${fmt(grid.median, 0)} ms ` +
   `(p10 ${fmt(grid.p10, 0)}, p90 ${fmt(grid.p90, 0)}) (target < 300 ms) ${results.first_grid_met ? 'met' : 'NOT met'}`);
-const problems = Object.entries(merged).flatMap(([fw, m]) => m.problems.map((p) => `${fw}: ${p}`));
+const problems = [...new Set([...peak.problems, ...rounds.flatMap((r) => r.problems)])];
 if (problems.length) console.log(`page problems:\n  ${problems.join('\n  ')}`);
 console.log(`results: ${path.relative(ROOT, OUT)}`);
