@@ -185,7 +185,7 @@ fs.writeFileSync(OUT, JSON.stringify(results, null, 2));
 
 const spread = (r) => (r ? `${fmt(r.median)} (${fmt(r.p10)}–${fmt(r.p90)})` : '—');
 console.log(`Browser benchmark — ${chromiumVersion}, ${started.toISOString()}, ${ROUNDS} round(s), load ${load.map((l) => l.toFixed(1)).join(' ')}`);
-console.log(`ms per call: median (p10–p90) over ${merged.ours.results.vae_decode.reps} decode / ${merged.ours.results.vae_train_step.reps} train repetitions`);
+console.log(`ms per call: median (p10–p90) over ${merged.ours.results.vae_decode.reps} decode samples (each the mean of 4 calls) / ${merged.ours.results.vae_train_step.reps} train steps`);
 console.log('');
 console.log('| task | latentlab | tfjs-wasm | ORT-web | × tfjs | × ORT | target | met |');
 console.log('|---|---|---|---|---|---|---|---|');
