@@ -1,7 +1,9 @@
 // createVaeTrainer (the training build latentlab_core_train.wasm) on real MNIST images, checked
-// against an independent float64 forward pass in plain JS: the loss of a step, the direction of
-// Adam's first update (against finite-difference gradients), learning over a few steps, and that
-// a trained state saves into a weights file loadModel accepts. A small VAE keeps it cheap.
+// against an independent float64 forward pass in plain JS (the loss of a step, the direction of
+// Adam's first update against finite-difference gradients), against the native trainer's first
+// step (tests/fixtures/trainer_parity.json, written by scripts/make-trainer-parity), learning
+// over a few steps, and that a trained state saves into a weights file loadModel accepts.
+// A small VAE keeps it cheap.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -15,7 +17,8 @@ const api = await import(pathToFileURL(path.join(ROOT, 'web/latentlab.js')).href
 const rt = await api.initLatentlab(wasmFiles('latentlab_core_train'));
 
 const CONFIG = { input: 784, hidden: [32], latent: 4, beta: 1, lr: 1e-3, seed: 7 };
-const NOISE_STREAM = 3;  // the native trainer's ε stream (native/src/trainer.hpp), reused by the trainer
+const DATA_ORDER_STREAM = 2;  // the native trainer's streams (native/src/trainer.hpp)
+const NOISE_STREAM = 3;  // ε: reused by the wasm trainer
 const BATCH = 32;
 
 // The first 4·BATCH MNIST training images, pixels in [0, 1].
@@ -119,6 +122,34 @@ test("Adam's first update moves parameters against their finite-difference gradi
     }
   }
   assert.ok(checked >= 20, `only ${checked} parameters had a clear gradient`);
+  trainer.dispose();
+});
+
+test("the first step matches the native trainer's: same init, loss and updated parameters", async () => {
+  const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/trainer_parity.json'), 'utf8'));
+  const trainer = await api.createVaeTrainer(fixture.config);
+  // Native: one epoch of the first `limit` images, shuffled by Rng(seed, data-order stream).
+  const order = rt.rngShuffle(fixture.config.seed, DATA_ORDER_STREAM, fixture.limit);
+  const x = new Float32Array(fixture.batch * 784);
+  order.forEach((image, row) => x.set(images.subarray(image * 784, (image + 1) * 784), row * 784));
+  const got = trainer.step(x, fixture.batch);
+  // The logged loss has 9 significant digits; GEMM summation orders differ (AVX-512 FMA vs SIMD128).
+  assert.ok(Math.abs(got.loss - fixture.train_loss) <= 1e-5 * fixture.train_loss, `${got.loss} vs native ${fixture.train_loss}`);
+  assert.ok(Math.abs(got.kl - fixture.train_kl) <= 1e-4 * Math.max(1, fixture.train_kl), `KL ${got.kl} vs ${fixture.train_kl}`);
+  const after = tensorsOf(trainer.save());
+  let compared = 0;
+  for (const [name, t] of Object.entries(fixture.tensors)) {
+    const mine = after.get(name);
+    assert.ok(mine, `the wasm trainer has no tensor ${name}`);
+    assert.equal(mine.length, t.size, name);
+    // Init is bit-identical (same RNG stream); one Adam step moves each value by lr·g/(|g|+ε) ≤ lr,
+    // so 1e-6 (a thousandth of lr) allows rounding but no wrong init, missing step or wrong sign.
+    t.indices.forEach((i, k) => {
+      assert.ok(Math.abs(mine[i] - t.values[k]) <= 1e-6, `${name}[${i}]: wasm ${mine[i]} vs native ${t.values[k]}`);
+      ++compared;
+    });
+  }
+  assert.ok(compared >= 100);
   trainer.dispose();
 });
 
