@@ -385,8 +385,9 @@ class Model {
 
 /**
  * A VAE trained in the page, one Adam step per call — the native trainer's step, with the same RNG
- * streams (a seed initialises the same parameters as `latentlab train --seed`). Needs the training
- * build: call initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) before anything else.
+ * streams: a seed initialises the same parameters as `latentlab train --seed` (the node tests check
+ * a first step against the native one). Needs the training build: call
+ * initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) before anything else.
  *   config   { input = 784, hidden = [400], latent = 20, beta = 1, lr = 1e-3, seed = 0 }
  */
 export async function createVaeTrainer(config = {}, options = {}) {
