@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "activations_wasm.hpp"
+
 namespace latentlab {
 
 const char* activation_name(Activation a) {
@@ -42,7 +44,11 @@ float stable_sigmoid(float x) {
   return e / (1.0f + e);
 }
 void sigmoid_forward(float* x, std::size_t n) {
+#if defined(__EMSCRIPTEN__)
+  detail::sigmoid_forward_wasm(x, n);
+#else
   for (std::size_t i = 0; i < n; ++i) x[i] = stable_sigmoid(x[i]);
+#endif
 }
 void sigmoid_backward(const float* y, float* grad, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) grad[i] *= y[i] * (1.0f - y[i]);
@@ -50,7 +56,11 @@ void sigmoid_backward(const float* y, float* grad, std::size_t n) {
 
 // Tanh: y = tanh x; dy/dx = 1 − y².
 void tanh_forward(float* x, std::size_t n) {
+#if defined(__EMSCRIPTEN__)
+  detail::tanh_forward_wasm(x, n);
+#else
   for (std::size_t i = 0; i < n; ++i) x[i] = std::tanh(x[i]);
+#endif
 }
 void tanh_backward(const float* y, float* grad, std::size_t n) {
   for (std::size_t i = 0; i < n; ++i) grad[i] *= 1.0f - y[i] * y[i];
