@@ -196,6 +196,39 @@ void pack_a(bool trans_a, const float* A_block, int lda, int mc, int kc, float* 
   }
 }
 
+// Address of op(X)(row, col) for a matrix stored row-major with leading dimension ld.
+const float* op_element(const float* X, int ld, bool trans, int row, int col) {
+  return trans ? X + static_cast<std::ptrdiff_t>(col) * ld + row
+               : X + static_cast<std::ptrdiff_t>(row) * ld + col;
+}
+
+// Per-thread packing scratch (see scratch_floats in gemm_internal.hpp).
+struct AlignedScratch {
+  static constexpr std::align_val_t kAlignment{64};
+  float* data = nullptr;
+  std::size_t capacity = 0;
+
+  AlignedScratch() = default;
+  AlignedScratch(const AlignedScratch&) = delete;
+  AlignedScratch& operator=(const AlignedScratch&) = delete;
+  ~AlignedScratch() { ::operator delete(data, kAlignment); }
+
+  float* reserve(std::size_t count) {
+    if (count > capacity) {
+      ::operator delete(data, kAlignment);
+      data = static_cast<float*>(::operator new(count * sizeof(float), kAlignment));
+      capacity = count;
+    }
+    return data;
+  }
+};
+
+// Below this many flops a GEMM stays on one thread: waking a worker costs a few µs, and the
+// small layers (D's 256→1, the 20-wide latent products) take only that long.
+constexpr double kMinFlopsPerThread = 4e6;
+
+}  // namespace
+
 // Packs one sliver: the kc × nr block of op(B) whose top-left element is `B_block`
 // (nr ≤ NR). The sliver has row stride s = nr rounded up to a whole batch and holds
 // op(B)(p, j) at Bp[p·s + j]; lanes j ≥ nr are zero. Bp must be batch-aligned.
@@ -240,38 +273,7 @@ void pack_b_sliver(bool trans_b, const float* B_block, int ldb, int kc, int nr, 
   }
 }
 
-// Address of op(X)(row, col) for a matrix stored row-major with leading dimension ld.
-const float* op_element(const float* X, int ld, bool trans, int row, int col) {
-  return trans ? X + static_cast<std::ptrdiff_t>(col) * ld + row
-               : X + static_cast<std::ptrdiff_t>(row) * ld + col;
-}
-
-// Per-thread packing scratch (see scratch_floats in gemm_internal.hpp).
-struct AlignedScratch {
-  static constexpr std::align_val_t kAlignment{64};
-  float* data = nullptr;
-  std::size_t capacity = 0;
-
-  AlignedScratch() = default;
-  AlignedScratch(const AlignedScratch&) = delete;
-  AlignedScratch& operator=(const AlignedScratch&) = delete;
-  ~AlignedScratch() { ::operator delete(data, kAlignment); }
-
-  float* reserve(std::size_t count) {
-    if (count > capacity) {
-      ::operator delete(data, kAlignment);
-      data = static_cast<float*>(::operator new(count * sizeof(float), kAlignment));
-      capacity = count;
-    }
-    return data;
-  }
-};
-
-// Below this many flops a GEMM stays on one thread: waking a worker costs a few µs, and the
-// small layers (D's 256→1, the 20-wide latent products) take only that long.
-constexpr double kMinFlopsPerThread = 4e6;
-
-}  // namespace
+int packed_tile_columns() { return NR; }
 
 float* scratch_floats(std::size_t count) {
   thread_local AlignedScratch scratch;

@@ -1,0 +1,221 @@
+// Products with a compressed-row sparse input (see latentlab/sparse.hpp).
+//
+// Both kernels work on column panels of NR = packed_tile_columns() outputs (48 with AVX-512,
+// three SIMD batches), which is also how they are split across threads (disjoint outputs,
+// whole panels: the result does not depend on the thread count).
+//
+// Forward, Y = X·Wᵀ: the panel's NR rows of W are packed k-major (Bp[k·NR + j] = W[j0+j, k],
+// the same packing the dense GEMM uses for a transposed B), then for each row i of X
+//   Y[i, panel] = Σ over the nonzeros (k, v) of row i of  v · Bp[k, :]
+// with the panel in registers. Consecutive nonzeros go to four interleaved accumulator sets
+// (12 independent FMA chains instead of 3, to cover the FMA latency), added at the end.
+//
+// Weight gradient, D += Gᵀ·X: for the panel's NR rows of D (columns j0… of G), a k-major
+// scratch T (K × NR) collects T[k, :] += v · G[i, panel] over the nonzeros (k, v) of every
+// row i (G's panel row stays in registers while row i's nonzeros are visited), then T is
+// transposed onto D's rows: D[j0+j, k] += T[k, j]. Each T[k, j] sums its terms in row order
+// i = 0, 1, …, as the dense product would.
+#include <xsimd/xsimd.hpp>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+
+#include "gemm_internal.hpp"
+#include "gemm_transpose.hpp"
+#include "latentlab/parallel.hpp"
+#include "latentlab/sparse.hpp"
+
+namespace latentlab::kernels {
+
+void compress_rows(const float* X, int rows, int cols, SparseRows& out) {
+  out.rows = rows;
+  out.cols = cols;
+  out.row_start.resize(static_cast<std::size_t>(rows) + 1);
+  out.index.clear();
+  out.value.clear();
+  for (int i = 0; i < rows; ++i) {
+    out.row_start[static_cast<std::size_t>(i)] = static_cast<int>(out.index.size());
+    const float* row = X + static_cast<std::ptrdiff_t>(i) * cols;
+    for (int k = 0; k < cols; ++k) {
+      if (row[k] != 0.0f) {  // NaN ≠ 0: a NaN input is kept, so it still poisons the output
+        out.index.push_back(k);
+        out.value.push_back(row[k]);
+      }
+    }
+  }
+  out.row_start[static_cast<std::size_t>(rows)] = static_cast<int>(out.index.size());
+}
+
+namespace {
+
+using batch = xsimd::batch<float>;
+constexpr int W = static_cast<int>(batch::size);
+
+int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+// Runs panel_task(j0, nr) for every NR-column panel of N, the panels split across threads.
+template <class Task>
+void for_each_panel(int N, double flops, Task panel_task) {
+  const int NR = detail::packed_tile_columns();
+  const int panels = (N + NR - 1) / NR;
+  const int parts = std::max(1, std::min({parallel::thread_count(), panels, static_cast<int>(flops / 2e6)}));
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(N, parts, part, NR);
+    for (int j0 = r.begin; j0 < r.end; j0 += NR) panel_task(j0, std::min(NR, N - j0));
+  });
+}
+
+// Y[i, 0:nr] for every row of X from the packed panel Bp (row stride BATCHES·W).
+template <int BATCHES>
+void forward_panel(const SparseRows& X, const float* Bp, int nr, float* Y, int ldy) {
+  constexpr int S = BATCHES * W;
+  for (int i = 0; i < X.rows; ++i) {
+    batch acc[4][BATCHES];
+    for (auto& set : acc)
+      for (auto& a : set) a = batch(0.0f);
+    const int begin = X.row_start[static_cast<std::size_t>(i)], end = X.row_start[static_cast<std::size_t>(i) + 1];
+    const int* idx = X.index.data();
+    const float* val = X.value.data();
+    int n = begin;
+    for (; n + 4 <= end; n += 4) {
+#pragma GCC unroll 4
+      for (int s = 0; s < 4; ++s) {
+        const batch v(val[n + s]);
+        const float* b = Bp + static_cast<std::ptrdiff_t>(idx[n + s]) * S;
+#pragma GCC unroll 3
+        for (int c = 0; c < BATCHES; ++c) acc[s][c] = xsimd::fma(v, batch::load_aligned(b + c * W), acc[s][c]);
+      }
+    }
+    for (int s = 0; n < end; ++n, ++s) {
+      const batch v(val[n]);
+      const float* b = Bp + static_cast<std::ptrdiff_t>(idx[n]) * S;
+      for (int c = 0; c < BATCHES; ++c) acc[s][c] = xsimd::fma(v, batch::load_aligned(b + c * W), acc[s][c]);
+    }
+    float* y = Y + static_cast<std::ptrdiff_t>(i) * ldy;
+    for (int c = 0; c < BATCHES; ++c) {
+      const batch total = (acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c]);
+      if ((c + 1) * W <= nr) {
+        total.store_unaligned(y + c * W);
+      } else if (c * W < nr) {
+        alignas(64) float lanes[W];
+        total.store_aligned(lanes);
+        for (int j = c * W; j < nr; ++j) y[j] = lanes[j - c * W];
+      }
+    }
+  }
+}
+
+// T[k, 0:S] += v · G[i, 0:nr] over the nonzeros of X (T: K × S, k-major, zeroed by the caller).
+template <int BATCHES>
+void weight_grad_panel(const SparseRows& X, const float* G, int ldg, int nr, float* T) {
+  constexpr int S = BATCHES * W;
+  for (int i = 0; i < X.rows; ++i) {
+    const float* g = G + static_cast<std::ptrdiff_t>(i) * ldg;
+    batch gv[BATCHES];
+    for (int c = 0; c < BATCHES; ++c) {
+      if ((c + 1) * W <= nr) {
+        gv[c] = batch::load_unaligned(g + c * W);
+      } else {
+        alignas(64) float lanes[W] = {};
+        for (int j = c * W; j < nr; ++j) lanes[j - c * W] = g[j];
+        gv[c] = batch::load_aligned(lanes);
+      }
+    }
+    const int begin = X.row_start[static_cast<std::size_t>(i)], end = X.row_start[static_cast<std::size_t>(i) + 1];
+    for (int n = begin; n < end; ++n) {
+      const batch v(X.value[static_cast<std::size_t>(n)]);
+      float* t = T + static_cast<std::ptrdiff_t>(X.index[static_cast<std::size_t>(n)]) * S;
+#pragma GCC unroll 3
+      for (int c = 0; c < BATCHES; ++c) xsimd::fma(v, gv[c], batch::load_aligned(t + c * W)).store_aligned(t + c * W);
+    }
+  }
+}
+
+// D[j, k] += T[k, j] for j < nr, k < K (D rows of stride ldd; T of row stride S).
+void add_transposed(const float* T, int S, int K, int nr, float* D, int ldd) {
+  int k0 = 0;
+  if constexpr (detail::kHasTileTranspose) {
+    for (; k0 + W <= K; k0 += W) {
+      for (int c = 0; c * W < nr; ++c) {
+        const float* rows[W];
+        for (int r = 0; r < W; ++r) rows[r] = T + static_cast<std::ptrdiff_t>(k0 + r) * S;
+        batch columns[W];
+        detail::transpose_tile(rows, c * W, columns);  // columns[q] lane r = T[k0 + r, c·W + q]
+        for (int q = 0; q < W && c * W + q < nr; ++q) {
+          float* d = D + static_cast<std::ptrdiff_t>(c * W + q) * ldd + k0;
+          (batch::load_unaligned(d) + columns[q]).store_unaligned(d);
+        }
+      }
+    }
+  }
+  for (; k0 < K; ++k0) {
+    for (int j = 0; j < nr; ++j) D[static_cast<std::ptrdiff_t>(j) * ldd + k0] += T[static_cast<std::ptrdiff_t>(k0) * S + j];
+  }
+}
+
+}  // namespace
+
+void sparse_gemm_nt(const SparseRows& X, int N, const float* Wt, int ldw, float* Y, int ldy) {
+  if (X.rows <= 0 || N <= 0) return;
+  const int K = X.cols;
+  for_each_panel(N, 2.0 * static_cast<double>(X.index.size()) * N, [&](int j0, int nr) {
+    const int S = round_up(nr, W);
+    float* Bp = detail::scratch_floats(static_cast<std::size_t>(std::max(K, 1)) * S);
+    if (K > 0) detail::pack_b_sliver(true, Wt + static_cast<std::ptrdiff_t>(j0) * ldw, ldw, K, nr, Bp);
+    float* y = Y + j0;
+    switch (S / W) {
+      case 1: forward_panel<1>(X, Bp, nr, y, ldy); break;
+      case 2: forward_panel<2>(X, Bp, nr, y, ldy); break;
+      default: forward_panel<3>(X, Bp, nr, y, ldy); break;
+    }
+  });
+}
+
+void sparse_gemm_tn_accumulate(const SparseRows& X, int N, const float* G, int ldg, float* D, int ldd) {
+  if (X.rows <= 0 || N <= 0 || X.cols <= 0) return;
+  const int K = X.cols;
+  for_each_panel(N, 2.0 * static_cast<double>(X.index.size()) * N, [&](int j0, int nr) {
+    const int S = round_up(nr, W);
+    float* T = detail::scratch_floats(static_cast<std::size_t>(K) * S);
+    std::memset(T, 0, sizeof(float) * static_cast<std::size_t>(K) * S);
+    const float* g = G + j0;
+    switch (S / W) {
+      case 1: weight_grad_panel<1>(X, g, ldg, nr, T); break;
+      case 2: weight_grad_panel<2>(X, g, ldg, nr, T); break;
+      default: weight_grad_panel<3>(X, g, ldg, nr, T); break;
+    }
+    add_transposed(T, S, K, nr, D + static_cast<std::ptrdiff_t>(j0) * ldd, ldd);
+  });
+}
+
+namespace reference {
+
+// Straight from the definitions, over the nonzeros, sums in double.
+void sparse_gemm_nt(const SparseRows& X, int N, const float* Wt, int ldw, float* Y, int ldy) {
+  for (int i = 0; i < X.rows; ++i) {
+    for (int j = 0; j < N; ++j) {
+      double s = 0.0;
+      for (int n = X.row_start[static_cast<std::size_t>(i)]; n < X.row_start[static_cast<std::size_t>(i) + 1]; ++n)
+        s += double(X.value[static_cast<std::size_t>(n)]) * Wt[static_cast<std::ptrdiff_t>(j) * ldw + X.index[static_cast<std::size_t>(n)]];
+      Y[static_cast<std::ptrdiff_t>(i) * ldy + j] = static_cast<float>(s);
+    }
+  }
+}
+
+void sparse_gemm_tn_accumulate(const SparseRows& X, int N, const float* G, int ldg, float* D, int ldd) {
+  std::vector<double> acc(static_cast<std::size_t>(N) * static_cast<std::size_t>(X.cols), 0.0);
+  for (int i = 0; i < X.rows; ++i)
+    for (int n = X.row_start[static_cast<std::size_t>(i)]; n < X.row_start[static_cast<std::size_t>(i) + 1]; ++n)
+      for (int j = 0; j < N; ++j)
+        acc[static_cast<std::size_t>(j) * X.cols + X.index[static_cast<std::size_t>(n)]] +=
+            double(X.value[static_cast<std::size_t>(n)]) * G[static_cast<std::ptrdiff_t>(i) * ldg + j];
+  for (int j = 0; j < N; ++j)
+    for (int k = 0; k < X.cols; ++k)
+      D[static_cast<std::ptrdiff_t>(j) * ldd + k] =
+          static_cast<float>(D[static_cast<std::ptrdiff_t>(j) * ldd + k] + acc[static_cast<std::size_t>(j) * X.cols + k]);
+}
+
+}  // namespace reference
+
+}  // namespace latentlab::kernels
