@@ -10,11 +10,10 @@
 // with the panel in registers. Consecutive nonzeros go to four interleaved accumulator sets
 // (12 independent FMA chains instead of 3, to cover the FMA latency), added at the end.
 //
-// Weight gradient, D += Gᵀ·X: for the panel's NR rows of D (columns j0… of G), a k-major
-// scratch T (K × NR) collects T[k, :] += v · G[i, panel] over the nonzeros (k, v) of every
-// row i (G's panel row stays in registers while row i's nonzeros are visited), then T is
-// transposed onto D's rows: D[j0+j, k] += T[k, j]. Each T[k, j] sums its terms in row order
-// i = 0, 1, …, as the dense product would.
+// Weight gradient, D += Gᵀ·X: for the panel's NR rows of D (columns j0… of G, copied to an
+// aligned, zero-padded Gp that stays in L1), T[k, :] = Σ v · Gp[i, :] over the nonzeros
+// (i, v) of column k of X (X's column view), accumulated in registers and stored once; then
+// T is transposed onto D's rows: D[j0+j, k] += T[k, j].
 #include <xsimd/xsimd.hpp>
 
 #include <algorithm>
@@ -45,6 +44,21 @@ void compress_rows(const float* X, int rows, int cols, SparseRows& out) {
     }
   }
   out.row_start[static_cast<std::size_t>(rows)] = static_cast<int>(out.index.size());
+  // The column view by a counting sort; filling in row order keeps each column's rows sorted.
+  out.col_start.assign(static_cast<std::size_t>(cols) + 1, 0);
+  for (int k : out.index) ++out.col_start[static_cast<std::size_t>(k) + 1];
+  for (int k = 0; k < cols; ++k) out.col_start[static_cast<std::size_t>(k) + 1] += out.col_start[static_cast<std::size_t>(k)];
+  out.col_row.resize(out.index.size());
+  out.col_value.resize(out.index.size());
+  std::vector<int>& fill = out.col_fill;
+  fill.assign(out.col_start.begin(), out.col_start.end() - 1);
+  for (int i = 0; i < rows; ++i) {
+    for (int n = out.row_start[static_cast<std::size_t>(i)]; n < out.row_start[static_cast<std::size_t>(i) + 1]; ++n) {
+      const int slot = fill[static_cast<std::size_t>(out.index[static_cast<std::size_t>(n)])]++;
+      out.col_row[static_cast<std::size_t>(slot)] = i;
+      out.col_value[static_cast<std::size_t>(slot)] = out.value[static_cast<std::size_t>(n)];
+    }
+  }
 }
 
 namespace {
@@ -106,29 +120,36 @@ void forward_panel(const SparseRows& X, const float* Bp, int nr, float* Y, int l
   }
 }
 
-// T[k, 0:S] += v · G[i, 0:nr] over the nonzeros of X (T: K × S, k-major, zeroed by the caller).
+// T[k, 0:S] = Σ over the nonzeros (i, v) of column k of X of  v · Gp[i, :], with Gp the
+// panel of G packed with row stride S (padding lanes zero). Column k's nonzeros alternate
+// between two accumulator sets (6 FMA chains for the latency), added at the end.
 template <int BATCHES>
-void weight_grad_panel(const SparseRows& X, const float* G, int ldg, int nr, float* T) {
+void weight_grad_panel(const SparseRows& X, const float* Gp, float* T) {
   constexpr int S = BATCHES * W;
-  for (int i = 0; i < X.rows; ++i) {
-    const float* g = G + static_cast<std::ptrdiff_t>(i) * ldg;
-    batch gv[BATCHES];
-    for (int c = 0; c < BATCHES; ++c) {
-      if ((c + 1) * W <= nr) {
-        gv[c] = batch::load_unaligned(g + c * W);
-      } else {
-        alignas(64) float lanes[W] = {};
-        for (int j = c * W; j < nr; ++j) lanes[j - c * W] = g[j];
-        gv[c] = batch::load_aligned(lanes);
+  const int* rows = X.col_row.data();
+  const float* vals = X.col_value.data();
+  for (int k = 0; k < X.cols; ++k) {
+    batch acc[2][BATCHES];
+    for (auto& set : acc)
+      for (auto& a : set) a = batch(0.0f);
+    const int begin = X.col_start[static_cast<std::size_t>(k)], end = X.col_start[static_cast<std::size_t>(k) + 1];
+    int n = begin;
+    for (; n + 2 <= end; n += 2) {
+#pragma GCC unroll 2
+      for (int s = 0; s < 2; ++s) {
+        const batch v(vals[n + s]);
+        const float* g = Gp + static_cast<std::ptrdiff_t>(rows[n + s]) * S;
+#pragma GCC unroll 3
+        for (int c = 0; c < BATCHES; ++c) acc[s][c] = xsimd::fma(v, batch::load_aligned(g + c * W), acc[s][c]);
       }
     }
-    const int begin = X.row_start[static_cast<std::size_t>(i)], end = X.row_start[static_cast<std::size_t>(i) + 1];
-    for (int n = begin; n < end; ++n) {
-      const batch v(X.value[static_cast<std::size_t>(n)]);
-      float* t = T + static_cast<std::ptrdiff_t>(X.index[static_cast<std::size_t>(n)]) * S;
-#pragma GCC unroll 3
-      for (int c = 0; c < BATCHES; ++c) xsimd::fma(v, gv[c], batch::load_aligned(t + c * W)).store_aligned(t + c * W);
+    if (n < end) {
+      const batch v(vals[n]);
+      const float* g = Gp + static_cast<std::ptrdiff_t>(rows[n]) * S;
+      for (int c = 0; c < BATCHES; ++c) acc[0][c] = xsimd::fma(v, batch::load_aligned(g + c * W), acc[0][c]);
     }
+    float* t = T + static_cast<std::ptrdiff_t>(k) * S;
+    for (int c = 0; c < BATCHES; ++c) (acc[0][c] + acc[1][c]).store_aligned(t + c * W);
   }
 }
 
@@ -177,13 +198,19 @@ void sparse_gemm_tn_accumulate(const SparseRows& X, int N, const float* G, int l
   const int K = X.cols;
   for_each_panel(N, 2.0 * static_cast<double>(X.index.size()) * N, [&](int j0, int nr) {
     const int S = round_up(nr, W);
-    float* T = detail::scratch_floats(static_cast<std::size_t>(K) * S);
-    std::memset(T, 0, sizeof(float) * static_cast<std::size_t>(K) * S);
-    const float* g = G + j0;
+    // Scratch: T (K × S) then the packed panel of G (rows × S), both batch-aligned.
+    float* T = detail::scratch_floats(static_cast<std::size_t>(K + X.rows) * S);
+    float* Gp = T + static_cast<std::ptrdiff_t>(K) * S;
+    for (int i = 0; i < X.rows; ++i) {
+      const float* g = G + static_cast<std::ptrdiff_t>(i) * ldg + j0;
+      float* gp = Gp + static_cast<std::ptrdiff_t>(i) * S;
+      std::memcpy(gp, g, sizeof(float) * static_cast<std::size_t>(nr));
+      std::memset(gp + nr, 0, sizeof(float) * static_cast<std::size_t>(S - nr));
+    }
     switch (S / W) {
-      case 1: weight_grad_panel<1>(X, g, ldg, nr, T); break;
-      case 2: weight_grad_panel<2>(X, g, ldg, nr, T); break;
-      default: weight_grad_panel<3>(X, g, ldg, nr, T); break;
+      case 1: weight_grad_panel<1>(X, Gp, T); break;
+      case 2: weight_grad_panel<2>(X, Gp, T); break;
+      default: weight_grad_panel<3>(X, Gp, T); break;
     }
     add_transposed(T, S, K, nr, D + static_cast<std::ptrdiff_t>(j0) * ldd, ldd);
   });

@@ -12,11 +12,16 @@
 namespace latentlab::kernels {
 
 // Row i's nonzeros are columns index[row_start[i] … row_start[i+1]) with those values, in
-// increasing column order. compress_rows reuses the vectors' capacity.
+// increasing column order; the same nonzeros by column: column k's are rows
+// col_row[col_start[k] … col_start[k+1]) with values col_value[…], in increasing row order.
+// compress_rows reuses the vectors' capacity.
 struct SparseRows {
   int rows = 0, cols = 0;
   std::vector<int> row_start, index;
   std::vector<float> value;
+  std::vector<int> col_start, col_row;
+  std::vector<float> col_value;
+  std::vector<int> col_fill;  // scratch of compress_rows
   double density() const { return rows && cols ? static_cast<double>(index.size()) / (double(rows) * cols) : 0.0; }
 };
 void compress_rows(const float* X, int rows, int cols, SparseRows& out);
