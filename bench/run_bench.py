@@ -259,8 +259,14 @@ def main():
         web_out = subprocess.run([web] + (["--quick"] if quick else []), cwd=ROOT, capture_output=True, text=True)
         results["web"] = {"returncode": web_out.returncode, "stdout": web_out.stdout, "stderr": web_out.stderr[-4000:]}
     results["load_end"] = loadavg()
+    results["gemm_peak_used"] = peak
+    report(results)
 
-    # ---- the table ----
+
+def report(results):
+    """Builds the target table from the measurements in `results`, prints it, writes the JSON
+    and the SVG."""
+    epochs, rss, gemm, peak = results["epochs"], results["rss_mb"], results["gemm"], results["gemm_peak_used"]
     rows = []
 
     def row(target, ours_v, theirs_v, ratio, wanted, met):
@@ -282,7 +288,8 @@ def main():
     for model in ("vae", "gan"):
         a, b = epochs[f"latentlab/{model}/t1"], epochs[f"latentlab/{model}/t2"]
         s = a["median"] / b["median"]
-        row(f"{model.upper()} 2-thread speed-up (ours: 1 thread ÷ 2 threads)", f"{b['median']:.3f} s", f"{a['median']:.3f} s",
+        row(f"{model.upper()} 2-thread speed-up (ours: 1 thread ÷ 2 threads)", f"2 threads {b['median']:.3f} s",
+            f"(ours, 1 thread {a['median']:.3f} s)",
             f"{s:.2f}×", f"≥ {TARGETS['scaling']}×", s >= TARGETS["scaling"])
     below = []
     for name, s in sorted(gemm.items()):
@@ -304,7 +311,6 @@ def main():
         row("VAE test loss after 10 epochs (train --model vae --seed 1)", f"{loss}", "–", "–", "≤ 106.0",
             loss is not None and float(loss) <= TARGETS["vae_loss"])
     results["table"] = rows
-    results["gemm_peak_used"] = peak
     results["gemm_below_75"] = below
 
     with open(os.path.join(OUT, "results.json"), "w") as f:
