@@ -98,7 +98,7 @@ def gemm_kernels(repetitions):
     runs = {}
     for b in json.loads(out)["benchmarks"]:
         if b.get("run_type") == "iteration":
-            runs.setdefault(b["run_name"], []).append(b["GFLOP/s"] / 1e9)
+            runs.setdefault(b["run_name"], []).append(b["GFLOP/s"])  # the counter is already GFLOP/s
     return {name: stats(v) for name, v in runs.items()}
 
 
@@ -208,6 +208,9 @@ def main():
                    help="fewer repetitions; GAN epochs timed on 12,800 images (200 steps) and scaled to 60,000; "
                         "no 10-epoch VAE quality run")
     p.add_argument("--no-pytorch", action="store_true", help="skip the PyTorch reference runs")
+    p.add_argument("--pytorch-threads", default="1,2",
+                   help="thread counts for the PyTorch runs (default 1,2; OpenMP's spinning makes 2 threads "
+                        "very slow on a machine already loaded by other processes)")
     args = p.parse_args()
     os.makedirs(OUT, exist_ok=True)
     quick = args.quick
@@ -240,7 +243,7 @@ def main():
             log(f"  median {epochs[f'latentlab/{model}/t{t}']['median']:.3f} s/epoch, peak RSS {r['rss_mb']:.0f} MB")
     if not args.no_pytorch:
         for model in ("vae", "gan"):
-            for t in (1, 2):
+            for t in [int(x) for x in args.pytorch_threads.split(",")]:
                 log(f"bench: PyTorch {model} {t} thread(s), {epoch_counts[model]} epochs ...")
                 r = pytorch(model, t, epoch_counts[model], limits[model])
                 epochs[f"pytorch/{model}/t{t}"] = stats(per_full_epoch(r["epoch_seconds"], model, limits[model]))

@@ -7,8 +7,8 @@
 // Forward, Y = X·Wᵀ: the panel's NR rows of W are packed k-major (Bp[k·NR + j] = W[j0+j, k],
 // the same packing the dense GEMM uses for a transposed B), then for each row i of X
 //   Y[i, panel] = Σ over the nonzeros (k, v) of row i of  v · Bp[k, :]
-// with the panel in registers. Consecutive nonzeros go to four interleaved accumulator sets
-// (12 independent FMA chains instead of 3, to cover the FMA latency), added at the end.
+// with the panel in registers (sum_of_rows: four interleaved accumulator sets, 12 independent
+// FMA chains instead of 3, to cover the FMA latency).
 //
 // Weight gradient, D += Gᵀ·X: for the panel's NR rows of D (columns j0… of G, copied to an
 // aligned, zero-padded Gp that stays in L1), T[k, :] = Σ v · Gp[i, :] over the nonzeros
@@ -80,76 +80,70 @@ void for_each_panel(int N, double flops, Task panel_task) {
   });
 }
 
-// Y[i, 0:nr] for every row of X from the packed panel Bp (row stride BATCHES·W).
+// out[c] = Σ over n in [begin, end) of value[n] · P[where[n]·S + c·W …] (S = BATCHES·W): a
+// sum of panel rows picked by the nonzeros of one row (or column) of X. Consecutive terms go
+// to SETS interleaved accumulator sets (SETS·BATCHES independent FMA chains, to cover the FMA
+// latency), added at the end.
+template <int BATCHES, int SETS>
+void sum_of_rows(const int* where, const float* value, int begin, int end, const float* P, batch out[BATCHES]) {
+  constexpr int S = BATCHES * W;
+  batch acc[SETS][BATCHES];
+  for (auto& set : acc)
+    for (auto& a : set) a = batch(0.0f);
+  int n = begin;
+  for (; n + SETS <= end; n += SETS) {
+#pragma GCC unroll 4
+    for (int s = 0; s < SETS; ++s) {
+      const batch v(value[n + s]);
+      const float* p = P + static_cast<std::ptrdiff_t>(where[n + s]) * S;
+#pragma GCC unroll 3
+      for (int c = 0; c < BATCHES; ++c) acc[s][c] = xsimd::fma(v, batch::load_aligned(p + c * W), acc[s][c]);
+    }
+  }
+  for (int s = 0; n < end; ++n, ++s) {
+    const batch v(value[n]);
+    const float* p = P + static_cast<std::ptrdiff_t>(where[n]) * S;
+    for (int c = 0; c < BATCHES; ++c) acc[s][c] = xsimd::fma(v, batch::load_aligned(p + c * W), acc[s][c]);
+  }
+  for (int c = 0; c < BATCHES; ++c) {
+    batch total = acc[0][c];
+    for (int s = 1; s < SETS; ++s) total += acc[s][c];
+    out[c] = total;
+  }
+}
+
+// Y[i, 0:nr] = Σ over the nonzeros (k, v) of row i of X of v · Bp[k, :], for every row of X
+// (Bp: the packed panel of W, row stride BATCHES·W).
 template <int BATCHES>
 void forward_panel(const SparseRows& X, const float* Bp, int nr, float* Y, int ldy) {
-  constexpr int S = BATCHES * W;
   for (int i = 0; i < X.rows; ++i) {
-    batch acc[4][BATCHES];
-    for (auto& set : acc)
-      for (auto& a : set) a = batch(0.0f);
-    const int begin = X.row_start[static_cast<std::size_t>(i)], end = X.row_start[static_cast<std::size_t>(i) + 1];
-    const int* idx = X.index.data();
-    const float* val = X.value.data();
-    int n = begin;
-    for (; n + 4 <= end; n += 4) {
-#pragma GCC unroll 4
-      for (int s = 0; s < 4; ++s) {
-        const batch v(val[n + s]);
-        const float* b = Bp + static_cast<std::ptrdiff_t>(idx[n + s]) * S;
-#pragma GCC unroll 3
-        for (int c = 0; c < BATCHES; ++c) acc[s][c] = xsimd::fma(v, batch::load_aligned(b + c * W), acc[s][c]);
-      }
-    }
-    for (int s = 0; n < end; ++n, ++s) {
-      const batch v(val[n]);
-      const float* b = Bp + static_cast<std::ptrdiff_t>(idx[n]) * S;
-      for (int c = 0; c < BATCHES; ++c) acc[s][c] = xsimd::fma(v, batch::load_aligned(b + c * W), acc[s][c]);
-    }
+    batch total[BATCHES];
+    sum_of_rows<BATCHES, 4>(X.index.data(), X.value.data(), X.row_start[static_cast<std::size_t>(i)],
+                            X.row_start[static_cast<std::size_t>(i) + 1], Bp, total);
     float* y = Y + static_cast<std::ptrdiff_t>(i) * ldy;
     for (int c = 0; c < BATCHES; ++c) {
-      const batch total = (acc[0][c] + acc[1][c]) + (acc[2][c] + acc[3][c]);
       if ((c + 1) * W <= nr) {
-        total.store_unaligned(y + c * W);
+        total[c].store_unaligned(y + c * W);
       } else if (c * W < nr) {
         alignas(64) float lanes[W];
-        total.store_aligned(lanes);
+        total[c].store_aligned(lanes);
         for (int j = c * W; j < nr; ++j) y[j] = lanes[j - c * W];
       }
     }
   }
 }
 
-// T[k, 0:S] = Σ over the nonzeros (i, v) of column k of X of  v · Gp[i, :], with Gp the
-// panel of G packed with row stride S (padding lanes zero). Column k's nonzeros alternate
-// between two accumulator sets (6 FMA chains for the latency), added at the end.
+// T[k, 0:S] = Σ over the nonzeros (i, v) of column k of X of v · Gp[i, :], with Gp the panel
+// of G packed with row stride S = BATCHES·W (padding lanes zero).
 template <int BATCHES>
 void weight_grad_panel(const SparseRows& X, const float* Gp, float* T) {
   constexpr int S = BATCHES * W;
-  const int* rows = X.col_row.data();
-  const float* vals = X.col_value.data();
   for (int k = 0; k < X.cols; ++k) {
-    batch acc[2][BATCHES];
-    for (auto& set : acc)
-      for (auto& a : set) a = batch(0.0f);
-    const int begin = X.col_start[static_cast<std::size_t>(k)], end = X.col_start[static_cast<std::size_t>(k) + 1];
-    int n = begin;
-    for (; n + 2 <= end; n += 2) {
-#pragma GCC unroll 2
-      for (int s = 0; s < 2; ++s) {
-        const batch v(vals[n + s]);
-        const float* g = Gp + static_cast<std::ptrdiff_t>(rows[n + s]) * S;
-#pragma GCC unroll 3
-        for (int c = 0; c < BATCHES; ++c) acc[s][c] = xsimd::fma(v, batch::load_aligned(g + c * W), acc[s][c]);
-      }
-    }
-    if (n < end) {
-      const batch v(vals[n]);
-      const float* g = Gp + static_cast<std::ptrdiff_t>(rows[n]) * S;
-      for (int c = 0; c < BATCHES; ++c) acc[0][c] = xsimd::fma(v, batch::load_aligned(g + c * W), acc[0][c]);
-    }
+    batch total[BATCHES];
+    sum_of_rows<BATCHES, 2>(X.col_row.data(), X.col_value.data(), X.col_start[static_cast<std::size_t>(k)],
+                            X.col_start[static_cast<std::size_t>(k) + 1], Gp, total);
     float* t = T + static_cast<std::ptrdiff_t>(k) * S;
-    for (int c = 0; c < BATCHES; ++c) (acc[0][c] + acc[1][c]).store_aligned(t + c * W);
+    for (int c = 0; c < BATCHES; ++c) total[c].store_aligned(t + c * W);
   }
 }
 
