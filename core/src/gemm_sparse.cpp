@@ -20,6 +20,10 @@
 #include <cstddef>
 #include <cstring>
 
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#endif
+
 #include "gemm_internal.hpp"
 #include "gemm_transpose.hpp"
 #include "latentlab/parallel.hpp"
@@ -31,32 +35,53 @@ void compress_rows(const float* X, int rows, int cols, SparseRows& out) {
   out.rows = rows;
   out.cols = cols;
   out.row_start.resize(static_cast<std::size_t>(rows) + 1);
-  out.index.clear();
-  out.value.clear();
+  // Room for every element: the arrays keep the largest size seen, so refills neither
+  // allocate nor clear.
+  const std::size_t capacity = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+  if (out.index.size() < capacity) {
+    for (auto* v : {&out.index, &out.col_row}) v->resize(capacity);
+    for (auto* v : {&out.value, &out.col_value}) v->resize(capacity);
+  }
+  int* index = out.index.data();
+  float* value = out.value.data();
+  int n = 0;
   for (int i = 0; i < rows; ++i) {
-    out.row_start[static_cast<std::size_t>(i)] = static_cast<int>(out.index.size());
+    out.row_start[static_cast<std::size_t>(i)] = n;
     const float* row = X + static_cast<std::ptrdiff_t>(i) * cols;
-    for (int k = 0; k < cols; ++k) {
+    int k = 0;
+#if defined(__AVX512F__)
+    // 16 pixels at a time: the nonzero lanes (and their column numbers) are packed to the
+    // front of a register and stored whole; the lanes past the nonzeros are overwritten by
+    // the next store and never read (n + 16 ≤ the elements seen so far + 16 ≤ capacity).
+    __m512i columns = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; k + 16 <= cols; k += 16) {
+      const __m512 v = _mm512_loadu_ps(row + k);
+      const __mmask16 nonzero = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ);  // NaN counts
+      _mm512_storeu_ps(value + n, _mm512_maskz_compress_ps(nonzero, v));
+      _mm512_storeu_si512(index + n, _mm512_maskz_compress_epi32(nonzero, columns));
+      n += __builtin_popcount(nonzero);
+      columns = _mm512_add_epi32(columns, _mm512_set1_epi32(16));
+    }
+#endif
+    for (; k < cols; ++k) {
       if (row[k] != 0.0f) {  // NaN ≠ 0: a NaN input is kept, so it still poisons the output
-        out.index.push_back(k);
-        out.value.push_back(row[k]);
+        index[n] = k;
+        value[n++] = row[k];
       }
     }
   }
-  out.row_start[static_cast<std::size_t>(rows)] = static_cast<int>(out.index.size());
+  out.row_start[static_cast<std::size_t>(rows)] = n;
   // The column view by a counting sort; filling in row order keeps each column's rows sorted.
   out.col_start.assign(static_cast<std::size_t>(cols) + 1, 0);
-  for (int k : out.index) ++out.col_start[static_cast<std::size_t>(k) + 1];
-  for (int k = 0; k < cols; ++k) out.col_start[static_cast<std::size_t>(k) + 1] += out.col_start[static_cast<std::size_t>(k)];
-  out.col_row.resize(out.index.size());
-  out.col_value.resize(out.index.size());
+  for (int e = 0; e < n; ++e) ++out.col_start[static_cast<std::size_t>(index[e]) + 1];
+  for (int c = 0; c < cols; ++c) out.col_start[static_cast<std::size_t>(c) + 1] += out.col_start[static_cast<std::size_t>(c)];
   std::vector<int>& fill = out.col_fill;
   fill.assign(out.col_start.begin(), out.col_start.end() - 1);
   for (int i = 0; i < rows; ++i) {
-    for (int n = out.row_start[static_cast<std::size_t>(i)]; n < out.row_start[static_cast<std::size_t>(i) + 1]; ++n) {
-      const int slot = fill[static_cast<std::size_t>(out.index[static_cast<std::size_t>(n)])]++;
+    for (int e = out.row_start[static_cast<std::size_t>(i)]; e < out.row_start[static_cast<std::size_t>(i) + 1]; ++e) {
+      const int slot = fill[static_cast<std::size_t>(index[e])]++;
       out.col_row[static_cast<std::size_t>(slot)] = i;
-      out.col_value[static_cast<std::size_t>(slot)] = out.value[static_cast<std::size_t>(n)];
+      out.col_value[static_cast<std::size_t>(slot)] = value[e];
     }
   }
 }
@@ -174,7 +199,7 @@ void add_transposed(const float* T, int S, int K, int nr, float* D, int ldd) {
 void sparse_gemm_nt(const SparseRows& X, int N, const float* Wt, int ldw, float* Y, int ldy) {
   if (X.rows <= 0 || N <= 0) return;
   const int K = X.cols;
-  for_each_panel(N, 2.0 * static_cast<double>(X.index.size()) * N, [&](int j0, int nr) {
+  for_each_panel(N, 2.0 * X.nonzeros() * N, [&](int j0, int nr) {
     const int S = round_up(nr, W);
     float* Bp = detail::scratch_floats(static_cast<std::size_t>(std::max(K, 1)) * S);
     if (K > 0) detail::pack_b_sliver(true, Wt + static_cast<std::ptrdiff_t>(j0) * ldw, ldw, K, nr, Bp);
@@ -190,7 +215,7 @@ void sparse_gemm_nt(const SparseRows& X, int N, const float* Wt, int ldw, float*
 void sparse_gemm_tn_accumulate(const SparseRows& X, int N, const float* G, int ldg, float* D, int ldd) {
   if (X.rows <= 0 || N <= 0 || X.cols <= 0) return;
   const int K = X.cols;
-  for_each_panel(N, 2.0 * static_cast<double>(X.index.size()) * N, [&](int j0, int nr) {
+  for_each_panel(N, 2.0 * X.nonzeros() * N, [&](int j0, int nr) {
     const int S = round_up(nr, W);
     // Scratch: T (K × S) then the packed panel of G (rows × S), both batch-aligned.
     float* T = detail::scratch_floats(static_cast<std::size_t>(K + X.rows) * S);

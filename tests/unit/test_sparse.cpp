@@ -50,9 +50,40 @@ TEST_CASE("compress_rows keeps exactly the nonzeros in column order", "[sparse]"
   kernels::SparseRows s;
   kernels::compress_rows(x.data(), 3, 4, s);
   CHECK(s.row_start == std::vector<int>{0, 2, 2, 4});
-  CHECK(s.index == std::vector<int>{1, 3, 0, 3});
-  CHECK(s.value == std::vector<float>{1.5f, -2, 3, 4});
+  REQUIRE(s.nonzeros() == 4);
+  CHECK(std::vector<int>(s.index.begin(), s.index.begin() + 4) == std::vector<int>{1, 3, 0, 3});
+  CHECK(std::vector<float>(s.value.begin(), s.value.begin() + 4) == std::vector<float>{1.5f, -2, 3, 4});
   CHECK(s.density() == Approx(4.0 / 12));
+  // The column view: column 0 holds row 2 (value 3), column 1 row 0, column 3 rows 0 and 2.
+  CHECK(s.col_start == std::vector<int>{0, 1, 2, 2, 4});
+  CHECK(std::vector<int>(s.col_row.begin(), s.col_row.begin() + 4) == std::vector<int>{2, 0, 0, 2});
+  CHECK(std::vector<float>(s.col_value.begin(), s.col_value.begin() + 4) == std::vector<float>{3, 1.5f, -2, 4});
+}
+
+TEST_CASE("compress_rows at widths around the SIMD width keeps every nonzero once, NaN included", "[sparse]") {
+  for (int cols : {1, 15, 16, 17, 31, 33, 784}) {
+    const int rows = 5;
+    std::vector<float> x = sparse_matrix(rows, cols, 0.6, static_cast<std::uint32_t>(cols));
+    x[static_cast<std::size_t>(cols / 2)] = std::nanf("");
+    x[static_cast<std::size_t>(cols - 1)] = -0.0f;  // negative zero is a zero
+    kernels::SparseRows s;
+    kernels::compress_rows(x.data(), rows, cols, s);
+    kernels::compress_rows(x.data(), rows, cols, s);  // a refill gives the same (reused arrays)
+    int expected = 0;
+    for (int i = 0; i < rows; ++i) {
+      INFO("cols " << cols << " row " << i);
+      REQUIRE(s.row_start[static_cast<std::size_t>(i)] == expected);
+      for (int k = 0; k < cols; ++k) {
+        const float v = x[static_cast<std::size_t>(i) * cols + k];
+        if (v == 0.0f) continue;
+        REQUIRE(s.index[static_cast<std::size_t>(expected)] == k);
+        const float got = s.value[static_cast<std::size_t>(expected)];
+        REQUIRE((std::isnan(v) ? std::isnan(got) : got == v));
+        ++expected;
+      }
+    }
+    CHECK(s.nonzeros() == expected);
+  }
 }
 
 TEST_CASE("sparse products match the reference and the dense GEMM on odd shapes", "[sparse]") {

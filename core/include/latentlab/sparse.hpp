@@ -14,7 +14,8 @@ namespace latentlab::kernels {
 // Row i's nonzeros are columns index[row_start[i] … row_start[i+1]) with those values, in
 // increasing column order; the same nonzeros by column: column k's are rows
 // col_row[col_start[k] … col_start[k+1]) with values col_value[…], in increasing row order.
-// compress_rows reuses the vectors' capacity.
+// The arrays may be longer than nonzeros() (compress_rows keeps the largest size seen, so it
+// does not allocate once warm); only the first nonzeros() entries are meaningful.
 struct SparseRows {
   int rows = 0, cols = 0;
   std::vector<int> row_start, index;
@@ -22,7 +23,8 @@ struct SparseRows {
   std::vector<int> col_start, col_row;
   std::vector<float> col_value;
   std::vector<int> col_fill;  // scratch of compress_rows
-  double density() const { return rows && cols ? static_cast<double>(index.size()) / (double(rows) * cols) : 0.0; }
+  int nonzeros() const { return row_start.empty() ? 0 : row_start.back(); }
+  double density() const { return rows && cols ? static_cast<double>(nonzeros()) / (double(rows) * cols) : 0.0; }
 };
 void compress_rows(const float* X, int rows, int cols, SparseRows& out);
 
