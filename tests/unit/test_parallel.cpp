@@ -14,6 +14,8 @@
 #include "cli_test_support.hpp"
 #include "latentlab/adam.hpp"
 #include "latentlab/kernels.hpp"
+#include "latentlab/losses.hpp"
+#include "latentlab/parameters.hpp"
 #include "latentlab/parallel.hpp"
 #include "trainer_gan.hpp"
 #include "trainer_vae.hpp"
@@ -132,6 +134,35 @@ TEST_CASE("threaded Adam steps equal the single-threaded ones bit for bit", "[pa
     }
     if (threads == 1) single = params;
     else CHECK(same_bits(params, single));
+  }
+}
+
+TEST_CASE("threaded bce_with_logits and zero_grads equal the single-threaded ones bit for bit", "[parallel]") {
+  const std::size_t n = 128 * 784 + 5;  // a VAE batch of pixels and a scalar tail
+  const std::vector<float> logits = filled(n, 21);
+  std::vector<float> targets = filled(n, 22);
+  for (auto& t : targets) t = t < 0.0f ? 0.0f : t;
+  double single_loss = 0.0;
+  std::vector<float> single_grad;
+  for (int threads : {1, 2, 3}) {
+    Threads pool(threads);
+    std::vector<float> grad(n);
+    const double loss = bce_with_logits(logits.data(), targets.data(), n, Reduction::Sum, grad.data());
+    ParameterSet params;
+    params.declare("w", {600, 1000});
+    params.allocate();
+    for (std::size_t i = 0; i < params.size(); ++i) params.grads()[i] = 1.0f;
+    params.zero_grads();
+    std::size_t nonzero = 0;
+    for (std::size_t i = 0; i < params.size(); ++i) nonzero += params.grads()[i] != 0.0f;
+    CHECK(nonzero == 0);
+    if (threads == 1) {
+      single_loss = loss;
+      single_grad = grad;
+    } else {
+      CHECK(loss == single_loss);
+      CHECK(same_bits(grad, single_grad));
+    }
   }
 }
 
