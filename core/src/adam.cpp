@@ -1,8 +1,11 @@
 // Adam / AdamW with PyTorch 1.13 semantics (math in adam.hpp): one SIMD loop over the flat buffer.
 #include "latentlab/adam.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <xsimd/xsimd.hpp>
+
+#include "latentlab/parallel.hpp"
 
 namespace latentlab {
 
@@ -23,30 +26,46 @@ void Adam::step(float* params, const float* grads) {
   float* m = m_.data();
   float* v = v_.data();
 
-  using batch = xsimd::batch<float>;
-  constexpr std::size_t W = batch::size;
-  std::size_t i = 0;
-  for (; i + W <= size_; i += W) {
-    const batch g = batch::load_unaligned(grads + i);
-    batch p = batch::load_unaligned(params + i);
-    const batch mi = batch(b1) * batch::load_aligned(m + i) + batch(one_minus_b1) * g;
-    const batch vi = batch(b2) * batch::load_aligned(v + i) + batch(one_minus_b2) * (g * g);
-    mi.store_aligned(m + i);
-    vi.store_aligned(v + i);
-    if (decoupled) p = p * batch(decay);
-    const batch denom = xsimd::sqrt(vi) / batch(bc2_sqrt) + batch(eps);
-    p = p - batch(step_size) * (mi / denom);
-    p.store_unaligned(params + i);
+  // Each element's update reads and writes only that element, so the buffer is split into
+  // disjoint ranges (whole 64-float blocks, keeping m and v aligned) for the pool's threads;
+  // the result does not depend on the split.
+  const auto update = [&](std::size_t begin, std::size_t end) {
+    using batch = xsimd::batch<float>;
+    constexpr std::size_t W = batch::size;
+    std::size_t i = begin;
+    for (; i + W <= end; i += W) {
+      const batch g = batch::load_unaligned(grads + i);
+      batch p = batch::load_unaligned(params + i);
+      const batch mi = batch(b1) * batch::load_aligned(m + i) + batch(one_minus_b1) * g;
+      const batch vi = batch(b2) * batch::load_aligned(v + i) + batch(one_minus_b2) * (g * g);
+      mi.store_aligned(m + i);
+      vi.store_aligned(v + i);
+      if (decoupled) p = p * batch(decay);
+      const batch denom = xsimd::sqrt(vi) / batch(bc2_sqrt) + batch(eps);
+      p = p - batch(step_size) * (mi / denom);
+      p.store_unaligned(params + i);
+    }
+    for (; i < end; ++i) {
+      const float g = grads[i];
+      m[i] = b1 * m[i] + one_minus_b1 * g;
+      v[i] = b2 * v[i] + one_minus_b2 * (g * g);
+      float p = params[i];
+      if (decoupled) p *= decay;
+      const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
+      params[i] = p - step_size * (m[i] / denom);
+    }
+  };
+  constexpr std::size_t kMinPerThread = 1 << 15;  // below this, waking a worker costs more than it saves
+  const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()),
+                                                           std::max<std::size_t>(1, size_ / kMinPerThread)));
+  if (parts <= 1 || size_ > static_cast<std::size_t>(1) << 30) {
+    update(0, size_);
+    return;
   }
-  for (; i < size_; ++i) {
-    const float g = grads[i];
-    m[i] = b1 * m[i] + one_minus_b1 * g;
-    v[i] = b2 * v[i] + one_minus_b2 * (g * g);
-    float p = params[i];
-    if (decoupled) p *= decay;
-    const float denom = std::sqrt(v[i]) / bc2_sqrt + eps;
-    params[i] = p - step_size * (m[i] / denom);
-  }
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(static_cast<int>(size_), parts, part, 64);
+    update(static_cast<std::size_t>(r.begin), static_cast<std::size_t>(r.end));
+  });
 }
 
 }  // namespace latentlab

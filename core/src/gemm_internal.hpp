@@ -20,6 +20,13 @@ void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
 void gemm_direct(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
                  int lda, const float* B, int ldb, float beta, float* C, int ldc);
 
+// Packs the kc × nr block of op(B) at B_block (nr ≤ one register tile, 48 columns with
+// AVX-512) into k-major rows of stride round_up(nr, W) at the batch-aligned Bp, padding lanes
+// zero: Bp[p·stride + j] = op(B)(p, j). Also used by the sparse products (gemm_sparse.cpp).
+void pack_b_sliver(bool trans_b, const float* B_block, int ldb, int kc, int nr, float* Bp);
+// Columns of C one micro-kernel tile covers (the NR of gemm_packed.cpp).
+int packed_tile_columns();
+
 // Per-thread scratch memory for packing: at least `count` floats, 64-byte aligned, valid
 // until the next call on the same thread. It only grows, so steady-state training calls do
 // not allocate. This thread_local buffer is the one deliberate exception to "core has no

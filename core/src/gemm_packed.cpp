@@ -22,9 +22,12 @@
 // rounding the column count up to a whole batch (padding lanes are packed as zeros and
 // never stored).
 //
-// Splitting work across threads later: calling gemm on a column block of C (B offset by
-// those columns, or rows with trans_b) is an independent problem with the same K, so a
-// caller can hand disjoint N (or M) ranges to different threads; the scratch is per thread.
+// Threads (parallel.hpp): a column block of C (B offset by those columns, or rows with
+// trans_b) or a row block (A offset) is an independent problem with the same K, so
+// gemm_packed hands disjoint N (or M) ranges, in whole NR (MR) slivers, to the pool's
+// threads; the scratch is per thread. The K blocking depends on K only, so every element of
+// C sees the same sequence of FMAs whatever the split: results are identical for any thread
+// count.
 #include <xsimd/xsimd.hpp>
 
 #include <algorithm>
@@ -34,6 +37,7 @@
 #include <utility>
 
 #include "gemm_internal.hpp"
+#include "latentlab/parallel.hpp"
 #include "gemm_transpose.hpp"
 
 namespace latentlab::kernels::detail {
@@ -202,6 +206,39 @@ void pack_a(bool trans_a, const float* A_block, int lda, int mc, int kc, float* 
   }
 }
 
+// Address of op(X)(row, col) for a matrix stored row-major with leading dimension ld.
+const float* op_element(const float* X, int ld, bool trans, int row, int col) {
+  return trans ? X + static_cast<std::ptrdiff_t>(col) * ld + row
+               : X + static_cast<std::ptrdiff_t>(row) * ld + col;
+}
+
+// Per-thread packing scratch (see scratch_floats in gemm_internal.hpp).
+struct AlignedScratch {
+  static constexpr std::align_val_t kAlignment{64};
+  float* data = nullptr;
+  std::size_t capacity = 0;
+
+  AlignedScratch() = default;
+  AlignedScratch(const AlignedScratch&) = delete;
+  AlignedScratch& operator=(const AlignedScratch&) = delete;
+  ~AlignedScratch() { ::operator delete(data, kAlignment); }
+
+  float* reserve(std::size_t count) {
+    if (count > capacity) {
+      ::operator delete(data, kAlignment);
+      data = static_cast<float*>(::operator new(count * sizeof(float), kAlignment));
+      capacity = count;
+    }
+    return data;
+  }
+};
+
+// Below this many flops a GEMM stays on one thread: waking a worker costs a few µs, and the
+// small layers (D's 256→1, the 20-wide latent products) take only that long.
+constexpr double kMinFlopsPerThread = 4e6;
+
+}  // namespace
+
 // Packs one sliver: the kc × nr block of op(B) whose top-left element is `B_block`
 // (nr ≤ NR). The sliver has row stride s = nr rounded up to a whole batch and holds
 // op(B)(p, j) at Bp[p·s + j]; lanes j ≥ nr are zero. Bp must be batch-aligned.
@@ -246,42 +283,16 @@ void pack_b_sliver(bool trans_b, const float* B_block, int ldb, int kc, int nr, 
   }
 }
 
-// Address of op(X)(row, col) for a matrix stored row-major with leading dimension ld.
-const float* op_element(const float* X, int ld, bool trans, int row, int col) {
-  return trans ? X + static_cast<std::ptrdiff_t>(col) * ld + row
-               : X + static_cast<std::ptrdiff_t>(row) * ld + col;
-}
-
-// Per-thread packing scratch (see scratch_floats in gemm_internal.hpp).
-struct AlignedScratch {
-  static constexpr std::align_val_t kAlignment{64};
-  float* data = nullptr;
-  std::size_t capacity = 0;
-
-  AlignedScratch() = default;
-  AlignedScratch(const AlignedScratch&) = delete;
-  AlignedScratch& operator=(const AlignedScratch&) = delete;
-  ~AlignedScratch() { ::operator delete(data, kAlignment); }
-
-  float* reserve(std::size_t count) {
-    if (count > capacity) {
-      ::operator delete(data, kAlignment);
-      data = static_cast<float*>(::operator new(count * sizeof(float), kAlignment));
-      capacity = count;
-    }
-    return data;
-  }
-};
-
-}  // namespace
+int packed_tile_columns() { return NR; }
 
 float* scratch_floats(std::size_t count) {
   thread_local AlignedScratch scratch;
   return scratch.reserve(count);
 }
 
-void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
-                 int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+namespace {
+void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
+                        int lda, const float* B, int ldb, float beta, float* C, int ldc) {
   const int kc_block = balanced_block(K, KC, 1);
   const int mc_block = balanced_block(M, MC, MR);
   const int nc_block = balanced_block(N, NC, NR);
@@ -321,6 +332,34 @@ void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
       }
     }
   }
+}
+
+}  // namespace
+
+void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
+                 int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+  const double flops = 2.0 * M * N * K;
+  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kMinFlopsPerThread));
+  // Split the longer side of C: each part packs its own share of one operand and all of the other.
+  const bool split_columns = N >= M;
+  const int granule = split_columns ? NR : MR;
+  const int parts = std::min(threads, ceil_div(split_columns ? N : M, granule));
+  if (parts <= 1) {
+    gemm_packed_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(split_columns ? N : M, parts, part, granule);
+    if (r.begin >= r.end) return;
+    if (split_columns) {
+      gemm_packed_serial(trans_a, trans_b, M, r.end - r.begin, K, alpha, A, lda,
+                         op_element(B, ldb, trans_b, 0, r.begin), ldb, beta, C + r.begin, ldc);
+    } else {
+      gemm_packed_serial(trans_a, trans_b, r.end - r.begin, N, K, alpha,
+                         op_element(A, lda, trans_a, r.begin, 0), lda, B, ldb, beta,
+                         C + static_cast<std::ptrdiff_t>(r.begin) * ldc, ldc);
+    }
+  });
 }
 
 }  // namespace latentlab::kernels::detail

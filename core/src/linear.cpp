@@ -21,14 +21,32 @@ void Linear::init(Rng& rng) {
 }
 
 void Linear::forward(const float* x, int batch, float* y) const {
-  // y = x Wᵀ (batch×in · in×out), then the bias and the activation in one pass over y
-  // while its rows are still in cache.
+  // y = x Wᵀ (batch×in · in×out), then the bias and the activation.
   kernels::gemm(false, true, batch, out_, in_, 1.0f, x, in_, weight(), in_, 0.0f, y, out_);
+  bias_and_activation(batch, y);
+}
+
+void Linear::forward(const kernels::SparseRows& x, float* y) const {
+  // The same y = x Wᵀ over x's nonzeros only.
+  kernels::sparse_gemm_nt(x, out_, weight(), in_, y, out_);
+  bias_and_activation(x.rows, y);
+}
+
+void Linear::bias_and_activation(int batch, float* y) const {
+  // One pass per row while it is still in cache.
   for (int r = 0; r < batch; ++r) {
     float* row = y + static_cast<std::size_t>(r) * out_;
     kernels::add_row_bias(row, bias(), 1, out_);
     activation_forward(activation_, row, static_cast<std::size_t>(out_));
   }
+}
+
+void Linear::backward(const kernels::SparseRows& x, const float* y, float* grad_y, bool accumulate_param_grads) {
+  const int batch = x.rows;
+  activation_backward(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
+  if (!accumulate_param_grads) return;
+  kernels::sparse_gemm_tn_accumulate(x, out_, grad_y, out_, weight_grad(), in_);  // dL/dW += gᵀ x
+  kernels::column_sums(grad_y, batch, out_, bias_grad(), true);                     // dL/db += Σ g
 }
 
 void Linear::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,

@@ -1,10 +1,15 @@
 // Losses and their gradients (math in losses.hpp). Sums are accumulated in double:
-// a VAE batch sums 100k BCE terms, where float accumulation would lose digits.
+// a VAE batch sums 100k BCE terms, where float accumulation would lose digits (the BCE
+// adds short float partial sums of 64 SIMD batches into its double total).
 #include "latentlab/losses.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "latentlab/activations.hpp"
+#include "latentlab/parallel.hpp"
+#include "simd_math.hpp"
 
 namespace latentlab {
 
@@ -15,18 +20,58 @@ double reduce(double total, std::size_t n, Reduction r) {
 float grad_scale(std::size_t n, Reduction r) {
   return r == Reduction::Mean && n > 0 ? 1.0f / static_cast<float>(n) : 1.0f;
 }
+// Per-thread scratch for the BCE's block sums (grows once, then reused: no allocation per step).
+std::vector<double>& bce_block_sums() {
+  thread_local std::vector<double> sums;
+  return sums;
+}
 }  // namespace
 
 double bce_with_logits(const float* logits, const float* targets, std::size_t n, Reduction reduction,
                        float* grad) {
   // ℓ = softplus(x) − y·x,  dℓ/dx = σ(x) − y
-  double total = 0.0;
+  // SIMD over whole batches (one e^−|x| gives σ and softplus, see simd_math.hpp). The loss is
+  // summed in float lanes over fixed blocks of kBlock elements, and the block sums are added
+  // to a double in block order. The blocks do not depend on the thread count, so neither does
+  // the result: threads (parallel.hpp) take whole blocks.
+  using simd::batch;
+  constexpr std::size_t kBlock = 64 * simd::W;
   const float scale = grad_scale(n, reduction);
-  for (std::size_t i = 0; i < n; ++i) {
-    const float x = logits[i], y = targets[i];
-    total += static_cast<double>(softplus(x) - y * x);
-    if (grad) grad[i] = (stable_sigmoid(x) - y) * scale;
-  }
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double>& block_sums = bce_block_sums();
+  block_sums.resize(blocks);
+  const auto block = [&](std::size_t first, std::size_t last) {
+    const batch vscale(scale);
+    batch lanes(0.0f);
+    std::size_t i = first;
+    for (; i + simd::W <= last; i += simd::W) {
+      const batch x = simd::load(logits + i), y = simd::load(targets + i);
+      const simd::SigmoidSoftplus f = simd::sigmoid_softplus(x);
+      lanes += f.softplus - y * x;
+      if (grad) ((f.sigmoid - y) * vscale).store_unaligned(grad + i);
+    }
+    double total = static_cast<double>(xsimd::hadd(lanes));
+    for (; i < last; ++i) {
+      const float x = logits[i], y = targets[i];
+      total += static_cast<double>(softplus(x) - y * x);
+      if (grad) grad[i] = (stable_sigmoid(x) - y) * scale;
+    }
+    return total;
+  };
+  constexpr std::size_t kMinBlocksPerThread = 16;
+  const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()),
+                                                           std::max<std::size_t>(1, blocks / kMinBlocksPerThread)));
+  const auto run_blocks = [&](int part) {
+    const parallel::Range r = parallel::split(static_cast<int>(blocks), parts, part, 1);
+    for (int k = r.begin; k < r.end; ++k) {
+      const std::size_t first = static_cast<std::size_t>(k) * kBlock;
+      block_sums[static_cast<std::size_t>(k)] = block(first, std::min(n, first + kBlock));
+    }
+  };
+  if (parts > 1) parallel::run(parts, run_blocks);
+  else run_blocks(0);
+  double total = 0.0;
+  for (double b : block_sums) total += b;
   return reduce(total, n, reduction);
 }
 

@@ -51,8 +51,15 @@ void Mlp::reserve(int batch) {
 const float* Mlp::forward(const float* x, int batch) {
   reserve(batch);
   const float* in = x;
+  sparse_used_ = false;
+  if (sparse_input_ && !norms_[0]) {
+    kernels::compress_rows(x, batch, input_, sparse_x_);
+    sparse_used_ = sparse_x_.density() <= kSparseDensity;
+  }
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    if (norms_[i]) {
+    if (i == 0 && sparse_used_) {
+      layers_[0].forward(sparse_x_, outputs_[0].data());
+    } else if (norms_[i]) {
       // Linear → BatchNorm → activation.
       layers_[i].forward(in, batch, pre_norm_[i].data());
       norms_[i]->forward(pre_norm_[i].data(), batch, outputs_[i].data(), training_);
@@ -75,6 +82,8 @@ void Mlp::backward(const float* x, float* grad_out, int batch, float* grad_x, bo
       activation_backward(activations_[i], outputs_[i].data(), g, static_cast<std::size_t>(batch) * layers_[i].out());
       norms_[i]->backward(g, batch, accumulate_param_grads);
       layers_[i].backward(in, pre_norm_[i].data(), g, batch, grad_in, accumulate_param_grads);
+    } else if (i == 0 && sparse_used_ && !grad_in) {
+      layers_[0].backward(sparse_x_, outputs_[0].data(), g, accumulate_param_grads);
     } else {
       layers_[i].backward(in, outputs_[i].data(), g, batch, grad_in, accumulate_param_grads);
     }

@@ -45,6 +45,7 @@ Vae::Vae(const VaeConfig& config)
       mu_head_(params_, "encoder.mu", config.hidden.back(), config.latent, kIdentity),
       logvar_head_(params_, "encoder.logvar", config.hidden.back(), config.latent, kIdentity),
       decoder_(params_, "decoder", config.latent, decoder_layers(config)) {
+  encoder_.set_sparse_input(true);  // pixels: mostly exact zeros
   params_.allocate();
 }
 

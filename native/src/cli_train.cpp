@@ -251,7 +251,7 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                   ->transform(unsigned_64())
                   ->capture_default_str();
   app->add_option("--threads", f->threads,
-                  "Worker threads (>= 1; recorded, but currently 1 thread is used: multi-threaded kernels come later)")
+                  "Threads for the GEMMs and Adam (>= 1; results are identical for any count)")
       ->transform(integer_in(1, 1024))
       ->capture_default_str();
   f->o_out = app->add_option("--out", f->out, "Output directory (default runs/<model>-<timestamp>; with --resume, the "

@@ -11,6 +11,7 @@
 #include "cli_common.hpp"
 #include "file_io.hpp"
 #include "image_grid.hpp"
+#include "latentlab/parallel.hpp"
 #include "latentlab/rng.hpp"
 #include "trainer_gan.hpp"
 #include "trainer_vae.hpp"
@@ -148,6 +149,7 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
   const std::size_t n_train = s.limit ? s.limit : data.train.count;
   const std::size_t n_test = s.test_limit ? s.test_limit : data.test.count;
 
+  parallel::set_thread_count(s.threads);  // the kernels' pool (GEMM blocks, Adam ranges)
   std::unique_ptr<Trainer> trainer = make_trainer(s, image_size);
   if (trainer->steps_per_epoch(n_train) == 0)
     throw UsageError("--batch " + std::to_string(s.training.batch) + " is larger than the " + std::to_string(n_train) +

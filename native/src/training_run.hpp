@@ -39,7 +39,7 @@ struct TrainSettings {
   std::size_t limit = 0;         // use only the first `limit` training images (0: all)
   std::size_t test_limit = 0;    // evaluate on the first `test_limit` test images (0: all)
   int eval_every = 1;            // evaluate every k epochs (0: only after the last one)
-  int threads = 1;               // recorded; the kernels use one thread for now
+  int threads = 1;               // threads of the kernels' pool (GEMMs, Adam); results identical for any count
   std::string out;               // output directory (created)
   bool overwrite = false;        // allow starting a new run in a directory that holds one
   std::string command_line;      // stored in the metadata of the files written

@@ -125,7 +125,7 @@ TEST_CASE("help (--help) of every command exits 0 and describes its flags", "[cl
   const std::vector<std::pair<std::string, std::vector<std::string>>> commands{
       {"train",
        {"--model", "--data", "--epochs", "--batch", "--lr", "--latent", "--hidden", "--beta", "--seed", "--threads", "--out",
-        "--resume", "--limit", "--eval-every", "--quiet", "currently 1 thread", "30"}},
+        "--resume", "--limit", "--eval-every", "--quiet", "Threads for the GEMMs and Adam", "30"}},
       {"sample", {"--weights", "--n", "--seed", "--out", "--raw"}},
       {"interpolate", {"--weights", "--from", "--to", "--steps", "--lerp", "--slerp", "--out"}},
       {"reconstruct", {"--weights", "--data", "--n", "--out"}},

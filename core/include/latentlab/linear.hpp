@@ -8,6 +8,7 @@
 
 #include "latentlab/activations.hpp"
 #include "latentlab/parameters.hpp"
+#include "latentlab/sparse.hpp"
 
 namespace latentlab {
 
@@ -31,6 +32,10 @@ class Linear {
   // accumulate_param_grads; writes dL/dx (batch×in) when grad_x is not null.
   void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
                 bool accumulate_param_grads = true);
+  // The same on an input given as compressed rows (mostly-zero pixels, see sparse.hpp); the
+  // backward computes no dL/dx (a first layer needs none).
+  void forward(const kernels::SparseRows& x, float* y) const;
+  void backward(const kernels::SparseRows& x, const float* y, float* grad_y, bool accumulate_param_grads = true);
 
   const float* weight() const { return params_->values() + weight_offset_; }
   const float* bias() const { return params_->values() + bias_offset_; }
@@ -40,6 +45,8 @@ class Linear {
   float* bias_grad() { return params_->grads() + bias_offset_; }
 
  private:
+  void bias_and_activation(int batch, float* y) const;
+
   ParameterSet* params_;
   std::string name_;
   int in_, out_;

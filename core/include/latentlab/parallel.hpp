@@ -1,0 +1,38 @@
+// A small persistent thread pool for the kernels (GEMM column/row blocks, Adam ranges).
+//
+// The number of threads is process-wide: `latentlab train --threads N` sets it once, and every
+// kernel that splits its work asks for it. Work is always split into disjoint outputs (each
+// part writes its own rows/columns/range and nothing else, no shared reductions), so a run
+// is deterministic for a fixed thread count; the kernels also split so that each output
+// element is computed by the same sequence of float operations whatever the split, which
+// makes results identical across thread counts (tests/unit/test_parallel.cpp checks both).
+//
+// This pool is, with the GEMM packing scratch, the one deliberate piece of global mutable
+// state in core: it holds no model values, only idle worker threads.
+//
+// WebAssembly without pthreads (the web build) has no threads: set_thread_count clamps to 1
+// and run() executes every part on the calling thread.
+#pragma once
+
+#include <functional>
+
+namespace latentlab::parallel {
+
+// Threads the kernels may use from now on (≥ 1; 1 = everything on the calling thread).
+// Starts or stops workers; call it between kernel calls, not from inside a task.
+void set_thread_count(int n);
+int thread_count();
+
+// Runs task(part) for part = 0 … parts−1 and returns when all have finished: thread t of T
+// (the calling thread is t = 0, the workers 1 … T−1) runs parts t, t+T, t+2T, ….
+// Tasks must not throw. A call from inside a task runs its parts sequentially on that thread.
+void run(int parts, const std::function<void(int part)>& task);
+
+// [begin, end) of part `part` when `total` items are split into `parts` near-equal ranges
+// whose boundaries are multiples of `granule` (the last range takes the remainder).
+struct Range {
+  int begin, end;
+};
+Range split(int total, int parts, int part, int granule);
+
+}  // namespace latentlab::parallel
