@@ -63,8 +63,10 @@ Metrics VaeTrainer::train_epoch(const Dataset& train, std::size_t n, const StepO
   return {{"loss", loss / m}, {"recon", recon / m}, {"kl", kl / m}};
 }
 
-Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) {
-  const int input = vae_.config().input;
+Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }
+
+Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n) {
+  const int input = vae.config().input;
   std::vector<float> chunk(static_cast<std::size_t>(kEvalChunk) * static_cast<std::size_t>(input));
   std::vector<std::uint32_t> identity(n);
   for (std::size_t i = 0; i < n; ++i) identity[i] = static_cast<std::uint32_t>(i);
@@ -73,11 +75,11 @@ Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) {
   for (std::size_t first = 0; first < n; first += kEvalChunk) {
     const int count = static_cast<int>(std::min<std::size_t>(kEvalChunk, n - first));
     gather_batch(test, identity, first, count, 1.0f, 0.0f, chunk.data());
-    const VaeLosses sampled = vae_.evaluate(chunk.data(), count, &eval_rng);
+    const VaeLosses sampled = vae.evaluate(chunk.data(), count, &eval_rng);
     loss += sampled.total;
     recon += sampled.reconstruction;
     kl += sampled.kl;
-    loss_mu += vae_.evaluate(chunk.data(), count, nullptr).total;
+    loss_mu += vae.evaluate(chunk.data(), count, nullptr).total;
   }
   const double m = static_cast<double>(std::max<std::size_t>(n, 1));
   return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
