@@ -88,19 +88,13 @@ Metrics ClassifierTrainer::train_epoch(const Dataset& train, std::size_t n, cons
 }
 
 Metrics classifier_test_metrics(Classifier& classifier, const Dataset& data, std::size_t n) {
-  const int input = classifier.config().input;
-  std::vector<float> chunk(static_cast<std::size_t>(kEvalChunk) * static_cast<std::size_t>(input));
-  std::vector<std::uint32_t> identity(n);
-  for (std::size_t i = 0; i < n; ++i) identity[i] = static_cast<std::uint32_t>(i);
   double loss = 0;
   std::size_t correct = 0;
-  for (std::size_t first = 0; first < n; first += kEvalChunk) {
-    const int count = static_cast<int>(std::min<std::size_t>(kEvalChunk, n - first));
-    gather_batch(data, identity, first, count, 1.0f, 0.0f, chunk.data());
-    const ClassifierLosses l = classifier.evaluate(chunk.data(), data.labels.data() + first, count);
+  for_each_test_chunk(data, n, [&](const float* chunk, std::size_t first, int count) {
+    const ClassifierLosses l = classifier.evaluate(chunk, data.labels.data() + first, count);
     loss += l.loss;
     correct += l.correct;
-  }
+  });
   const double m = static_cast<double>(std::max<std::size_t>(n, 1));
   return {{"test_loss", loss / m}, {"test_accuracy", static_cast<double>(correct) / m}};
 }
@@ -127,18 +121,12 @@ std::vector<std::uint8_t> ClassifierTrainer::checkpoint_bytes(const Metadata& ex
 Result<bool> ClassifierTrainer::restore(const SafetensorsContents& checkpoint) {
   using R = Result<bool>;
   const Metadata& m = checkpoint.metadata;
-  if (auto ok = restore_counters(m); !ok) return ok;
-  auto kind = m.find("kind");
-  if (kind == m.end() || kind->second != "classifier")
-    return R::failure("the checkpoint holds a " + (kind == m.end() ? std::string("model of unknown kind") : kind->second) +
-                      ", not a classifier");
+  if (auto ok = restore_common(checkpoint, "classifier"); !ok) return ok;
   auto config = classifier_config_from_metadata(m);
   if (!config) return R::failure(config.error());
   if (latentlab::config_metadata(config.value()) != config_metadata())
     return R::failure("the checkpoint's classifier (hidden " + m.at("hidden") + ", classes " + m.at("classes") +
                       ") differs from the one being trained");
-  for (const auto& t : checkpoint.tensors)
-    if (t.stored_dtype != DType::F32) return R::failure("checkpoint tensor \"" + t.name + "\" is not F32");
   if (auto ok = load_parameters(checkpoint, classifier_.parameters()); !ok) return ok;
   if (auto ok = restore_adam(checkpoint, "adam", adam_); !ok) return ok;
   if (auto ok = restore_rng(m, "data", data_rng_); !ok) return ok;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli_test_support.hpp"
+#include "latentlab/safetensors.hpp"
 
 using latentlab_test::ProcessResult;
 using latentlab_test::run_cli;
@@ -161,4 +162,37 @@ TEST_CASE("eval --json and compare report every metric with the real-data refere
   j1.erase("seconds");
   j1["models"][0].erase("seconds");
   CHECK(j1 == j2);
+}
+
+TEST_CASE("classifier resume is bit-identical to an uninterrupted run", "[cli][evaluation][checkpoint]") {
+  TempDir dir;
+  const std::vector<std::string> common{"--model", "classifier", "--data", eval_subset_dir(), "--limit", "1000",
+                                        "--hidden", "32", "--seed", "3", "--quiet"};
+  auto train = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), common.begin(), common.end());
+    args.insert(args.begin(), "train");
+    const ProcessResult r = run_cli(args);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  };
+  train({"--epochs", "2", "--out", dir / "straight"});
+  train({"--epochs", "1", "--out", dir / "split"});
+  const ProcessResult r = run_cli({"train", "--resume", dir / "split/checkpoint.safetensors", "--epochs", "2", "--quiet"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  // Same parameters (data order AND the random shifts continue exactly).
+  auto tensors = [](const std::string& path) {
+    const std::string text = latentlab_test::read_text(path);
+    auto decoded = latentlab::decode_safetensors(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
+    REQUIRE(decoded);
+    return decoded.take();
+  };
+  const auto a = tensors(dir / "straight/model.safetensors");
+  const auto b = tensors(dir / "split/model.safetensors");
+  REQUIRE(a.tensors.size() == 4);  // 784-32-10: classifier.fc1 and .fc2, weight and bias
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+    INFO(a.tensors[i].name);
+    CHECK(a.tensors[i].values == b.tensors[i].values);
+  }
 }
