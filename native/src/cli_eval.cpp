@@ -217,8 +217,8 @@ void add_shared_flags(CLI::App* app, EvalFlags& f) {
   app->add_option("--seed", f.settings.seed, "Seed of the generated latents and the IWAE samples")
       ->transform(unsigned_64())
       ->capture_default_str();
-  app->add_option("--samples", f.settings.samples, "Generated images for FD and the class statistics")
-      ->transform(integer_in(2, 1000000))
+  app->add_option("--samples", f.settings.samples, "Generated images for FD and the class statistics (<= 50000)")
+      ->transform(integer_in(2, 50000))
       ->capture_default_str();
   app->add_option("--iwae-k", f.settings.iwae_k, "VAE: importance samples per image of the IWAE bound")
       ->transform(integer_in(1, 100000))
