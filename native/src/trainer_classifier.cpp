@@ -108,14 +108,9 @@ std::vector<std::uint8_t> ClassifierTrainer::model_bytes(const Metadata& extra) 
 }
 
 std::vector<std::uint8_t> ClassifierTrainer::checkpoint_bytes(const Metadata& extra) const {
-  std::vector<TensorToWrite> tensors = tensors_to_write(classifier_.parameters());
   Metadata metadata = extra;
   store_counters(metadata);
-  store_adam(tensors, metadata, "adam", adam_);
-  store_rng(metadata, "data", data_rng_);
-  store_rng(metadata, "noise", noise_rng_);
-  for (const auto& [key, value] : config_metadata()) metadata[key] = value;
-  return encode_safetensors(tensors, metadata, DType::F32);
+  return encode_one_adam_checkpoint(classifier_.parameters(), adam_, data_rng_, noise_rng_, metadata, config_metadata());
 }
 
 Result<bool> ClassifierTrainer::restore(const SafetensorsContents& checkpoint) {
@@ -127,10 +122,7 @@ Result<bool> ClassifierTrainer::restore(const SafetensorsContents& checkpoint) {
   if (latentlab::config_metadata(config.value()) != config_metadata())
     return R::failure("the checkpoint's classifier (hidden " + m.at("hidden") + ", classes " + m.at("classes") +
                       ") differs from the one being trained");
-  if (auto ok = load_parameters(checkpoint, classifier_.parameters()); !ok) return ok;
-  if (auto ok = restore_adam(checkpoint, "adam", adam_); !ok) return ok;
-  if (auto ok = restore_rng(m, "data", data_rng_); !ok) return ok;
-  return restore_rng(m, "noise", noise_rng_);
+  return restore_one_adam_checkpoint(checkpoint, classifier_.parameters(), adam_, data_rng_, noise_rng_);
 }
 
 }  // namespace latentlab::native

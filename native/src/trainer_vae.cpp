@@ -88,14 +88,9 @@ std::vector<std::uint8_t> VaeTrainer::model_bytes(const Metadata& extra) const {
 }
 
 std::vector<std::uint8_t> VaeTrainer::checkpoint_bytes(const Metadata& extra) const {
-  std::vector<TensorToWrite> tensors = tensors_to_write(vae_.parameters());
   Metadata metadata = extra;
   store_counters(metadata);
-  store_adam(tensors, metadata, "adam", adam_);
-  store_rng(metadata, "data", data_rng_);
-  store_rng(metadata, "noise", noise_rng_);
-  for (const auto& [key, value] : config_metadata()) metadata[key] = value;
-  return encode_safetensors(tensors, metadata, DType::F32);
+  return encode_one_adam_checkpoint(vae_.parameters(), adam_, data_rng_, noise_rng_, metadata, config_metadata());
 }
 
 Result<bool> VaeTrainer::restore(const SafetensorsContents& checkpoint) {
@@ -107,10 +102,7 @@ Result<bool> VaeTrainer::restore(const SafetensorsContents& checkpoint) {
   if (latentlab::config_metadata(config.value()) != config_metadata())
     return R::failure("the checkpoint's VAE (hidden " + m.at("hidden") + ", latent " + m.at("latent") +
                       ") differs from the one being trained");
-  if (auto ok = load_parameters(checkpoint, vae_.parameters()); !ok) return ok;
-  if (auto ok = restore_adam(checkpoint, "adam", adam_); !ok) return ok;
-  if (auto ok = restore_rng(m, "data", data_rng_); !ok) return ok;
-  return restore_rng(m, "noise", noise_rng_);
+  return restore_one_adam_checkpoint(checkpoint, vae_.parameters(), adam_, data_rng_, noise_rng_);
 }
 
 }  // namespace latentlab::native
