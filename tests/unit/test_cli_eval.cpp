@@ -196,3 +196,20 @@ TEST_CASE("classifier resume is bit-identical to an uninterrupted run", "[cli][e
     CHECK(a.tensors[i].values == b.tensors[i].values);
   }
 }
+
+TEST_CASE("info describes a classifier file and sample refuses it", "[cli][evaluation]") {
+  const ProcessResult r = run_cli({"info", shipped_classifier(), "--json"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["kind"] == "classifier");
+  CHECK(j["stored_dtype"] == "F16");
+  CHECK(j["classes"] == 10);
+  CHECK(j["hidden"] == nlohmann::json::array({512, 256}));
+  CHECK(j["parameters"] == 784 * 512 + 512 + 512 * 256 + 256 + 256 * 10 + 10);
+  TempDir dir;
+  const ProcessResult s = run_cli({"sample", "--weights", shipped_classifier(), "--out", dir / "s.png"});
+  CHECK(s.exit_code == 1);
+  CHECK(contains(s.err, "classifier"));
+  CHECK_FALSE(latentlab_test::fs::exists(dir / "s.png"));
+}
