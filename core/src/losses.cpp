@@ -126,4 +126,33 @@ double gan_generator_loss(const float* fake_logits, std::size_t n, float* grad_f
   return n > 0 ? total / static_cast<double>(n) : 0.0;
 }
 
+double softmax_cross_entropy(const float* logits, const std::uint8_t* labels, std::size_t n, int classes,
+                             Reduction reduction, float* grad, std::size_t* correct) {
+  // ℓ = logsumexp(x) − x_y,  dℓ/dx_j = softmax(x)_j − [j = y]; per row, in double.
+  double total = 0.0;
+  std::size_t right = 0;
+  const double scale = reduction == Reduction::Mean && n > 0 ? 1.0 / static_cast<double>(n) : 1.0;
+  const std::size_t k = static_cast<std::size_t>(classes);
+  for (std::size_t r = 0; r < n; ++r) {
+    const float* x = logits + r * k;
+    const std::size_t y = labels[r];
+    std::size_t argmax = 0;
+    for (std::size_t j = 1; j < k; ++j)
+      if (x[j] > x[argmax]) argmax = j;
+    const double max = x[argmax];
+    double sum = 0.0;
+    for (std::size_t j = 0; j < k; ++j) sum += std::exp(static_cast<double>(x[j]) - max);
+    const double log_sum = max + std::log(sum);
+    total += log_sum - static_cast<double>(x[y]);
+    right += argmax == y;
+    if (grad) {
+      float* g = grad + r * k;
+      for (std::size_t j = 0; j < k; ++j)
+        g[j] = static_cast<float>((std::exp(static_cast<double>(x[j]) - log_sum) - (j == y ? 1.0 : 0.0)) * scale);
+    }
+  }
+  if (correct) *correct = right;
+  return total * scale;
+}
+
 }  // namespace latentlab

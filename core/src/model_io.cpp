@@ -121,6 +121,15 @@ Metadata config_metadata(const GanConfig& c) {
           {"pixel_range", "-1,1"}};
 }
 
+Metadata config_metadata(const ClassifierConfig& c) {
+  const auto [h, w] = image_shape(c.input);
+  return {{"format", "latentlab"},        {"format_version", "1"},
+          {"kind", "classifier"},         {"input", std::to_string(c.input)},
+          {"hidden", join(c.hidden)},     {"classes", std::to_string(c.classes)},
+          {"image_height", std::to_string(h)}, {"image_width", std::to_string(w)},
+          {"pixel_range", "0,1"}};
+}
+
 Result<VaeConfig> vae_config_from_metadata(const Metadata& m) {
   using R = Result<VaeConfig>;
   VaeConfig c;
@@ -191,6 +200,28 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   return R::success(c);
 }
 
+Result<ClassifierConfig> classifier_config_from_metadata(const Metadata& m) {
+  using R = Result<ClassifierConfig>;
+  ClassifierConfig c;
+  auto input = parse_int(m, "input", 1, kMaxWidth);
+  if (!input) return R::failure(input.error());
+  auto hidden = parse_int_list(m, "hidden");
+  if (!hidden) return R::failure(hidden.error());
+  auto classes = parse_int(m, "classes", 2, 256);  // labels are bytes
+  if (!classes) return R::failure(classes.error());
+  c.input = input.value();
+  c.hidden = hidden.value();
+  c.classes = classes.value();
+  std::vector<int> widths{c.input};
+  widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
+  widths.push_back(c.classes);
+  const std::uint64_t n = mlp_parameters(widths);
+  if (n > kMaxParameters)
+    return R::failure("metadata describes a classifier with " + std::to_string(n) + " parameters (limit " +
+                      std::to_string(kMaxParameters) + ")");
+  return R::success(c);
+}
+
 std::vector<TensorToWrite> tensors_to_write(const ParameterSet& params) {
   std::vector<TensorToWrite> out;
   for (const auto& t : params.tensors()) {
@@ -243,6 +274,11 @@ std::vector<std::uint8_t> save_gan(const Gan& gan, const Metadata& extra, DType 
   return encode_safetensors(tensors, merged(config_metadata(gan.config()), extra), dtype);
 }
 
+std::vector<std::uint8_t> save_classifier(const Classifier& classifier, const Metadata& extra, DType dtype) {
+  return encode_safetensors(tensors_to_write(classifier.parameters()), merged(config_metadata(classifier.config()), extra),
+                            dtype);
+}
+
 int LoadedModel::latent_dim() const { return vae ? vae->config().latent : gan ? gan->config().latent : 0; }
 int LoadedModel::image_size() const { return vae ? vae->config().input : gan ? gan->config().image : 0; }
 
@@ -287,10 +323,36 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
       if (!d) return R::failure("GAN weights: " + d.error());
       model.parameter_count += model.gan->discriminator_parameters().count();
     }
+  } else if (model.kind == "classifier") {
+    return R::failure("this is a classifier (kind \"classifier\"), not a generative model (expected \"vae\" or \"gan\")");
   } else {
     return R::failure("unknown model kind \"" + model.kind + "\" in __metadata__ (expected \"vae\" or \"gan\")");
   }
   return R::success(std::move(model));
+}
+
+Result<LoadedClassifier> load_classifier(const std::uint8_t* data, std::size_t size) {
+  using R = Result<LoadedClassifier>;
+  auto decoded = decode_safetensors(data, size);
+  if (!decoded) return R::failure(decoded.error());
+  const SafetensorsContents& contents = decoded.value();
+  const Metadata& meta = contents.metadata;
+  auto kind = meta.find("kind");
+  if (kind == meta.end())
+    return R::failure("not a latentlab weights file: __metadata__ has no \"kind\" (expected \"classifier\")");
+  if (kind->second != "classifier")
+    return R::failure("this is a " + kind->second + " model, not a classifier (kind \"classifier\")");
+  auto config = classifier_config_from_metadata(meta);
+  if (!config) return R::failure("classifier weights: " + config.error());
+  LoadedClassifier out;
+  out.metadata = meta;
+  if (!contents.tensors.empty()) out.stored_dtype = contents.tensors.front().stored_dtype;
+  out.classifier.reset(new (std::nothrow) Classifier(config.value()));
+  if (!out.classifier) return R::failure("classifier weights: out of memory building the model");
+  auto ok = load_parameters(contents, out.classifier->parameters());
+  if (!ok) return R::failure("classifier weights: " + ok.error());
+  out.parameter_count = out.classifier->parameters().count();
+  return R::success(std::move(out));
 }
 
 }  // namespace latentlab

@@ -122,6 +122,24 @@ Result<bool> restore_adam(const SafetensorsContents& contents, const std::string
   return R::success(true);
 }
 
+std::vector<std::uint8_t> encode_one_adam_checkpoint(const ParameterSet& params, const Adam& adam, const Rng& data,
+                                                     const Rng& noise, Metadata metadata, const Metadata& config) {
+  std::vector<TensorToWrite> tensors = tensors_to_write(params);
+  store_adam(tensors, metadata, "adam", adam);
+  store_rng(metadata, "data", data);
+  store_rng(metadata, "noise", noise);
+  for (const auto& [key, value] : config) metadata[key] = value;
+  return encode_safetensors(tensors, metadata, DType::F32);
+}
+
+Result<bool> restore_one_adam_checkpoint(const SafetensorsContents& checkpoint, ParameterSet& params, Adam& adam,
+                                         Rng& data, Rng& noise) {
+  if (auto ok = load_parameters(checkpoint, params); !ok) return ok;
+  if (auto ok = restore_adam(checkpoint, "adam", adam); !ok) return ok;
+  if (auto ok = restore_rng(checkpoint.metadata, "data", data); !ok) return ok;
+  return restore_rng(checkpoint.metadata, "noise", noise);
+}
+
 bool parameters_finite(const ParameterSet& params) { return kernels::all_finite(params.values(), params.size()); }
 
 }  // namespace latentlab::native

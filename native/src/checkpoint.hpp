@@ -49,6 +49,15 @@ void store_adam(std::vector<TensorToWrite>& tensors, Metadata& metadata, const s
 // Restores moments and step count; the tensors must have exactly adam.size() values.
 Result<bool> restore_adam(const SafetensorsContents& contents, const std::string& name, Adam& adam);
 
+// The checkpoint of a model trained with ONE optimiser "adam" and the RNGs "data" and "noise"
+// (the VAE and the classifier): the parameters, Adam's moments and both RNG states, added to
+// `metadata` (which already holds the counters), with `config` on top.
+std::vector<std::uint8_t> encode_one_adam_checkpoint(const ParameterSet& params, const Adam& adam, const Rng& data,
+                                                     const Rng& noise, Metadata metadata, const Metadata& config);
+// Restores what encode_one_adam_checkpoint stored (shapes checked against `params`).
+Result<bool> restore_one_adam_checkpoint(const SafetensorsContents& checkpoint, ParameterSet& params, Adam& adam,
+                                         Rng& data, Rng& noise);
+
 // true if every parameter of the set is finite: a checkpoint or model is only written then,
 // so a diverged run can never replace a good file with NaNs.
 bool parameters_finite(const ParameterSet& params);

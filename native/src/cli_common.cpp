@@ -135,6 +135,25 @@ LoadedModel load_weights_file(const std::string& path) {
   return model.take();
 }
 
+LoadedClassifier load_classifier_file(const std::string& path) {
+  const std::vector<std::uint8_t> bytes = read_file(path, kMaxWeightsFileBytes);
+  Result<LoadedClassifier> c = load_classifier(bytes.data(), bytes.size());
+  if (!c) throw DataError("cannot load the classifier from '" + path + "': " + c.error());
+  return c.take();
+}
+
+std::string weights_kind(const std::string& path) {
+  try {
+    const std::vector<std::uint8_t> bytes = read_file(path, kMaxWeightsFileBytes);
+    auto decoded = decode_safetensors(bytes.data(), bytes.size());
+    if (!decoded) return "";
+    auto kind = decoded.value().metadata.find("kind");
+    return kind == decoded.value().metadata.end() ? "" : kind->second;
+  } catch (const DataError&) {
+    return "";
+  }
+}
+
 void write_text_output(const std::string& path, const std::string& text) {
   if (path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);

@@ -55,6 +55,10 @@ std::string join_widths(const std::vector<int>& widths);
 
 // Reads and validates a weights (or checkpoint) file. Throws DataError naming the file on failure.
 LoadedModel load_weights_file(const std::string& path);
+// The same for a classifier file (kind "classifier").
+LoadedClassifier load_classifier_file(const std::string& path);
+// The "kind" in a weights file's __metadata__, or "" when the file is unreadable or has none.
+std::string weights_kind(const std::string& path);
 // Files larger than this are not weights files (the largest model load_model accepts is 512 MB,
 // a checkpoint holds three times its parameters).
 inline constexpr std::size_t kMaxWeightsFileBytes = std::size_t(2) << 30;

@@ -14,9 +14,26 @@ struct ExportFlags {
   bool generator_only = false;
 };
 
+// A classifier file: its parameters re-encoded, checked to load again.
+int export_classifier(const ExportFlags& f, DType dtype) {
+  if (f.generator_only) throw UsageError("--generator-only: only a GAN has a separate generator");
+  LoadedClassifier c = load_classifier_file(f.in);
+  Metadata metadata = c.metadata;
+  metadata["exported_from"] = f.in;
+  metadata.erase("checkpoint");
+  const std::vector<std::uint8_t> bytes = save_classifier(*c.classifier, metadata, dtype);
+  Result<LoadedClassifier> check = load_classifier(bytes.data(), bytes.size());
+  if (!check) throw DataError("the re-encoded classifier does not load (" + check.error() + "); nothing written");
+  write_file_atomically(f.out, bytes.data(), bytes.size());
+  std::printf("wrote %s: classifier %s, %zu bytes (%zu parameters)\n", f.out.c_str(), dtype_name(dtype), bytes.size(),
+              check.value().parameter_count);
+  return kExitSuccess;
+}
+
 int run_export(const ExportFlags& f) {
-  LoadedModel model = load_weights_file(f.in);
   const DType dtype = f.dtype == "f16" ? DType::F16 : DType::F32;
+  if (weights_kind(f.in) == "classifier") return export_classifier(f, dtype);
+  LoadedModel model = load_weights_file(f.in);
   Metadata metadata = model.metadata;
   metadata["exported_from"] = f.in;
   metadata.erase("checkpoint");

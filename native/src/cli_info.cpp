@@ -17,7 +17,7 @@ struct InfoFlags {
 
 // Configuration keys shown first (and not repeated among the other metadata).
 const char* const kConfigKeys[] = {"kind", "input", "image", "hidden", "generator_hidden", "discriminator_hidden",
-                                   "latent", "beta", "leaky_slope", "image_height", "image_width", "pixel_range",
+                                   "latent", "beta", "leaky_slope", "classes", "image_height", "image_width", "pixel_range",
                                    "format", "format_version"};
 
 bool is_config_key(const std::string& key) {
@@ -26,8 +26,52 @@ bool is_config_key(const std::string& key) {
   return false;
 }
 
+// The metadata that is not configuration (nor checkpoint internals: RNG words, Adam step counts,
+// which are for --resume, not for reading).
+void print_other_metadata(const Metadata& m) {
+  bool header = false;
+  for (const auto& [key, value] : m) {
+    if (is_config_key(key)) continue;
+    if (key.rfind("rng.", 0) == 0 || key.rfind("adam", 0) == 0) continue;
+    if (!header) std::printf("metadata\n");
+    header = true;
+    std::printf("  %-20s %s\n", key.c_str(), value.c_str());
+  }
+}
+
+// A classifier file (the evaluator's; `latentlab train --model classifier`).
+int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) {
+  Result<LoadedClassifier> loaded = load_classifier(bytes.data(), bytes.size());
+  if (!loaded) throw DataError("cannot load weights from '" + f.file + "': " + loaded.error());
+  const LoadedClassifier& c = loaded.value();
+  const ClassifierConfig& config = c.classifier->config();
+  if (f.json) {
+    nlohmann::json j;
+    j["file"] = f.file;
+    j["file_bytes"] = bytes.size();
+    j["kind"] = "classifier";
+    j["stored_dtype"] = dtype_name(c.stored_dtype);
+    j["parameters"] = c.parameter_count;
+    j["input"] = config.input;
+    j["hidden"] = config.hidden;
+    j["classes"] = config.classes;
+    j["metadata"] = c.metadata;
+    std::printf("%s\n", j.dump(2).c_str());
+    return kExitSuccess;
+  }
+  std::printf("file        %s (%zu bytes)\n", f.file.c_str(), bytes.size());
+  std::printf("kind        classifier\n");
+  std::printf("config      input %d, hidden [%s] (ReLU), classes %d\n", config.input, join_widths(config.hidden).c_str(),
+              config.classes);
+  std::printf("parameters  %zu\n", c.parameter_count);
+  std::printf("stored as   %s\n", dtype_name(c.stored_dtype));
+  print_other_metadata(c.metadata);
+  return kExitSuccess;
+}
+
 int run_info(const InfoFlags& f) {
   const std::vector<std::uint8_t> bytes = read_file(f.file, kMaxWeightsFileBytes);
+  if (weights_kind(f.file) == "classifier") return classifier_info(f, bytes);
   Result<LoadedModel> loaded = load_model(bytes.data(), bytes.size());
   if (!loaded) throw DataError("cannot load weights from '" + f.file + "': " + loaded.error());
   LoadedModel& model = loaded.value();
@@ -82,15 +126,7 @@ int run_info(const InfoFlags& f) {
   else
     std::printf("parameters  %zu\n", model.parameter_count);
   std::printf("stored as   %s, %zu tensors\n", dtype_name(model.stored_dtype), tensors);
-  bool header = false;
-  for (const auto& [key, value] : m) {
-    if (is_config_key(key)) continue;
-    // Checkpoint internals (RNG words, Adam step counts) are for --resume, not for reading.
-    if (key.rfind("rng.", 0) == 0 || key.rfind("adam", 0) == 0) continue;
-    if (!header) std::printf("metadata\n");
-    header = true;
-    std::printf("  %-20s %s\n", key.c_str(), value.c_str());
-  }
+  print_other_metadata(m);
   return kExitSuccess;
 }
 

@@ -20,6 +20,7 @@ struct ModelDefaults {
 };
 constexpr ModelDefaults kVaeDefaults{10, 128, 20, 1e-3f};
 constexpr ModelDefaults kGanDefaults{30, 64, 100, 2e-4f};
+constexpr ModelDefaults kClassifierDefaults{15, 128, 0, 1e-3f};
 
 // Flag values as parsed (strings for those whose meaning depends on the model).
 struct TrainFlags {
@@ -49,11 +50,13 @@ std::vector<int> reversed(std::vector<int> v) { return {v.rbegin(), v.rend()}; }
 
 // Settings of a new run from the flags (defaults by model).
 TrainSettings fresh_settings(const TrainFlags& f) {
-  if (f.model.empty()) throw UsageError("--model is required (vae or gan), unless --resume is given");
-  const bool vae = f.model == "vae";
-  const ModelDefaults& d = vae ? kVaeDefaults : kGanDefaults;
+  if (f.model.empty()) throw UsageError("--model is required (vae, gan or classifier), unless --resume is given");
+  const bool vae = f.model == "vae", classifier = f.model == "classifier";
+  const ModelDefaults& d = vae ? kVaeDefaults : classifier ? kClassifierDefaults : kGanDefaults;
   if (!vae && given(f.o_beta)) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
-  if (vae && given(f.o_disc_hidden)) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
+  if (f.model != "gan" && given(f.o_disc_hidden))
+    throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
+  if (classifier && given(f.o_latent)) throw UsageError("--latent: a classifier has no latent space");
 
   TrainSettings s;
   s.model = f.model;
@@ -63,7 +66,9 @@ TrainSettings fresh_settings(const TrainFlags& f) {
   s.training.lr = given(f.o_lr) ? f.lr : d.lr;
   s.training.seed = f.seed;
   const int latent = given(f.o_latent) ? f.latent : d.latent;
-  if (vae) {
+  if (classifier) {
+    if (given(f.o_hidden)) s.classifier.hidden = parse_width_list(f.hidden, "--hidden");
+  } else if (vae) {
     s.vae.latent = latent;
     s.vae.beta = f.beta;
     if (given(f.o_hidden)) s.vae.hidden = parse_width_list(f.hidden, "--hidden");
@@ -101,8 +106,8 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
     throw DataError("cannot resume from '" + path +
                     "': it is not a training checkpoint (no optimiser state); resume from a run's checkpoint.safetensors");
   auto kind = m.find("kind");
-  if (kind == m.end() || (kind->second != "vae" && kind->second != "gan"))
-    throw DataError("cannot resume from '" + path + "': its metadata names no model kind (vae or gan)");
+  if (kind == m.end() || (kind->second != "vae" && kind->second != "gan" && kind->second != "classifier"))
+    throw DataError("cannot resume from '" + path + "': its metadata names no model kind (vae, gan or classifier)");
 
   TrainSettings s;
   s.model = kind->second;
@@ -112,6 +117,10 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
     auto c = vae_config_from_metadata(m);
     if (!c) throw DataError("cannot resume from '" + path + "': " + c.error());
     s.vae = c.value();
+  } else if (s.model == "classifier") {
+    auto c = classifier_config_from_metadata(m);
+    if (!c) throw DataError("cannot resume from '" + path + "': " + c.error());
+    s.classifier = c.value();
   } else {
     auto c = gan_config_from_metadata(m);
     if (!c) throw DataError("cannot resume from '" + path + "': " + c.error());
@@ -143,7 +152,12 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
   if (given(f.o_lr)) conflict("--lr", shortest_float(f.lr), shortest_float(s.training.lr));
   if (given(f.o_seed)) conflict("--seed", std::to_string(f.seed), std::to_string(s.training.seed));
   if (given(f.o_limit)) conflict("--limit", std::to_string(f.limit), std::to_string(s.limit));
-  if (s.model == "vae") {
+  if (s.model == "classifier") {
+    if (given(f.o_disc_hidden) || given(f.o_beta) || given(f.o_latent))
+      throw UsageError("--disc-hidden, --beta and --latent do not apply to the classifier the checkpoint holds");
+    if (given(f.o_hidden))
+      conflict("--hidden", join_widths(parse_width_list(f.hidden, "--hidden")), join_widths(s.classifier.hidden));
+  } else if (s.model == "vae") {
     if (given(f.o_disc_hidden)) throw UsageError("--disc-hidden: only a GAN has a discriminator, the checkpoint holds a VAE");
     if (given(f.o_latent)) conflict("--latent", std::to_string(f.latent), std::to_string(s.vae.latent));
     if (given(f.o_hidden)) conflict("--hidden", join_widths(parse_width_list(f.hidden, "--hidden")), join_widths(s.vae.hidden));
@@ -205,7 +219,7 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
 
 Command add_train_command(CLI::App& parent, const std::string& command_line) {
   auto f = std::make_shared<TrainFlags>();
-  CLI::App* app = parent.add_subcommand("train", "Train a VAE or a GAN on MNIST-style images");
+  CLI::App* app = parent.add_subcommand("train", "Train a VAE, a GAN or the evaluator's classifier on MNIST-style images");
   app->footer(
       "Defaults by model:\n"
       "  vae: --epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 400\n"
@@ -213,6 +227,9 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
       "  gan: --epochs 30  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
       "       --hidden 128,256,512,1024 (G)  --disc-hidden 1024,512,256 (D); pixels in [-1,1];\n"
       "       an epoch drops the last partial batch\n"
+      "  classifier: --epochs 15  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --hidden 512,256\n"
+      "       784-512-256-10 ReLU MLP, softmax cross-entropy, training images shifted by up to 2 pixels;\n"
+      "       no sample grids (docs/evaluation.md)\n"
       "Output (--out, default runs/<model>-<YYYYmmdd-HHMMSS>):\n"
       "  samples/epoch_NNN.png  8x8 grid from a fixed latent batch (z of `sample --seed <seed> --n 64`)\n"
       "  log.csv                one row per epoch: losses, test metrics, seconds\n"
@@ -223,19 +240,19 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
       "the same build); the checkpoint's settings are kept and flags that contradict them are refused.\n"
       "Exit codes: 0 success, 1 runtime error (data, files, divergence), 2 usage error.");
 
-  f->o_model = app->add_option("--model", f->model, "Model to train: vae or gan (required unless --resume)")
-                   ->check(CLI::IsMember({"vae", "gan"}));
+  f->o_model = app->add_option("--model", f->model, "Model to train: vae, gan or classifier (required unless --resume)")
+                   ->check(CLI::IsMember({"vae", "gan", "classifier"}));
   f->o_data = app->add_option("--data", f->data,
                               "Data set: mnist (data/mnist or $LATENTLAB_DATA/mnist), fashion "
                               "(/usr/share/datasets/fashion-mnist), or a directory of IDX files")
                   ->capture_default_str();
-  f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs (vae 10, gan 30)")->transform(integer_in(1, 100000));
-  f->o_batch = app->add_option("--batch", f->batch, "Batch size (vae 128, gan 64)")->transform(integer_in(1, 65536));
-  f->o_lr = app->add_option("--lr", f->lr, "Adam learning rate (vae 1e-3, gan 2e-4)")->transform(finite_number(0, 10, true));
+  f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs (vae 10, gan 30, classifier 15)")->transform(integer_in(1, 100000));
+  f->o_batch = app->add_option("--batch", f->batch, "Batch size (vae 128, gan 64, classifier 128)")->transform(integer_in(1, 65536));
+  f->o_lr = app->add_option("--lr", f->lr, "Adam learning rate (vae 1e-3, gan 2e-4, classifier 1e-3)")->transform(finite_number(0, 10, true));
   f->o_latent = app->add_option("--latent", f->latent, "Latent dimensions (vae 20, gan 100)")->transform(integer_in(1, 4096));
   f->o_hidden = app->add_option("--hidden", f->hidden,
-                                "Hidden widths, comma list: VAE encoder (decoder mirrors it), or GAN generator "
-                                "(vae 400, gan 128,256,512,1024)")
+                                "Hidden widths, comma list: VAE encoder (decoder mirrors it), GAN generator, or classifier "
+                                "(vae 400, gan 128,256,512,1024, classifier 512,256)")
                     ->check(width_list());
   app->add_option("--generator", f->generator,
                   "GAN generator variant: stable (LeakyReLU + BatchNorm, default) or plain (ReLU, no normalisation)")

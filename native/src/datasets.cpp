@@ -95,34 +95,53 @@ std::string directory_name(std::string dir) {
   return slash == std::string::npos ? dir : dir.substr(slash + 1);
 }
 
-// Walks up from `start` looking for <dir>/data/mnist; returns <dir>/data or "".
-std::string walk_up_for_data(std::string dir) {
+// Walks up from `start` looking for <dir>/<relative> passing `exists`; returns that path or "".
+std::string walk_up_for(std::string dir, const std::string& relative, bool (*exists)(const std::string&)) {
   while (!dir.empty()) {
-    const std::string data = join(dir, "data");
-    if (is_directory(join(data, "mnist"))) return data;
+    const std::string candidate = join(dir, relative);
+    if (exists(candidate)) return candidate;
     if (dir == "/") break;
     dir = parent_of(dir);
   }
   return "";
 }
 
+// <dir>/data for the first <dir>/data/mnist above `start`, or "".
+std::string walk_up_for_data(const std::string& start) {
+  const std::string mnist = walk_up_for(start, "data/mnist", is_directory);
+  return mnist.empty() ? "" : parent_of(mnist);
+}
+
+std::string executable_directory() {
+  std::string exe(4096, '\0');
+  ssize_t len = ::readlink("/proc/self/exe", exe.data(), exe.size() - 1);
+  if (len <= 0) return "";
+  exe.resize(static_cast<size_t>(len));
+  return parent_of(exe);
+}
+
+std::string working_directory() {
+  std::string cwd(4096, '\0');
+  if (::getcwd(cwd.data(), cwd.size()) == nullptr) return "";
+  cwd.resize(cwd.find('\0'));
+  return cwd;
+}
+
 }  // namespace
+
+std::string find_in_checkout(const std::string& relative) {
+  for (const std::string& start : {working_directory(), executable_directory()})
+    if (!start.empty())
+      if (std::string found = walk_up_for(start, relative, is_regular_file); !found.empty()) return found;
+  return "";
+}
 
 std::string find_data_root() {
   if (const char* env = std::getenv("LATENTLAB_DATA"); env != nullptr && env[0] != '\0') return env;
 
-  std::string cwd(4096, '\0');
-  if (::getcwd(cwd.data(), cwd.size()) != nullptr) {
-    cwd.resize(cwd.find('\0'));
-    if (std::string found = walk_up_for_data(cwd); !found.empty()) return found;
-  }
-
-  std::string exe(4096, '\0');
-  ssize_t len = ::readlink("/proc/self/exe", exe.data(), exe.size() - 1);
-  if (len > 0) {
-    exe.resize(static_cast<size_t>(len));
-    if (std::string found = walk_up_for_data(parent_of(exe)); !found.empty()) return found;
-  }
+  for (const std::string& start : {working_directory(), executable_directory()})
+    if (!start.empty())
+      if (std::string found = walk_up_for_data(start); !found.empty()) return found;
   return "";
 }
 

@@ -45,4 +45,9 @@ DatasetPair load_dataset(const std::string& spec, const std::string& data_root =
 // Returns "" if none is found.
 std::string find_data_root();
 
+// The first <dir>/<relative> that is a regular file, walking up from the working directory,
+// then from the directory of the running executable; "" if none. Used for the shipped
+// classifiers (native/models/classifier-<data set>.safetensors).
+std::string find_in_checkout(const std::string& relative);
+
 }  // namespace latentlab::native

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli_common.hpp"
+#include "cli_eval.hpp"
 #include "cli_export.hpp"
 #include "cli_info.hpp"
 #include "cli_interpolate.hpp"
@@ -32,7 +33,7 @@ int main(int argc, char** argv) {
     const std::string command_line = join_command_line(argc, argv);
     std::vector<Command> commands{add_train_command(app, command_line), add_sample_command(app),
                                   add_interpolate_command(app), add_reconstruct_command(app), add_info_command(app),
-                                  add_export_command(app)};
+                                  add_export_command(app), add_eval_command(app), add_compare_command(app)};
 
     try {
       app.parse(argc, argv);

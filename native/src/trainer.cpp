@@ -1,5 +1,6 @@
 #include "trainer.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -35,6 +36,32 @@ Result<bool> Trainer::restore_counters(const Metadata& metadata) {
   epochs_done_ = static_cast<int>(epoch.value());
   steps_done_ = static_cast<std::int64_t>(step.value());
   return R::success(true);
+}
+
+Result<bool> Trainer::restore_common(const SafetensorsContents& checkpoint, const std::string& label) {
+  using R = Result<bool>;
+  const Metadata& m = checkpoint.metadata;
+  if (auto ok = restore_counters(m); !ok) return ok;  // also checks this is a checkpoint at all
+  auto found = m.find("kind");
+  if (found == m.end() || found->second != kind())
+    return R::failure("the checkpoint holds a " + (found == m.end() ? std::string("model of unknown kind") : found->second) +
+                      ", not a " + label);
+  for (const auto& t : checkpoint.tensors)
+    if (t.stored_dtype != DType::F32) return R::failure("checkpoint tensor \"" + t.name + "\" is not F32");
+  return R::success(true);
+}
+
+void for_each_test_chunk(const Dataset& data, std::size_t n,
+                         const std::function<void(const float* chunk, std::size_t first, int count)>& visit) {
+  const std::size_t pixels = static_cast<std::size_t>(data.rows) * static_cast<std::size_t>(data.cols);
+  std::vector<float> chunk(static_cast<std::size_t>(kEvalChunk) * pixels);
+  std::vector<std::uint32_t> identity(n);
+  std::iota(identity.begin(), identity.end(), 0u);
+  for (std::size_t first = 0; first < n; first += kEvalChunk) {
+    const int count = static_cast<int>(std::min<std::size_t>(kEvalChunk, n - first));
+    gather_batch(data, identity, first, count, 1.0f, 0.0f, chunk.data());
+    visit(chunk.data(), first, count);
+  }
 }
 
 void epoch_order(Rng& rng, std::size_t n, std::vector<std::uint32_t>& order) {

@@ -92,6 +92,9 @@ class Trainer {
   // Common checkpoint metadata (epoch, step) and its restoration.
   void store_counters(Metadata& metadata) const;
   Result<bool> restore_counters(const Metadata& metadata);
+  // What every restore checks first: a checkpoint at all (counters restored), of this `kind`
+  // ("vae", named `label` = "VAE" in messages), every tensor stored as F32.
+  Result<bool> restore_common(const SafetensorsContents& checkpoint, const std::string& label);
 
   int epochs_done_ = 0;
   std::int64_t steps_done_ = 0;
@@ -101,6 +104,11 @@ class Trainer {
 // Starting from the identity every epoch (rather than re-shuffling the last order) makes the
 // order a function of the RNG state alone, which is all a checkpoint needs to store.
 void epoch_order(Rng& rng, std::size_t n, std::vector<std::uint32_t>& order);
+
+// Calls visit(chunk, first, count) for the first n images of `data` in order, in chunks of at
+// most kEvalChunk images (chunk: count × image floats, pixels in [0, 1]): the test evaluations.
+void for_each_test_chunk(const Dataset& data, std::size_t n,
+                         const std::function<void(const float* chunk, std::size_t first, int count)>& visit);
 
 // Copies rows order[first … first+count) of `data` into `batch` (count × image floats),
 // mapping each pixel p to scale·p + shift (VAE: 1·p + 0, GAN: 2·p − 1).

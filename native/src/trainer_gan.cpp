@@ -121,19 +121,13 @@ std::vector<std::uint8_t> GanTrainer::checkpoint_bytes(const Metadata& extra) co
 Result<bool> GanTrainer::restore(const SafetensorsContents& checkpoint) {
   using R = Result<bool>;
   const Metadata& m = checkpoint.metadata;
-  if (auto ok = restore_counters(m); !ok) return ok;  // also checks this is a checkpoint at all
-  auto kind = m.find("kind");
-  if (kind == m.end() || kind->second != "gan")
-    return R::failure("the checkpoint holds a " + (kind == m.end() ? std::string("model of unknown kind") : kind->second) +
-                      ", not a GAN");
+  if (auto ok = restore_common(checkpoint, "GAN"); !ok) return ok;
   auto config = gan_config_from_metadata(m);
   if (!config) return R::failure(config.error());
   if (latentlab::config_metadata(config.value()) != config_metadata())
     return R::failure("the checkpoint's GAN (generator " + m.at("generator_hidden") + ", discriminator " +
                       m.at("discriminator_hidden") + ", latent " + m.at("latent") +
                       ") differs from the one being trained");
-  for (const auto& t : checkpoint.tensors)
-    if (t.stored_dtype != DType::F32) return R::failure("checkpoint tensor \"" + t.name + "\" is not F32");
   if (auto ok = load_parameters(checkpoint, gan_.generator_parameters()); !ok) return ok;
   if (auto ok = load_parameters(checkpoint, gan_.generator_buffers()); !ok) return ok;
   if (auto ok = load_parameters(checkpoint, gan_.discriminator_parameters()); !ok) return ok;

@@ -63,22 +63,18 @@ Metrics VaeTrainer::train_epoch(const Dataset& train, std::size_t n, const StepO
   return {{"loss", loss / m}, {"recon", recon / m}, {"kl", kl / m}};
 }
 
-Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) {
-  const int input = vae_.config().input;
-  std::vector<float> chunk(static_cast<std::size_t>(kEvalChunk) * static_cast<std::size_t>(input));
-  std::vector<std::uint32_t> identity(n);
-  for (std::size_t i = 0; i < n; ++i) identity[i] = static_cast<std::uint32_t>(i);
+Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }
+
+Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n) {
   Rng eval_rng(kEvalSeed, kEvalStream);
   double loss = 0, recon = 0, kl = 0, loss_mu = 0;
-  for (std::size_t first = 0; first < n; first += kEvalChunk) {
-    const int count = static_cast<int>(std::min<std::size_t>(kEvalChunk, n - first));
-    gather_batch(test, identity, first, count, 1.0f, 0.0f, chunk.data());
-    const VaeLosses sampled = vae_.evaluate(chunk.data(), count, &eval_rng);
+  for_each_test_chunk(test, n, [&](const float* chunk, std::size_t, int count) {
+    const VaeLosses sampled = vae.evaluate(chunk, count, &eval_rng);
     loss += sampled.total;
     recon += sampled.reconstruction;
     kl += sampled.kl;
-    loss_mu += vae_.evaluate(chunk.data(), count, nullptr).total;
-  }
+    loss_mu += vae.evaluate(chunk, count, nullptr).total;
+  });
   const double m = static_cast<double>(std::max<std::size_t>(n, 1));
   return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
 }
@@ -92,35 +88,21 @@ std::vector<std::uint8_t> VaeTrainer::model_bytes(const Metadata& extra) const {
 }
 
 std::vector<std::uint8_t> VaeTrainer::checkpoint_bytes(const Metadata& extra) const {
-  std::vector<TensorToWrite> tensors = tensors_to_write(vae_.parameters());
   Metadata metadata = extra;
   store_counters(metadata);
-  store_adam(tensors, metadata, "adam", adam_);
-  store_rng(metadata, "data", data_rng_);
-  store_rng(metadata, "noise", noise_rng_);
-  for (const auto& [key, value] : config_metadata()) metadata[key] = value;
-  return encode_safetensors(tensors, metadata, DType::F32);
+  return encode_one_adam_checkpoint(vae_.parameters(), adam_, data_rng_, noise_rng_, metadata, config_metadata());
 }
 
 Result<bool> VaeTrainer::restore(const SafetensorsContents& checkpoint) {
   using R = Result<bool>;
   const Metadata& m = checkpoint.metadata;
-  if (auto ok = restore_counters(m); !ok) return ok;  // also checks this is a checkpoint at all
-  auto kind = m.find("kind");
-  if (kind == m.end() || kind->second != "vae")
-    return R::failure("the checkpoint holds a " + (kind == m.end() ? std::string("model of unknown kind") : kind->second) +
-                      ", not a VAE");
+  if (auto ok = restore_common(checkpoint, "VAE"); !ok) return ok;
   auto config = vae_config_from_metadata(m);
   if (!config) return R::failure(config.error());
   if (latentlab::config_metadata(config.value()) != config_metadata())
     return R::failure("the checkpoint's VAE (hidden " + m.at("hidden") + ", latent " + m.at("latent") +
                       ") differs from the one being trained");
-  for (const auto& t : checkpoint.tensors)
-    if (t.stored_dtype != DType::F32) return R::failure("checkpoint tensor \"" + t.name + "\" is not F32");
-  if (auto ok = load_parameters(checkpoint, vae_.parameters()); !ok) return ok;
-  if (auto ok = restore_adam(checkpoint, "adam", adam_); !ok) return ok;
-  if (auto ok = restore_rng(m, "data", data_rng_); !ok) return ok;
-  return restore_rng(m, "noise", noise_rng_);
+  return restore_one_adam_checkpoint(checkpoint, vae_.parameters(), adam_, data_rng_, noise_rng_);
 }
 
 }  // namespace latentlab::native

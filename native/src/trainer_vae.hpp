@@ -59,4 +59,8 @@ class VaeTrainer : public Trainer {
   std::vector<float> batch_;
 };
 
+// The test metrics above (names of test_metric_names()) of `vae` on the first n images of `test`;
+// also used by `latentlab eval`, so its test loss is the one the training log shows.
+Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n);
+
 }  // namespace latentlab::native

@@ -13,6 +13,7 @@
 #include "image_grid.hpp"
 #include "latentlab/parallel.hpp"
 #include "latentlab/rng.hpp"
+#include "trainer_classifier.hpp"
 #include "trainer_gan.hpp"
 #include "trainer_vae.hpp"
 #include "training_log.hpp"
@@ -41,7 +42,7 @@ std::string parent_directory(const std::string& path) {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
-std::unique_ptr<Trainer> make_trainer(const TrainSettings& s, int image_size) {
+std::unique_ptr<Trainer> make_trainer(const TrainSettings& s, int image_size, int classes) {
   if (s.model == "vae") {
     VaeConfig c = s.vae;
     c.input = image_size;
@@ -52,7 +53,13 @@ std::unique_ptr<Trainer> make_trainer(const TrainSettings& s, int image_size) {
     c.image = image_size;
     return std::make_unique<GanTrainer>(c, s.training);
   }
-  throw UsageError("--model: unknown model '" + s.model + "' (expected vae or gan)");
+  if (s.model == "classifier") {
+    ClassifierConfig c = s.classifier;
+    c.input = image_size;
+    c.classes = classes;
+    return std::make_unique<ClassifierTrainer>(c, s.training);
+  }
+  throw UsageError("--model: unknown model '" + s.model + "' (expected vae, gan or classifier)");
 }
 
 // Settings stored in every file the run writes.
@@ -95,6 +102,8 @@ std::string describe_architecture(const Trainer& t, std::size_t parameters) {
   std::string s;
   if (t.kind() == "vae")
     s = "VAE " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("latent") + ", beta " + m.at("beta");
+  else if (t.kind() == "classifier")
+    s = "classifier " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("classes") + " (ReLU)";
   else
     s = "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]";
   return s + ", " + std::to_string(parameters) + " parameters";
@@ -102,6 +111,7 @@ std::string describe_architecture(const Trainer& t, std::size_t parameters) {
 
 std::size_t parameter_count(Trainer& t) {
   if (auto* v = dynamic_cast<VaeTrainer*>(&t)) return v->vae().parameters().count();
+  if (auto* c = dynamic_cast<ClassifierTrainer*>(&t)) return c->classifier().parameters().count();
   auto& g = dynamic_cast<GanTrainer&>(t).gan();
   return g.generator_parameters().count() + g.discriminator_parameters().count();
 }
@@ -134,7 +144,7 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
   // A resumed run may write over its own checkpoint's directory, but not over another run.
   if (!resume || !same_directory(s.out, parent_directory(resume_path))) check_fresh_directory(s);
   ensure_directory(s.out);
-  ensure_directory(join_path(s.out, "samples"));
+  if (s.model != "classifier") ensure_directory(join_path(s.out, "samples"));
 
   const DatasetPair data = load_dataset(s.data);
   const int image_size = data.train.rows * data.train.cols;
@@ -150,7 +160,10 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
   const std::size_t n_test = s.test_limit ? s.test_limit : data.test.count;
 
   parallel::set_thread_count(s.threads);  // the kernels' pool (GEMM blocks, Adam ranges)
-  std::unique_ptr<Trainer> trainer = make_trainer(s, image_size);
+  // Both splits share one label space 0…num_classes−1 (load_dataset), so every label fits the head.
+  if (s.model == "classifier" && data.train.num_classes < 2)
+    throw DataError("data set '" + s.data + "' has fewer than 2 classes: nothing to classify");
+  std::unique_ptr<Trainer> trainer = make_trainer(s, image_size, data.train.num_classes);
   if (trainer->steps_per_epoch(n_train) == 0)
     throw UsageError("--batch " + std::to_string(s.training.batch) + " is larger than the " + std::to_string(n_train) +
                      " training images, and the GAN drops incomplete batches: lower --batch or raise --limit");
@@ -230,11 +243,13 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
     if (evaluate) test = trainer->evaluate(data.test, n_test);
     const double eval_seconds = evaluate ? seconds_since(eval_start) : 0.0;
 
-    trainer->render(fixed_z.data(), kSampleCount, sample_pixels.data());
-    char name[32];
-    std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
-    write_png_grid(join_path(join_path(s.out, "samples"), name), sample_pixels.data(), kSampleCount, data.train.rows,
-                   data.train.cols, kSampleGridColumns, 0.0f, 1.0f, kSampleScale, kSamplePadding);
+    if (latent > 0) {  // a generative model: the fixed sample grid (a classifier has none)
+      trainer->render(fixed_z.data(), kSampleCount, sample_pixels.data());
+      char name[32];
+      std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
+      write_png_grid(join_path(join_path(s.out, "samples"), name), sample_pixels.data(), kSampleCount, data.train.rows,
+                     data.train.cols, kSampleGridColumns, 0.0f, 1.0f, kSampleScale, kSamplePadding);
+    }
 
     std::vector<std::string> row{std::to_string(epoch), std::to_string(trainer->steps_done())};
     for (const auto& [key, value] : train) row.push_back(format_float(value));

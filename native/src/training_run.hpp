@@ -21,6 +21,7 @@
 #include <string>
 
 #include "datasets.hpp"
+#include "latentlab/classifier.hpp"
 #include "latentlab/gan.hpp"
 #include "latentlab/safetensors.hpp"
 #include "latentlab/vae.hpp"
@@ -30,12 +31,13 @@
 namespace latentlab::native {
 
 struct TrainSettings {
-  std::string model = "vae";     // "vae" | "gan"
+  std::string model = "vae";     // "vae" | "gan" | "classifier"
   std::string data = "mnist";    // "mnist" | "fashion" | a directory of IDX files
   int epochs = 10;               // total epochs (a resumed run continues up to this number)
   TrainingOptions training;      // batch, lr, seed
   VaeConfig vae;                 // used when model == "vae" (input is set from the data)
   GanConfig gan;                 // used when model == "gan" (image is set from the data)
+  ClassifierConfig classifier;   // used when model == "classifier" (input and classes from the data)
   std::size_t limit = 0;         // use only the first `limit` training images (0: all)
   std::size_t test_limit = 0;    // evaluate on the first `test_limit` test images (0: all)
   int eval_every = 1;            // evaluate every k epochs (0: only after the last one)

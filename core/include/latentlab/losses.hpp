@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace latentlab {
 
@@ -32,5 +33,14 @@ double gan_discriminator_loss(const float* real_logits, const float* fake_logits
 // Non-saturating generator loss (Goodfellow et al. 2014): L_G = mean BCE(D(G(z)), 1)
 //   = mean softplus(−f),   dL/df = −σ(−f)/n
 double gan_generator_loss(const float* fake_logits, std::size_t n, float* grad_fake);
+
+// Softmax cross-entropy on logits x (n rows × classes) against integer labels y ∈ [0, classes):
+//   ℓ = −log softmax(x)_y = logsumexp(x) − x_y          (logsumexp with the row max subtracted)
+//   dℓ/dx_j = softmax(x)_j − [j = y]
+// Reduction::Mean divides by the number of ROWS n (not n·classes), as torch's cross_entropy.
+// `correct` (optional) receives the number of rows whose argmax is the label. Labels must be
+// < classes (the data loaders and the classifier trainer check it).
+double softmax_cross_entropy(const float* logits, const std::uint8_t* labels, std::size_t n, int classes,
+                             Reduction reduction, float* grad, std::size_t* correct = nullptr);
 
 }  // namespace latentlab

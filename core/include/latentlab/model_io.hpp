@@ -3,10 +3,11 @@
 // the right model before it reads a single tensor.
 //
 // Metadata keys written (all values are strings):
-//   format = "latentlab", format_version = "1", kind = "vae" | "gan",
-//   image_height, image_width, pixel_range ("0,1" for the VAE, "-1,1" for the GAN)
+//   format = "latentlab", format_version = "1", kind = "vae" | "gan" | "classifier",
+//   image_height, image_width, pixel_range ("0,1" for the VAE and the classifier, "-1,1" for the GAN)
 //   VAE: input, hidden ("400" or "512,256"), latent, beta
 //   GAN: image, latent, generator_hidden, discriminator_hidden, leaky_slope
+//   classifier: input, hidden, classes
 // plus any caller-supplied entries (data set, training summary, command line…).
 #pragma once
 
@@ -16,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "latentlab/classifier.hpp"
 #include "latentlab/gan.hpp"
 #include "latentlab/result.hpp"
 #include "latentlab/safetensors.hpp"
@@ -27,10 +29,12 @@ using Metadata = std::map<std::string, std::string>;
 
 Metadata config_metadata(const VaeConfig& config);
 Metadata config_metadata(const GanConfig& config);
+Metadata config_metadata(const ClassifierConfig& config);
 // Parse and range-check configurations (sizes 1…65536, ≤ 16 hidden layers, ≤ 2^27 parameters),
 // so that nothing a header claims is allocated before it has been checked.
 Result<VaeConfig> vae_config_from_metadata(const Metadata& metadata);
 Result<GanConfig> gan_config_from_metadata(const Metadata& metadata);
+Result<ClassifierConfig> classifier_config_from_metadata(const Metadata& metadata);
 
 // The tensors of a parameter set, as views for encode_safetensors.
 std::vector<TensorToWrite> tensors_to_write(const ParameterSet& params);
@@ -40,6 +44,8 @@ Result<bool> load_parameters(const SafetensorsContents& contents, ParameterSet& 
 
 std::vector<std::uint8_t> save_vae(const Vae& vae, const Metadata& extra_metadata, DType dtype = DType::F32);
 std::vector<std::uint8_t> save_gan(const Gan& gan, const Metadata& extra_metadata, DType dtype = DType::F32);
+std::vector<std::uint8_t> save_classifier(const Classifier& classifier, const Metadata& extra_metadata,
+                                          DType dtype = DType::F32);
 
 struct LoadedModel {
   std::string kind;  // "vae" or "gan"
@@ -52,7 +58,18 @@ struct LoadedModel {
   int image_size() const;
 };
 
-// Decodes, validates and builds the model a weights file describes.
+// Decodes, validates and builds the generative model (VAE or GAN) a weights file describes.
+// A classifier file is refused with a message saying so (load it with load_classifier).
 Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size);
+
+struct LoadedClassifier {
+  std::unique_ptr<Classifier> classifier;
+  Metadata metadata;
+  DType stored_dtype = DType::F32;
+  std::size_t parameter_count = 0;
+};
+
+// The same for a classifier file (kind "classifier"); a VAE or GAN file is refused.
+Result<LoadedClassifier> load_classifier(const std::uint8_t* data, std::size_t size);
 
 }  // namespace latentlab
