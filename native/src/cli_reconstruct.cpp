@@ -42,8 +42,9 @@ int run_reconstruct(const ReconstructFlags& f, bool data_given) {
 
   // Reconstructions with z = μ: decode(encode(x).μ).
   const int n = f.n, latent = model.latent_dim();
+  const std::vector<float> originals = test.to_float(0, static_cast<std::size_t>(n));
   std::vector<float> mu(static_cast<std::size_t>(n) * latent), logvar(mu.size()), recon(static_cast<std::size_t>(n) * pixels);
-  model.vae->encode(test.image(0), n, mu.data(), logvar.data());
+  model.vae->encode(originals.data(), n, mu.data(), logvar.data());
   model.vae->decode(mu.data(), n, recon.data());
 
   // Rows of up to 16 originals, each followed by the row of their reconstructions, so every
@@ -56,13 +57,13 @@ int run_reconstruct(const ReconstructFlags& f, bool data_given) {
     const int chunk = i / columns, col = i % columns;
     float* top = grid.data() + (static_cast<std::size_t>(chunk) * 2 * columns + col) * pixels;
     float* bottom = top + static_cast<std::size_t>(columns) * pixels;
-    std::copy_n(test.image(static_cast<std::size_t>(i)), pixels, top);
+    std::copy_n(originals.data() + static_cast<std::size_t>(i) * pixels, pixels, top);
     std::copy_n(recon.data() + static_cast<std::size_t>(i) * pixels, pixels, bottom);
   }
   write_png_grid(f.out, grid.data(), chunks * 2 * columns, test.rows, test.cols, columns, 0.0f, 1.0f, f.scale, 2);
 
   // How good they are: BCE summed over pixels, per image (the VAE's reconstruction term).
-  const VaeLosses l = model.vae->evaluate(test.image(0), n, nullptr);
+  const VaeLosses l = model.vae->evaluate(originals.data(), n, nullptr);
   std::printf("wrote %s: %d test images of %s (rows of originals, reconstructions below); "
               "reconstruction BCE per image (z = mu) %.3f\n",
               f.out.c_str(), n, data.c_str(), l.reconstruction / n);

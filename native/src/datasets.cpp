@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 
 #include "file_io.hpp"
 #include "idx.hpp"
@@ -56,8 +58,7 @@ Dataset to_dataset(const std::string& name, LabeledImages&& raw, int num_classes
   d.rows = static_cast<int>(raw.images.rows);
   d.cols = static_cast<int>(raw.images.cols);
   d.count = raw.images.count;
-  d.images.resize(raw.images.pixels.size());
-  for (size_t i = 0; i < raw.images.pixels.size(); ++i) d.images[i] = raw.images.pixels[i] / 255.0f;
+  d.pixels = std::move(raw.images.pixels);
   d.labels = std::move(raw.labels.labels);
   if (num_classes > 0) {
     d.num_classes = num_classes;
@@ -182,6 +183,16 @@ DatasetPair load_dataset(const std::string& spec, const std::string& data_root) 
     throw DataError("data directory " + quoted(spec) + " is missing " + set.missing);
   }
   return load_files(directory_name(spec), set, 0);
+}
+
+std::vector<float> Dataset::to_float(size_t first, size_t n) const {
+  if (first > count || n > count - first)
+    throw std::out_of_range("Dataset::to_float: images " + std::to_string(first) + "+" + std::to_string(n) +
+                            " of " + std::to_string(count));
+  std::vector<float> out(n * image_size());
+  const uint8_t* src = image(first);
+  for (size_t i = 0; i < out.size(); ++i) out[i] = pixel_value(src[i]);
+  return out;
 }
 
 }  // namespace latentlab::native

@@ -75,8 +75,8 @@ RealReference evaluate_real(Classifier& classifier, const DatasetPair& data, con
   const std::size_t n_train = std::min(s.real_images, data.train.count);
   RealReference r;
   const Metrics accuracy = classifier_test_metrics(classifier, data.test, data.test.count);
-  const Classified test = classify(classifier, data.test.images.data(), n_test);
-  const Classified train = classify(classifier, data.train.images.data(), n_train);
+  const Classified test = classify(classifier, data.test.to_float(0, n_test).data(), n_test);
+  const Classified train = classify(classifier, data.train.to_float(0, n_train).data(), n_train);
   r.test_stats = test.features;
   r.metrics.push_back({"accuracy", metric(accuracy, "test_accuracy")});
   // The floor: two samples of REAL digits differ by this much (finite sample size, train vs test).

@@ -26,8 +26,8 @@ IwaeResult iwae_bound(Vae& vae, const Dataset& data, std::size_t n, int k, std::
   result.images = n;
   double sum_bound = 0.0, sum_elbo = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    const float* x = data.image(i);
-    vae.encode(x, 1, mu.data(), logvar.data());
+    const std::vector<float> x = data.to_float(i, 1);
+    vae.encode(x.data(), 1, mu.data(), logvar.data());
     double half_logvar_sum = 0.0;
     for (std::size_t d = 0; d < latent; ++d) half_logvar_sum += 0.5 * logvar[d];
     for (int first = 0; first < k; first += kDecodeBatch) {
@@ -41,7 +41,7 @@ IwaeResult iwae_bound(Vae& vae, const Dataset& data, std::size_t n, int k, std::
       const float* logits = vae.decoder().forward(z.data(), count);
       for (int j = 0; j < count; ++j) {
         const std::size_t row = static_cast<std::size_t>(j);
-        const double log_px = -bce_with_logits(logits + row * pixels, x, pixels, Reduction::Sum, nullptr);
+        const double log_px = -bce_with_logits(logits + row * pixels, x.data(), pixels, Reduction::Sum, nullptr);
         double zz = 0.0, ee = 0.0;
         for (std::size_t d = 0; d < latent; ++d) {
           zz += static_cast<double>(z[row * latent + d]) * z[row * latent + d];
@@ -73,9 +73,8 @@ double reconstruction_mse(Vae& vae, const Dataset& data, std::size_t n) {
   double total = 0.0;
   for (std::size_t first = 0; first < n; first += kDecodeBatch) {
     const int count = static_cast<int>(std::min<std::size_t>(kDecodeBatch, n - first));
-    // The test images of a chunk are contiguous in data.images.
-    const float* x = data.image(first);
-    vae.encode(x, count, mu.data(), logvar.data());
+    const std::vector<float> x = data.to_float(first, static_cast<std::size_t>(count));
+    vae.encode(x.data(), count, mu.data(), logvar.data());
     vae.decode(mu.data(), count, out.data());
     const std::size_t values = static_cast<std::size_t>(count) * pixels;
     for (std::size_t i = 0; i < values; ++i) {
@@ -96,7 +95,7 @@ Smoothness latent_smoothness(Vae& vae, const Dataset& data, std::size_t pairs, i
   s.frames = frames;
   double step_total = 0.0, ratio_total = 0.0;
   for (std::size_t p = 0; p < pairs; ++p) {
-    vae.encode(data.image(2 * p), 2, mu.data(), logvar.data());  // images 2p and 2p+1 are contiguous
+    vae.encode(data.to_float(2 * p, 2).data(), 2, mu.data(), logvar.data());  // images 2p and 2p+1
     interpolate_latents(mu.data(), mu.data() + latent, latent, frames, LatentPath::Lerp, path.data());
     vae.decode(path.data(), frames, images.data());
     double pair_total = 0.0, pair_max = 0.0;

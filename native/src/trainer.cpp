@@ -74,9 +74,9 @@ void gather_batch(const Dataset& data, const std::vector<std::uint32_t>& order, 
                   float scale, float shift, float* batch) {
   const std::size_t pixels = static_cast<std::size_t>(data.rows) * static_cast<std::size_t>(data.cols);
   for (int r = 0; r < count; ++r) {
-    const float* src = data.image(order[first + static_cast<std::size_t>(r)]);
+    const std::uint8_t* src = data.image(order[first + static_cast<std::size_t>(r)]);
     float* dst = batch + static_cast<std::size_t>(r) * pixels;
-    for (std::size_t i = 0; i < pixels; ++i) dst[i] = scale * src[i] + shift;
+    for (std::size_t i = 0; i < pixels; ++i) dst[i] = scale * pixel_value(src[i]) + shift;
   }
 }
 

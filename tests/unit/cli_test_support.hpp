@@ -82,7 +82,7 @@ inline RawMnist read_raw_mnist() {
   return m;
 }
 
-// The first n_train / n_test images of real MNIST as a Dataset pair (pixels /255 like load_dataset).
+// The first n_train / n_test images of real MNIST as a Dataset pair (bytes, like load_dataset).
 inline latentlab::native::DatasetPair mnist_subset(std::size_t n_train, std::size_t n_test) {
   const RawMnist raw = read_raw_mnist();
   auto convert = [](const latentlab::native::IdxImages& img, const latentlab::native::IdxLabels& lab, std::size_t n) {
@@ -93,8 +93,7 @@ inline latentlab::native::DatasetPair mnist_subset(std::size_t n_train, std::siz
     d.count = n;
     d.num_classes = 10;
     const std::size_t pixels = std::size_t(img.rows) * img.cols;
-    d.images.resize(n * pixels);
-    for (std::size_t i = 0; i < n * pixels; ++i) d.images[i] = img.pixels[i] / 255.0f;
+    d.pixels.assign(img.pixels.begin(), img.pixels.begin() + static_cast<std::ptrdiff_t>(n * pixels));
     d.labels.assign(lab.labels.begin(), lab.labels.begin() + static_cast<std::ptrdiff_t>(n));
     return d;
   };

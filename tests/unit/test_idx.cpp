@@ -329,11 +329,15 @@ TEST_CASE("load_dataset reads a directory of IDX files, plain or gzip", "[data]"
   CHECK(pair.test.labels == Bytes{12});
   CHECK(pair.train.num_classes == 13);  // largest label (12, in test) + 1
   CHECK(pair.test.num_classes == 13);
-  REQUIRE(pair.train.images.size() == 24);
-  CHECK(pair.train.images[0] == 0.0f);
-  CHECK(pair.train.images[1] == Approx(37.0 / 255.0));
-  CHECK(pair.train.images[7] == Approx(3 / 255.0));  // 37·7 = 259 → byte 259 mod 256 = 3
-  CHECK(pair.train.image(2)[0] == Approx((37 * 16 % 256) / 255.0));
+  REQUIRE(pair.train.pixels.size() == 24);
+  const std::vector<float> train = pair.train.to_float(0, 3);
+  REQUIRE(train.size() == 24);
+  CHECK(train[0] == 0.0f);
+  CHECK(train[1] == Approx(37.0 / 255.0));
+  CHECK(train[7] == Approx(3 / 255.0));  // 37·7 = 259 → byte 259 mod 256 = 3
+  CHECK(pair.train.image(2)[0] == 37 * 16 % 256);
+  CHECK(pair.train.to_float(2, 1)[0] == Approx((37 * 16 % 256) / 255.0));
+  CHECK_THROWS(pair.train.to_float(2, 2));  // past the last image
 
   // Test images of a different size than the training images.
   write_plain(ds + "/t10k-images-idx3-ubyte", images_file(1, 4, 2, Bytes(kPixels.begin(), kPixels.begin() + 8)));
@@ -393,7 +397,7 @@ TEST_CASE("real MNIST: sizes, mean pixel and label histogram", "[data][mnist]") 
   CHECK(mnist.train.rows == 28);
   CHECK(mnist.train.cols == 28);
   CHECK(mnist.train.num_classes == 10);
-  CHECK(mean(mnist.train.images) == Approx(0.1307).margin(0.0001));  // the usual Normalize((0.1307,), ...)
+  CHECK(mean(mnist.train.to_float(0, mnist.train.count)) == Approx(0.1307).margin(0.0001));  // the usual Normalize((0.1307,), ...)
   // Published class counts of the MNIST training and test sets; the first digits are 5 and 7.
   CHECK(histogram(mnist.train.labels) == std::vector<size_t>{5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949});
   CHECK(histogram(mnist.test.labels) == std::vector<size_t>{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009});
@@ -411,7 +415,7 @@ TEST_CASE("real Fashion-MNIST (Debian dataset-fashion-mnist): sizes, mean, balan
   REQUIRE(fashion.test.count == 10000);
   CHECK(fashion.train.rows == 28);
   CHECK(fashion.train.cols == 28);
-  CHECK(mean(fashion.train.images) == Approx(0.2860).margin(0.0001));  // the usual Normalize((0.2860,), ...)
+  CHECK(mean(fashion.train.to_float(0, fashion.train.count)) == Approx(0.2860).margin(0.0001));  // the usual Normalize((0.2860,), ...)
   CHECK(histogram(fashion.train.labels) == std::vector<size_t>(10, 6000));
   CHECK(histogram(fashion.test.labels) == std::vector<size_t>(10, 1000));
 }

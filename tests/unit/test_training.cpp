@@ -75,7 +75,8 @@ GanStats gan_stats(Gan& gan, const Dataset& test) {
   Rng(99, 7).fill_normal(z.data(), z.size());
   std::vector<float> fakes(std::size_t(n) * pixels), real(std::size_t(n) * pixels), logits(n);
   gan.generate(z.data(), n, fakes.data());
-  for (std::size_t i = 0; i < real.size(); ++i) real[i] = 2.0f * test.images[i] - 1.0f;
+  const std::vector<float> test_images = test.to_float(0, n);
+  for (std::size_t i = 0; i < real.size(); ++i) real[i] = 2.0f * test_images[i] - 1.0f;
 
   GanStats s;
   gan.discriminate(fakes.data(), n, logits.data());
