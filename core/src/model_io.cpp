@@ -13,6 +13,7 @@ namespace {
 constexpr int kMaxWidth = 65536;
 constexpr int kMaxHiddenLayers = 16;
 constexpr std::uint64_t kMaxParameters = 1ull << 27;  // 512 MB of float32: far above any MNIST model
+constexpr std::uint64_t kAlwaysBuildParameters = 1ull << 20;  // 8 MB with gradients: built before tensors are checked
 
 std::string join(const std::vector<int>& values) {
   std::string s;
@@ -273,13 +274,14 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
   model.metadata = meta;
   if (!contents.tensors.empty()) model.stored_dtype = contents.tensors.front().stored_dtype;
 
-  // The metadata alone must not make us allocate: a model is built only when the file really
-  // holds at least as many values as its required tensors need (so a 200-byte file claiming
-  // 2^27 parameters is refused here, not after allocating 1 GB for values and gradients).
+  // The metadata alone must not make us allocate much: a model bigger than kAlwaysBuildParameters
+  // is built only when the file really holds at least as many values as its required tensors need
+  // (so a 200-byte file claiming 2^27 parameters is refused here, not after allocating 1 GB for
+  // values and gradients). Smaller models are built and get the error naming a missing tensor.
   std::uint64_t values_in_file = 0;
   for (const auto& t : contents.tensors) values_in_file += t.values.size();
   auto check_file_holds = [&](const char* what, std::uint64_t needed) {
-    if (values_in_file >= needed) return std::string();
+    if (values_in_file >= needed || needed <= kAlwaysBuildParameters) return std::string();
     return std::string(what) + " weights: __metadata__ describes a model needing " + std::to_string(needed) +
            " parameters but the file holds only " + std::to_string(values_in_file) + " values";
   };
