@@ -88,10 +88,10 @@ class Child {
   void signal(int sig) const { ::kill(pid_, sig); }
   // Polls the child's stdout until it contains `text` (or 120 s pass); returns what was read.
   std::string wait_for_output(const std::string& text) const {
-    for (int i = 0; i < 12000; ++i) {
+    for (int i = 0; i < 60000; ++i) {
       const std::string out = latentlab_test::read_text(scratch_ / "stdout");
       if (out.find(text) != std::string::npos) return out;
-      sleep_seconds(0.01);
+      sleep_seconds(0.002);
     }
     FAIL("the child never printed '" << text << "'");
     return {};
@@ -228,9 +228,9 @@ TEST_CASE("SIGKILL at random moments: the last checkpoint loads and resume repro
 
 TEST_CASE("SIGINT mid-epoch writes a checkpoint and exits 130 and resuming it is bit-identical", "[cli][interrupt]") {
   TempDir dir;
-  // 2000 images in batches of 8 (250 steps per epoch) of a 784-400-20 VAE: an epoch lasts long
-  // enough that a signal lands inside one.
-  const std::vector<std::string> extra{"--limit", "2000", "--batch", "8", "--hidden", "400", "--latent", "20"};
+  // 1000 images in batches of 8 (125 steps per epoch) of a 784-100-8 VAE: an epoch lasts long
+  // enough that a signal lands inside one (measured: 0.06 s natively, 1.4 s under ASan + UBSan).
+  const std::vector<std::string> extra{"--limit", "1000", "--batch", "8", "--hidden", "100", "--latent", "8"};
   std::string out, checkpoint;
   latentlab::SafetensorsContents saved;
   latentlab_test::ProcessResult r;
@@ -257,8 +257,8 @@ TEST_CASE("SIGINT mid-epoch writes a checkpoint and exits 130 and resuming it is
   const int done = std::stoi(saved.metadata.at("epoch"));
   const int steps_in_epoch = std::stoi(saved.metadata.at("epoch_position.steps"));
   CHECK(steps_in_epoch > 0);
-  CHECK(steps_in_epoch < 250);
-  CHECK(std::stoll(saved.metadata.at("step")) == 250LL * done + steps_in_epoch);
+  CHECK(steps_in_epoch < 125);
+  CHECK(std::stoll(saved.metadata.at("step")) == 125LL * done + steps_in_epoch);
   check_loadable_and_finite(checkpoint);
 
   // Finish the interrupted epoch: the same losses, test metrics and model as a run that was
