@@ -27,6 +27,12 @@ const DEFAULT_MODULE_URL = new URL('./build/latentlab_core.js', import.meta.url)
 /** The training build (the default module plus the VAE trainer): pass it to initLatentlab first. */
 export const TRAINING_MODULE_URL = new URL('./build/latentlab_core_train.js', import.meta.url);
 const MAX_BATCH = 4096;  // per call; the page never needs more and it bounds heap growth
+/**
+ * Largest weights file loadModel accepts by default (128 MiB; the shipped models are 1–3 MB, a
+ * full-size F32 GAN with its discriminator 12 MB). A larger file is refused from its size alone,
+ * before it is read or copied into wasm memory. Override per call with { maxBytes }.
+ */
+export const MAX_WEIGHTS_BYTES = 128 * 1024 * 1024;
 const TWO_POW_32 = 4294967296;
 
 // A minimal module using one SIMD instruction (i8x16.splat, i8x16.popcnt), as wasm-feature-detect does.
@@ -205,10 +211,31 @@ class Runtime {
 
 // ---- models ----
 
-async function readSource(source) {
-  if (source instanceof ArrayBuffer) return new Uint8Array(source);
-  if (ArrayBuffer.isView(source)) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
-  if (typeof Blob !== 'undefined' && source instanceof Blob) return new Uint8Array(await source.arrayBuffer());
+function tooLarge(size, maxBytes) {
+  const mb = (n) => `${(n / (1024 * 1024)).toFixed(1)} MiB`;
+  return new Error(
+    `weights file is too large: ${mb(size)} (${size} bytes), the limit is ${mb(maxBytes)}; ` +
+      'pass { maxBytes } to loadModel to raise it',
+  );
+}
+
+// The file's bytes; its size is checked against maxBytes before anything is read or copied.
+async function readSource(source, maxBytes) {
+  const checked = (size) => {
+    if (size > maxBytes) throw tooLarge(size, maxBytes);
+  };
+  if (source instanceof ArrayBuffer) {
+    checked(source.byteLength);
+    return new Uint8Array(source);
+  }
+  if (ArrayBuffer.isView(source)) {
+    checked(source.byteLength);
+    return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  }
+  if (typeof Blob !== 'undefined' && source instanceof Blob) {
+    checked(source.size);
+    return new Uint8Array(await source.arrayBuffer());
+  }
   if (typeof source === 'string' || source instanceof URL) {
     let response;
     try {
@@ -217,7 +244,14 @@ async function readSource(source) {
       throw new Error(`could not fetch ${source}: ${err.message}`);
     }
     if (!response.ok) throw new Error(`could not fetch ${source}: HTTP ${response.status} ${response.statusText}`.trim());
-    return new Uint8Array(await response.arrayBuffer());
+    const announced = Number(response.headers.get('content-length'));
+    if (Number.isFinite(announced) && announced > maxBytes) {
+      response.body?.cancel?.();
+      throw tooLarge(announced, maxBytes);
+    }
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    checked(bytes.length);  // no (or a wrong) Content-Length
+    return bytes;
   }
   throw new TypeError('loadModel expects a URL string, a URL, an ArrayBuffer, a typed array or a Blob');
 }
@@ -226,11 +260,14 @@ async function readSource(source) {
  * Loads a latentlab safetensors file (VAE or GAN). Everything in it is validated by the core before
  * use; a bad file rejects with an Error whose message says what is wrong.
  *   source   URL string | URL | ArrayBuffer | typed array | Blob/File
- *   options  passed to initLatentlab on first use ({ moduleUrl, wasmBinary })
+ *   options  { maxBytes } (default MAX_WEIGHTS_BYTES: a larger file is refused before it is read),
+ *            and what initLatentlab uses on first use ({ moduleUrl, wasmBinary })
  */
 export async function loadModel(source, options = {}) {
+  const { maxBytes = MAX_WEIGHTS_BYTES } = options;
+  if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0)) throw new RangeError(`maxBytes must be a positive integer, got ${maxBytes}`);
   // The weights download while the module compiles (on a first load both are on the critical path).
-  const [runtime, bytes] = await Promise.all([initLatentlab(options), readSource(source)]);
+  const [runtime, bytes] = await Promise.all([initLatentlab(options), readSource(source, maxBytes)]);
   if (bytes.length === 0) throw new Error('not a weights file: it is empty (0 bytes)');
   const M = runtime.M;
   const handle = runtime.withHeap([bytes.length], ([ptr]) => {

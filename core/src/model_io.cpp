@@ -13,6 +13,7 @@ namespace {
 constexpr int kMaxWidth = 65536;
 constexpr int kMaxHiddenLayers = 16;
 constexpr std::uint64_t kMaxParameters = 1ull << 27;  // 512 MB of float32: far above any MNIST model
+constexpr std::uint64_t kAlwaysBuildParameters = 1ull << 20;  // 8 MB with gradients: built before tensors are checked
 
 std::string join(const std::vector<int>& values) {
   std::string s;
@@ -130,6 +131,29 @@ Metadata config_metadata(const ClassifierConfig& c) {
           {"pixel_range", "0,1"}};
 }
 
+static std::uint64_t vae_parameter_count(const VaeConfig& c) {
+  std::vector<int> enc{c.input};
+  enc.insert(enc.end(), c.hidden.begin(), c.hidden.end());
+  std::vector<int> dec{c.latent};
+  dec.insert(dec.end(), c.hidden.rbegin(), c.hidden.rend());
+  dec.push_back(c.input);
+  return mlp_parameters(enc) + 2 * mlp_parameters({c.hidden.back(), c.latent}) + mlp_parameters(dec);
+}
+
+static std::uint64_t gan_generator_parameter_count(const GanConfig& c) {
+  std::vector<int> g{c.latent};
+  g.insert(g.end(), c.generator_hidden.begin(), c.generator_hidden.end());
+  g.push_back(c.image);
+  return mlp_parameters(g);
+}
+
+static std::uint64_t gan_discriminator_parameter_count(const GanConfig& c) {
+  std::vector<int> d{c.image};
+  d.insert(d.end(), c.discriminator_hidden.begin(), c.discriminator_hidden.end());
+  d.push_back(1);
+  return mlp_parameters(d);
+}
+
 Result<VaeConfig> vae_config_from_metadata(const Metadata& m) {
   using R = Result<VaeConfig>;
   VaeConfig c;
@@ -145,12 +169,7 @@ Result<VaeConfig> vae_config_from_metadata(const Metadata& m) {
   c.hidden = hidden.value();
   c.latent = latent.value();
   c.beta = beta.value();
-  std::vector<int> enc{c.input};
-  enc.insert(enc.end(), c.hidden.begin(), c.hidden.end());
-  std::vector<int> dec{c.latent};
-  dec.insert(dec.end(), c.hidden.rbegin(), c.hidden.rend());
-  dec.push_back(c.input);
-  const std::uint64_t n = mlp_parameters(enc) + 2 * mlp_parameters({c.hidden.back(), c.latent}) + mlp_parameters(dec);
+  const std::uint64_t n = vae_parameter_count(c);
   if (n > kMaxParameters)
     return R::failure("metadata describes a VAE with " + std::to_string(n) + " parameters (limit " +
                       std::to_string(kMaxParameters) + ")");
@@ -187,13 +206,7 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   auto bn_eps = parse_float(m, "batchnorm_eps", 1e-12f, 10.0f, 1e-5f);
   if (!bn_eps) return R::failure(bn_eps.error());
   c.batchnorm_eps = bn_eps.value();
-  std::vector<int> g{c.latent};
-  g.insert(g.end(), c.generator_hidden.begin(), c.generator_hidden.end());
-  g.push_back(c.image);
-  std::vector<int> d{c.image};
-  d.insert(d.end(), c.discriminator_hidden.begin(), c.discriminator_hidden.end());
-  d.push_back(1);
-  const std::uint64_t n = mlp_parameters(g) + mlp_parameters(d);
+  const std::uint64_t n = gan_generator_parameter_count(c) + gan_discriminator_parameter_count(c);
   if (n > kMaxParameters)
     return R::failure("metadata describes a GAN with " + std::to_string(n) + " parameters (limit " +
                       std::to_string(kMaxParameters) + ")");
@@ -297,9 +310,23 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
   model.metadata = meta;
   if (!contents.tensors.empty()) model.stored_dtype = contents.tensors.front().stored_dtype;
 
+  // The metadata alone must not make us allocate much: a model bigger than kAlwaysBuildParameters
+  // is built only when the file really holds at least as many values as its required tensors need
+  // (so a 200-byte file claiming 2^27 parameters is refused here, not after allocating 1 GB for
+  // values and gradients). Smaller models are built and get the error naming a missing tensor.
+  std::uint64_t values_in_file = 0;
+  for (const auto& t : contents.tensors) values_in_file += t.values.size();
+  auto check_file_holds = [&](const char* what, std::uint64_t needed) {
+    if (values_in_file >= needed || needed <= kAlwaysBuildParameters) return std::string();
+    return std::string(what) + " weights: __metadata__ describes a model needing " + std::to_string(needed) +
+           " parameters but the file holds only " + std::to_string(values_in_file) + " values";
+  };
+
   if (model.kind == "vae") {
     auto config = vae_config_from_metadata(meta);
     if (!config) return R::failure("VAE weights: " + config.error());
+    const std::string too_few = check_file_holds("VAE", vae_parameter_count(config.value()));
+    if (!too_few.empty()) return R::failure(too_few);
     model.vae.reset(new (std::nothrow) Vae(config.value()));
     if (!model.vae) return R::failure("VAE weights: out of memory building the model");
     auto ok = load_parameters(contents, model.vae->parameters());
@@ -308,6 +335,8 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
   } else if (model.kind == "gan") {
     auto config = gan_config_from_metadata(meta);
     if (!config) return R::failure("GAN weights: " + config.error());
+    const std::string too_few = check_file_holds("GAN", gan_generator_parameter_count(config.value()));
+    if (!too_few.empty()) return R::failure(too_few);
     model.gan.reset(new (std::nothrow) Gan(config.value()));
     if (!model.gan) return R::failure("GAN weights: out of memory building the model");
     auto ok = load_parameters(contents, model.gan->generator_parameters());

@@ -1,5 +1,6 @@
 #include "cli_train.hpp"
 
+#include <cstdio>
 #include <ctime>
 #include <memory>
 
@@ -7,6 +8,7 @@
 #include "file_io.hpp"
 #include "latentlab/model_io.hpp"
 #include "progress.hpp"
+#include "stop_signals.hpp"
 #include "training_run.hpp"
 
 namespace latentlab::native {
@@ -211,7 +213,15 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
   s.command_line = command_line;
 
   Progress progress(detect_progress_mode(f.quiet), stdout);
-  run_training(s, f.resume.empty() ? nullptr : &checkpoint, f.resume, progress);
+  StopSignals signals;
+  s.stop_requested = [] { return StopSignals::received() != 0; };
+  try {
+    run_training(s, f.resume.empty() ? nullptr : &checkpoint, f.resume, progress);
+  } catch (const TrainingInterrupted& e) {
+    const int signal = StopSignals::received();
+    std::fprintf(stderr, "latentlab train: interrupted by %s: %s\n", StopSignals::name(signal), e.what());
+    return 128 + signal;  // the shell's convention: 130 for SIGINT, 143 for SIGTERM
+  }
   return kExitSuccess;
 }
 
@@ -238,7 +248,9 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
       "  summary.json           final metrics, wall time, images/s\n"
       "--resume continues a run exactly where its checkpoint left off (bit-identical losses on\n"
       "the same build); the checkpoint's settings are kept and flags that contradict them are refused.\n"
-      "Exit codes: 0 success, 1 runtime error (data, files, divergence), 2 usage error.");
+      "SIGINT/SIGTERM (Ctrl-C) finishes the current step, writes the checkpoint (mid-epoch if need be) and\n"
+      "exits 130/143 printing the --resume command; a second Ctrl-C stops at once.\n"
+      "Exit codes: 0 success, 1 runtime error (data, files, divergence), 2 usage error, 130/143 interrupted.");
 
   f->o_model = app->add_option("--model", f->model, "Model to train: vae, gan or classifier (required unless --resume)")
                    ->check(CLI::IsMember({"vae", "gan", "classifier"}));
@@ -248,7 +260,9 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                   ->capture_default_str();
   f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs (vae 10, gan 30, classifier 15)")->transform(integer_in(1, 100000));
   f->o_batch = app->add_option("--batch", f->batch, "Batch size (vae 128, gan 64, classifier 128)")->transform(integer_in(1, 65536));
-  f->o_lr = app->add_option("--lr", f->lr, "Adam learning rate (vae 1e-3, gan 2e-4, classifier 1e-3)")->transform(finite_number(0, 10, true));
+  f->o_lr = app->add_option("--lr", f->lr,
+                            "Adam learning rate (vae 1e-3, gan 2e-4, classifier 1e-3; up to 1e9 is accepted, which diverges)")
+                   ->transform(finite_number(0, 1e9, true));
   f->o_latent = app->add_option("--latent", f->latent, "Latent dimensions (vae 20, gan 100)")->transform(integer_in(1, 4096));
   f->o_hidden = app->add_option("--hidden", f->hidden,
                                 "Hidden widths, comma list: VAE encoder (decoder mirrors it), GAN generator, or classifier "

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <numeric>
+#include <stdexcept>
 
 #include "checkpoint.hpp"
 #include "latentlab/rng.hpp"
@@ -19,6 +22,15 @@ void Trainer::store_counters(Metadata& metadata) const {
   metadata[kCheckpointMarker] = "1";
   metadata["epoch"] = std::to_string(epochs_done_);
   metadata["step"] = std::to_string(steps_done_);
+  if (!position_.active) return;
+  // A stopped epoch: the sums as exact bit patterns, so the epoch's means continue bit for bit.
+  metadata["epoch_position.n"] = u64_to_decimal(position_.n);
+  metadata["epoch_position.steps"] = u64_to_decimal(position_.steps);
+  metadata["epoch_position.images"] = u64_to_decimal(position_.images);
+  std::string sums;
+  for (double v : position_.sums) sums += (sums.empty() ? "" : ",") + double_to_bits_hex(v);
+  metadata["epoch_position.sums"] = sums;
+  store_rng(metadata, "epoch_start", position_.start);
 }
 
 Result<bool> Trainer::restore_counters(const Metadata& metadata) {
@@ -35,6 +47,34 @@ Result<bool> Trainer::restore_counters(const Metadata& metadata) {
     return R::failure("checkpoint epoch/step counters are out of range");
   epochs_done_ = static_cast<int>(epoch.value());
   steps_done_ = static_cast<std::int64_t>(step.value());
+
+  position_ = EpochPosition();
+  if (metadata.find("epoch_position.n") == metadata.end()) return R::success(true);
+  auto n = metadata_u64(metadata, "epoch_position.n");
+  if (!n) return R::failure(n.error());
+  auto steps = metadata_u64(metadata, "epoch_position.steps");
+  if (!steps) return R::failure(steps.error());
+  auto images = metadata_u64(metadata, "epoch_position.images");
+  if (!images) return R::failure(images.error());
+  auto sums = metadata_value(metadata, "epoch_position.sums");
+  if (!sums) return R::failure(sums.error());
+  if (images.value() > n.value() || steps.value() > images.value())
+    return R::failure("checkpoint epoch position is inconsistent (" + u64_to_decimal(images.value()) + " of " +
+                      u64_to_decimal(n.value()) + " images in " + u64_to_decimal(steps.value()) + " steps)");
+  const std::string& text = sums.value();
+  for (std::size_t start = 0; start <= text.size();) {
+    std::size_t comma = text.find(',', start);
+    if (comma == std::string::npos) comma = text.size();
+    auto v = double_from_bits_hex(text.substr(start, comma - start));
+    if (!v) return R::failure("checkpoint \"epoch_position.sums\": " + v.error());
+    position_.sums.push_back(v.value());
+    start = comma + 1;
+  }
+  if (auto ok = restore_rng(metadata, "epoch_start", position_.start); !ok) return ok;
+  position_.n = n.value();
+  position_.steps = steps.value();
+  position_.images = images.value();
+  position_.active = true;
   return R::success(true);
 }
 
@@ -62,6 +102,58 @@ void for_each_test_chunk(const Dataset& data, std::size_t n,
     gather_batch(data, identity, first, count, 1.0f, 0.0f, chunk.data());
     visit(chunk.data(), first, count);
   }
+}
+
+void Trainer::begin_epoch(Rng& data_rng, std::size_t n, std::vector<std::uint32_t>& order, std::size_t terms) {
+  if (position_.active) {
+    if (position_.n != n || position_.sums.size() != terms)
+      throw std::runtime_error("the checkpoint was stopped in an epoch over " + u64_to_decimal(position_.n) +
+                               " images with " + std::to_string(position_.sums.size()) + " loss terms, this run has " +
+                               std::to_string(n) + " images and " + std::to_string(terms));
+    Rng replay = position_.start;  // data_rng itself already stands after this epoch's shuffle
+    epoch_order(replay, n, order);
+    return;
+  }
+  position_.start = data_rng;
+  epoch_order(data_rng, n, order);
+  position_.n = n;
+  position_.steps = position_.images = 0;
+  position_.sums.assign(terms, 0.0);
+  position_.active = true;
+}
+
+bool Trainer::step_finite(std::initializer_list<std::pair<const char*, double>> terms, const ParameterSet& params) {
+  const std::string step = "step " + std::to_string(steps_done_ + 1) + ": ";
+  for (const auto& [name, value] : terms) {
+    if (std::isfinite(value)) continue;
+    divergence_ = step + name + " is " + (std::isnan(value) ? "NaN" : "inf");
+    return false;
+  }
+  // One pass over the flat gradient buffer; the tensor is looked up only when something is wrong.
+  // A finite gradient beyond √FLT_MAX counts as diverged too: Adam's second moment (g²) would
+  // become inf, and a checkpoint holding it could never be read back (found by the divergence
+  // test: a GAN at lr 1e8 kept finite weights but wrote adam.generator.v = inf).
+  const float limit = std::sqrt(std::numeric_limits<float>::max());
+  const float* g = params.grads();
+  std::size_t bad = params.size();
+  for (std::size_t i = 0; i < params.size(); ++i)
+    if (!(std::fabs(g[i]) <= limit)) {  // also true for NaN
+      bad = i;
+      break;
+    }
+  if (bad == params.size()) return true;
+  std::string tensor = "a padding element";
+  for (const auto& t : params.tensors())
+    if (bad >= t.offset && bad < t.offset + t.size) tensor = t.name;
+  const float v = g[bad];
+  char what[96];
+  if (std::isfinite(v))
+    std::snprintf(what, sizeof what, "too large (%.3g; beyond %.3g its square overflows Adam's second moment)",
+                  static_cast<double>(v), static_cast<double>(limit));
+  else
+    std::snprintf(what, sizeof what, "%s", std::isnan(v) ? "NaN" : "inf");
+  divergence_ = step + "gradient of " + tensor + " is " + what;
+  return false;
 }
 
 void epoch_order(Rng& rng, std::size_t n, std::vector<std::uint32_t>& order) {

@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "datasets.hpp"
 #include "latentlab/model_io.hpp"
 #include "latentlab/result.hpp"
+#include "latentlab/rng.hpp"
 #include "latentlab/safetensors.hpp"
 
 namespace latentlab::native {
@@ -51,6 +53,8 @@ struct TrainingOptions {
 // Called after every optimisation step of an epoch: steps and images done in this epoch, and
 // the running means of the loss terms over the epoch so far.
 using StepObserver = std::function<void(std::size_t steps_done, std::size_t images_done, const Metrics& running)>;
+// Asked before every optimisation step (the CLI's SIGINT/SIGTERM flag): true ends the epoch there.
+using StopCheck = std::function<bool()>;
 
 class Trainer {
  public:
@@ -88,16 +92,46 @@ class Trainer {
   int epochs_done() const { return epochs_done_; }
   std::int64_t steps_done() const { return steps_done_; }
 
+  void set_stop_check(StopCheck check) { stop_check_ = std::move(check); }
+  // true after a train_epoch that the stop check ended early: the epoch is not counted as done,
+  // and checkpoint_bytes records the position in it, so that a resumed run continues mid-epoch
+  // with bit-identical results.
+  bool epoch_interrupted() const { return position_.active; }
+  std::size_t epoch_steps_done() const { return position_.steps; }
+  // Non-empty once a step met a non-finite loss term or gradient ("step 37: KL is inf", "step 37:
+  // gradient of decoder.fc2.weight is NaN", or a gradient beyond √FLT_MAX whose square would
+  // overflow Adam's state). That update was not applied and the epoch ended.
+  const std::string& divergence() const { return divergence_; }
+
  protected:
-  // Common checkpoint metadata (epoch, step) and its restoration.
+  // Where a running (or stopped) epoch is: the data-order RNG at the epoch's start (the order
+  // is re-derived from it), steps and images done, and the running sums of the loss terms.
+  struct EpochPosition {
+    bool active = false;
+    Rng start = Rng(0, 0);
+    std::uint64_t n = 0, steps = 0, images = 0;
+    std::vector<double> sums;
+  };
+
+  // Common checkpoint metadata (epoch, step, position in a stopped epoch) and its restoration.
   void store_counters(Metadata& metadata) const;
   Result<bool> restore_counters(const Metadata& metadata);
   // What every restore checks first: a checkpoint at all (counters restored), of this `kind`
   // ("vae", named `label` = "VAE" in messages), every tensor stored as F32.
   Result<bool> restore_common(const SafetensorsContents& checkpoint, const std::string& label);
+  // Starts an epoch over n images with `terms` loss sums, drawing its order from data_rng, or
+  // continues the stopped one (its order re-derived from the stored start state).
+  void begin_epoch(Rng& data_rng, std::size_t n, std::vector<std::uint32_t>& order, std::size_t terms);
+  bool stop_requested() const { return stop_check_ && stop_check_(); }
+  // Checks a step's loss terms (in order) and then the gradients of `params` for NaN/Inf before
+  // they are applied; on the first bad one sets divergence() and returns false.
+  bool step_finite(std::initializer_list<std::pair<const char*, double>> terms, const ParameterSet& params);
 
   int epochs_done_ = 0;
   std::int64_t steps_done_ = 0;
+  EpochPosition position_;
+  std::string divergence_;
+  StopCheck stop_check_;
 };
 
 // The indices 0…n−1 in the order of one epoch: identity, then Rng::shuffle with `rng`.

@@ -51,6 +51,8 @@ Metadata ClassifierTrainer::config_metadata() const { return latentlab::config_m
 
 ClassifierLosses ClassifierTrainer::step(const float* batch, const std::uint8_t* labels, int count) {
   const ClassifierLosses losses = classifier_.compute_gradients(batch, labels, count);
+  if (!step_finite({{"cross-entropy", losses.loss}}, classifier_.parameters()))
+    return losses;  // diverged: the update is not applied (see divergence())
   adam_.step(classifier_.parameters().values(), classifier_.parameters().grads());
   ++steps_done_;
   return losses;
@@ -65,26 +67,29 @@ Metrics ClassifierTrainer::train_epoch(const Dataset& train, std::size_t n, cons
   const int input = classifier_.config().input;
   batch_.resize(static_cast<std::size_t>(options_.batch) * static_cast<std::size_t>(input));
   labels_.resize(static_cast<std::size_t>(options_.batch));
-  epoch_order(data_rng_, n, order_);
-  double loss = 0;
-  std::size_t correct = 0, images = 0, steps = 0;
-  while (images < n) {
-    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch), n - images));
-    gather_batch(train, order_, images, count, 1.0f, 0.0f, batch_.data());
+  begin_epoch(data_rng_, n, order_, 2);
+  EpochPosition& p = position_;  // sums: cross-entropy, correct predictions
+  const auto means = [&p] {
+    const double m = static_cast<double>(std::max<std::uint64_t>(p.images, 1));
+    return Metrics{{"loss", p.sums[0] / m}, {"accuracy", p.sums[1] / m}};
+  };
+  while (p.images < n) {
+    if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
+    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch), n - p.images));
+    gather_batch(train, order_, p.images, count, 1.0f, 0.0f, batch_.data());
     random_translate(batch_.data(), count, train.rows, train.cols, noise_rng_, scratch_);
-    for (int r = 0; r < count; ++r) labels_[static_cast<std::size_t>(r)] = train.labels[order_[images + r]];
+    for (int r = 0; r < count; ++r) labels_[static_cast<std::size_t>(r)] = train.labels[order_[p.images + r]];
     const ClassifierLosses l = step(batch_.data(), labels_.data(), count);
-    loss += l.loss;
-    correct += l.correct;
-    images += static_cast<std::size_t>(count);
-    ++steps;
-    const double m = static_cast<double>(images);
-    if (observer) observer(steps, images, {{"loss", loss / m}, {"accuracy", static_cast<double>(correct) / m}});
-    if (!std::isfinite(l.loss)) break;  // diverged: the driver sees the NaN and stops
+    if (!divergence_.empty()) break;  // the driver reports it and stops
+    p.sums[0] += l.loss;
+    p.sums[1] += static_cast<double>(l.correct);
+    p.images += static_cast<std::size_t>(count);
+    ++p.steps;
+    if (observer) observer(p.steps, p.images, means());
   }
+  p.active = false;
   ++epochs_done_;
-  const double m = static_cast<double>(std::max<std::size_t>(images, 1));
-  return {{"loss", loss / m}, {"accuracy", static_cast<double>(correct) / m}};
+  return means();
 }
 
 Metrics classifier_test_metrics(Classifier& classifier, const Dataset& data, std::size_t n) {

@@ -34,8 +34,11 @@ Metadata GanTrainer::config_metadata() const { return latentlab::config_metadata
 GanLosses GanTrainer::step(const float* real, int count) {
   gan_.sample_fakes(count, noise_rng_);
   GanLosses losses = gan_.discriminator_gradients(real);
+  // A diverged step applies no further update (see divergence()).
+  if (!step_finite({{"discriminator loss", losses.discriminator}}, gan_.discriminator_parameters())) return losses;
   adam_d_.step(gan_.discriminator_parameters().values(), gan_.discriminator_parameters().grads());
   losses.generator = gan_.generator_gradients();
+  if (!step_finite({{"generator loss", losses.generator}}, gan_.generator_parameters())) return losses;
   adam_g_.step(gan_.generator_parameters().values(), gan_.generator_parameters().grads());
   ++steps_done_;
   return losses;
@@ -49,27 +52,29 @@ Metrics GanTrainer::train_epoch(const Dataset& train, std::size_t n, const StepO
   const int B = options_.batch;
   const std::size_t image = static_cast<std::size_t>(gan_.config().image);
   batch_.resize(static_cast<std::size_t>(B) * image);
-  epoch_order(data_rng_, n, order_);
+  begin_epoch(data_rng_, n, order_, 4);
+  EpochPosition& p = position_;  // sums: d_loss, g_loss, d_real, d_fake
+  const auto means = [&p] {
+    const double k = static_cast<double>(std::max<std::uint64_t>(p.steps, 1));
+    return Metrics{{"d_loss", p.sums[0] / k}, {"g_loss", p.sums[1] / k}, {"d_real", p.sums[2] / k}, {"d_fake", p.sums[3] / k}};
+  };
   const std::size_t steps = steps_per_epoch(n);
-  double d_loss = 0, g_loss = 0, d_real = 0, d_fake = 0;
-  std::size_t done = 0;
-  for (; done < steps;) {
-    gather_batch(train, order_, done * static_cast<std::size_t>(B), B, 2.0f, -1.0f, batch_.data());
+  while (p.steps < steps) {
+    if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
+    gather_batch(train, order_, p.steps * static_cast<std::size_t>(B), B, 2.0f, -1.0f, batch_.data());
     const GanLosses l = step(batch_.data(), B);
-    d_loss += l.discriminator;
-    g_loss += l.generator;
-    d_real += l.real_score;
-    d_fake += l.fake_score;
-    ++done;
-    const double k = static_cast<double>(done);
-    if (observer)
-      observer(done, done * static_cast<std::size_t>(B),
-               {{"d_loss", d_loss / k}, {"g_loss", g_loss / k}, {"d_real", d_real / k}, {"d_fake", d_fake / k}});
-    if (!std::isfinite(l.discriminator) || !std::isfinite(l.generator)) break;
+    if (!divergence_.empty()) break;  // the driver reports it and stops
+    p.sums[0] += l.discriminator;
+    p.sums[1] += l.generator;
+    p.sums[2] += l.real_score;
+    p.sums[3] += l.fake_score;
+    ++p.steps;
+    p.images += static_cast<std::size_t>(B);
+    if (observer) observer(p.steps, p.images, means());
   }
+  p.active = false;
   ++epochs_done_;
-  const double k = static_cast<double>(std::max<std::size_t>(done, 1));
-  return {{"d_loss", d_loss / k}, {"g_loss", g_loss / k}, {"d_real", d_real / k}, {"d_fake", d_fake / k}};
+  return means();
 }
 
 Metrics GanTrainer::evaluate(const Dataset& test, std::size_t n) {

@@ -29,6 +29,9 @@ Metadata VaeTrainer::config_metadata() const { return latentlab::config_metadata
 
 VaeLosses VaeTrainer::step(const float* batch, int count) {
   const VaeLosses losses = vae_.compute_gradients(batch, count, noise_rng_);
+  if (!step_finite({{"reconstruction", losses.reconstruction}, {"KL", losses.kl}, {"loss", losses.total}},
+                   vae_.parameters()))
+    return losses;  // diverged: the update is not applied (see divergence())
   adam_.step(vae_.parameters().values(), vae_.parameters().grads());
   ++steps_done_;
   return losses;
@@ -42,25 +45,28 @@ std::size_t VaeTrainer::steps_per_epoch(std::size_t n) const {
 Metrics VaeTrainer::train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) {
   const int input = vae_.config().input;
   batch_.resize(static_cast<std::size_t>(options_.batch) * static_cast<std::size_t>(input));
-  epoch_order(data_rng_, n, order_);
-  double loss = 0, recon = 0, kl = 0;
-  std::size_t images = 0, steps = 0;
-  while (images < n) {
-    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch), n - images));
-    gather_batch(train, order_, images, count, 1.0f, 0.0f, batch_.data());
+  begin_epoch(data_rng_, n, order_, 3);
+  EpochPosition& p = position_;  // sums: loss, recon, kl
+  const auto means = [&p] {
+    const double m = static_cast<double>(std::max<std::uint64_t>(p.images, 1));
+    return Metrics{{"loss", p.sums[0] / m}, {"recon", p.sums[1] / m}, {"kl", p.sums[2] / m}};
+  };
+  while (p.images < n) {
+    if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
+    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch), n - p.images));
+    gather_batch(train, order_, p.images, count, 1.0f, 0.0f, batch_.data());
     const VaeLosses l = step(batch_.data(), count);
-    loss += l.total;
-    recon += l.reconstruction;
-    kl += l.kl;
-    images += static_cast<std::size_t>(count);
-    ++steps;
-    const double m = static_cast<double>(images);
-    if (observer) observer(steps, images, {{"loss", loss / m}, {"recon", recon / m}, {"kl", kl / m}});
-    if (!std::isfinite(l.total)) break;  // diverged: the driver sees the NaN and stops
+    if (!divergence_.empty()) break;  // the driver reports it and stops
+    p.sums[0] += l.total;
+    p.sums[1] += l.reconstruction;
+    p.sums[2] += l.kl;
+    p.images += static_cast<std::size_t>(count);
+    ++p.steps;
+    if (observer) observer(p.steps, p.images, means());
   }
+  p.active = false;
   ++epochs_done_;
-  const double m = static_cast<double>(std::max<std::size_t>(images, 1));
-  return {{"loss", loss / m}, {"recon", recon / m}, {"kl", kl / m}};
+  return means();
 }
 
 Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }

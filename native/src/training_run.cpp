@@ -218,6 +218,7 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
   TrainSummary summary;
   std::size_t images_trained = 0;
   const int first_epoch = trainer->epochs_done() + 1;
+  trainer->set_stop_check(s.stop_requested);
 
   for (int epoch = first_epoch; epoch <= s.epochs; ++epoch) {
     progress.start_epoch(epoch, s.epochs, steps_per_epoch);
@@ -229,12 +230,23 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
     summary.train_seconds += train_seconds;
     images_trained += n_train;
 
-    if (!all_finite(train) || !trainer->finite()) {
+    if (!trainer->divergence().empty() || !all_finite(train) || !trainer->finite()) {
       const std::string kept = is_regular_file(checkpoint_path)
                                    ? "the last good checkpoint '" + checkpoint_path + "' is kept"
                                    : "nothing was saved";
-      throw std::runtime_error("training diverged in epoch " + std::to_string(epoch) + " (" + metrics_text(train) +
-                               "): a loss or parameter is NaN/Inf; " + kept + ". Try a lower --lr.");
+      const std::string what = !trainer->divergence().empty() ? trainer->divergence()
+                                                              : "a loss or parameter is NaN/Inf (" + metrics_text(train) + ")";
+      throw std::runtime_error("training diverged in epoch " + std::to_string(epoch) + ": " + what + "; " + kept +
+                               ". Try a lower --lr.");
+    }
+    if (trainer->epoch_interrupted()) {
+      // Stopped between two steps: save the position in this epoch, so --resume continues exactly here.
+      Metadata meta = run_metadata(s, *trainer);
+      write_file_atomically(checkpoint_path, trainer->checkpoint_bytes(meta));
+      throw TrainingInterrupted("stopped in epoch " + std::to_string(epoch) + " after step " +
+                                std::to_string(trainer->epoch_steps_done()) + " of " + std::to_string(steps_per_epoch) +
+                                "; wrote " + checkpoint_path + ". Continue with: latentlab train --resume " +
+                                checkpoint_path);
     }
 
     const bool evaluate = epoch == s.epochs || (s.eval_every > 0 && epoch % s.eval_every == 0);
@@ -271,6 +283,9 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
 
     summary.train = train;
     if (evaluate) summary.test = test;
+    if (epoch < s.epochs && s.stop_requested && s.stop_requested())
+      throw TrainingInterrupted("stopped after epoch " + std::to_string(epoch) + "; wrote " + checkpoint_path +
+                                ". Continue with: latentlab train --resume " + checkpoint_path);
   }
 
   // The model, with the run's settings and final metrics in its metadata.

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 
 #include "datasets.hpp"
@@ -45,6 +46,15 @@ struct TrainSettings {
   std::string out;               // output directory (created)
   bool overwrite = false;        // allow starting a new run in a directory that holds one
   std::string command_line;      // stored in the metadata of the files written
+  StopCheck stop_requested;      // asked before every step (SIGINT/SIGTERM): stop, checkpoint, throw
+};
+
+// Thrown when stop_requested() ended the run: the checkpoint holding the position reached (mid-
+// epoch if need be) has been written. what() says where the run stopped and the exact command
+// that continues it.
+class TrainingInterrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
 };
 
 // Result of a run (also written to summary.json).
@@ -72,7 +82,8 @@ inline constexpr const char* kMetaEvalEvery = "eval_every";
 // Runs the training. `resume` (may be null) is a decoded checkpoint whose configuration
 // `settings` already reproduces (the CLI checks that). `resume_path` names it in messages and
 // locates an earlier log.csv. Throws DataError (files, data), UsageError (settings that do
-// not fit the data) or std::runtime_error (divergence).
+// not fit the data), std::runtime_error (divergence: a NaN/Inf loss term or gradient; the last
+// good checkpoint is kept) or TrainingInterrupted.
 TrainSummary run_training(const TrainSettings& settings, const SafetensorsContents* resume,
                           const std::string& resume_path, Progress& progress);
 

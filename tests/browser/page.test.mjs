@@ -4,7 +4,7 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 
 import { canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
-import { makeGan } from '../node/weights.mjs';
+import { encodeSafetensors, joinSafetensors, makeGan, splitSafetensors } from '../node/weights.mjs';
 
 // Grid geometry of app.js: 28-px digits, 2-px gaps, drawn ×3.
 const CELL = 28 * 3;
@@ -193,6 +193,48 @@ test('a corrupt file shows a readable error and the previous model keeps working
   await page.click('#new-seed');
   assert.notEqual(await canvasSignature(page, '#grid'), beforeSig);
   assert.ok((await canvasStats(page, '#grid')).std > 10);
+});
+
+// Drops a file made in the page (so an oversized one never crosses the test protocol).
+async function dropFile(name, make) {
+  await page.evaluate(async ({ name, make }) => {
+    const bytes = make.size ? new Uint8Array(make.size) : new Uint8Array(make.bytes);
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], name, { type: 'application/octet-stream' }));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, { name, make });
+}
+
+test('an oversized or wrong-model file dropped on the page is refused and the previous model keeps sampling', async () => {
+  const gan = splitSafetensors(makeGan({ latent: 4, generatorHidden: [8], discriminatorHidden: [8], seed: 5 }).bytes);
+  // A GAN file without its generator: valid safetensors, but nothing the page can draw with.
+  const discriminatorOnly = encodeSafetensors(
+    Object.entries(gan.header)
+      .filter(([n]) => n.startsWith('discriminator.'))
+      .sort((x, y) => x[1].data_offsets[0] - y[1].data_offsets[0])
+      .map(([name, t]) => ({ name, shape: t.shape, raw: gan.data.slice(t.data_offsets[0], t.data_offsets[1]) })),
+    gan.header.__metadata__,
+  );
+  // Another kind of model (e.g. a digit classifier): refused by its kind.
+  const classifier = joinSafetensors({ ...gan.header, __metadata__: { ...gan.header.__metadata__, kind: 'classifier' } }, gan.data);
+  const cases = [
+    ['huge.safetensors', { size: 129 * 1024 * 1024 }, /huge\.safetensors is not usable: weights file is too large: 129\.0 MiB/],
+    ['d-only.safetensors', { bytes: Array.from(discriminatorOnly) }, /d-only\.safetensors is not usable: invalid weights file: GAN weights/],
+    ['classifier.safetensors', { bytes: Array.from(classifier) }, /classifier\.safetensors is not usable: .*"classifier"/],
+  ];
+  for (const [name, make, pattern] of cases) {
+    const before = await canvasSignature(page, '#grid');
+    await dropFile(name, make);
+    await page.waitForFunction((n) => document.querySelector('#error')?.innerText.includes(n), name);
+    const text = await page.locator('#error[role="alert"]').innerText();
+    assert.match(text, pattern);
+    assert.match(text, /previous model is still in use/);
+    assert.equal(await page.getAttribute('html', 'data-model'), 'vae');
+    assert.equal(await canvasSignature(page, '#grid'), before, 'the grid is untouched');
+    await page.click('#new-seed');
+    assert.notEqual(await canvasSignature(page, '#grid'), before, 'the previous model still samples');
+    assert.ok((await canvasStats(page, '#grid')).std > 10);
+  }
 });
 
 test('switching to the GAN renders GAN digits and disables encoding', async () => {

@@ -102,6 +102,38 @@ for (const [name, make, pattern] of cases) {
   });
 }
 
+// A GAN file holding only the discriminator: a consistent file (its tensors tile the data) that
+// is not a usable model, since the page needs the generator.
+function discriminatorOnly() {
+  const { header, data } = splitSafetensors(makeGan({ latent: 4, generatorHidden: [8], discriminatorHidden: [8], seed: 5 }).bytes);
+  const tensors = Object.entries(header)
+    .filter(([name]) => name.startsWith('discriminator.'))
+    .sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0])
+    .map(([name, t]) => ({ name, shape: t.shape, raw: data.slice(t.data_offsets[0], t.data_offsets[1]) }));
+  return encodeSafetensors(tensors, header.__metadata__);
+}
+
+test('rejects a GAN file with the discriminator only, naming the missing generator tensor', async () => {
+  await assert.rejects(loadModel(discriminatorOnly()), /invalid weights file: .*(no tensor "generator\.|needing \d+ parameters but the file holds only)/);
+});
+
+test('rejects a file over the size limit from its size alone, before reading it', async () => {
+  const { MAX_WEIGHTS_BYTES } = await import('../../web/latentlab.js');
+  assert.equal(MAX_WEIGHTS_BYTES, 128 * 1024 * 1024);
+  // A Blob that claims to be 3 GB and fails if it is ever read: refused on its size.
+  class HugeFile extends Blob {
+    get size() { return 3 * 1024 ** 3; }
+    arrayBuffer() { throw new Error('the oversized file was read'); }
+  }
+  await assert.rejects(loadModel(new HugeFile([])), /too large: 3072\.0 MiB .*limit is 128\.0 MiB/);
+  // The limit applies to buffers too, and can be lowered (or raised) per call.
+  await assert.rejects(loadModel(good.bytes, { maxBytes: good.bytes.length - 1 }), /too large/);
+  const m = await loadModel(good.bytes, { maxBytes: good.bytes.length });
+  assert.equal(m.info.kind, 'vae');
+  m.dispose();
+  await assert.rejects(loadModel(good.bytes, { maxBytes: 0 }), RangeError);
+});
+
 test('rejects 200 random byte strings (some with a plausible length prefix)', async () => {
   const rand = prng(7);
   for (let i = 0; i < 200; ++i) {
