@@ -26,6 +26,7 @@
 #include "latentlab/model_io.hpp"
 #include "latentlab/rng.hpp"
 #include "latentlab/safetensors.hpp"
+#include "trainer_classifier.hpp"
 #include "trainer_gan.hpp"
 #include "trainer_vae.hpp"
 
@@ -406,7 +407,7 @@ void check_mid_epoch_resume(T& straight, T& stopped, T& resumed, std::size_t sto
 
 }  // namespace
 
-TEST_CASE("a VAE or GAN epoch stopped between steps continues bit-identically from its checkpoint", "[checkpoint][interrupt]") {
+TEST_CASE("a VAE or GAN or classifier epoch stopped between steps continues bit-identically from its checkpoint", "[checkpoint][interrupt]") {
   using namespace latentlab::native;
   TrainingOptions options;
   options.batch = 32;  // 20 steps per epoch
@@ -434,6 +435,17 @@ TEST_CASE("a VAE or GAN epoch stopped between steps continues bit-identically fr
           {&x.gan().generator_parameters(), &y.gan().generator_parameters()},
           {&x.gan().generator_buffers(), &y.gan().generator_buffers()},
           {&x.gan().discriminator_parameters(), &y.gan().discriminator_parameters()}};
+    });
+  }
+  {
+    // The classifier also draws from the noise RNG (random shifts of each image) mid-epoch.
+    latentlab::ClassifierConfig c;
+    c.input = 784;
+    c.hidden = {16};
+    ClassifierTrainer a(c, options), b(c, options), r(c, options);
+    check_mid_epoch_resume(a, b, r, 11, [](ClassifierTrainer& x, ClassifierTrainer& y) {
+      return std::vector<std::pair<latentlab::ParameterSet*, latentlab::ParameterSet*>>{
+          {&x.classifier().parameters(), &y.classifier().parameters()}};
     });
   }
 }
