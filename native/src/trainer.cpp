@@ -104,22 +104,40 @@ void for_each_test_chunk(const Dataset& data, std::size_t n,
   }
 }
 
-void Trainer::begin_epoch(Rng& data_rng, std::size_t n, std::vector<std::uint32_t>& order, std::size_t terms) {
+void Trainer::begin_epoch(Rng& data_rng, std::size_t n, std::size_t terms) {
   if (position_.active) {
     if (position_.n != n || position_.sums.size() != terms)
       throw std::runtime_error("the checkpoint was stopped in an epoch over " + u64_to_decimal(position_.n) +
                                " images with " + std::to_string(position_.sums.size()) + " loss terms, this run has " +
                                std::to_string(n) + " images and " + std::to_string(terms));
     Rng replay = position_.start;  // data_rng itself already stands after this epoch's shuffle
-    epoch_order(replay, n, order);
+    epoch_order(replay, n, order_);
     return;
   }
   position_.start = data_rng;
-  epoch_order(data_rng, n, order);
+  epoch_order(data_rng, n, order_);
   position_.n = n;
   position_.steps = position_.images = 0;
   position_.sums.assign(terms, 0.0);
   position_.active = true;
+}
+
+Metrics Trainer::run_epoch(Rng& data_rng, std::size_t n, std::size_t images, int batch, std::size_t terms,
+                           const std::function<bool(std::size_t first, int count)>& step,
+                           const std::function<Metrics()>& means, const StepObserver& observer) {
+  begin_epoch(data_rng, n, terms);
+  EpochPosition& p = position_;
+  while (p.images < images) {
+    if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
+    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), images - p.images));
+    if (!step(p.images, count)) break;  // diverged: the driver reports divergence() and stops
+    p.images += static_cast<std::size_t>(count);
+    ++p.steps;
+    if (observer) observer(p.steps, p.images, means());
+  }
+  p.active = false;
+  ++epochs_done_;
+  return means();
 }
 
 bool Trainer::step_finite(std::initializer_list<std::pair<const char*, double>> terms, const ParameterSet& params) {

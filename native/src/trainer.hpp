@@ -119,10 +119,20 @@ class Trainer {
   // What every restore checks first: a checkpoint at all (counters restored), of this `kind`
   // ("vae", named `label` = "VAE" in messages), every tensor stored as F32.
   Result<bool> restore_common(const SafetensorsContents& checkpoint, const std::string& label);
-  // Starts an epoch over n images with `terms` loss sums, drawing its order from data_rng, or
-  // continues the stopped one (its order re-derived from the stored start state).
-  void begin_epoch(Rng& data_rng, std::size_t n, std::vector<std::uint32_t>& order, std::size_t terms);
+  // Starts an epoch over n images with `terms` loss sums, drawing its order (order_) from
+  // data_rng, or continues the stopped one (its order re-derived from the stored start state).
+  void begin_epoch(Rng& data_rng, std::size_t n, std::size_t terms);
   bool stop_requested() const { return stop_check_ && stop_check_(); }
+  // The loop of one epoch, the same for every trainer: begin_epoch over the first n images, then
+  // batches of `batch` rows of order_ (the last one shorter) until `images` are done (n, or
+  // fewer when a trainer drops the incomplete batch). Before each batch the stop check (a stop
+  // leaves the position active, so a checkpoint continues there); then step(first, count),
+  // which gathers rows order_[first … first+count), trains, adds its loss terms to
+  // position_.sums and returns false when the step diverged (the epoch then ends); then the
+  // observer with means(), the running means of the terms. Returns means().
+  Metrics run_epoch(Rng& data_rng, std::size_t n, std::size_t images, int batch, std::size_t terms,
+                    const std::function<bool(std::size_t first, int count)>& step,
+                    const std::function<Metrics()>& means, const StepObserver& observer);
   // Checks a step's loss terms (in order) and then the gradients of `params` for NaN/Inf before
   // they are applied; on the first bad one sets divergence() and returns false.
   bool step_finite(std::initializer_list<std::pair<const char*, double>> terms, const ParameterSet& params);
@@ -130,6 +140,7 @@ class Trainer {
   int epochs_done_ = 0;
   std::int64_t steps_done_ = 0;
   EpochPosition position_;
+  std::vector<std::uint32_t> order_;  // the image order of the current epoch
   std::string divergence_;
   StopCheck stop_check_;
 };

@@ -67,29 +67,21 @@ Metrics ClassifierTrainer::train_epoch(const Dataset& train, std::size_t n, cons
   const int input = classifier_.config().input;
   batch_.resize(static_cast<std::size_t>(options_.batch) * static_cast<std::size_t>(input));
   labels_.resize(static_cast<std::size_t>(options_.batch));
-  begin_epoch(data_rng_, n, order_, 2);
-  EpochPosition& p = position_;  // sums: cross-entropy, correct predictions
-  const auto means = [&p] {
-    const double m = static_cast<double>(std::max<std::uint64_t>(p.images, 1));
-    return Metrics{{"loss", p.sums[0] / m}, {"accuracy", p.sums[1] / m}};
+  const auto means = [this] {  // sums: cross-entropy, correct predictions — per image
+    const double m = static_cast<double>(std::max<std::uint64_t>(position_.images, 1));
+    return Metrics{{"loss", position_.sums[0] / m}, {"accuracy", position_.sums[1] / m}};
   };
-  while (p.images < n) {
-    if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
-    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch), n - p.images));
-    gather_batch(train, order_, p.images, count, 1.0f, 0.0f, batch_.data());
+  const auto train_step = [&](std::size_t first, int count) {
+    gather_batch(train, order_, first, count, 1.0f, 0.0f, batch_.data());
     random_translate(batch_.data(), count, train.rows, train.cols, noise_rng_, scratch_);
-    for (int r = 0; r < count; ++r) labels_[static_cast<std::size_t>(r)] = train.labels[order_[p.images + r]];
+    for (int r = 0; r < count; ++r) labels_[static_cast<std::size_t>(r)] = train.labels[order_[first + r]];
     const ClassifierLosses l = step(batch_.data(), labels_.data(), count);
-    if (!divergence_.empty()) break;  // the driver reports it and stops
-    p.sums[0] += l.loss;
-    p.sums[1] += static_cast<double>(l.correct);
-    p.images += static_cast<std::size_t>(count);
-    ++p.steps;
-    if (observer) observer(p.steps, p.images, means());
-  }
-  p.active = false;
-  ++epochs_done_;
-  return means();
+    if (!divergence_.empty()) return false;
+    position_.sums[0] += l.loss;
+    position_.sums[1] += static_cast<double>(l.correct);
+    return true;
+  };
+  return run_epoch(data_rng_, n, n, options_.batch, 2, train_step, means, observer);
 }
 
 Metrics classifier_test_metrics(Classifier& classifier, const Dataset& data, std::size_t n) {

@@ -47,7 +47,6 @@ class ClassifierTrainer : public Trainer {
   Classifier classifier_;
   Adam adam_;
   Rng data_rng_, noise_rng_;  // epoch order; the random translations of the training images
-  std::vector<std::uint32_t> order_;
   std::vector<float> batch_, scratch_;
   std::vector<std::uint8_t> labels_;
 };

@@ -52,29 +52,24 @@ Metrics GanTrainer::train_epoch(const Dataset& train, std::size_t n, const StepO
   const int B = options_.batch;
   const std::size_t image = static_cast<std::size_t>(gan_.config().image);
   batch_.resize(static_cast<std::size_t>(B) * image);
-  begin_epoch(data_rng_, n, order_, 4);
-  EpochPosition& p = position_;  // sums: d_loss, g_loss, d_real, d_fake
-  const auto means = [&p] {
-    const double k = static_cast<double>(std::max<std::uint64_t>(p.steps, 1));
-    return Metrics{{"d_loss", p.sums[0] / k}, {"g_loss", p.sums[1] / k}, {"d_real", p.sums[2] / k}, {"d_fake", p.sums[3] / k}};
+  const auto means = [this] {  // sums: d_loss, g_loss, d_real, d_fake — per step
+    const double k = static_cast<double>(std::max<std::uint64_t>(position_.steps, 1));
+    const std::vector<double>& s = position_.sums;
+    return Metrics{{"d_loss", s[0] / k}, {"g_loss", s[1] / k}, {"d_real", s[2] / k}, {"d_fake", s[3] / k}};
   };
-  const std::size_t steps = steps_per_epoch(n);
-  while (p.steps < steps) {
-    if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
-    gather_batch(train, order_, p.steps * static_cast<std::size_t>(B), B, 2.0f, -1.0f, batch_.data());
-    const GanLosses l = step(batch_.data(), B);
-    if (!divergence_.empty()) break;  // the driver reports it and stops
-    p.sums[0] += l.discriminator;
-    p.sums[1] += l.generator;
-    p.sums[2] += l.real_score;
-    p.sums[3] += l.fake_score;
-    ++p.steps;
-    p.images += static_cast<std::size_t>(B);
-    if (observer) observer(p.steps, p.images, means());
-  }
-  p.active = false;
-  ++epochs_done_;
-  return means();
+  const auto train_step = [&](std::size_t first, int count) {
+    gather_batch(train, order_, first, count, 2.0f, -1.0f, batch_.data());
+    const GanLosses l = step(batch_.data(), count);
+    if (!divergence_.empty()) return false;
+    std::vector<double>& s = position_.sums;
+    s[0] += l.discriminator;
+    s[1] += l.generator;
+    s[2] += l.real_score;
+    s[3] += l.fake_score;
+    return true;
+  };
+  // Only whole batches (drop_last): the epoch covers steps_per_epoch(n) · B images.
+  return run_epoch(data_rng_, n, steps_per_epoch(n) * static_cast<std::size_t>(B), B, 4, train_step, means, observer);
 }
 
 Metrics GanTrainer::evaluate(const Dataset& test, std::size_t n) {

@@ -54,7 +54,6 @@ class GanTrainer : public Trainer {
   Gan gan_;
   Adam adam_g_, adam_d_;
   Rng data_rng_, noise_rng_;
-  std::vector<std::uint32_t> order_;
   std::vector<float> batch_;
 };
 

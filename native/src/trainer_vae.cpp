@@ -45,28 +45,22 @@ std::size_t VaeTrainer::steps_per_epoch(std::size_t n) const {
 Metrics VaeTrainer::train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) {
   const int input = vae_.config().input;
   batch_.resize(static_cast<std::size_t>(options_.batch) * static_cast<std::size_t>(input));
-  begin_epoch(data_rng_, n, order_, 3);
-  EpochPosition& p = position_;  // sums: loss, recon, kl
-  const auto means = [&p] {
-    const double m = static_cast<double>(std::max<std::uint64_t>(p.images, 1));
-    return Metrics{{"loss", p.sums[0] / m}, {"recon", p.sums[1] / m}, {"kl", p.sums[2] / m}};
+  const auto means = [this] {  // sums: loss, recon, kl — per image
+    const double m = static_cast<double>(std::max<std::uint64_t>(position_.images, 1));
+    const std::vector<double>& s = position_.sums;
+    return Metrics{{"loss", s[0] / m}, {"recon", s[1] / m}, {"kl", s[2] / m}};
   };
-  while (p.images < n) {
-    if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
-    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(options_.batch), n - p.images));
-    gather_batch(train, order_, p.images, count, 1.0f, 0.0f, batch_.data());
+  const auto train_step = [&](std::size_t first, int count) {
+    gather_batch(train, order_, first, count, 1.0f, 0.0f, batch_.data());
     const VaeLosses l = step(batch_.data(), count);
-    if (!divergence_.empty()) break;  // the driver reports it and stops
-    p.sums[0] += l.total;
-    p.sums[1] += l.reconstruction;
-    p.sums[2] += l.kl;
-    p.images += static_cast<std::size_t>(count);
-    ++p.steps;
-    if (observer) observer(p.steps, p.images, means());
-  }
-  p.active = false;
-  ++epochs_done_;
-  return means();
+    if (!divergence_.empty()) return false;
+    std::vector<double>& s = position_.sums;
+    s[0] += l.total;
+    s[1] += l.reconstruction;
+    s[2] += l.kl;
+    return true;
+  };
+  return run_epoch(data_rng_, n, n, options_.batch, 3, train_step, means, observer);
 }
 
 Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }

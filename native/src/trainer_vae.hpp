@@ -55,7 +55,6 @@ class VaeTrainer : public Trainer {
   Vae vae_;
   Adam adam_;
   Rng data_rng_, noise_rng_;
-  std::vector<std::uint32_t> order_;
   std::vector<float> batch_;
 };
 
