@@ -131,6 +131,27 @@ Metadata config_metadata(const ClassifierConfig& c) {
           {"pixel_range", "0,1"}};
 }
 
+// The metadata alone must not make a loader allocate much: a model bigger than
+// kAlwaysBuildParameters is built only when the file really holds at least as many values as its
+// required tensors need (so a 200-byte file claiming 2^27 parameters is refused before 1 GB of
+// values and gradients is allocated). Smaller models are built and get the error naming a missing
+// tensor. Returns the refusal message, or "" when the model may be built.
+static std::string file_too_small_for(const SafetensorsContents& contents, const char* what, std::uint64_t needed) {
+  if (needed <= kAlwaysBuildParameters) return std::string();
+  std::uint64_t values_in_file = 0;
+  for (const auto& t : contents.tensors) values_in_file += t.values.size();
+  if (values_in_file >= needed) return std::string();
+  return std::string(what) + " weights: __metadata__ describes a model needing " + std::to_string(needed) +
+         " parameters but the file holds only " + std::to_string(values_in_file) + " values";
+}
+
+static std::uint64_t classifier_parameter_count(const ClassifierConfig& c) {
+  std::vector<int> widths{c.input};
+  widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
+  widths.push_back(c.classes);
+  return mlp_parameters(widths);
+}
+
 static std::uint64_t vae_parameter_count(const VaeConfig& c) {
   std::vector<int> enc{c.input};
   enc.insert(enc.end(), c.hidden.begin(), c.hidden.end());
@@ -225,10 +246,7 @@ Result<ClassifierConfig> classifier_config_from_metadata(const Metadata& m) {
   c.input = input.value();
   c.hidden = hidden.value();
   c.classes = classes.value();
-  std::vector<int> widths{c.input};
-  widths.insert(widths.end(), c.hidden.begin(), c.hidden.end());
-  widths.push_back(c.classes);
-  const std::uint64_t n = mlp_parameters(widths);
+  const std::uint64_t n = classifier_parameter_count(c);
   if (n > kMaxParameters)
     return R::failure("metadata describes a classifier with " + std::to_string(n) + " parameters (limit " +
                       std::to_string(kMaxParameters) + ")");
@@ -310,22 +328,10 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
   model.metadata = meta;
   if (!contents.tensors.empty()) model.stored_dtype = contents.tensors.front().stored_dtype;
 
-  // The metadata alone must not make us allocate much: a model bigger than kAlwaysBuildParameters
-  // is built only when the file really holds at least as many values as its required tensors need
-  // (so a 200-byte file claiming 2^27 parameters is refused here, not after allocating 1 GB for
-  // values and gradients). Smaller models are built and get the error naming a missing tensor.
-  std::uint64_t values_in_file = 0;
-  for (const auto& t : contents.tensors) values_in_file += t.values.size();
-  auto check_file_holds = [&](const char* what, std::uint64_t needed) {
-    if (values_in_file >= needed || needed <= kAlwaysBuildParameters) return std::string();
-    return std::string(what) + " weights: __metadata__ describes a model needing " + std::to_string(needed) +
-           " parameters but the file holds only " + std::to_string(values_in_file) + " values";
-  };
-
   if (model.kind == "vae") {
     auto config = vae_config_from_metadata(meta);
     if (!config) return R::failure("VAE weights: " + config.error());
-    const std::string too_few = check_file_holds("VAE", vae_parameter_count(config.value()));
+    const std::string too_few = file_too_small_for(contents, "VAE", vae_parameter_count(config.value()));
     if (!too_few.empty()) return R::failure(too_few);
     model.vae.reset(new (std::nothrow) Vae(config.value()));
     if (!model.vae) return R::failure("VAE weights: out of memory building the model");
@@ -335,7 +341,7 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
   } else if (model.kind == "gan") {
     auto config = gan_config_from_metadata(meta);
     if (!config) return R::failure("GAN weights: " + config.error());
-    const std::string too_few = check_file_holds("GAN", gan_generator_parameter_count(config.value()));
+    const std::string too_few = file_too_small_for(contents, "GAN", gan_generator_parameter_count(config.value()));
     if (!too_few.empty()) return R::failure(too_few);
     model.gan.reset(new (std::nothrow) Gan(config.value()));
     if (!model.gan) return R::failure("GAN weights: out of memory building the model");
@@ -373,6 +379,8 @@ Result<LoadedClassifier> load_classifier(const std::uint8_t* data, std::size_t s
     return R::failure("this is a " + kind->second + " model, not a classifier (kind \"classifier\")");
   auto config = classifier_config_from_metadata(meta);
   if (!config) return R::failure("classifier weights: " + config.error());
+  const std::string too_few = file_too_small_for(contents, "classifier", classifier_parameter_count(config.value()));
+  if (!too_few.empty()) return R::failure(too_few);
   LoadedClassifier out;
   out.metadata = meta;
   if (!contents.tensors.empty()) out.stored_dtype = contents.tensors.front().stored_dtype;

@@ -111,3 +111,20 @@ TEST_CASE("load_model refuses metadata that claims more parameters than the file
   check("vae_claims_2e27_parameters.safetensors", "VAE");
   check("gan_claims_big_generator.safetensors", "GAN");
 }
+
+TEST_CASE("load_classifier refuses metadata that claims more parameters than the file holds before building it",
+          "[safetensors]") {
+  // 784-8192-8192-10: 7.4e7 parameters (within the 2^27 configuration limit), one value stored.
+  const std::string header =
+      R"({"__metadata__":{"kind":"classifier","input":"784","hidden":"8192,8192","classes":"10"},)"
+      R"("x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+  Bytes b(8, 0);
+  for (int i = 0; i < 8; ++i) b[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(header.size() >> (8 * i));
+  b.insert(b.end(), header.begin(), header.end());
+  b.insert(b.end(), 4, 0);
+  auto r = latentlab::load_classifier(b.data(), b.size());
+  REQUIRE_FALSE(r.ok());
+  INFO(r.error());
+  CHECK(r.error().rfind("classifier weights: __metadata__ describes a model needing 73629706 parameters", 0) == 0);
+  CHECK(r.error().find("but the file holds only 1 values") != std::string::npos);
+}
