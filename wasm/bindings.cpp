@@ -13,6 +13,10 @@
 //   * A model is an opaque handle (LlModel*). ll_model_load never returns null for bad bytes:
 //     it returns a handle whose ll_model_error() is non-empty, so the message survives without
 //     any global state. The caller frees every handle with ll_model_free.
+//   * The safetensors header arrives parsed: web/latentlab.js reads it with the browser's
+//     JSON.parse and passes a table (format at read_header_table below) plus the data section, so
+//     this module carries no JSON parser. The core's decode_parsed_safetensors then checks it with
+//     the same code as the native decoder, and load_model(contents) assembles the model.
 //   * 64-bit seeds and streams travel as two uint32 halves (lo, hi): Emscripten 3.1.6 without
 //     WASM_BIGINT cannot pass i64 to JS cleanly.
 //   * Functions returning int return 0 on success and a negative code on misuse; JS checks
@@ -26,12 +30,11 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "latentlab/generation.hpp"
 #include "latentlab/kernels.hpp"
 #include "latentlab/model_io.hpp"
 #include "latentlab/rng.hpp"
+#include "latentlab/safetensors.hpp"
 #include "wasm_abi.hpp"
 
 namespace {
@@ -42,9 +45,70 @@ using latentlab::wasm::kMaxBatch;
 struct LlModel {
   latentlab::LoadedModel model;
   std::string error;          // empty when the model loaded
-  std::string metadata_json;  // built once, returned by pointer
   std::vector<float> latents; // scratch for sample()
 };
+
+// Reads the header table web/latentlab.js writes (little-endian uint32 words; strings are a byte
+// length then UTF-8 bytes; 64-bit numbers are two words, low first):
+//   metadata count, then per entry: key, value
+//   tensor count, then per tensor: name, dtype, rank, rank × dimension (64-bit), begin, end (64-bit)
+// Every read is bounds-checked: a short table gives false, never a read past its end.
+class HeaderTable {
+ public:
+  HeaderTable(const std::uint8_t* p, std::uint32_t size) : p_(p), end_(p + size) {}
+  bool ok() const { return ok_; }
+
+  std::uint32_t word() {
+    std::uint32_t v = 0;
+    if (!p_ || end_ - p_ < 4) {
+      ok_ = false;
+      return 0;
+    }
+    std::memcpy(&v, p_, 4);  // wasm is little-endian
+    p_ += 4;
+    return v;
+  }
+  std::uint64_t wide() {
+    const std::uint64_t lo = word();
+    return lo | (static_cast<std::uint64_t>(word()) << 32);
+  }
+  std::string text() {
+    const std::uint32_t n = word();
+    if (!ok_ || static_cast<std::uint32_t>(end_ - p_) < n) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return s;
+  }
+
+ private:
+  const std::uint8_t* p_;
+  const std::uint8_t* end_;
+  bool ok_ = true;
+};
+
+bool read_header_table(const std::uint8_t* p, std::uint32_t size, latentlab::ParsedSafetensorsHeader* out) {
+  HeaderTable table(p, size);
+  const std::uint32_t entries = table.word();
+  for (std::uint32_t i = 0; i < entries && table.ok(); ++i) {
+    std::string key = table.text();
+    out->metadata[key] = table.text();
+  }
+  const std::uint32_t tensors = table.word();
+  for (std::uint32_t i = 0; i < tensors && table.ok(); ++i) {
+    latentlab::ParsedTensor t;
+    t.name = table.text();
+    t.dtype = table.text();
+    const std::uint32_t rank = table.word();
+    for (std::uint32_t k = 0; k < rank && table.ok(); ++k) t.shape.push_back(table.wide());
+    t.begin = table.wide();
+    t.end = table.wide();
+    out->tensors.push_back(std::move(t));
+  }
+  return table.ok();
+}
 
 bool loaded(const LlModel* m) { return m && m->error.empty() && (m->model.vae || m->model.gan); }
 
@@ -57,19 +121,27 @@ extern "C" {
 
 // ---- models ----
 
-EMSCRIPTEN_KEEPALIVE LlModel* ll_model_load(const std::uint8_t* data, std::uint32_t size) {
+// table: the parsed header (read_header_table); data: the data section that follows the header.
+EMSCRIPTEN_KEEPALIVE LlModel* ll_model_load(const std::uint8_t* table, std::uint32_t table_size,
+                                            const std::uint8_t* data, std::uint32_t data_size) {
   LlModel* m = new (std::nothrow) LlModel();
   if (!m) return nullptr;
-  auto result = latentlab::load_model(data, size);
+  latentlab::ParsedSafetensorsHeader header;
+  if (!read_header_table(table, table_size, &header)) {
+    m->error = "malformed header table (a bug in latentlab.js, not in the file)";
+    return m;
+  }
+  auto decoded = latentlab::decode_parsed_safetensors(header, data, data_size);
+  if (!decoded) {
+    m->error = decoded.error();
+    return m;
+  }
+  auto result = latentlab::load_model(decoded.value());
   if (!result) {
     m->error = result.error();
     return m;
   }
   m->model = result.take();
-  nlohmann::json meta = nlohmann::json::object();
-  for (const auto& [key, value] : m->model.metadata) meta[key] = value;
-  // Metadata strings come from an untrusted file: replace invalid UTF-8 instead of failing.
-  m->metadata_json = meta.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return m;
 }
 
@@ -92,10 +164,6 @@ EMSCRIPTEN_KEEPALIVE int ll_model_image_size(const LlModel* m) { return loaded(m
 // As a double: exact for any count below 2^53.
 EMSCRIPTEN_KEEPALIVE double ll_model_parameter_count(const LlModel* m) {
   return loaded(m) ? static_cast<double>(m->model.parameter_count) : 0.0;
-}
-// The file's __metadata__ as a JSON object of strings.
-EMSCRIPTEN_KEEPALIVE const char* ll_model_metadata_json(const LlModel* m) {
-  return loaded(m) ? m->metadata_json.c_str() : "{}";
 }
 // The stored dtype of the tensors: "F32", "F16" or "BF16".
 EMSCRIPTEN_KEEPALIVE const char* ll_model_dtype(const LlModel* m) {

@@ -20,12 +20,14 @@
 //   where a GAN's decode is (G(z) + 1) / 2. So model.sample(n, s) equals
 //   model.decode(model.sampleLatents(n, s), n), and the native sampler's pixels for the same seed.
 //
-// The wasm module (web/build/latentlab_core.{js,wasm}) is instantiated once per page and shared by
-// every model. It is a SIMD128 build only; browsers without wasm SIMD get a clear Error.
+// The wasm module (web/build/latentlab_core.wasm, a standalone module: no Emscripten JS glue) is
+// instantiated here once per page and shared by every model. It is a SIMD128 build only; browsers
+// without wasm SIMD get a clear Error. The safetensors header is parsed here with JSON.parse (the
+// module has no JSON parser); the core checks every value and the data (parseHeader below).
 
-const DEFAULT_MODULE_URL = new URL('./build/latentlab_core.js', import.meta.url);
+const DEFAULT_MODULE_URL = new URL('./build/latentlab_core.wasm', import.meta.url);
 /** The training build (the default module plus the VAE trainer): pass it to initLatentlab first. */
-export const TRAINING_MODULE_URL = new URL('./build/latentlab_core_train.js', import.meta.url);
+export const TRAINING_MODULE_URL = new URL('./build/latentlab_core_train.wasm', import.meta.url);
 const MAX_BATCH = 4096;  // per call; the page never needs more and it bounds heap growth
 /**
  * Largest weights file loadModel accepts by default (128 MiB; the shipped models are 1–3 MB, a
@@ -53,8 +55,8 @@ let runtimePromise = null;
 
 /**
  * Instantiates the wasm module once. Options are used only by the first call:
- *   moduleUrl   URL (or string) of latentlab_core.js; default ./build/latentlab_core.js next to this file
- *   wasmBinary  the .wasm bytes (Node tests pass them: Emscripten 3.1.6's glue cannot fetch files in Node)
+ *   moduleUrl   URL (or string) of latentlab_core.wasm; default ./build/latentlab_core.wasm next to this file
+ *   wasmBinary  the .wasm bytes instead of fetching them (Node tests: Node's fetch cannot read files)
  * Resolves to the runtime: RNG helpers (the same streams as native) and build facts.
  */
 export function initLatentlab(options = {}) {
@@ -67,27 +69,69 @@ export function initLatentlab(options = {}) {
   return runtimePromise;
 }
 
+// The module's only imports (it is built with -sSTANDALONE_WASM, see wasm/CMakeLists.txt).
+const IMPORTS = {
+  env: { emscripten_notify_memory_growth() {} },  // heap views are re-made when the buffer changes
+  wasi_snapshot_preview1: {
+    proc_exit(code) {
+      throw new Error(`the latentlab wasm module aborted (exit code ${code})`);
+    },
+  },
+};
+
 async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) {
   if (!wasmSimdSupported()) {
     throw new Error(
       'This browser cannot run WebAssembly SIMD, which latentlab needs (Chrome/Edge 91+, Firefox 89+, Safari 16.4+).',
     );
   }
-  let factory;
+  let result;
   try {
-    factory = (await import(String(moduleUrl))).default;
+    if (wasmBinary) {
+      result = await WebAssembly.instantiate(wasmBinary, IMPORTS);
+    } else {
+      const response = await fetch(moduleUrl);
+      if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`.trim());
+      // Streaming compiles while the bytes arrive; it needs the application/wasm MIME type.
+      result = (response.headers.get('content-type') || '').startsWith('application/wasm')
+        ? await WebAssembly.instantiateStreaming(response, IMPORTS)
+        : await WebAssembly.instantiate(await response.arrayBuffer(), IMPORTS);
+    }
   } catch (err) {
-    throw new Error(`could not load the latentlab wasm module from ${moduleUrl}: ${err.message}`);
+    throw new Error(`could not load the latentlab wasm module from ${moduleUrl}: ${err && err.message ? err.message : err}`);
   }
-  const moduleOptions = {};
-  if (wasmBinary) moduleOptions.wasmBinary = wasmBinary;
-  let M;
-  try {
-    M = await factory(moduleOptions);
-  } catch (err) {
-    throw new Error(`could not instantiate the latentlab wasm module: ${err && err.message ? err.message : err}`);
-  }
-  return new Runtime(M);
+  const exports = result.instance.exports;
+  exports._initialize();  // static constructors
+  return new Runtime(wasmApi(exports));
+}
+
+// The exports plus typed-array views of the heap. A view is re-made when memory has grown (growth
+// replaces the ArrayBuffer), so read M.HEAPF32 etc. after any call that may allocate.
+function wasmApi(exports) {
+  let buffer = null;
+  let views = null;
+  const view = (name) => {
+    if (exports.memory.buffer !== buffer) {
+      buffer = exports.memory.buffer;
+      views = { HEAPU8: new Uint8Array(buffer), HEAPU32: new Uint32Array(buffer), HEAPF32: new Float32Array(buffer) };
+    }
+    return views[name];
+  };
+  const utf8 = new TextDecoder();
+  return Object.create(exports, {
+    HEAPU8: { get: () => view('HEAPU8') },
+    HEAPU32: { get: () => view('HEAPU32') },
+    HEAPF32: { get: () => view('HEAPF32') },
+    // The NUL-terminated UTF-8 string at ptr.
+    UTF8ToString: {
+      value: (ptr) => {
+        const heap = view('HEAPU8');
+        let end = ptr;
+        while (heap[end]) ++end;
+        return utf8.decode(heap.subarray(ptr, end));
+      },
+    },
+  });
 }
 
 // ---- argument checks (every public entry point validates before touching the heap) ----
@@ -125,8 +169,8 @@ function toFloat32(name, values, expectedLength) {
 class Runtime {
   constructor(M) {
     this.M = M;
-    this.simd = M._ll_simd_enabled() === 1 && wasmSimdSupported();
-    this.simdArch = M.UTF8ToString(M._ll_simd_arch());
+    this.simd = M.ll_simd_enabled() === 1 && wasmSimdSupported();
+    this.simdArch = M.UTF8ToString(M.ll_simd_arch());
   }
 
   // Allocates byte sizes, runs fn(pointers), frees them whatever happens.
@@ -135,13 +179,13 @@ class Runtime {
     const ptrs = [];
     try {
       for (const size of byteSizes) {
-        const p = M._malloc(Math.max(size, 1));
+        const p = M.malloc(Math.max(size, 1));
         if (!p) throw new Error(`out of memory: could not allocate ${size} bytes in the wasm heap`);
         ptrs.push(p);
       }
       return fn(ptrs);
     } finally {
-      for (const p of ptrs) M._free(p);
+      for (const p of ptrs) M.free(p);
     }
   }
 
@@ -168,23 +212,23 @@ class Runtime {
 
   /** n successive next_u32() of Rng(seed, stream) → Uint32Array. */
   rngU32(seed, stream, n) {
-    return this.rngCall('_ll_rng_u32', seed, stream, n, undefined, 'u32');
+    return this.rngCall('ll_rng_u32', seed, stream, n, undefined, 'u32');
   }
 
   /** n successive uniform() → Float32Array in [0, 1). */
   rngUniform(seed, stream, n) {
-    return this.rngCall('_ll_rng_uniform', seed, stream, n, undefined, 'f32');
+    return this.rngCall('ll_rng_uniform', seed, stream, n, undefined, 'f32');
   }
 
   /** fill_normal(n) of Rng(seed, stream) → Float32Array. */
   rngNormal(seed, stream, n) {
-    return this.rngCall('_ll_rng_normal', seed, stream, n, undefined, 'f32');
+    return this.rngCall('ll_rng_normal', seed, stream, n, undefined, 'f32');
   }
 
   /** n successive below(bound) → Uint32Array. */
   rngBelow(seed, stream, bound, n) {
     if (!Number.isInteger(bound) || bound < 1 || bound >= TWO_POW_32) throw new RangeError(`bound must be in [1, 2^32), got ${bound}`);
-    return this.rngCall('_ll_rng_below', seed, stream, n, bound, 'u32');
+    return this.rngCall('ll_rng_below', seed, stream, n, bound, 'u32');
   }
 
   /** fill_uniform(out, n, low, high) of Rng(seed, stream) → Float32Array. */
@@ -193,19 +237,19 @@ class Runtime {
     const [slo, shi] = split64('seed', seed);
     const [tlo, thi] = split64('stream', stream);
     return this.withHeap([n * 4], ([out]) => {
-      this.M._ll_rng_fill_uniform(slo, shi, tlo, thi, low, high, n, out);
+      this.M.ll_rng_fill_uniform(slo, shi, tlo, thi, low, high, n, out);
       return this.readF32(out, n);
     });
   }
 
   /** shuffle() of the indices 0 … n − 1 with Rng(seed, stream) → Uint32Array. */
   rngShuffle(seed, stream, n) {
-    return this.rngCall('_ll_rng_shuffle', seed, stream, n, undefined, 'u32');
+    return this.rngCall('ll_rng_shuffle', seed, stream, n, undefined, 'u32');
   }
 
   /** The RNG's portable natural logarithm (double). */
   portableLog(x) {
-    return this.M._ll_portable_log(x);
+    return this.M.ll_portable_log(x);
   }
 }
 
@@ -256,6 +300,136 @@ async function readSource(source, maxBytes) {
   throw new TypeError('loadModel expects a URL string, a URL, an ArrayBuffer, a typed array or a Blob');
 }
 
+// ---- the safetensors header, parsed by the browser ----
+//
+// [u64 little-endian header length N][N bytes of JSON header][data]. Here: the framing and the
+// JSON types (the module has no JSON parser); the core checks every value — dtype, rank,
+// dimensions, offsets in range, the exact tiling of the data section, finite values — with the
+// same code as the native decoder (core/src/safetensors_checks.cpp), then builds the model.
+
+const MAX_HEADER_BYTES = 100000000;  // as the core and the reference implementation
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function headerError(message) {
+  return new Error(`invalid weights file: safetensors: ${message}`);
+}
+
+// A JSON value for a message, without serialising it (only numbers are printed).
+function describe(value) {
+  if (typeof value === 'number') return `the number ${value}`;
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+// A non-negative integer from the header, as the core takes it (beyond 2^53 it is out of every
+// range the core accepts, so it is passed as 2^53 and refused there).
+const isCount = (v) => Number.isInteger(v) && v >= 0;
+const clamp53 = (v) => Math.min(v, 2 ** 53);
+
+// → { metadata, tensors: [{ name, dtype, shape, begin, end }], dataOffset }; throws for a file
+// whose framing or JSON is broken.
+function parseHeader(bytes) {
+  if (bytes.length < 8) throw headerError(`file is ${bytes.length} bytes, too short for the 8-byte header length`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const length = view.getBigUint64(0, true);
+  const available = bytes.length - 8;
+  if (length > BigInt(available)) {
+    throw headerError(`header length ${length} exceeds the ${available} bytes that follow the length field`);
+  }
+  if (length > BigInt(MAX_HEADER_BYTES)) {
+    throw headerError(`header length ${length} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+  }
+  const end = 8 + Number(length);
+  let header;
+  try {
+    header = JSON.parse(strictUtf8.decode(bytes.subarray(8, end)));
+  } catch (err) {
+    // The engine's message quotes the file: keep it short and ASCII.
+    const why = String(err.message).replace(/[^\x20-\x7e]/g, '?').slice(0, 240);
+    throw headerError(`header is not valid JSON (or not UTF-8): ${why}`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    throw headerError(`header must be a JSON object, found ${describe(header)}`);
+  }
+  let metadata = {};
+  const tensors = [];
+  // Sorted as the native decoder's std::map, so both report the same first problem.
+  for (const name of Object.keys(header).sort()) {
+    const entry = header[name];
+    if (name === '__metadata__') {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+        throw headerError(`"__metadata__" must be an object of strings, found ${describe(entry)}`);
+      }
+      for (const [key, value] of Object.entries(entry)) {
+        if (typeof value !== 'string') {
+          throw headerError(`"__metadata__" value of key ${JSON.stringify(key)} must be a string, found ${describe(value)}`);
+        }
+      }
+      metadata = entry;
+      continue;
+    }
+    const label = `tensor ${JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}...` : name)}`;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) {
+      throw headerError(`${label}: entry must be an object, found ${describe(entry)}`);
+    }
+    const { dtype, shape, data_offsets: offsets } = entry;
+    if (dtype === undefined) throw headerError(`${label}: missing "dtype"`);
+    if (typeof dtype !== 'string') throw headerError(`${label}: "dtype" must be a string, found ${describe(dtype)}`);
+    if (shape === undefined) throw headerError(`${label}: missing "shape"`);
+    if (!Array.isArray(shape)) throw headerError(`${label}: "shape" must be an array, found ${describe(shape)}`);
+    shape.forEach((d, i) => {
+      if (!isCount(d)) throw headerError(`${label}: shape dimension ${i} is ${describe(d)}, expected a non-negative integer`);
+    });
+    if (offsets === undefined) throw headerError(`${label}: missing "data_offsets"`);
+    if (!Array.isArray(offsets) || offsets.length !== 2 || !isCount(offsets[0]) || !isCount(offsets[1])) {
+      throw headerError(`${label}: "data_offsets" must be two non-negative integers [begin, end], found ${describe(offsets)}`);
+    }
+    tensors.push({ name, dtype, shape: shape.map(clamp53), begin: clamp53(offsets[0]), end: clamp53(offsets[1]) });
+  }
+  return { metadata, tensors, dataOffset: end };
+}
+
+// The parsed header as the table wasm/bindings.cpp reads (read_header_table): little-endian
+// uint32 words; a string is its UTF-8 byte length then the bytes; a 64-bit number two words, low first.
+function headerTable({ metadata, tensors }) {
+  const encoder = new TextEncoder();
+  const parts = [];  // numbers (one word each) and byte arrays
+  const text = (s) => {
+    const b = encoder.encode(s);
+    parts.push(b.length, b);
+  };
+  const wide = (v) => parts.push(v % TWO_POW_32, Math.floor(v / TWO_POW_32));
+  const keys = Object.keys(metadata);
+  parts.push(keys.length);
+  for (const key of keys) {
+    text(key);
+    text(metadata[key]);
+  }
+  parts.push(tensors.length);
+  for (const t of tensors) {
+    text(t.name);
+    text(t.dtype);
+    parts.push(t.shape.length);
+    t.shape.forEach(wide);
+    wide(t.begin);
+    wide(t.end);
+  }
+  const table = new Uint8Array(parts.reduce((n, p) => n + (typeof p === 'number' ? 4 : p.length), 0));
+  const view = new DataView(table.buffer);
+  let at = 0;
+  for (const p of parts) {
+    if (typeof p === 'number') {
+      view.setUint32(at, p, true);
+      at += 4;
+    } else {
+      table.set(p, at);
+      at += p.length;
+    }
+  }
+  return table;
+}
+
 /**
  * Loads a latentlab safetensors file (VAE or GAN). Everything in it is validated by the core before
  * use; a bad file rejects with an Error whose message says what is wrong.
@@ -269,18 +443,22 @@ export async function loadModel(source, options = {}) {
   // The weights download while the module compiles (on a first load both are on the critical path).
   const [runtime, bytes] = await Promise.all([initLatentlab(options), readSource(source, maxBytes)]);
   if (bytes.length === 0) throw new Error('not a weights file: it is empty (0 bytes)');
+  const header = parseHeader(bytes);
+  const table = headerTable(header);
+  const data = bytes.subarray(header.dataOffset);
   const M = runtime.M;
-  const handle = runtime.withHeap([bytes.length], ([ptr]) => {
-    M.HEAPU8.set(bytes, ptr);
-    return M._ll_model_load(ptr, bytes.length);
+  const handle = runtime.withHeap([table.length, data.length], ([tp, dp]) => {
+    M.HEAPU8.set(table, tp);
+    M.HEAPU8.set(data, dp);
+    return M.ll_model_load(tp, table.length, dp, data.length);
   });
   if (!handle) throw new Error('out of memory while loading the model');
-  const error = M.UTF8ToString(M._ll_model_error(handle));
+  const error = M.UTF8ToString(M.ll_model_error(handle));
   if (error) {
-    M._ll_model_free(handle);
+    M.ll_model_free(handle);
     throw new Error(`invalid weights file: ${error}`);
   }
-  return new Model(runtime, handle, bytes.length);
+  return new Model(runtime, handle, bytes.length, header.metadata);
 }
 
 function imageShapeOf(metadata, imageSize) {
@@ -295,21 +473,20 @@ class Model {
   #runtime;
   #handle;
 
-  constructor(runtime, handle, bytes) {
+  constructor(runtime, handle, bytes, metadata) {
     this.#runtime = runtime;
     this.#handle = handle;
     const M = runtime.M;
-    const kind = M._ll_model_kind(handle) === 1 ? 'vae' : 'gan';
-    const imageSize = M._ll_model_image_size(handle);
-    const metadata = JSON.parse(M.UTF8ToString(M._ll_model_metadata_json(handle)));
+    const kind = M.ll_model_kind(handle) === 1 ? 'vae' : 'gan';
+    const imageSize = M.ll_model_image_size(handle);
     this.info = Object.freeze({
       kind,
-      latentDim: M._ll_model_latent_dim(handle),
+      latentDim: M.ll_model_latent_dim(handle),
       imageSize,
       imageShape: imageShapeOf(metadata, imageSize),
-      params: M._ll_model_parameter_count(handle),
+      params: M.ll_model_parameter_count(handle),
       bytes,
-      dtype: M.UTF8ToString(M._ll_model_dtype(handle)),
+      dtype: M.UTF8ToString(M.ll_model_dtype(handle)),
       metadata: Object.freeze(metadata),
       simd: runtime.simd,
       simdArch: runtime.simdArch,
@@ -329,7 +506,7 @@ class Model {
     const rt = this.#runtime;
     const count = n * this.info.imageSize;
     return rt.withHeap([count * 4], ([out]) => {
-      const rc = rt.M._ll_model_sample(handle, n, lo, hi, out);
+      const rc = rt.M.ll_model_sample(handle, n, lo, hi, out);
       if (rc !== 0) throw new Error(`sample failed (code ${rc})`);
       return rt.readF32(out, count);
     });
@@ -353,7 +530,7 @@ class Model {
     const count = n * this.info.imageSize;
     return rt.withHeap([z.length * 4, count * 4], ([zp, out]) => {
       rt.writeF32(zp, z);
-      const rc = rt.M._ll_model_decode(handle, zp, n, out);
+      const rc = rt.M.ll_model_decode(handle, zp, n, out);
       if (rc !== 0) throw new Error(`decode failed (code ${rc})`);
       return rt.readF32(out, count);
     });
@@ -373,7 +550,7 @@ class Model {
     const count = n * this.info.latentDim;
     return rt.withHeap([images.length * 4, count * 4, count * 4], ([xp, mup, lvp]) => {
       rt.writeF32(xp, images);
-      const rc = rt.M._ll_model_encode(handle, xp, n, mup, lvp);
+      const rc = rt.M.ll_model_encode(handle, xp, n, mup, lvp);
       if (rc !== 0) throw new Error(`encode failed (code ${rc})`);
       return { mu: rt.readF32(mup, count), logvar: rt.readF32(lvp, count) };
     });
@@ -394,7 +571,7 @@ class Model {
     return rt.withHeap([d * 4, d * 4, steps * d * 4], ([ap, bp, out]) => {
       rt.writeF32(ap, zA);
       rt.writeF32(bp, zB);
-      const rc = rt.M._ll_interpolate_latents(ap, bp, d, steps, mode === 'slerp' ? 1 : 0, out);
+      const rc = rt.M.ll_interpolate_latents(ap, bp, d, steps, mode === 'slerp' ? 1 : 0, out);
       if (rc !== 0) throw new Error(`interpolate failed (code ${rc})`);
       return rt.readF32(out, steps * d);
     });
@@ -408,7 +585,7 @@ class Model {
   /** Frees the model's wasm memory; any later call throws. Safe to call twice. */
   dispose() {
     if (this.#handle) {
-      this.#runtime.M._ll_model_free(this.#handle);
+      this.#runtime.M.ll_model_free(this.#handle);
       this.#handle = 0;
     }
   }
@@ -430,7 +607,7 @@ class Model {
 export async function createVaeTrainer(config = {}, options = {}) {
   const runtime = await initLatentlab(options);
   const M = runtime.M;
-  if (typeof M._ll_vae_trainer_create !== 'function') {
+  if (typeof M.ll_vae_trainer_create !== 'function') {
     throw new Error('this wasm module has no trainer: call initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) first');
   }
   const { input = 784, hidden = [400], latent = 20, beta = 1, lr = 1e-3, seed = 0 } = config;
@@ -442,12 +619,12 @@ export async function createVaeTrainer(config = {}, options = {}) {
   const bytes = new TextEncoder().encode(json + '\0');
   const handle = runtime.withHeap([bytes.length], ([ptr]) => {
     M.HEAPU8.set(bytes, ptr);
-    return M._ll_vae_trainer_create(ptr, lr, lo, hi);
+    return M.ll_vae_trainer_create(ptr, lr, lo, hi);
   });
   if (!handle) throw new Error('out of memory while building the trainer');
-  const error = M.UTF8ToString(M._ll_vae_trainer_error(handle));
+  const error = M.UTF8ToString(M.ll_vae_trainer_error(handle));
   if (error) {
-    M._ll_vae_trainer_free(handle);
+    M.ll_vae_trainer_free(handle);
     throw new Error(`invalid trainer configuration: ${error}`);
   }
   return new VaeTrainer(runtime, handle, Number(input));
@@ -461,7 +638,7 @@ class VaeTrainer {
     this.#runtime = runtime;
     this.#handle = handle;
     this.imageSize = imageSize;
-    this.params = runtime.M._ll_vae_trainer_parameter_count(handle);
+    this.params = runtime.M.ll_vae_trainer_parameter_count(handle);
   }
 
   #live() {
@@ -478,7 +655,7 @@ class VaeTrainer {
     const rt = this.#runtime;
     return rt.withHeap([images.length * 4, 3 * 8], ([xp, lp]) => {
       rt.writeF32(xp, images);
-      const rc = rt.M._ll_vae_trainer_step(handle, xp, n, lp);
+      const rc = rt.M.ll_vae_trainer_step(handle, xp, n, lp);
       if (rc !== 0) throw new Error(`train step failed (code ${rc})`);
       const l = new Float64Array(rt.M.HEAPU8.buffer, lp, 3);
       return { loss: l[0] / n, reconstruction: l[1] / n, kl: l[2] / n };
@@ -490,7 +667,7 @@ class VaeTrainer {
     const handle = this.#live();
     const rt = this.#runtime;
     return rt.withHeap([4], ([sizePtr]) => {
-      const ptr = rt.M._ll_vae_trainer_save(handle, sizePtr);
+      const ptr = rt.M.ll_vae_trainer_save(handle, sizePtr);
       if (!ptr) throw new Error('save failed');
       const size = rt.M.HEAPU32[sizePtr >>> 2];
       return rt.M.HEAPU8.slice(ptr, ptr + size);
@@ -500,7 +677,7 @@ class VaeTrainer {
   /** Frees the trainer's wasm memory; any later call throws. Safe to call twice. */
   dispose() {
     if (this.#handle) {
-      this.#runtime.M._ll_vae_trainer_free(this.#handle);
+      this.#runtime.M.ll_vae_trainer_free(this.#handle);
       this.#handle = 0;
     }
   }

@@ -156,11 +156,11 @@ const rows = TASKS.map((t) => {
   return row;
 });
 
-// Downloads: ours = what the demo page needs to run the model (module + glue + API); tfjs = its
+// Downloads: ours = what the demo page needs to run the model (the standalone module + its JS API); tfjs = its
 // core + wasm backend runtime as loaded by the bench page (the SIMD .wasm: no threads here).
 const NM = 'bench/web/node_modules';
 const download = {
-  ours: files(['web/build/latentlab_core.wasm', 'web/build/latentlab_core.js', 'web/latentlab.js']),
+  ours: files(['web/build/latentlab_core.wasm', 'web/latentlab.js']),
   tfjs: files([`${NM}/@tensorflow/tfjs-core/dist/tf-core.min.js`, `${NM}/@tensorflow/tfjs-backend-wasm/dist/tf-backend-wasm.min.js`,
     `${NM}/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm`]),
   ort: files([`${NM}/onnxruntime-web/dist/ort.wasm.min.mjs`, `${NM}/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs`,

@@ -73,15 +73,23 @@ Result<std::vector<int>> parse_int_list(const Metadata& m, const std::string& ke
   return R::success(values);
 }
 
-Result<float> parse_float(const Metadata& m, const std::string& key, float lo, float hi, float fallback) {
+// An accepted interval of a float in the metadata. `text` is "[lo, hi]" as %.9g prints the two
+// float bounds (what format_float gives), written out so that the loader never formats a float:
+// the page's wasm module then links no printf.
+struct FloatRange {
+  float lo;
+  float hi;
+  const char* text;
+};
+
+Result<float> parse_float(const Metadata& m, const std::string& key, FloatRange range, float fallback) {
   auto it = m.find(key);
   if (it == m.end()) return Result<float>::success(fallback);
   const std::string& s = it->second;
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < lo || v > hi)
-    return Result<float>::failure("metadata \"" + key + "\" = \"" + s + "\" is not a number in [" + format_float(lo) +
-                                  ", " + format_float(hi) + "]");
+  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < range.lo || v > range.hi)
+    return Result<float>::failure("metadata \"" + key + "\" = \"" + s + "\" is not a number in " + range.text);
   return Result<float>::success(static_cast<float>(v));
 }
 
@@ -184,7 +192,7 @@ Result<VaeConfig> vae_config_from_metadata(const Metadata& m) {
   if (!hidden) return R::failure(hidden.error());
   auto latent = parse_int(m, "latent", 1, 4096);
   if (!latent) return R::failure(latent.error());
-  auto beta = parse_float(m, "beta", 0.0f, 1e6f, 1.0f);
+  auto beta = parse_float(m, "beta", {0.0f, 1e6f, "[0, 1000000]"}, 1.0f);
   if (!beta) return R::failure(beta.error());
   c.input = input.value();
   c.hidden = hidden.value();
@@ -208,7 +216,7 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   if (!gen) return R::failure(gen.error());
   auto disc = parse_int_list(m, "discriminator_hidden");
   if (!disc) return R::failure(disc.error());
-  auto slope = parse_float(m, "leaky_slope", 1e-6f, 1.0f, 0.2f);
+  auto slope = parse_float(m, "leaky_slope", {1e-6f, 1.0f, "[9.99999997e-07, 1]"}, 0.2f);
   if (!slope) return R::failure(slope.error());
   c.image = image.value();
   c.latent = latent.value();
@@ -224,7 +232,7 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   if (bn != m.end() && bn->second != "0" && bn->second != "1")
     return R::failure("metadata \"generator_batchnorm\" = \"" + bn->second + "\" (expected 0 or 1)");
   c.generator_batchnorm = bn != m.end() && bn->second == "1";
-  auto bn_eps = parse_float(m, "batchnorm_eps", 1e-12f, 10.0f, 1e-5f);
+  auto bn_eps = parse_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
   if (!bn_eps) return R::failure(bn_eps.error());
   c.batchnorm_eps = bn_eps.value();
   const std::uint64_t n = gan_generator_parameter_count(c) + gan_discriminator_parameter_count(c);
@@ -314,10 +322,13 @@ int LoadedModel::latent_dim() const { return vae ? vae->config().latent : gan ? 
 int LoadedModel::image_size() const { return vae ? vae->config().input : gan ? gan->config().image : 0; }
 
 Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
-  using R = Result<LoadedModel>;
   auto decoded = decode_safetensors(data, size);
-  if (!decoded) return R::failure(decoded.error());
-  const SafetensorsContents& contents = decoded.value();
+  if (!decoded) return Result<LoadedModel>::failure(decoded.error());
+  return load_model(decoded.value());
+}
+
+Result<LoadedModel> load_model(const SafetensorsContents& contents) {
+  using R = Result<LoadedModel>;
   const Metadata& meta = contents.metadata;
 
   auto kind_it = meta.find("kind");
@@ -367,10 +378,13 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size) {
 }
 
 Result<LoadedClassifier> load_classifier(const std::uint8_t* data, std::size_t size) {
-  using R = Result<LoadedClassifier>;
   auto decoded = decode_safetensors(data, size);
-  if (!decoded) return R::failure(decoded.error());
-  const SafetensorsContents& contents = decoded.value();
+  if (!decoded) return Result<LoadedClassifier>::failure(decoded.error());
+  return load_classifier(decoded.value());
+}
+
+Result<LoadedClassifier> load_classifier(const SafetensorsContents& contents) {
+  using R = Result<LoadedClassifier>;
   const Metadata& meta = contents.metadata;
   auto kind = meta.find("kind");
   if (kind == meta.end())

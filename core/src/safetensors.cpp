@@ -1,11 +1,11 @@
-// Safetensors encoder and validating decoder (format: see safetensors.hpp).
+// Safetensors encoder and the JSON half of the validating decoder (format: see safetensors.hpp):
+// nlohmann parses the header and checks the JSON types; every check of the values themselves and
+// the decoding of the data are safetensors_checks.cpp, shared with the page's path (a header
+// parsed by the browser's JSON.parse, decode_parsed_safetensors).
 //
 // The decoder treats the buffer as hostile: it never throws (the WebAssembly build may
 // have exceptions disabled, where a throw is an abort), never reads outside the buffer,
 // and checks every size that comes from the file before allocating anything with it.
-// Its rules follow the Rust reference implementation (huggingface/safetensors):
-// header at most 100 MB, tensors must tile the data section exactly (no overlap,
-// no hole, no trailing bytes).
 #include "latentlab/safetensors.hpp"
 
 #include <algorithm>
@@ -18,53 +18,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "safetensors_checks.hpp"
+
 namespace latentlab {
 
 namespace {
 
 using Json = nlohmann::json;
-
-constexpr std::uint64_t kMaxHeaderBytes = 100'000'000;  // as the reference implementation
-constexpr std::size_t kMaxDims = 8;
-constexpr std::uint64_t kMaxElements = std::uint64_t{1} << 31;  // per tensor
-constexpr const char* kMetadataKey = "__metadata__";
-
-std::size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
-
-Result<SafetensorsContents> fail(const std::string& message) {
-  return Result<SafetensorsContents>::failure("safetensors: " + message);
-}
-
-// A name from the file, quoted for an error message: control bytes escaped, long names
-// shortened (on a UTF-8 character boundary) so a message stays one readable line.
-std::string quoted(const std::string& text) {
-  constexpr std::size_t kMaxShown = 80;
-  std::size_t shown = text.size();
-  if (shown > kMaxShown) {
-    shown = kMaxShown;
-    while (shown > 0 && (static_cast<unsigned char>(text[shown]) & 0xC0u) == 0x80u) --shown;
-  }
-  static const char* const kHex = "0123456789abcdef";
-  std::string out = "\"";
-  for (std::size_t i = 0; i < shown; ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7F) {
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 0xF];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += '"';
-  if (shown < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
-  return out;
-}
-
-std::string tensor_label(const std::string& name) { return "tensor " + quoted(name); }
+using namespace safetensors_detail;
 
 // Describes a JSON value for an error message without serialising it (a nested value
 // could be huge or deeply nested; only numbers are printed).
@@ -73,19 +34,6 @@ std::string describe(const Json& value) {
   if (value.is_null()) return "null";
   if (value.is_object() || value.is_array()) return std::string("an ") + value.type_name();
   return std::string("a ") + value.type_name();
-}
-
-std::string shape_text(const std::vector<std::int64_t>& shape) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < shape.size(); ++i) {
-    if (i) out += ", ";
-    out += std::to_string(shape[i]);
-  }
-  return out + "]";
-}
-
-std::string range_text(std::uint64_t begin, std::uint64_t end) {
-  return "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
 }
 
 std::uint64_t read_u64_le(const std::uint8_t* p) {
@@ -145,61 +93,29 @@ std::string json_syntax_error(const std::uint8_t* begin, const std::uint8_t* end
          " of the header): " + text;
 }
 
-// Everything the header says about one tensor, validated against the data section size.
-struct TensorEntry {
-  std::string name;
-  DType dtype = DType::F32;
-  std::vector<std::int64_t> shape;
-  std::uint64_t elements = 1;
-  std::uint64_t begin = 0;
-  std::uint64_t end = 0;
-};
-
 // Returns an empty string on success, else the error (without the "safetensors: " prefix).
 std::string parse_dtype(const Json& entry, const std::string& label, DType* dtype) {
   const auto it = entry.find("dtype");
   if (it == entry.end()) return label + ": missing \"dtype\"";
   if (!it->is_string()) return label + ": \"dtype\" must be a string, found " + describe(*it);
-  const std::string& name = it->get_ref<const std::string&>();
-  if (name == "F32") {
-    *dtype = DType::F32;
-  } else if (name == "F16") {
-    *dtype = DType::F16;
-  } else if (name == "BF16") {
-    *dtype = DType::BF16;
-  } else {
-    return label + ": dtype " + quoted(name) +
-           " not supported: latentlab reads F32, F16 and BF16";
-  }
-  return {};
+  return check_dtype(label, it->get_ref<const std::string&>(), dtype);
 }
 
 std::string parse_shape(const Json& entry, const std::string& label, TensorEntry* out) {
   const auto it = entry.find("shape");
   if (it == entry.end()) return label + ": missing \"shape\"";
   if (!it->is_array()) return label + ": \"shape\" must be an array, found " + describe(*it);
-  if (it->size() > kMaxDims) {
-    return label + ": shape has " + std::to_string(it->size()) + " dimensions, at most " +
-           std::to_string(kMaxDims) + " are supported";
-  }
-  std::uint64_t elements = 1;
+  std::string error = check_rank(label, it->size());
+  if (!error.empty()) return error;
   for (std::size_t i = 0; i < it->size(); ++i) {
     const Json& dim = (*it)[i];
     if (!dim.is_number_unsigned()) {
       return label + ": shape dimension " + std::to_string(i) + " is " + describe(dim) +
              ", expected a non-negative integer";
     }
-    const auto d = dim.get<std::uint64_t>();
-    // Checked multiplication: elements <= kMaxElements and d <= kMaxElements, so the
-    // product fits in 64 bits; testing d alone also covers shapes containing a 0.
-    if (d > kMaxElements || elements * d > kMaxElements) {
-      return label + ": shape has more than 2^31 elements (dimension " + std::to_string(i) +
-             " is " + std::to_string(d) + ")";
-    }
-    elements *= d;
-    out->shape.push_back(static_cast<std::int64_t>(d));
+    error = check_dimension(label, i, dim.get<std::uint64_t>(), out);
+    if (!error.empty()) return error;
   }
-  out->elements = elements;
   return {};
 }
 
@@ -218,19 +134,7 @@ std::string parse_offsets(const Json& entry, const std::string& label, std::uint
   }
   out->begin = (*it)[0].get<std::uint64_t>();
   out->end = (*it)[1].get<std::uint64_t>();
-  const std::string offsets = "data_offsets " + range_text(out->begin, out->end);
-  if (out->begin > out->end) return label + ": " + offsets + " have begin > end";
-  if (out->end > data_size) {
-    return label + ": " + offsets + " end beyond the data section (" +
-           std::to_string(data_size) + " bytes)";
-  }
-  const std::uint64_t needed = out->elements * dtype_size(out->dtype);  // <= 2^33
-  if (out->end - out->begin != needed) {
-    return label + ": " + offsets + " give " + std::to_string(out->end - out->begin) +
-           " bytes but shape " + shape_text(out->shape) + " of " + dtype_name(out->dtype) +
-           " needs " + std::to_string(needed);
-  }
-  return {};
+  return check_offsets(label, data_size, out);
 }
 
 std::string parse_tensor(const std::string& name, const Json& entry, std::uint64_t data_size,
@@ -257,25 +161,6 @@ std::string parse_metadata(const Json& value, std::map<std::string, std::string>
     (*out)[item.key()] = item.value().get_ref<const std::string&>();
   }
   return {};
-}
-
-// Converts stored little-endian elements to float32. The data may be unaligned, so each
-// element is assembled from bytes (never a reinterpret_cast of the buffer).
-void decode_values(const std::uint8_t* p, DType dtype, std::vector<float>* values) {
-  const std::size_t n = values->size();
-  float* out = values->data();
-  if (dtype == DType::F32) {
-    for (std::size_t i = 0; i < n; ++i, p += 4) {
-      const std::uint32_t bits = std::uint32_t{p[0]} | (std::uint32_t{p[1]} << 8) |
-                                 (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[3]} << 24);
-      std::memcpy(&out[i], &bits, sizeof bits);
-    }
-  } else {
-    for (std::size_t i = 0; i < n; ++i, p += 2) {
-      const auto bits = static_cast<std::uint16_t>(p[0] | (p[1] << 8));
-      out[i] = dtype == DType::F16 ? half_to_float(bits) : bfloat16_to_float(bits);
-    }
-  }
 }
 
 // BF16 encoding (not needed by the header's API, but keeps encode total over DType):
@@ -375,89 +260,30 @@ Result<SafetensorsContents> decode_safetensors(const std::uint8_t* data, std::si
                 " bytes, too short for the 8-byte header length");
   }
   const std::uint64_t header_size = read_u64_le(data);
-  const std::uint64_t available = size - 8;
-  if (header_size > available) {
-    return fail("header length " + std::to_string(header_size) + " exceeds the " +
-                std::to_string(available) + " bytes that follow the length field");
-  }
-  if (header_size > kMaxHeaderBytes) {
-    return fail("header length " + std::to_string(header_size) + " exceeds the limit of " +
-                std::to_string(kMaxHeaderBytes) + " bytes");
-  }
+  const std::string framing = check_framing(size, header_size);
+  if (!framing.empty()) return fail(framing);
   const std::uint8_t* header_begin = data + 8;
   const std::uint8_t* header_end = header_begin + header_size;
-  const std::uint8_t* data_section = header_end;
-  const std::uint64_t data_size = available - header_size;
+  const std::uint64_t data_size = size - 8 - header_size;
 
   // allow_exceptions = false: a syntax error gives a "discarded" value instead of a throw.
   const Json header = Json::parse(header_begin, header_end, nullptr, false);
   if (header.is_discarded()) return fail(json_syntax_error(header_begin, header_end));
   if (!header.is_object()) return fail("header must be a JSON object, found " + describe(header));
 
-  SafetensorsContents contents;
+  std::map<std::string, std::string> metadata;
   std::vector<TensorEntry> entries;
   for (const auto& item : header.items()) {
     std::string error;
     if (item.key() == kMetadataKey) {
-      error = parse_metadata(item.value(), &contents.metadata);
+      error = parse_metadata(item.value(), &metadata);
     } else {
       entries.emplace_back();
       error = parse_tensor(item.key(), item.value(), data_size, &entries.back());
     }
     if (!error.empty()) return fail(error);
   }
-
-  if (entries.empty() && data_size != 0) {
-    return fail("the header lists no tensors but the data section has " +
-                std::to_string(data_size) + " bytes");
-  }
-
-  // The tensors must tile [0, data_size) exactly: sorted by begin, each starts where
-  // the previous one ended and the last one ends at the end of the file.
-  std::sort(entries.begin(), entries.end(), [](const TensorEntry& a, const TensorEntry& b) {
-    if (a.begin != b.begin) return a.begin < b.begin;
-    if (a.end != b.end) return a.end < b.end;
-    return a.name < b.name;
-  });
-  std::uint64_t covered = 0;  // end of the previous tensor
-  const TensorEntry* previous = nullptr;
-  for (const TensorEntry& e : entries) {
-    if (e.begin < covered) {
-      return fail(tensor_label(e.name) + " data_offsets " + range_text(e.begin, e.end) +
-                  " overlap " + tensor_label(previous->name) + " data_offsets " +
-                  range_text(previous->begin, previous->end));
-    }
-    if (e.begin > covered) {
-      return fail("hole in the data section: bytes " + range_text(covered, e.begin) +
-                  " belong to no tensor (before " + tensor_label(e.name) + ")");
-    }
-    covered = e.end;
-    previous = &e;
-  }
-  if (covered != data_size) {
-    return fail("trailing data: bytes " + range_text(covered, data_size) +
-                " of the data section belong to no tensor");
-  }
-
-  // Everything is validated; total allocation is at most 2 floats per byte of data.
-  contents.tensors.reserve(entries.size());
-  for (const TensorEntry& e : entries) {
-    DecodedTensor t;
-    t.name = e.name;
-    t.stored_dtype = e.dtype;
-    t.shape = e.shape;
-    t.values.resize(static_cast<std::size_t>(e.elements));
-    decode_values(data_section + e.begin, e.dtype, &t.values);
-    for (std::size_t i = 0; i < t.values.size(); ++i) {
-      if (!std::isfinite(t.values[i])) {
-        const char* what = std::isnan(t.values[i]) ? "NaN" : (t.values[i] > 0 ? "+inf" : "-inf");
-        return fail(tensor_label(e.name) + ": value at flat index " + std::to_string(i) + " is " +
-                    what + " (non-finite weights are rejected)");
-      }
-    }
-    contents.tensors.push_back(std::move(t));
-  }
-  return Result<SafetensorsContents>::success(std::move(contents));
+  return decode_entries(std::move(metadata), std::move(entries), header_end, data_size);
 }
 
 }  // namespace latentlab

@@ -1,6 +1,5 @@
 // Loads web/latentlab.js with the built (default) wasm module for node tests; wasm_files.mjs says
-// where it is found. Emscripten 3.1.6's glue cannot fetch files under Node 20, so the .wasm bytes
-// are passed in as wasmBinary.
+// where it is found. Node's fetch cannot read files, so the .wasm bytes are passed in as wasmBinary.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 

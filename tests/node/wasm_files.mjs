@@ -11,10 +11,9 @@ export const WASM_DIR = path.resolve(ROOT, process.env.LATENTLAB_WASM_DIR || 'we
 
 /** initLatentlab options for build `name` (latentlab_core or latentlab_core_train): { moduleUrl, wasmBinary }. */
 export function wasmFiles(name = 'latentlab_core') {
-  const js = path.join(WASM_DIR, `${name}.js`);
   const wasm = path.join(WASM_DIR, `${name}.wasm`);
-  if (!fs.existsSync(js) || !fs.existsSync(wasm)) {
+  if (!fs.existsSync(wasm)) {
     throw new Error(`no wasm build ${name} in ${WASM_DIR}: run scripts/build-wasm (or set LATENTLAB_WASM_DIR)`);
   }
-  return { moduleUrl: pathToFileURL(js), wasmBinary: fs.readFileSync(wasm) };
+  return { moduleUrl: pathToFileURL(wasm), wasmBinary: fs.readFileSync(wasm) };
 }

@@ -61,6 +61,10 @@ struct LoadedModel {
 // Decodes, validates and builds the generative model (VAE or GAN) a weights file describes.
 // A classifier file is refused with a message saying so (load it with load_classifier).
 Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size);
+// The assembly alone, from decoded contents (decode_safetensors, or decode_parsed_safetensors for a
+// header the page parsed): kind and configuration from __metadata__, the refuse-before-allocating
+// size check, every tensor by name and shape. load_model(data, size) is decode + this.
+Result<LoadedModel> load_model(const SafetensorsContents& contents);
 
 struct LoadedClassifier {
   std::unique_ptr<Classifier> classifier;
@@ -71,5 +75,6 @@ struct LoadedClassifier {
 
 // The same for a classifier file (kind "classifier"); a VAE or GAN file is refused.
 Result<LoadedClassifier> load_classifier(const std::uint8_t* data, std::size_t size);
+Result<LoadedClassifier> load_classifier(const SafetensorsContents& contents);
 
 }  // namespace latentlab

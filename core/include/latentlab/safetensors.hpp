@@ -51,6 +51,28 @@ std::vector<std::uint8_t> encode_safetensors(const std::vector<TensorToWrite>& t
 // Non-finite values are rejected (a NaN weight is never a model). Never throws.
 Result<SafetensorsContents> decode_safetensors(const std::uint8_t* data, std::size_t size);
 
+// A header already parsed as JSON by someone else (web/latentlab.js uses the browser's JSON.parse,
+// so the page's wasm module carries no JSON parser): the values as the file states them, with only
+// their JSON types checked (strings, arrays of non-negative integers). decode_parsed_safetensors
+// applies every other check of decode_safetensors (the same code: dtype, rank, dimensions, offsets
+// in range, exact tiling of the data section, finite values) and decodes the values.
+struct ParsedTensor {
+  std::string name;
+  std::string dtype;
+  std::vector<std::uint64_t> shape;
+  std::uint64_t begin = 0;
+  std::uint64_t end = 0;
+};
+
+struct ParsedSafetensorsHeader {
+  std::map<std::string, std::string> metadata;
+  std::vector<ParsedTensor> tensors;
+};
+
+// data_section: the data_size bytes after the header (offsets are relative to its start).
+Result<SafetensorsContents> decode_parsed_safetensors(const ParsedSafetensorsHeader& header,
+                                                      const std::uint8_t* data_section, std::uint64_t data_size);
+
 // IEEE half / bfloat16 conversions (round to nearest even). float_to_half saturates
 // finite values beyond the half range to ±65504 (never ±inf); ±inf and NaN are kept.
 std::uint16_t float_to_half(float);
