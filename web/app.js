@@ -152,15 +152,17 @@ function setModel(model, source, label) {
   state.model = model;
   state.source = source;
   state.label = label;
+  const { kind, latentDim } = model.info;
+  model.decode(new Float32Array(8 * latentDim), 8);  // warm-up, so the first timing is not the JIT's
+  // The grid first: it is what the visitor waits for; status, facts (whose number formatting
+  // initialises Intl on a first load), explore, draw and morph follow.
+  renderGrid();
   clearError();
   restoreKindRadio();
-  const { kind, latentDim } = model.info;
   setStatus(`Using ${label}: a ${kind.toUpperCase()} with ${latentDim} latent dimensions.`);
   document.documentElement.dataset.model = kind;
   delete document.documentElement.dataset.busy;
   updateFacts();
-  model.decode(new Float32Array(8 * latentDim), 8);  // warm-up, so the first timing is not the JIT's
-  renderGrid();
   setupExplore();
   setupDraw();
   morphFromSeeds();
