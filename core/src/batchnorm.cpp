@@ -76,7 +76,7 @@ void BatchNorm::forward(const float* x, int batch, float* y, bool training) {
     }
 }
 
-void BatchNorm::backward(float* grad, int batch, bool accumulate_param_grads) {
+void BatchNorm::backward(float* grad, int batch, ParamGrads mode) {
   const int F = features_;
   const float* gamma = params_->values() + gamma_offset_;
   std::vector<double> sum_g(F, 0.0), sum_g_xhat(F, 0.0);
@@ -86,12 +86,13 @@ void BatchNorm::backward(float* grad, int batch, bool accumulate_param_grads) {
       sum_g[j] += grad[k];
       sum_g_xhat[j] += static_cast<double>(grad[k]) * x_hat_[k];
     }
-  if (accumulate_param_grads) {
+  if (mode != ParamGrads::Skip) {
     float* dgamma = params_->grads() + gamma_offset_;
     float* dbeta = params_->grads() + beta_offset_;
+    const bool add = mode == ParamGrads::Accumulate;
     for (int j = 0; j < F; ++j) {
-      dgamma[j] += static_cast<float>(sum_g_xhat[j]);
-      dbeta[j] += static_cast<float>(sum_g[j]);
+      dgamma[j] = (add ? dgamma[j] : 0.0f) + static_cast<float>(sum_g_xhat[j]);
+      dbeta[j] = (add ? dbeta[j] : 0.0f) + static_cast<float>(sum_g[j]);
     }
   }
   // dx = γ/(B√(σ²+ε)) · (B·g − Σg − x̂·Σ(g x̂))

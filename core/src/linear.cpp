@@ -41,23 +41,24 @@ void Linear::bias_and_activation(int batch, float* y) const {
   }
 }
 
-void Linear::backward(const kernels::SparseRows& x, const float* y, float* grad_y, bool accumulate_param_grads) {
+void Linear::backward(const kernels::SparseRows& x, const float* y, float* grad_y, ParamGrads mode) {
   const int batch = x.rows;
   activation_backward(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
-  if (!accumulate_param_grads) return;
-  kernels::sparse_gemm_tn_accumulate(x, out_, grad_y, out_, weight_grad(), in_);  // dL/dW += gᵀ x
-  kernels::column_sums(grad_y, batch, out_, bias_grad(), true);                     // dL/db += Σ g
+  if (mode == ParamGrads::Skip) return;
+  const bool add = mode == ParamGrads::Accumulate;
+  kernels::sparse_gemm_tn(x, out_, grad_y, out_, weight_grad(), in_, add);  // dL/dW (+)= gᵀ x
+  kernels::column_sums(grad_y, batch, out_, bias_grad(), add);              // dL/db (+)= Σ g
 }
 
-void Linear::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
-                      bool accumulate_param_grads) {
+void Linear::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode) {
   // g = dL/dy ⊙ f'(pre-activation), computed from y.
   activation_backward(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
-  if (accumulate_param_grads) {
-    // dL/dW (out×in) += gᵀ (out×batch) · x (batch×in)
-    kernels::gemm(true, false, out_, in_, batch, 1.0f, grad_y, out_, x, in_, 1.0f, weight_grad(), in_);
-    // dL/db += Σ over the batch of g
-    kernels::column_sums(grad_y, batch, out_, bias_grad(), true);
+  if (mode != ParamGrads::Skip) {
+    const bool add = mode == ParamGrads::Accumulate;
+    // dL/dW (out×in) (+)= gᵀ (out×batch) · x (batch×in); β = 0 writes without reading dW
+    kernels::gemm(true, false, out_, in_, batch, 1.0f, grad_y, out_, x, in_, add ? 1.0f : 0.0f, weight_grad(), in_);
+    // dL/db (+)= Σ over the batch of g
+    kernels::column_sums(grad_y, batch, out_, bias_grad(), add);
   }
   if (grad_x) {
     // dL/dx (batch×in) = g (batch×out) · W (out×in)

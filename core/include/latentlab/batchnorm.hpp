@@ -28,7 +28,11 @@ class BatchNorm {
   // updates the running statistics; eval mode uses the running statistics.
   void forward(const float* x, int batch, float* y, bool training);
   // grad (batch×features) is dL/dy on entry and dL/dx on return (training-mode forward only).
-  void backward(float* grad, int batch, bool accumulate_param_grads = true);
+  void backward(float* grad, int batch, bool accumulate_param_grads = true) {
+    backward(grad, batch, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
+  }
+  // The same with dγ, dβ written, added to or skipped.
+  void backward(float* grad, int batch, ParamGrads mode);
 
  private:
   ParameterSet* params_;
