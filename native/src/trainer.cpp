@@ -153,12 +153,7 @@ bool Trainer::step_finite(std::initializer_list<std::pair<const char*, double>> 
   // test: a GAN at lr 1e8 kept finite weights but wrote adam.generator.v = inf).
   const float limit = std::sqrt(std::numeric_limits<float>::max());
   const float* g = params.grads();
-  std::size_t bad = params.size();
-  for (std::size_t i = 0; i < params.size(); ++i)
-    if (!(std::fabs(g[i]) <= limit)) {  // also true for NaN
-      bad = i;
-      break;
-    }
+  const std::size_t bad = params.first_gradient_beyond(limit);  // NaN counts as beyond
   if (bad == params.size()) return true;
   std::string tensor = "a padding element";
   for (const auto& t : params.tensors())

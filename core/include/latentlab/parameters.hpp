@@ -70,6 +70,11 @@ class ParameterSet {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;
   void zero_grads();
+  // Index of the first gradient g with !(|g| ≤ limit) — NaN, ±inf or too large — or size()
+  // when there is none. One SIMD pass, split across the kernels' threads for large sets (the
+  // parts' first hits are combined by taking the smallest, so the answer is the same for any
+  // thread count). The trainer's per-step divergence check.
+  std::size_t first_gradient_beyond(float limit) const;
 
  private:
   std::vector<TensorInfo> tensors_;
