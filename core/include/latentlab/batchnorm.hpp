@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "latentlab/parameters.hpp"
 
@@ -43,6 +44,8 @@ class BatchNorm {
   int capacity_ = 0;
   AlignedBuffer x_hat_;    // batch×features of the last training forward
   AlignedBuffer inv_std_;  // features
+  // Per-feature double sums: mean and variance in forward, Σg and Σg·x̂ in backward.
+  std::vector<double> sum_a_, sum_b_;
 };
 
 }  // namespace latentlab
