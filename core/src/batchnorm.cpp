@@ -51,7 +51,10 @@ void BatchNorm::forward(const float* x, int batch, float* y, bool training) {
     capacity_ = batch;
   }
   // Statistics per feature, accumulated row by row (rows are contiguous) in double.
-  std::vector<double> mean(F, 0.0), var(F, 0.0);
+  std::vector<double>& mean = sum_a_;
+  std::vector<double>& var = sum_b_;
+  mean.assign(static_cast<std::size_t>(F), 0.0);  // sized once: no allocation per step
+  var.assign(static_cast<std::size_t>(F), 0.0);
   for (int i = 0; i < batch; ++i)
     for (int j = 0; j < F; ++j) mean[j] += x[static_cast<std::size_t>(i) * F + j];
   for (int j = 0; j < F; ++j) mean[j] /= batch;
@@ -76,22 +79,26 @@ void BatchNorm::forward(const float* x, int batch, float* y, bool training) {
     }
 }
 
-void BatchNorm::backward(float* grad, int batch, bool accumulate_param_grads) {
+void BatchNorm::backward(float* grad, int batch, ParamGrads mode) {
   const int F = features_;
   const float* gamma = params_->values() + gamma_offset_;
-  std::vector<double> sum_g(F, 0.0), sum_g_xhat(F, 0.0);
+  std::vector<double>& sum_g = sum_a_;
+  std::vector<double>& sum_g_xhat = sum_b_;
+  sum_g.assign(static_cast<std::size_t>(F), 0.0);
+  sum_g_xhat.assign(static_cast<std::size_t>(F), 0.0);
   for (int i = 0; i < batch; ++i)
     for (int j = 0; j < F; ++j) {
       const std::size_t k = static_cast<std::size_t>(i) * F + j;
       sum_g[j] += grad[k];
       sum_g_xhat[j] += static_cast<double>(grad[k]) * x_hat_[k];
     }
-  if (accumulate_param_grads) {
+  if (mode != ParamGrads::Skip) {
     float* dgamma = params_->grads() + gamma_offset_;
     float* dbeta = params_->grads() + beta_offset_;
+    const bool add = mode == ParamGrads::Accumulate;
     for (int j = 0; j < F; ++j) {
-      dgamma[j] += static_cast<float>(sum_g_xhat[j]);
-      dbeta[j] += static_cast<float>(sum_g[j]);
+      dgamma[j] = (add ? dgamma[j] : 0.0f) + static_cast<float>(sum_g_xhat[j]);
+      dbeta[j] = (add ? dbeta[j] : 0.0f) + static_cast<float>(sum_g[j]);
     }
   }
   // dx = γ/(B√(σ²+ε)) · (B·g − Σg − x̂·Σ(g x̂))

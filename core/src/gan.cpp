@@ -93,8 +93,8 @@ GanLosses Gan::discriminator_gradients(const float* real) {
   losses.real_score /= B;
   losses.fake_score /= B;
 
-  discriminator_params_.zero_grads();
-  discriminator_.backward(d_input_.data(), grad, 2 * B, nullptr);
+  // One backward over both halves: each D parameter gradient is written once (no zeroing).
+  discriminator_.backward(d_input_.data(), grad, 2 * B, nullptr, ParamGrads::Write);
   return losses;
 }
 
@@ -104,9 +104,8 @@ double Gan::generator_gradients() {
   // L_G = mean softplus(−D(G(z))) through the current D; D's own gradients are not needed.
   const float* logits = discriminator_.forward(fakes, B);
   const double loss = gan_generator_loss(logits, static_cast<std::size_t>(B), grad_logits_.data());
-  discriminator_.backward(fakes, grad_logits_.data(), B, grad_fakes_.data(), /*accumulate_param_grads=*/false);
-  generator_params_.zero_grads();
-  generator_.backward(z_.data(), grad_fakes_.data(), B, nullptr);
+  discriminator_.backward(fakes, grad_logits_.data(), B, grad_fakes_.data(), ParamGrads::Skip);
+  generator_.backward(z_.data(), grad_fakes_.data(), B, nullptr, ParamGrads::Write);
   return loss;
 }
 

@@ -172,8 +172,9 @@ void weight_grad_panel(const SparseRows& X, const float* Gp, float* T) {
   }
 }
 
-// D[j, k] += T[k, j] for j < nr, k < K (D rows of stride ldd; T of row stride S).
-void add_transposed(const float* T, int S, int K, int nr, float* D, int ldd) {
+// D[j, k] (+)= T[k, j] for j < nr, k < K (D rows of stride ldd; T of row stride S); with
+// !accumulate D is only written.
+void add_transposed(const float* T, int S, int K, int nr, float* D, int ldd, bool accumulate) {
   int k0 = 0;
   if constexpr (detail::kHasTileTranspose) {
     for (; k0 + W <= K; k0 += W) {
@@ -184,13 +185,17 @@ void add_transposed(const float* T, int S, int K, int nr, float* D, int ldd) {
         detail::transpose_tile(rows, c * W, columns);  // columns[q] lane r = T[k0 + r, c·W + q]
         for (int q = 0; q < W && c * W + q < nr; ++q) {
           float* d = D + static_cast<std::ptrdiff_t>(c * W + q) * ldd + k0;
-          (batch::load_unaligned(d) + columns[q]).store_unaligned(d);
+          (accumulate ? batch::load_unaligned(d) + columns[q] : columns[q]).store_unaligned(d);
         }
       }
     }
   }
   for (; k0 < K; ++k0) {
-    for (int j = 0; j < nr; ++j) D[static_cast<std::ptrdiff_t>(j) * ldd + k0] += T[static_cast<std::ptrdiff_t>(k0) * S + j];
+    for (int j = 0; j < nr; ++j) {
+      float& d = D[static_cast<std::ptrdiff_t>(j) * ldd + k0];
+      const float t = T[static_cast<std::ptrdiff_t>(k0) * S + j];
+      d = accumulate ? d + t : t;
+    }
   }
 }
 
@@ -213,7 +218,16 @@ void sparse_gemm_nt(const SparseRows& X, int N, const float* Wt, int ldw, float*
 }
 
 void sparse_gemm_tn_accumulate(const SparseRows& X, int N, const float* G, int ldg, float* D, int ldd) {
-  if (X.rows <= 0 || N <= 0 || X.cols <= 0) return;
+  sparse_gemm_tn(X, N, G, ldg, D, ldd, true);
+}
+
+void sparse_gemm_tn(const SparseRows& X, int N, const float* G, int ldg, float* D, int ldd, bool accumulate) {
+  if (N <= 0 || X.cols <= 0) return;
+  if (X.rows <= 0) {  // an empty sum: D = 0 (or unchanged)
+    if (!accumulate)
+      for (int j = 0; j < N; ++j) std::memset(D + static_cast<std::ptrdiff_t>(j) * ldd, 0, sizeof(float) * static_cast<std::size_t>(X.cols));
+    return;
+  }
   const int K = X.cols;
   for_each_panel(N, 2.0 * X.nonzeros() * N, [&](int j0, int nr) {
     const int S = round_up(nr, W);
@@ -231,7 +245,7 @@ void sparse_gemm_tn_accumulate(const SparseRows& X, int N, const float* G, int l
       case 2: weight_grad_panel<2>(X, Gp, T); break;
       default: weight_grad_panel<3>(X, Gp, T); break;
     }
-    add_transposed(T, S, K, nr, D + static_cast<std::ptrdiff_t>(j0) * ldd, ldd);
+    add_transposed(T, S, K, nr, D + static_cast<std::ptrdiff_t>(j0) * ldd, ldd, accumulate);
   });
 }
 

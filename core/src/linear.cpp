@@ -1,12 +1,39 @@
 // Fully connected layer, forward and backward side by side (math in linear.hpp).
 #include "latentlab/linear.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "latentlab/kernels.hpp"
+#include "latentlab/parallel.hpp"
 #include "latentlab/rng.hpp"
 
 namespace latentlab {
+
+namespace {
+// Parts to split an elementwise pass over n outputs into: one per thread when the pass costs
+// clearly more than a pool join (a few µs); a sigmoid/tanh forward costs ~10× a ReLU per element.
+int elementwise_parts(bool transcendental, std::size_t n) {
+  const std::size_t min_per_thread = transcendental ? std::size_t{1} << 12 : std::size_t{1} << 15;
+  return static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()),
+                                                std::max<std::size_t>(1, n / min_per_thread)));
+}
+
+// g ⊙= f′ over n elements, split into ranges whose boundaries are multiples of 64 floats: each
+// element then takes the same SIMD-or-scalar path as in one pass, so the result does not depend
+// on the thread count.
+void activation_backward_split(const ActivationSpec& f, const float* y, float* g, std::size_t n) {
+  const int parts = elementwise_parts(false, n);  // every derivative is cheap, written from y
+  if (parts <= 1 || n > (std::size_t{1} << 30)) {
+    activation_backward(f, y, g, n);
+    return;
+  }
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(static_cast<int>(n), parts, part, 64);
+    activation_backward(f, y + r.begin, g + r.begin, static_cast<std::size_t>(r.end - r.begin));
+  });
+}
+}  // namespace
 
 Linear::Linear(ParameterSet& params, const std::string& name, int in, int out, ActivationSpec activation)
     : params_(&params), name_(name), in_(in), out_(out), activation_(activation) {
@@ -33,31 +60,45 @@ void Linear::forward(const kernels::SparseRows& x, float* y) const {
 }
 
 void Linear::bias_and_activation(int batch, float* y) const {
-  // One pass per row while it is still in cache.
-  for (int r = 0; r < batch; ++r) {
-    float* row = y + static_cast<std::size_t>(r) * out_;
-    kernels::add_row_bias(row, bias(), 1, out_);
-    activation_forward(activation_, row, static_cast<std::size_t>(out_));
+  // One pass per row while it is still in cache; rows are independent, so large batches are
+  // split by rows across the kernels' threads (same per-row work: identical results).
+  const auto rows = [&](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      float* row = y + static_cast<std::size_t>(r) * out_;
+      kernels::add_row_bias(row, bias(), 1, out_);
+      activation_forward(activation_, row, static_cast<std::size_t>(out_));
+    }
+  };
+  const bool transcendental = activation_.kind == Activation::Sigmoid || activation_.kind == Activation::Tanh;
+  const int parts = std::min(batch, elementwise_parts(transcendental, static_cast<std::size_t>(batch) * out_));
+  if (parts <= 1) {
+    rows(0, batch);
+    return;
   }
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(batch, parts, part, 1);
+    rows(r.begin, r.end);
+  });
 }
 
-void Linear::backward(const kernels::SparseRows& x, const float* y, float* grad_y, bool accumulate_param_grads) {
+void Linear::backward(const kernels::SparseRows& x, const float* y, float* grad_y, ParamGrads mode) {
   const int batch = x.rows;
-  activation_backward(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
-  if (!accumulate_param_grads) return;
-  kernels::sparse_gemm_tn_accumulate(x, out_, grad_y, out_, weight_grad(), in_);  // dL/dW += gᵀ x
-  kernels::column_sums(grad_y, batch, out_, bias_grad(), true);                     // dL/db += Σ g
+  activation_backward_split(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
+  if (mode == ParamGrads::Skip) return;
+  const bool add = mode == ParamGrads::Accumulate;
+  kernels::sparse_gemm_tn(x, out_, grad_y, out_, weight_grad(), in_, add);  // dL/dW (+)= gᵀ x
+  kernels::column_sums(grad_y, batch, out_, bias_grad(), add);              // dL/db (+)= Σ g
 }
 
-void Linear::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
-                      bool accumulate_param_grads) {
+void Linear::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode) {
   // g = dL/dy ⊙ f'(pre-activation), computed from y.
-  activation_backward(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
-  if (accumulate_param_grads) {
-    // dL/dW (out×in) += gᵀ (out×batch) · x (batch×in)
-    kernels::gemm(true, false, out_, in_, batch, 1.0f, grad_y, out_, x, in_, 1.0f, weight_grad(), in_);
-    // dL/db += Σ over the batch of g
-    kernels::column_sums(grad_y, batch, out_, bias_grad(), true);
+  activation_backward_split(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
+  if (mode != ParamGrads::Skip) {
+    const bool add = mode == ParamGrads::Accumulate;
+    // dL/dW (out×in) (+)= gᵀ (out×batch) · x (batch×in); β = 0 writes without reading dW
+    kernels::gemm(true, false, out_, in_, batch, 1.0f, grad_y, out_, x, in_, add ? 1.0f : 0.0f, weight_grad(), in_);
+    // dL/db (+)= Σ over the batch of g
+    kernels::column_sums(grad_y, batch, out_, bias_grad(), add);
   }
   if (grad_x) {
     // dL/dx (batch×in) = g (batch×out) · W (out×in)

@@ -72,7 +72,7 @@ const float* Mlp::forward(const float* x, int batch) {
   return in;
 }
 
-void Mlp::backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads) {
+void Mlp::backward(const float* x, float* grad_out, int batch, float* grad_x, ParamGrads mode) {
   float* g = grad_out;  // dL/d(output of layer i)
   for (std::size_t i = layers_.size(); i-- > 0;) {
     const float* in = i == 0 ? x : outputs_[i - 1].data();
@@ -80,12 +80,12 @@ void Mlp::backward(const float* x, float* grad_out, int batch, float* grad_x, bo
     if (norms_[i]) {
       // Reverse order of the forward: activation, then the norm; the Linear itself is linear.
       activation_backward(activations_[i], outputs_[i].data(), g, static_cast<std::size_t>(batch) * layers_[i].out());
-      norms_[i]->backward(g, batch, accumulate_param_grads);
-      layers_[i].backward(in, pre_norm_[i].data(), g, batch, grad_in, accumulate_param_grads);
+      norms_[i]->backward(g, batch, mode);
+      layers_[i].backward(in, pre_norm_[i].data(), g, batch, grad_in, mode);
     } else if (i == 0 && sparse_used_ && !grad_in) {
-      layers_[0].backward(sparse_x_, outputs_[0].data(), g, accumulate_param_grads);
+      layers_[0].backward(sparse_x_, outputs_[0].data(), g, mode);
     } else {
-      layers_[i].backward(in, outputs_[i].data(), g, batch, grad_in, accumulate_param_grads);
+      layers_[i].backward(in, outputs_[i].data(), g, batch, grad_in, mode);
     }
     g = grad_in;
   }

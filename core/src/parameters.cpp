@@ -1,10 +1,13 @@
 #include "latentlab/parameters.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <stdexcept>
+
+#include <xsimd/xsimd.hpp>
 
 #include "latentlab/parallel.hpp"
 
@@ -77,6 +80,44 @@ void ParameterSet::zero_grads() {
     const parallel::Range r = parallel::split(static_cast<int>(total_), parts, part, 16);
     std::memset(grads_.data() + r.begin, 0, static_cast<std::size_t>(r.end - r.begin) * sizeof(float));
   });
+}
+
+namespace {
+// First i in [begin, end) with !(|g[i]| ≤ limit), or end. Whole SIMD batches are tested with
+// one compare each (NaN compares false, so it counts as beyond); only a batch with a hit is
+// searched element by element.
+std::size_t first_beyond(const float* g, std::size_t begin, std::size_t end, float limit) {
+  using batch = xsimd::batch<float>;
+  constexpr std::size_t W = batch::size;
+  const batch lim(limit);
+  std::size_t i = begin;
+  for (; i + 4 * W <= end; i += 4 * W) {  // four batches per test: one branch per 64 floats
+    const auto ok = (xsimd::abs(batch::load_unaligned(g + i)) <= lim) &
+                    (xsimd::abs(batch::load_unaligned(g + i + W)) <= lim) &
+                    (xsimd::abs(batch::load_unaligned(g + i + 2 * W)) <= lim) &
+                    (xsimd::abs(batch::load_unaligned(g + i + 3 * W)) <= lim);
+    if (!xsimd::all(ok)) break;
+  }
+  for (; i < end; ++i)
+    if (!(std::fabs(g[i]) <= limit)) return i;
+  return end;
+}
+}  // namespace
+
+std::size_t ParameterSet::first_gradient_beyond(float limit) const {
+  constexpr std::size_t kMinPerThread = 1 << 17;
+  constexpr int kMaxParts = 64;  // the parts' answers live on the stack: no allocation per step
+  const int parts = static_cast<int>(std::min<std::size_t>({static_cast<std::size_t>(parallel::thread_count()),
+                                                            std::max<std::size_t>(1, total_ / kMinPerThread),
+                                                            std::size_t{kMaxParts}}));
+  if (parts <= 1 || total_ > (std::size_t{1} << 30)) return first_beyond(grads_.data(), 0, total_, limit);
+  std::size_t first[kMaxParts];
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(static_cast<int>(total_), parts, part, 64);
+    const std::size_t hit = first_beyond(grads_.data(), static_cast<std::size_t>(r.begin), static_cast<std::size_t>(r.end), limit);
+    first[static_cast<std::size_t>(part)] = hit == static_cast<std::size_t>(r.end) ? total_ : hit;
+  });
+  return *std::min_element(first, first + parts);
 }
 
 }  // namespace latentlab

@@ -104,10 +104,12 @@ VaeLosses Vae::compute_gradients(const float* x, int batch, const float* eps) {
   const VaeLosses losses = forward(x, batch, eps_.data());
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
   const int hidden = config_.hidden.back();
-  params_.zero_grads();
+  // Every parameter is used once in the graph, so each gradient has exactly one contribution:
+  // the layers write them (ParamGrads::Write) and no zeroing pass is needed.
+  constexpr ParamGrads kWrite = ParamGrads::Write;
 
   // Decoder: dL/dlogits = σ(logits) − x (from the BCE) → dL/dz.
-  decoder_.backward(z_.data(), grad_logits_.data(), batch, grad_z_.data());
+  decoder_.backward(z_.data(), grad_logits_.data(), batch, grad_z_.data(), kWrite);
 
   // KL gradients (already in grad_mu_, grad_logvar_) are weighted by β, then the
   // reparameterisation adds the path through z.
@@ -123,11 +125,11 @@ VaeLosses Vae::compute_gradients(const float* x, int batch, const float* eps) {
   float* grad_h = grad_hidden_.data();
   float* grad_h_logvar = grad_hidden_.data() + static_cast<std::size_t>(batch) * hidden;
   const float* encoder_out = encoder_.output();
-  mu_head_.backward(encoder_out, mu_.data(), grad_mu_.data(), batch, grad_h);
-  logvar_head_.backward(encoder_out, logvar_.data(), grad_logvar_.data(), batch, grad_h_logvar);
+  mu_head_.backward(encoder_out, mu_.data(), grad_mu_.data(), batch, grad_h, kWrite);
+  logvar_head_.backward(encoder_out, logvar_.data(), grad_logvar_.data(), batch, grad_h_logvar, kWrite);
   kernels::axpy(grad_h, grad_h_logvar, static_cast<std::size_t>(batch) * hidden, 1.0f);
 
-  encoder_.backward(x, grad_h, batch, nullptr);
+  encoder_.backward(x, grad_h, batch, nullptr, kWrite);
   return losses;
 }
 

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "checkpoint.hpp"
+#include "latentlab/parallel.hpp"
 #include "latentlab/rng.hpp"
 
 namespace latentlab::native {
@@ -153,12 +154,7 @@ bool Trainer::step_finite(std::initializer_list<std::pair<const char*, double>> 
   // test: a GAN at lr 1e8 kept finite weights but wrote adam.generator.v = inf).
   const float limit = std::sqrt(std::numeric_limits<float>::max());
   const float* g = params.grads();
-  std::size_t bad = params.size();
-  for (std::size_t i = 0; i < params.size(); ++i)
-    if (!(std::fabs(g[i]) <= limit)) {  // also true for NaN
-      bad = i;
-      break;
-    }
+  const std::size_t bad = params.first_gradient_beyond(limit);  // NaN counts as beyond
   if (bad == params.size()) return true;
   std::string tensor = "a padding element";
   for (const auto& t : params.tensors())
@@ -183,11 +179,30 @@ void epoch_order(Rng& rng, std::size_t n, std::vector<std::uint32_t>& order) {
 void gather_batch(const Dataset& data, const std::vector<std::uint32_t>& order, std::size_t first, int count,
                   float scale, float shift, float* batch) {
   const std::size_t pixels = static_cast<std::size_t>(data.rows) * static_cast<std::size_t>(data.cols);
-  for (int r = 0; r < count; ++r) {
-    const std::uint8_t* src = data.image(order[first + static_cast<std::size_t>(r)]);
-    float* dst = batch + static_cast<std::size_t>(r) * pixels;
-    for (std::size_t i = 0; i < pixels; ++i) dst[i] = scale * pixel_value(src[i]) + shift;
+  // A byte has 256 values: map each once (the same expression as per pixel, so the same floats),
+  // then every pixel is one table lookup.
+  float table[256];
+  for (int b = 0; b < 256; ++b) table[b] = scale * pixel_value(static_cast<std::uint8_t>(b)) + shift;
+  const auto rows = [&](int begin, int end) {
+    for (int r = begin; r < end; ++r) {
+      const std::uint8_t* src = data.image(order[first + static_cast<std::size_t>(r)]);
+      float* dst = batch + static_cast<std::size_t>(r) * pixels;
+      for (std::size_t i = 0; i < pixels; ++i) dst[i] = table[src[i]];
+    }
+  };
+  // Rows are independent: split them across the kernels' threads for a training batch.
+  constexpr std::size_t kMinPixelsPerThread = 1 << 15;
+  const int parts = static_cast<int>(std::min<std::size_t>(
+      {static_cast<std::size_t>(parallel::thread_count()), static_cast<std::size_t>(std::max(count, 1)),
+       std::max<std::size_t>(1, static_cast<std::size_t>(count) * pixels / kMinPixelsPerThread)}));
+  if (parts <= 1) {
+    rows(0, count);
+    return;
   }
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(count, parts, part, 1);
+    rows(r.begin, r.end);
+  });
 }
 
 }  // namespace latentlab::native

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "latentlab/parameters.hpp"
 
@@ -28,7 +29,11 @@ class BatchNorm {
   // updates the running statistics; eval mode uses the running statistics.
   void forward(const float* x, int batch, float* y, bool training);
   // grad (batch×features) is dL/dy on entry and dL/dx on return (training-mode forward only).
-  void backward(float* grad, int batch, bool accumulate_param_grads = true);
+  void backward(float* grad, int batch, bool accumulate_param_grads = true) {
+    backward(grad, batch, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
+  }
+  // The same with dγ, dβ written, added to or skipped.
+  void backward(float* grad, int batch, ParamGrads mode);
 
  private:
   ParameterSet* params_;
@@ -39,6 +44,8 @@ class BatchNorm {
   int capacity_ = 0;
   AlignedBuffer x_hat_;    // batch×features of the last training forward
   AlignedBuffer inv_std_;  // features
+  // Per-feature double sums: mean and variance in forward, Σg and Σg·x̂ in backward.
+  std::vector<double> sum_a_, sum_b_;
 };
 
 }  // namespace latentlab

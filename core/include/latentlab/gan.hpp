@@ -61,9 +61,9 @@ class Gan {
   void set_fakes_from(const float* z, int batch);
   const float* fakes() const { return generator_.output(); }
   const float* latents() const { return z_.data(); }
-  // Step 2: zeroes, then fills D's gradients. real is batch×image in [−1, 1]. Returns L_D etc.
+  // Step 2: writes every gradient of D. real is batch×image in [−1, 1]. Returns L_D etc.
   GanLosses discriminator_gradients(const float* real);
-  // Step 4: zeroes, then fills G's gradients (D's parameter gradients are not touched). Returns L_G.
+  // Step 4: writes every gradient of G (D's parameter gradients are not touched). Returns L_G.
   double generator_gradients();
 
   // Images G(z) with pixels in [−1, 1] (n×image). Overwrites G's activations: do not call

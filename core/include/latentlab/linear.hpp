@@ -31,11 +31,15 @@ class Linear {
   // grad_y (batch×out) is overwritten with dL/d(pre-activation). Accumulates dW, db when
   // accumulate_param_grads; writes dL/dx (batch×in) when grad_x is not null.
   void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
-                bool accumulate_param_grads = true);
+                bool accumulate_param_grads = true) {
+    backward(x, y, grad_y, batch, grad_x, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
+  }
+  // The same with dW, db written (ParamGrads::Write), added to, or skipped.
+  void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode);
   // The same on an input given as compressed rows (mostly-zero pixels, see sparse.hpp); the
   // backward computes no dL/dx (a first layer needs none).
   void forward(const kernels::SparseRows& x, float* y) const;
-  void backward(const kernels::SparseRows& x, const float* y, float* grad_y, bool accumulate_param_grads = true);
+  void backward(const kernels::SparseRows& x, const float* y, float* grad_y, ParamGrads mode = ParamGrads::Accumulate);
 
   const float* weight() const { return params_->values() + weight_offset_; }
   const float* bias() const { return params_->values() + bias_offset_; }

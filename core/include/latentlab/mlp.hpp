@@ -51,7 +51,12 @@ class Mlp {
   // grad_out (batch×output) is dL/d(output) and is consumed (overwritten). x must be the input
   // of the last forward. Accumulates parameter gradients when accumulate_param_grads; writes
   // dL/dx into grad_x (batch×input) when not null.
-  void backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads = true);
+  void backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads = true) {
+    backward(x, grad_out, batch, grad_x, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
+  }
+  // The same with the parameter gradients written (ParamGrads::Write: no zeroing needed first),
+  // added to, or skipped.
+  void backward(const float* x, float* grad_out, int batch, float* grad_x, ParamGrads mode);
 
  private:
   void reserve(int batch);

@@ -33,6 +33,12 @@ class AlignedBuffer {
   std::size_t size_ = 0;
 };
 
+// What a backward pass does with a layer's parameter gradients. Write stores the gradient
+// without reading the buffer (the first and only contribution of a step: no zeroing pass and
+// no read of the old values, which for the GAN's 12 MB of gradients is memory traffic saved);
+// Accumulate adds to it; Skip leaves it untouched (e.g. D when only ∂D/∂x is needed).
+enum class ParamGrads { Skip, Accumulate, Write };
+
 struct TensorInfo {
   std::string name;
   std::vector<int> shape;
@@ -64,6 +70,11 @@ class ParameterSet {
   const std::vector<TensorInfo>& tensors() const { return tensors_; }
   const TensorInfo* find(const std::string& name) const;
   void zero_grads();
+  // Index of the first gradient g with !(|g| ≤ limit) — NaN, ±inf or too large — or size()
+  // when there is none. One SIMD pass, split across the kernels' threads for large sets (the
+  // parts' first hits are combined by taking the smallest, so the answer is the same for any
+  // thread count). The trainer's per-step divergence check.
+  std::size_t first_gradient_beyond(float limit) const;
 
  private:
   std::vector<TensorInfo> tensors_;

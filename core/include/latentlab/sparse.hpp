@@ -32,6 +32,8 @@ void compress_rows(const float* X, int rows, int cols, SparseRows& out);
 void sparse_gemm_nt(const SparseRows& X, int N, const float* W, int ldw, float* Y, int ldy);
 // D += Gᵀ · X (D: N × X.cols, row stride ldd; G: X.rows × N, row stride ldg).
 void sparse_gemm_tn_accumulate(const SparseRows& X, int N, const float* G, int ldg, float* D, int ldd);
+// D = Gᵀ · X when !accumulate (D is written without being read), else D += Gᵀ · X.
+void sparse_gemm_tn(const SparseRows& X, int N, const float* G, int ldg, float* D, int ldd, bool accumulate);
 
 namespace reference {
 void sparse_gemm_nt(const SparseRows& X, int N, const float* W, int ldw, float* Y, int ldy);

@@ -39,7 +39,7 @@ class Vae {
   void init(Rng& rng);
 
   // Forward + backward on a batch of images in [0,1] (batch×input), ε drawn from rng
-  // (batch×latent normals, row-major). Zeroes, then fills the gradient buffer. Returns the summed losses.
+  // (batch×latent normals, row-major). Writes every gradient (no zeroing needed). Returns the summed losses.
   VaeLosses compute_gradients(const float* x, int batch, Rng& rng);
   // The same with a given ε (batch×latent), for tests and reference parity.
   VaeLosses compute_gradients(const float* x, int batch, const float* eps);
