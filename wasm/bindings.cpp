@@ -22,6 +22,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -44,12 +45,17 @@ struct LlModel {
   std::string error;          // empty when the model loaded
   std::string metadata_json;  // built once, returned by pointer
   std::vector<float> latents; // scratch for sample()
+  std::unique_ptr<latentlab::ImageDecoder> decoder;  // weights packed once, at the first decode
 };
 
 bool loaded(const LlModel* m) { return m && m->error.empty() && (m->model.vae || m->model.gan); }
 
-// Decodes n latents into pixels in [0, 1] (n × image_size).
-void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) { latentlab::decode_to_pixels(m->model, z, n, pixels); }
+// Decodes n latents into pixels in [0, 1] (n × image_size): decode_to_pixels's contract, through
+// the ImageDecoder (generation.hpp) that packs the model's weights once instead of per call.
+void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) {
+  if (!m->decoder) m->decoder = std::make_unique<latentlab::ImageDecoder>(m->model);
+  m->decoder->decode(z, n, pixels);
+}
 
 }  // namespace
 
