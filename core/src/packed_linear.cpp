@@ -89,14 +89,15 @@ struct Epilogue {
   }
 };
 
-// C[0:rows_valid, 0:n_valid] (row stride ldc) = Ap · Bp, or C += Ap · Bp when accumulate;
-// Ap: kc × ROWS k-major, Bp: kc × BATCHES·W k-major, aligned. Edge tiles are zero-padded
-// to the full tile (rows in pack_rows, columns in the packed weights) and only their valid
-// part is stored: one kernel for all tiles keeps the module small (10 edge-size kernels
-// added 4 KB gzipped) for ≤ 1.5% more arithmetic at 64 rows (64 = 12·5 + 4).
+// C[0:ROWS, 0:BATCHES·W] (row stride ldc) = Ap · Bp, or C += Ap · Bp when accumulate;
+// Ap: kc × ROWS k-major, Bp: kc × BATCHES·W k-major, aligned. Always a whole tile: edge tiles
+// are zero-padded (rows in pack_rows, columns in the packed weights) and go through a scratch
+// tile (edge_tile). One branch-free kernel keeps the module small (ten edge-size kernels
+// added 4 KB gzipped). It stays out of line: inlined into its callers (or with runtime
+// row / column bounds in its store), Node 20's V8 (11.3) spilled accumulators inside the k loop
+// and decoded 1.2–2× slower; Chromium 156 did not mind either way.
 template <int ROWS, int BATCHES>
-void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp, float* C, int ldc, int rows_valid,
-                  int n_valid, bool accumulate) {
+__attribute__((noinline)) void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp, float* C, int ldc, bool accumulate) {
   batch acc[ROWS][BATCHES];
 #pragma GCC unroll 16
   for (int i = 0; i < ROWS; ++i) {
@@ -118,20 +119,24 @@ void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp
   }
 #pragma GCC unroll 16
   for (int i = 0; i < ROWS; ++i) {
-    if (i >= rows_valid) break;
     float* c = C + static_cast<std::ptrdiff_t>(i) * ldc;
 #pragma GCC unroll 4
     for (int b = 0; b < BATCHES; ++b) {
-      const int j0 = b * W;
-      if (j0 + W <= n_valid) {
-        (accumulate ? batch::load_unaligned(c + j0) + acc[i][b] : acc[i][b]).store_unaligned(c + j0);
-      } else if (j0 < n_valid) {
-        alignas(64) float lanes[W];
-        acc[i][b].store_aligned(lanes);
-        for (int j = j0; j < n_valid; ++j) c[j] = accumulate ? c[j] + lanes[j - j0] : lanes[j - j0];
-      }
+      (accumulate ? batch::load_unaligned(c + b * W) + acc[i][b] : acc[i][b]).store_unaligned(c + b * W);
     }
   }
+}
+
+// The kernel on a tile of which only rows × cols lie inside C: through an MR × NR scratch tile.
+void edge_tile(int kc, const float* Ap, const float* Bp, float* C, int ldc, int rows, int cols, bool accumulate) {
+  alignas(64) float tile[MR * NR] = {};
+  if (accumulate) {
+    for (int i = 0; i < rows; ++i)
+      for (int j = 0; j < cols; ++j) tile[i * NR + j] = C[static_cast<std::ptrdiff_t>(i) * ldc + j];
+  }
+  micro_kernel<MR, NB>(kc, Ap, Bp, tile, NR, accumulate);
+  for (int i = 0; i < rows; ++i)
+    for (int j = 0; j < cols; ++j) C[static_cast<std::ptrdiff_t>(i) * ldc + j] = tile[i * NR + j];
 }
 
 // The epilogue on the rows × nr block at C, just written by the micro-kernels (still in L1).
@@ -240,8 +245,13 @@ void PackedLinear::forward(const float* x, int batch_rows, float* y, int ldy) co
         float* c_block = y + static_cast<std::ptrdiff_t>(ic) * ldy + jr;
         for (int ir = 0; ir < mc; ir += MR) {
           const int mr = std::min(MR, mc - ir);
-          micro_kernel<MR, NB>(kc, Ap + static_cast<std::ptrdiff_t>(ir) * kc, sliver,
-                               c_block + static_cast<std::ptrdiff_t>(ir) * ldy, ldy, mr, nr, accumulate);
+          const float* a_sliver = Ap + static_cast<std::ptrdiff_t>(ir) * kc;
+          float* c_tile = c_block + static_cast<std::ptrdiff_t>(ir) * ldy;
+          if (mr == MR && nr == NR) {
+            micro_kernel<MR, NB>(kc, a_sliver, sliver, c_tile, ldy, accumulate);
+          } else {
+            edge_tile(kc, a_sliver, sliver, c_tile, ldy, mr, nr, accumulate);
+          }
         }
         if (last) {
           const Epilogue e{bias_.data() + jr,
