@@ -26,6 +26,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -46,6 +47,7 @@ struct LlModel {
   latentlab::LoadedModel model;
   std::string error;          // empty when the model loaded
   std::vector<float> latents; // scratch for sample()
+  std::unique_ptr<latentlab::ImageDecoder> decoder;  // weights packed once, at the first decode
 };
 
 // Reads the header table web/latentlab.js writes (little-endian uint32 words; strings are a byte
@@ -112,8 +114,12 @@ bool read_header_table(const std::uint8_t* p, std::uint32_t size, latentlab::Par
 
 bool loaded(const LlModel* m) { return m && m->error.empty() && (m->model.vae || m->model.gan); }
 
-// Decodes n latents into pixels in [0, 1] (n × image_size).
-void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) { latentlab::decode_to_pixels(m->model, z, n, pixels); }
+// Decodes n latents into pixels in [0, 1] (n × image_size): decode_to_pixels's contract, through
+// the ImageDecoder (generation.hpp) that packs the model's weights once instead of per call.
+void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) {
+  if (!m->decoder) m->decoder = std::make_unique<latentlab::ImageDecoder>(m->model);
+  m->decoder->decode(z, n, pixels);
+}
 
 }  // namespace
 

@@ -3,7 +3,9 @@
 
 #include <cmath>
 
+#include "latentlab/gan.hpp"
 #include "latentlab/rng.hpp"
+#include "latentlab/vae.hpp"
 
 namespace latentlab {
 
@@ -45,6 +47,54 @@ void decode_to_pixels(LoadedModel& model, const float* z, int n, float* pixels) 
   // The generator ends in tanh ∈ [−1, 1]; images are shown in [0, 1].
   const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(model.gan->config().image);
   for (std::size_t i = 0; i < count; ++i) pixels[i] = (pixels[i] + 1.0f) * 0.5f;
+}
+
+namespace {
+
+// The layers of a VAE decoder or GAN generator, in eval mode, as PackedLinear. The VAE's last
+// layer (logits) gets the sigmoid of the pixel mapping as its activation.
+std::vector<PackedLinear> freeze(const Mlp& mlp, bool sigmoid_output) {
+  std::vector<PackedLinear> out;
+  const auto& layers = mlp.layers();
+  out.reserve(layers.size());
+  for (std::size_t i = 0; i < layers.size(); ++i) {
+    const Linear& l = layers[i];
+    const bool last = i + 1 == layers.size();
+    out.emplace_back(l.weight(), l.bias(), l.in(), l.out(),
+                     last && sigmoid_output ? ActivationSpec{Activation::Sigmoid, 0.0f} : mlp.activation(i));
+    if (const BatchNorm* bn = mlp.norm(i)) {
+      out.back().set_batchnorm(bn->gamma(), bn->beta(), bn->running_mean(), bn->running_var(), bn->eps());
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ImageDecoder::ImageDecoder(const LoadedModel& model)
+    : layers_(model.vae ? freeze(model.vae->decoder(), true) : freeze(model.gan->generator(), false)),
+      tanh_output_(!model.vae) {
+  hidden_.resize(layers_.size() - 1);
+}
+
+void ImageDecoder::decode(const float* z, int n, float* pixels) {
+  if (n > capacity_) {
+    for (std::size_t i = 0; i + 1 < layers_.size(); ++i)
+      hidden_[i].reserve_discard(static_cast<std::size_t>(n) * layers_[i].out());
+    capacity_ = n;
+  }
+  const float* in = z;
+  for (std::size_t i = 0; i + 1 < layers_.size(); ++i) {
+    layers_[i].forward(in, n, hidden_[i].data(), layers_[i].out());
+    in = hidden_[i].data();
+  }
+  // The last layer writes the pixels: σ(logits) for the VAE; tanh for the GAN, then (t + 1)/2.
+  const PackedLinear& last = layers_.back();
+  last.forward(in, n, pixels, last.out());
+  if (tanh_output_) {
+    const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(last.out());
+    for (std::size_t i = 0; i < count; ++i) pixels[i] = (pixels[i] + 1.0f) * 0.5f;
+  }
 }
 
 }  // namespace latentlab

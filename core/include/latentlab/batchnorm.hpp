@@ -23,6 +23,10 @@ class BatchNorm {
 
   int features() const { return features_; }
   float eps() const { return eps_; }
+  const float* gamma() const { return params_->values() + gamma_offset_; }
+  const float* beta() const { return params_->values() + beta_offset_; }
+  const float* running_mean() const { return buffers_->values() + mean_offset_; }
+  const float* running_var() const { return buffers_->values() + var_offset_; }
   void init();
 
   // y may not alias x. Training mode normalises with the batch statistics (batch ≥ 2) and

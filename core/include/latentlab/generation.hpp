@@ -14,8 +14,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "latentlab/model_io.hpp"
+#include "latentlab/packed_linear.hpp"
 
 namespace latentlab {
 
@@ -27,5 +29,26 @@ void sample_latents(std::uint64_t seed, float* z, std::size_t count);
 void interpolate_latents(const float* a, const float* b, int dim, int steps, LatentPath path, float* out);
 // Pixels in [0, 1] (n × image size) for the latents z (n × latent) of a VAE or GAN.
 void decode_to_pixels(LoadedModel& model, const float* z, int n, float* pixels);
+
+// The same pixels for repeated calls on a model that no longer changes (the page): the VAE
+// decoder or the GAN generator (eval mode) frozen into PackedLinear layers, its weights packed
+// once here instead of in every GEMM, bias / BatchNorm / ReLU / LeakyReLU applied in the GEMM's
+// store, and the last layer plus the pixel mapping written straight into `pixels`. Equal to
+// decode_to_pixels bit for bit in the wasm build for n ≥ 4 (same kernel and summation order;
+// kernels::gemm takes a different, unpacked path below 4 rows), within a few ulps natively.
+// Copies the weights: build it after training, not before.
+class ImageDecoder {
+ public:
+  explicit ImageDecoder(const LoadedModel& model);
+  int latent_dim() const { return layers_.front().in(); }
+  int image_size() const { return layers_.back().out(); }
+  void decode(const float* z, int n, float* pixels);
+
+ private:
+  std::vector<PackedLinear> layers_;
+  bool tanh_output_ = false;       // GAN: (tanh + 1) / 2
+  std::vector<AlignedBuffer> hidden_;  // output of each layer but the last
+  int capacity_ = 0;
+};
 
 }  // namespace latentlab

@@ -33,6 +33,10 @@ class Mlp {
   int output_size() const { return layers_.back().out(); }
   std::vector<Linear>& layers() { return layers_; }
   const std::vector<Linear>& layers() const { return layers_; }
+  // Layer i's BatchNorm (null when it has none) and the activation applied after it (for a
+  // layer without a norm, the Linear's own): what PackedLinear needs to freeze the layer.
+  const BatchNorm* norm(std::size_t i) const { return norms_[i].get(); }
+  const ActivationSpec& activation(std::size_t i) const { return activations_[i]; }
 
   void init(Rng& rng);
   // Training mode (default) normalises BatchNorm layers with batch statistics; eval mode with running ones.
