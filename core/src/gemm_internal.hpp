@@ -31,6 +31,11 @@ void gemm_dot(int M, int N, int K, float alpha, const float* A, int lda, const f
 void gemm_dot_narrow_nn(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
                         float beta, float* C, int ldc);
 
+// gemm(T,N) with narrow C (N ≤ 32, M large): computes Cᵀ = Bᵀ·A with gemm_packed into a
+// per-thread buffer and adds it transposed onto C (gemm_narrow_tn.cpp).
+void gemm_narrow_tn(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+                    float beta, float* C, int ldc);
+
 // Packs the kc × nr block of op(B) at B_block (nr ≤ one register tile, 48 columns with
 // AVX-512) into k-major rows of stride round_up(nr, W) at the batch-aligned Bp, padding lanes
 // zero: Bp[p·stride + j] = op(B)(p, j). Also used by the sparse products (gemm_sparse.cpp).

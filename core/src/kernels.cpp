@@ -64,6 +64,12 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
     detail::gemm_dot_narrow_nn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
+  // The same for gemm(T,N) (a narrow weight gradient, 20x400's dW: 88 → 143 GFLOP/s): computed
+  // as Cᵀ = Bᵀ·A, 20 rows instead of 20 columns, then added transposed (gemm_narrow_tn.cpp).
+  if (trans_a && !trans_b && N <= 32 && M >= 64 && K >= 16) {
+    detail::gemm_narrow_tn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
   // Packing also costs as much as the arithmetic when C has very few rows (measured crossover
   // at M = 4 for K = 784, N = 1024), very few columns while op(B)'s columns are contiguous rows
   // of B (trans_b: dot products; crossover at N ≈ 8-16 for M = 128), or K ≤ 2 (outer products,

@@ -214,6 +214,7 @@ TEST_CASE("gemm's narrow, thin and in-place paths at their edges, all transposes
   //  * narrow C, N ≤ 32 (dot products along K, gemm_dot.cpp; NN transposes B first): N around
   //    the 4-column groups and the 32 limit, K around the 16-lane steps (masked tails), M around
   //    the tile heights (4, or 16/N for N < 4) and the 3-row limit of the direct path;
+  //  * gemm(T,N) with N ≤ 32 and M ≥ 64 computed as Cᵀ and added transposed (gemm_narrow_tn.cpp);
   //  * K ≤ 2 outer products and M ≤ 3 rows (gemm_direct.cpp): N around its 8-batch chunks;
   //  * B read in place by the packed path (B not transposed, M ≤ one row block of 144 rows):
   //    M = 144 and 145, N with and without a partial last batch.
@@ -222,7 +223,7 @@ TEST_CASE("gemm's narrow, thin and in-place paths at their edges, all transposes
       {128, 20, 400}, {128, 1, 256}, {64, 1, 15}, {17, 2, 16}, {16, 3, 17}, {5, 4, 33}, {7, 5, 31},
       {33, 31, 100}, {40, 32, 64}, {40, 33, 64}, {4, 20, 1}, {2, 20, 40}, {100, 7, 2},
       {64, 256, 1}, {3, 300, 50}, {1, 256, 64}, {2, 129, 2}, {144, 96, 50}, {145, 96, 50},
-      {64, 100, 70}, {20, 400, 128}, {400, 20, 128}};
+      {64, 100, 70}, {20, 400, 128}, {400, 20, 128}, {64, 32, 16}, {63, 32, 16}, {65, 33, 15}, {200, 1, 40}};
   int index = 0;
   for (const Shape& s : shapes) {
     for (int t = 0; t < 4; ++t) {
@@ -235,19 +236,21 @@ TEST_CASE("gemm's narrow, thin and in-place paths at their edges, all transposes
   }
 }
 
-TEST_CASE("gemm's dot-product path gives the same bits for any thread count", "[kernels]") {
-  // Large enough to be split (≥ 8 MFLOP): by rows for N = 20 (M = 1024), by rows for N = 1.
-  struct Shape { bool tb; int M, N, K; };
-  const Shape shapes[] = {{true, 1024, 20, 400}, {false, 1024, 20, 400}, {true, 4096, 1, 1100}};
+TEST_CASE("gemm's narrow-C paths give the same bits for any thread count", "[kernels]") {
+  // Large enough to be split (≥ 8 MFLOP): by rows for N = 20 (M = 1024), by rows for N = 1;
+  // (T,N) with N = 20 splits the transposed product (20 × 1024) by its columns.
+  struct Shape { bool ta, tb; int M, N, K; };
+  const Shape shapes[] = {{false, true, 1024, 20, 400}, {false, false, 1024, 20, 400}, {false, true, 4096, 1, 1100},
+                          {true, false, 1024, 20, 400}};
   for (const Shape& s : shapes) {
     Lcg rng(99);
-    const Stored A(s.M, s.K, 0, rng, kNaN);
+    const Stored A(s.ta ? s.K : s.M, s.ta ? s.M : s.K, 0, rng, kNaN);
     const Stored B(s.tb ? s.N : s.K, s.tb ? s.K : s.N, 0, rng, kNaN);
     std::vector<float> single;
     for (int threads : {1, 2, 3}) {
       latentlab::parallel::set_thread_count(threads);
       std::vector<float> C(static_cast<std::size_t>(s.M) * s.N, 0.5f);
-      kernels::gemm(false, s.tb, s.M, s.N, s.K, 1.0f, A.data.data(), A.ld, B.data.data(), B.ld, 1.0f, C.data(), s.N);
+      kernels::gemm(s.ta, s.tb, s.M, s.N, s.K, 1.0f, A.data.data(), A.ld, B.data.data(), B.ld, 1.0f, C.data(), s.N);
       latentlab::parallel::set_thread_count(1);
       if (threads == 1) {
         single = C;
