@@ -40,6 +40,13 @@ namespace {
 
 constexpr int W = 16;
 
+// _mm512_shuffle_f32x4 through its zero-masked form with a full mask (the same instruction):
+// GCC 12 warns about the _mm512_undefined_ps() inside the plain intrinsic.
+template <int IMM>
+__m512 shuffle_blocks(__m512 a, __m512 b) {
+  return _mm512_maskz_shuffle_f32x4(static_cast<__mmask16>(0xffff), a, b, IMM);
+}
+
 // Sum of each of 16 registers, into one register. Output lane 4b + q is the sum of v[4q + b]
 // (see the four levels below), so callers pass their accumulators in that order.
 __m512 reduce_16(const __m512* v) {
@@ -47,15 +54,15 @@ __m512 reduce_16(const __m512* v) {
   // 4-lane partial sum of halves (blocks 0+2 and 1+3 of the source).
   __m512 s[8];
   for (int t = 0; t < 8; ++t) {
-    const __m512 lo = _mm512_shuffle_f32x4(v[2 * t], v[2 * t + 1], _MM_SHUFFLE(1, 0, 1, 0));
-    const __m512 hi = _mm512_shuffle_f32x4(v[2 * t], v[2 * t + 1], _MM_SHUFFLE(3, 2, 3, 2));
+    const __m512 lo = shuffle_blocks<_MM_SHUFFLE(1, 0, 1, 0)>(v[2 * t], v[2 * t + 1]);
+    const __m512 hi = shuffle_blocks<_MM_SHUFFLE(3, 2, 3, 2)>(v[2 * t], v[2 * t + 1]);
     s[t] = _mm512_add_ps(lo, hi);
   }
   // Level 2: (s[2t], s[2t+1]) → block b holds 4 partial sums of v[4t + b].
   __m512 u[4];
   for (int t = 0; t < 4; ++t) {
-    const __m512 x = _mm512_shuffle_f32x4(s[2 * t], s[2 * t + 1], _MM_SHUFFLE(2, 0, 2, 0));
-    const __m512 y = _mm512_shuffle_f32x4(s[2 * t], s[2 * t + 1], _MM_SHUFFLE(3, 1, 3, 1));
+    const __m512 x = shuffle_blocks<_MM_SHUFFLE(2, 0, 2, 0)>(s[2 * t], s[2 * t + 1]);
+    const __m512 y = shuffle_blocks<_MM_SHUFFLE(3, 1, 3, 1)>(s[2 * t], s[2 * t + 1]);
     u[t] = _mm512_add_ps(x, y);
   }
   // Level 3 (within 128-bit blocks): [x0+x1, x2+x3, y0+y1, y2+y3] for x from u[2t], y from u[2t+1].
