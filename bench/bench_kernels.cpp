@@ -7,7 +7,8 @@
 // The layers benchmarked are those of the MNIST VAE (batch 128: 784→400→20 encoder and
 // 20→400→784 decoder) and of the GAN (batch 64: generator 100→128→256→512→1024→784,
 // discriminator 784→1024→512→256→1). The counter GFLOP/s counts 2·M·N·K flops per call.
-// A final group runs one mid-sized shape in all four transpose combinations.
+// A final group runs one mid-sized shape in all four transpose combinations; gemm_cold/ runs
+// the GAN's large layers with their weights cold (from DRAM, as in a GAN step).
 //
 // Run: build/bin/bench_kernels --benchmark_filter=gemm --benchmark_repetitions=5 \
 //        --benchmark_report_aggregates_only=true     (then read the "_max" rows)
@@ -54,6 +55,33 @@ void bench_gemm(benchmark::State& state, bool trans_a, bool trans_b, int M, int 
                                                  benchmark::Counter::kIsRate);
 }
 
+// The same call with the weight-sized operands cold: like one GAN step, whose weights,
+// gradients and Adam moments (≈ 48 MB) exceed the 32 MB L3, so each layer's W (B of the
+// forward and input-gradient calls) and dW (C of the weight gradient) come from DRAM. The loop
+// rotates over enough copies of B and C to exceed 64 MB; A (the batch's activations, small and
+// just written by the previous layer) stays the same buffer.
+void bench_gemm_cold(benchmark::State& state, bool trans_a, bool trans_b, int M, int N, int K) {
+  const int lda = trans_a ? M : K;
+  const int ldb = trans_b ? K : N;
+  const std::size_t b_size = static_cast<std::size_t>(K) * N;
+  const std::size_t c_size = static_cast<std::size_t>(M) * N;
+  const std::size_t copies = std::max<std::size_t>(2, (64u << 20) / (sizeof(float) * (b_size + c_size)) + 1);
+  const std::vector<float> A = filled(static_cast<std::size_t>(M) * K, 1);
+  const std::vector<float> B = filled(b_size * copies, 2);
+  std::vector<float> C(c_size * copies, 0.0f);
+  std::size_t next = 0;
+  for (auto _ : state) {
+    kernels::gemm(trans_a, trans_b, M, N, K, 1.0f, A.data(), lda, B.data() + next * b_size, ldb, 0.0f,
+                  C.data() + next * c_size, N);
+    benchmark::DoNotOptimize(C.data());
+    benchmark::ClobberMemory();
+    next = (next + 1) % copies;
+  }
+  const double gflop_per_call = 2.0 * M * N * K * 1e-9;
+  state.counters["GFLOP/s"] = benchmark::Counter(gflop_per_call * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+
 // With --benchmark_repetitions=N, the GFLOP/s of the "_max" row is the best repetition: on a shared
 // machine the fastest run is the one least disturbed by other processes.
 void add_gemm(const std::string& name, bool trans_a, bool trans_b, int M, int N, int K) {
@@ -66,6 +94,16 @@ void register_linear(const std::string& model, int batch, int in, int out) {
   add_gemm(layer + "/forward_NT", false, true, batch, out, in);
   add_gemm(layer + "/weight_grad_TN", true, false, out, in, batch);
   add_gemm(layer + "/input_grad_NN", false, false, batch, in, out);
+}
+
+// gemm_cold/<model>/…: the large GAN layers with cold weights (bench_gemm_cold). Not part of
+// the per-shape target table (scripts/bench filters on gemm/); they show how packing and
+// streaming the weights from DRAM cost.
+void register_linear_cold(const std::string& model, int batch, int in, int out) {
+  const std::string layer = "gemm_cold/" + model + "/" + std::to_string(in) + "x" + std::to_string(out);
+  benchmark::RegisterBenchmark((layer + "/forward_NT").c_str(), bench_gemm_cold, false, true, batch, out, in);
+  benchmark::RegisterBenchmark((layer + "/weight_grad_TN").c_str(), bench_gemm_cold, true, false, out, in, batch);
+  benchmark::RegisterBenchmark((layer + "/input_grad_NN").c_str(), bench_gemm_cold, false, false, batch, in, out);
 }
 
 void register_all_gemm() {
@@ -81,6 +119,11 @@ void register_all_gemm() {
   for (int l = 0; l + 1 < 5; ++l) {
     register_linear("gemm/gan_d_b64", 64, discriminator[l], discriminator[l + 1]);
   }
+  // Cold weights: the GAN's four largest layers.
+  register_linear_cold("gan_g_b64", 64, 512, 1024);
+  register_linear_cold("gan_g_b64", 64, 1024, 784);
+  register_linear_cold("gan_d_b64", 64, 784, 1024);
+  register_linear_cold("gan_d_b64", 64, 1024, 512);
   // One shape, every transpose combination.
   for (int ta = 0; ta < 2; ++ta) {
     for (int tb = 0; tb < 2; ++tb) {

@@ -20,6 +20,22 @@ void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
 void gemm_direct(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
                  int lda, const float* B, int ldb, float beta, float* C, int ldc);
 
+// C = alpha·A·Bᵀ + beta·C for row-major A (M×K) and B (N×K), i.e. gemm(N,T), as register-
+// blocked dot products along K with no packing (gemm_dot.cpp). Only when gemm_dot_available()
+// (AVX-512 builds); elsewhere gemm_packed serves these calls.
+bool gemm_dot_available();
+void gemm_dot(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+              float beta, float* C, int ldc);
+// gemm(N,N) with a narrow op(B) (N ≤ 32 columns, B K×N row-major): transposes B into scratch
+// (N×K) and runs gemm_dot, so nothing of the wide A is packed.
+void gemm_dot_narrow_nn(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+                        float beta, float* C, int ldc);
+
+// gemm(T,N) with narrow C (N ≤ 32, M large): computes Cᵀ = Bᵀ·A with gemm_packed into a
+// per-thread buffer and adds it transposed onto C (gemm_narrow_tn.cpp).
+void gemm_narrow_tn(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+                    float beta, float* C, int ldc);
+
 // Packs the kc × nr block of op(B) at B_block (nr ≤ one register tile, 48 columns with
 // AVX-512) into k-major rows of stride round_up(nr, W) at the batch-aligned Bp, padding lanes
 // zero: Bp[p·stride + j] = op(B)(p, j). Also used by the sparse products (gemm_sparse.cpp).

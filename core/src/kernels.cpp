@@ -3,8 +3,8 @@
 // Every loop processes whole batches of W = xsimd::batch<float>::size floats (16 with
 // AVX-512, 8 with AVX2, 4 with SSE4.1 / wasm SIMD128) with unaligned loads, then finishes
 // the last n mod W elements with a scalar tail, so any length and any pointer alignment
-// works. The GEMM itself lives in gemm_packed.cpp (the fast path) and gemm_direct.cpp (thin
-// shapes); this file holds its entry point and the small elementwise/reduction kernels.
+// works. The GEMM itself lives in gemm_packed.cpp (the fast path), gemm_dot.cpp (narrow C,
+// AVX-512) and gemm_direct.cpp (thin shapes); this file holds its entry point and the small elementwise/reduction kernels.
 //
 // Reductions keep several independent batch accumulators (4·W partial sums) so the adds do
 // not wait on each other; their result therefore differs from a sequential sum by normal
@@ -50,10 +50,31 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
     scale_matrix(C, M, N, ldc, beta);
     return;
   }
-  // Packing costs as much as the arithmetic when C has very few rows (measured crossover at
-  // M = 4 for K = 784, N = 1024), or very few columns while op(B)'s columns are contiguous
-  // rows of B (trans_b: dot products; crossover at N ≈ 8-16 for M = 128).
-  if (M <= 3 || (trans_b && N <= 8)) {
+  // Narrow C (N ≤ 32: the VAE's 20-wide latent heads, D's 1-wide output) fills only part of
+  // the packed path's 48-column tile and its packing costs as much as the arithmetic: with
+  // AVX-512 it is done as register-blocked dot products along K (gemm_dot.cpp), reading A in
+  // place; a non-transposed narrow B is transposed first (≤ 32·K floats). Measured
+  // (bench_kernels): 400→20 forward 91 → 160 GFLOP/s, its input gradient 94 → 125, D 256→1's
+  // forward 33 → 50 (A is 64 KB, read once: L2 bandwidth, not FMAs, is its limit).
+  if (!trans_a && trans_b && N <= 32 && detail::gemm_dot_available()) {
+    detail::gemm_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (!trans_a && !trans_b && N <= 32 && K >= 16 && M >= 4 && detail::gemm_dot_available()) {
+    detail::gemm_dot_narrow_nn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  // The same for gemm(T,N) (a narrow weight gradient, 20x400's dW: 88 → 143 GFLOP/s): computed
+  // as Cᵀ = Bᵀ·A, 20 rows instead of 20 columns, then added transposed (gemm_narrow_tn.cpp).
+  if (trans_a && !trans_b && N <= 32 && M >= 64 && K >= 16) {
+    detail::gemm_narrow_tn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  // Packing also costs as much as the arithmetic when C has very few rows (measured crossover
+  // at M = 4 for K = 784, N = 1024), very few columns while op(B)'s columns are contiguous rows
+  // of B (trans_b: dot products; crossover at N ≈ 8-16 for M = 128), or K ≤ 2 (outer products,
+  // e.g. D 256→1's input gradient: one FMA per element of C, bound by storing C).
+  if (M <= 3 || (trans_b && N <= 8) || (!trans_b && K <= 2)) {
     detail::gemm_direct(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   } else {
     detail::gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "latentlab/kernels.hpp"
+#include "latentlab/parallel.hpp"
 
 namespace {
 
@@ -150,7 +151,8 @@ void check_gemm(const GemmCase& g, std::uint32_t seed) {
 }  // namespace
 
 TEST_CASE("gemm matches the reference on odd shapes, all transposes, alpha, beta and ld", "[kernels]") {
-  // 1-3 rows and (with trans_b) up to 8 columns take the unpacked path, the rest the packed one.
+  // 1-3 rows, K ≤ 2 and (with trans_b) up to 8 columns take the unpacked path, N ≤ 32 (with
+  // A not transposed) the dot-product path on AVX-512, the rest the packed one.
   const int dims[] = {1, 2, 3, 4, 17, 33, 100};
   const float alphas[] = {1.0f, -0.75f, 2.5f};
   const float betas[] = {0.0f, 1.0f, 0.5f};
@@ -204,6 +206,59 @@ TEST_CASE("gemm on the training shapes of a Linear layer", "[kernels]") {
     check_gemm({false, true, l.batch, l.out, l.in, 1.0f, 0.0f, 0, 0, 0, step}, seed++);
     check_gemm({true, false, l.out, l.in, l.batch, 1.0f, 1.0f, 0, 0, 0, step}, seed++);
     check_gemm({false, false, l.batch, l.in, l.out, 1.0f, 0.0f, 0, 0, 0, step}, seed++);
+  }
+}
+
+TEST_CASE("gemm's narrow, thin and in-place paths at their edges, all transposes", "[kernels]") {
+  // Every path kernels::gemm dispatches to, at and around its boundaries:
+  //  * narrow C, N ≤ 32 (dot products along K, gemm_dot.cpp; NN transposes B first): N around
+  //    the 4-column groups and the 32 limit, K around the 16-lane steps (masked tails), M around
+  //    the tile heights (4, or 16/N for N < 4) and the 3-row limit of the direct path;
+  //  * gemm(T,N) with N ≤ 32 and M ≥ 64 computed as Cᵀ and added transposed (gemm_narrow_tn.cpp);
+  //  * K ≤ 2 outer products and M ≤ 3 rows (gemm_direct.cpp): N around its 8-batch chunks;
+  //  * B read in place by the packed path (B not transposed, M ≤ one row block of 144 rows):
+  //    M = 144 and 145, N with and without a partial last batch.
+  struct Shape { int M, N, K; };
+  const Shape shapes[] = {
+      {128, 20, 400}, {128, 1, 256}, {64, 1, 15}, {17, 2, 16}, {16, 3, 17}, {5, 4, 33}, {7, 5, 31},
+      {33, 31, 100}, {40, 32, 64}, {40, 33, 64}, {4, 20, 1}, {2, 20, 40}, {100, 7, 2},
+      {64, 256, 1}, {3, 300, 50}, {1, 256, 64}, {2, 129, 2}, {144, 96, 50}, {145, 96, 50},
+      {64, 100, 70}, {20, 400, 128}, {400, 20, 128}, {64, 32, 16}, {63, 32, 16}, {65, 33, 15}, {200, 1, 40}};
+  int index = 0;
+  for (const Shape& s : shapes) {
+    for (int t = 0; t < 4; ++t) {
+      const float beta = (index % 3 == 0) ? 0.0f : (index % 3 == 1 ? 1.0f : -0.5f);
+      GemmCase g{(t & 1) != 0, (t & 2) != 0, s.M, s.N, s.K, (index % 2) ? 1.0f : 0.625f, beta,
+                 index % 3, (index + 1) % 4, index % 2, 1};
+      check_gemm(g, 7000u + static_cast<std::uint32_t>(index));
+      ++index;
+    }
+  }
+}
+
+TEST_CASE("gemm's narrow-C paths give the same bits for any thread count", "[kernels]") {
+  // Large enough to be split (≥ 8 MFLOP): by rows for N = 20 (M = 1024), by rows for N = 1;
+  // (T,N) with N = 20 splits the transposed product (20 × 1024) by its columns.
+  struct Shape { bool ta, tb; int M, N, K; };
+  const Shape shapes[] = {{false, true, 1024, 20, 400}, {false, false, 1024, 20, 400}, {false, true, 4096, 1, 1100},
+                          {true, false, 1024, 20, 400}};
+  for (const Shape& s : shapes) {
+    Lcg rng(99);
+    const Stored A(s.ta ? s.K : s.M, s.ta ? s.M : s.K, 0, rng, kNaN);
+    const Stored B(s.tb ? s.N : s.K, s.tb ? s.K : s.N, 0, rng, kNaN);
+    std::vector<float> single;
+    for (int threads : {1, 2, 3}) {
+      latentlab::parallel::set_thread_count(threads);
+      std::vector<float> C(static_cast<std::size_t>(s.M) * s.N, 0.5f);
+      kernels::gemm(s.ta, s.tb, s.M, s.N, s.K, 1.0f, A.data.data(), A.ld, B.data.data(), B.ld, 1.0f, C.data(), s.N);
+      latentlab::parallel::set_thread_count(1);
+      if (threads == 1) {
+        single = C;
+      } else {
+        INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " threads " << threads);
+        CHECK(std::memcmp(C.data(), single.data(), C.size() * sizeof(float)) == 0);
+      }
+    }
   }
 }
 
