@@ -33,6 +33,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "gemm_transpose.hpp"
 #include "latentlab/parallel.hpp"
 
 namespace latentlab::kernels::detail {
@@ -163,6 +164,32 @@ void gemm_dot_serial(int M, int N, int K, float alpha, const float* A, int lda, 
   }
 }
 
+// Bt (N×K, row stride K) = Bᵀ for B K×N row-major, N ≤ 32. 16 rows of B at a time through
+// 16×16 in-register transposes (Bt row j gets 16 consecutive k); the column tiles start at
+// 0, 16, … and, for the last partial one, at N − 16, overlapping the previous tile (the
+// overlapped columns are written twice with the same values), so no column is moved one float
+// at a time when N ≥ 16. The K mod 16 last rows are scalar. A scalar loop here cost ≈ 10% of
+// the 20→400 input gradient (8000 strided stores against 128·20·400 FMAs).
+void transpose_narrow(const float* B, int ldb, int K, int N, float* Bt) {
+  int k0 = 0;
+  if (N >= W) {
+    for (; k0 + W <= K; k0 += W) {
+      const float* rows[W];
+      for (int r = 0; r < W; ++r) rows[r] = B + static_cast<std::ptrdiff_t>(k0 + r) * ldb;
+      for (int j0 = 0; j0 < N; j0 += W) {
+        const int j = std::min(j0, N - W);
+        float_batch columns[W];
+        transpose_tile(rows, j, columns);
+        for (int q = 0; q < W; ++q) columns[q].store_unaligned(Bt + static_cast<std::ptrdiff_t>(j + q) * K + k0);
+      }
+    }
+  }
+  for (int k = k0; k < K; ++k) {
+    const float* row = B + static_cast<std::ptrdiff_t>(k) * ldb;
+    for (int j = 0; j < N; ++j) Bt[static_cast<std::ptrdiff_t>(j) * K + k] = row[j];
+  }
+}
+
 }  // namespace
 
 bool gemm_dot_available() { return true; }
@@ -196,10 +223,7 @@ void gemm_dot_narrow_nn(int M, int N, int K, float alpha, const float* A, int ld
                         float beta, float* C, int ldc) {
   // Bᵀ into scratch (N×K, row stride K): for N ≤ 32 that is ≤ 32·K floats, against M·N·K FMAs.
   float* Bt = scratch_floats(static_cast<std::size_t>(N) * K);
-  for (int k = 0; k < K; ++k) {
-    const float* row = B + static_cast<std::ptrdiff_t>(k) * ldb;
-    for (int j = 0; j < N; ++j) Bt[static_cast<std::ptrdiff_t>(j) * K + k] = row[j];
-  }
+  transpose_narrow(B, ldb, K, N, Bt);
   gemm_dot(M, N, K, alpha, A, lda, Bt, K, beta, C, ldc);
 }
 

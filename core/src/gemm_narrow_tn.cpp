@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gemm_internal.hpp"
+#include "gemm_transpose.hpp"
 
 namespace latentlab::kernels::detail {
 
@@ -27,18 +28,37 @@ void gemm_narrow_tn(int M, int N, int K, float alpha, const float* A, int lda, c
 
   gemm_packed(true, false, N, M, K, alpha, B, ldb, A, lda, 0.0f, Ct, M);
 
-  // C(i, j) = Cᵀ(j, i) + beta·C(i, j), in blocks of 16 rows of C so the N strided reads of Cᵀ
-  // per row stay in the same few cache lines.
-  constexpr int kBlock = 16;
-  for (int i0 = 0; i0 < M; i0 += kBlock) {
-    const int i1 = std::min(M, i0 + kBlock);
-    for (int i = i0; i < i1; ++i) {
-      float* c = C + static_cast<std::ptrdiff_t>(i) * ldc;
-      if (beta == 0.0f) {
-        for (int j = 0; j < N; ++j) c[j] = Ct[static_cast<std::ptrdiff_t>(j) * M + i];
-      } else {
-        for (int j = 0; j < N; ++j) c[j] = Ct[static_cast<std::ptrdiff_t>(j) * M + i] + beta * c[j];
+  // C(i, j) = Cᵀ(j, i) + beta·C(i, j). With AVX-512, 16 rows of Cᵀ × 16 of its columns at a
+  // time through an in-register transpose (column q of the tile is 16 consecutive j of row
+  // i + q of C); the scalar loop does what is left (all of it elsewhere): the N mod 16 last
+  // columns of C and, for the tiled columns, the M mod 16 last rows. Scalar, this loop was
+  // ≈ 15% of 20→400's weight gradient (8000 strided loads).
+  int j_tiled = 0;
+  int i_tiled = 0;
+  if constexpr (kHasTileTranspose && kTileWidth == 16) {
+    constexpr int T = kTileWidth;
+    i_tiled = M / T * T;
+    const float_batch vbeta(beta);
+    for (; j_tiled + T <= N; j_tiled += T) {
+      const float* rows[T];
+      for (int r = 0; r < T; ++r) rows[r] = Ct + static_cast<std::ptrdiff_t>(j_tiled + r) * M;
+      for (int i = 0; i < i_tiled; i += T) {
+        float_batch columns[T];
+        transpose_tile(rows, i, columns);
+        for (int q = 0; q < T; ++q) {
+          float* c = C + static_cast<std::ptrdiff_t>(i + q) * ldc + j_tiled;
+          const float_batch out =
+              (beta == 0.0f) ? columns[q] : columns[q] + vbeta * float_batch::load_unaligned(c);
+          out.store_unaligned(c);
+        }
       }
+    }
+  }
+  for (int i = 0; i < M; ++i) {
+    float* c = C + static_cast<std::ptrdiff_t>(i) * ldc;
+    for (int j = (i < i_tiled) ? j_tiled : 0; j < N; ++j) {
+      const float t = Ct[static_cast<std::ptrdiff_t>(j) * M + i];
+      c[j] = (beta == 0.0f) ? t : t + beta * c[j];
     }
   }
 }

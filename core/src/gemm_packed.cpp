@@ -87,6 +87,17 @@ constexpr int NC = (3072 / NR) * NR;
 // The same FMAs in the same order either way, so results do not change.
 constexpr int kMaxRowsBInPlace = MC;
 
+// Likewise a transposed A (op(A)(i, p) = A[p·lda + i]): a sliver's MR values for one k are
+// already consecutive, so with few rows of C (M ≤ MC, A ≤ KC·MC floats, L2-resident; the
+// weight gradients dW = dyᵀ·x of narrow layers) the micro-kernel broadcasts them from A in
+// place, stride lda, and A is not packed at all. Native only: the wasm build keeps packing
+// (not measured there). Same FMAs in the same order, so results do not change.
+#if defined(__EMSCRIPTEN__)
+constexpr int kMaxRowsAInPlace = 0;
+#else
+constexpr int kMaxRowsAInPlace = MC;
+#endif
+
 constexpr int round_up(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 constexpr int ceil_div(int x, int d) { return (x + d - 1) / d; }
 
@@ -99,14 +110,16 @@ int balanced_block(int total, int max_block, int granule) {
 
 // ---------------------------------------------------------------------------------------
 // Micro-kernel: C[0:ROWS, 0:n_valid] = alpha · (Ap · Bp) + beta · C   (beta == 0: C not read)
-//   Ap: kc × ROWS, k-major (Ap[p·ROWS + i] = op(A)(i, p))
+//   Ap: kc × ROWS, k-major, rows a_stride floats apart (Ap[p·a_stride + i] = op(A)(i, p)):
+//       a packed sliver (a_stride = ROWS) or a transposed A itself (a_stride = lda, see
+//       kMaxRowsAInPlace)
 //   Bp: kc × (BATCHES·W), k-major, rows b_stride floats apart (Bp[p·b_stride + j] = op(B)(p, j)):
 //       a packed sliver (b_stride = BATCHES·W) or B itself (b_stride = ldb, see kMaxRowsBInPlace)
 // n_valid ≤ BATCHES·W is the number of real columns; the remaining lanes are padding.
 // ---------------------------------------------------------------------------------------
 template <int ROWS, int BATCHES>
-void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp, int b_stride, float* C,
-                  int ldc, int n_valid, float alpha, float beta) {
+void micro_kernel(int kc, const float* __restrict Ap, int a_stride, const float* __restrict Bp, int b_stride,
+                  float* C, int ldc, int n_valid, float alpha, float beta) {
   batch acc[ROWS][BATCHES];
 #pragma GCC unroll 16
   for (int i = 0; i < ROWS; ++i) {
@@ -124,7 +137,7 @@ void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp
 #pragma GCC unroll 4
       for (int b = 0; b < BATCHES; ++b) acc[i][b] = xsimd::fma(a, bv[b], acc[i][b]);
     }
-    Ap += ROWS;
+    Ap += a_stride;
     Bp += b_stride;
   }
 
@@ -151,7 +164,7 @@ void micro_kernel(int kc, const float* __restrict Ap, const float* __restrict Bp
   }
 }
 
-using MicroKernel = void (*)(int, const float*, const float*, int, float*, int, int, float, float);
+using MicroKernel = void (*)(int, const float*, int, const float*, int, float*, int, int, float, float);
 
 // kMicroKernels[b - 1][r - 1] is the kernel for an r-row, b-batch tile.
 template <int BATCHES, std::size_t... R>
@@ -314,6 +327,7 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
   float* Bp = scratch_floats(round_up(static_cast<int>(b_size), 16) + a_size);
   float* Ap = Bp + round_up(static_cast<int>(b_size), 16);
   const bool b_in_place = !trans_b && M <= kMaxRowsBInPlace;
+  const bool a_in_place = trans_a && M <= kMaxRowsAInPlace;
 
   for (int jc = 0; jc < N; jc += nc_block) {
     const int nc = std::min(nc_block, N - jc);
@@ -323,7 +337,7 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
       const float beta_here = (pc == 0) ? beta : 1.0f;
       for (int ic = 0; ic < M; ic += mc_block) {
         const int mc = std::min(mc_block, M - ic);
-        pack_a(trans_a, op_element(A, lda, trans_a, ic, pc), lda, mc, kc, Ap);
+        if (!a_in_place) pack_a(trans_a, op_element(A, lda, trans_a, ic, pc), lda, mc, kc, Ap);
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = std::min(NR, nc - jr);
           const float* b_sliver = Bp + static_cast<std::ptrdiff_t>(jr) * kc;
@@ -343,8 +357,10 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir);
             float* c_tile = C + static_cast<std::ptrdiff_t>(ic + ir) * ldc + (jc + jr);
-            kernels[mr - 1](kc, Ap + static_cast<std::ptrdiff_t>(ir) * kc, b_sliver, b_stride, c_tile, ldc,
-                            nr, alpha, beta_here);
+            const float* a_sliver = a_in_place ? op_element(A, lda, true, ic + ir, pc)
+                                               : Ap + static_cast<std::ptrdiff_t>(ir) * kc;
+            kernels[mr - 1](kc, a_sliver, a_in_place ? lda : mr, b_sliver, b_stride, c_tile, ldc, nr, alpha,
+                            beta_here);
           }
         }
       }

@@ -211,19 +211,23 @@ TEST_CASE("gemm on the training shapes of a Linear layer", "[kernels]") {
 
 TEST_CASE("gemm's narrow, thin and in-place paths at their edges, all transposes", "[kernels]") {
   // Every path kernels::gemm dispatches to, at and around its boundaries:
-  //  * narrow C, N ≤ 32 (dot products along K, gemm_dot.cpp; NN transposes B first): N around
-  //    the 4-column groups and the 32 limit, K around the 16-lane steps (masked tails), M around
-  //    the tile heights (4, or 16/N for N < 4) and the 3-row limit of the direct path;
-  //  * gemm(T,N) with N ≤ 32 and M ≥ 64 computed as Cᵀ and added transposed (gemm_narrow_tn.cpp);
+  //  * narrow C, N ≤ 32 (dot products along K, gemm_dot.cpp; NN transposes B first, 16×16
+  //    tiles when N ≥ 16, the last one overlapping): N around 16, the 4-column groups and the
+  //    32 limit, K around the 16-lane steps (masked tails), M around the tile heights (4, or
+  //    16/N for N < 4) and the 3-row limit of the direct path;
+  //  * gemm(T,N) with N ≤ 32 and M ≥ 64 computed as Cᵀ and added transposed (gemm_narrow_tn.cpp,
+  //    16×16 tiles plus scalar edges: M and N around multiples of 16);
   //  * K ≤ 2 outer products and M ≤ 3 rows (gemm_direct.cpp): N around its 8-batch chunks;
-  //  * B read in place by the packed path (B not transposed, M ≤ one row block of 144 rows):
-  //    M = 144 and 145, N with and without a partial last batch.
+  //  * B read in place by the packed path (B not transposed, M ≤ one row block of 144 rows),
+  //    and likewise a transposed A: M = 144 and 145, N with and without a partial last batch,
+  //    M = 20 and 129 with partial row tiles.
   struct Shape { int M, N, K; };
   const Shape shapes[] = {
       {128, 20, 400}, {128, 1, 256}, {64, 1, 15}, {17, 2, 16}, {16, 3, 17}, {5, 4, 33}, {7, 5, 31},
       {33, 31, 100}, {40, 32, 64}, {40, 33, 64}, {4, 20, 1}, {2, 20, 40}, {100, 7, 2},
       {64, 256, 1}, {3, 300, 50}, {1, 256, 64}, {2, 129, 2}, {144, 96, 50}, {145, 96, 50},
-      {64, 100, 70}, {20, 400, 128}, {400, 20, 128}, {64, 32, 16}, {63, 32, 16}, {65, 33, 15}, {200, 1, 40}};
+      {64, 100, 70}, {20, 400, 128}, {400, 20, 128}, {64, 32, 16}, {63, 32, 16}, {65, 33, 15}, {200, 1, 40},
+      {64, 16, 40}, {50, 15, 33}, {129, 100, 64}, {70, 17, 20}, {100, 32, 16}};
   int index = 0;
   for (const Shape& s : shapes) {
     for (int t = 0; t < 4; ++t) {
