@@ -70,6 +70,20 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
     detail::gemm_narrow_tn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
+  // A last partial batch of at most 4 columns (G 100→128's gradients: N = 100 = 2 full
+  // 48-column tiles + 4) costs the packed path a whole 16-lane batch per row tile, 8 FMAs per k
+  // for 4 useful columns: ≈ 10% of the product's FMAs for 4% of its work. Those columns go to
+  // the narrow paths above instead (dot products along K for (N,N), Cᵀ for (T,N)), the rest
+  // (a multiple of 16 columns) to the packed path. The split depends on the shape only, so
+  // results stay the same for any thread count. Measured (bench_kernels, AVX-512, 1 thread):
+  // see docs/benchmarks.md.
+  if (!trans_b && N > 32 && N % 16 >= 1 && N % 16 <= 4 && K >= 16 && detail::gemm_dot_available() &&
+      (trans_a ? M >= 64 : M >= 4)) {
+    const int main_n = N - N % 16;
+    gemm(trans_a, false, M, main_n, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm(trans_a, false, M, N - main_n, K, alpha, A, lda, B + main_n, ldb, beta, C + main_n, ldc);
+    return;
+  }
   // Packing also costs as much as the arithmetic when C has very few rows (measured crossover
   // at M = 4 for K = 784, N = 1024), very few columns while op(B)'s columns are contiguous rows
   // of B (trans_b: dot products; crossover at N ≈ 8-16 for M = 128), or K ≤ 2 (outer products,

@@ -220,14 +220,17 @@ TEST_CASE("gemm's narrow, thin and in-place paths at their edges, all transposes
   //  * K ≤ 2 outer products and M ≤ 3 rows (gemm_direct.cpp): N around its 8-batch chunks;
   //  * B read in place by the packed path (B not transposed, M ≤ one row block of 144 rows),
   //    and likewise a transposed A: M = 144 and 145, N with and without a partial last batch,
-  //    M = 20 and 129 with partial row tiles.
+  //    M = 20 and 129 with partial row tiles;
+  //  * (N,N) and (T,N) with 1-4 columns past a multiple of 16 (N = 33, 35, 50, 100): those
+  //    columns through the narrow paths, the rest packed; M, K around the split's limits.
   struct Shape { int M, N, K; };
   const Shape shapes[] = {
       {128, 20, 400}, {128, 1, 256}, {64, 1, 15}, {17, 2, 16}, {16, 3, 17}, {5, 4, 33}, {7, 5, 31},
       {33, 31, 100}, {40, 32, 64}, {40, 33, 64}, {4, 20, 1}, {2, 20, 40}, {100, 7, 2},
       {64, 256, 1}, {3, 300, 50}, {1, 256, 64}, {2, 129, 2}, {144, 96, 50}, {145, 96, 50},
       {64, 100, 70}, {20, 400, 128}, {400, 20, 128}, {64, 32, 16}, {63, 32, 16}, {65, 33, 15}, {200, 1, 40},
-      {64, 16, 40}, {50, 15, 33}, {129, 100, 64}, {70, 17, 20}, {100, 32, 16}};
+      {64, 16, 40}, {50, 15, 33}, {129, 100, 64}, {70, 17, 20}, {100, 32, 16}, {64, 50, 16},
+      {63, 35, 17}, {64, 37, 15}, {3, 36, 20}};
   int index = 0;
   for (const Shape& s : shapes) {
     for (int t = 0; t < 4; ++t) {
