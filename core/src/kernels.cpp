@@ -76,7 +76,7 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
   // the narrow paths above instead (dot products along K for (N,N), Cᵀ for (T,N)), the rest
   // (a multiple of 16 columns) to the packed path. The split depends on the shape only, so
   // results stay the same for any thread count. Measured (bench_kernels, AVX-512, 1 thread):
-  // see docs/benchmarks.md.
+  // G 100→128 input gradient 178 → 206 GFLOP/s, weight gradient 166 → 208.
   if (!trans_b && N > 32 && N % 16 >= 1 && N % 16 <= 4 && K >= 16 && detail::gemm_dot_available() &&
       (trans_a ? M >= 64 : M >= 4)) {
     const int main_n = N - N % 16;
