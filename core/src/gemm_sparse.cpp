@@ -66,7 +66,7 @@ void count_rows(const float* X, int begin, int end, int cols, int* count, int* h
 // Pass 2 over rows [begin, end): row i's nonzeros into index/value from row_start[i], and
 // each into its column's next slot (fill[k]++), so each column's rows come in increasing order.
 // Nothing is written at or past `limit` (the next part's first entry).
-void fill_rows(const float* X, int begin, int end, int cols, int limit, SparseRows& out, int* fill) {
+void fill_rows(const float* X, int begin, int end, int cols, [[maybe_unused]] int limit, SparseRows& out, int* fill) {
   int* index = out.index.data();
   float* value = out.value.data();
   for (int i = begin; i < end; ++i) {

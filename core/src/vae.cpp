@@ -41,8 +41,9 @@ std::vector<LayerSpec> decoder_layers(const VaeConfig& c) {
 
 // The two latent heads are small products (batch × hidden × latent, ≈ 2 MFLOP each, below the
 // GEMM's threading threshold) that read the same h and write disjoint outputs and gradients,
-// so they run side by side, one head per thread (with one thread: μ, then logvar, as before).
-// Each head's arithmetic does not depend on where it runs: results are identical.
+// so they run as two parts of one pool task: one head per thread (or, in the forward, ε's
+// sampling on one and both heads on the other); with one thread the parts run in order.
+// Each part's arithmetic does not depend on where it runs: results are identical.
 template <class Head>
 void both_heads(Head head) {
   parallel::run(2, [&](int part) { head(part); });
