@@ -31,94 +31,10 @@
 
 namespace latentlab::kernels {
 
-namespace {
-
-// Whether compress_rows keeps x: NaN ≠ 0, so a NaN input is kept and still poisons the output.
-bool kept(float x) { return x != 0.0f; }
-
-#if defined(__AVX512F__)
-__mmask16 kept_lanes(const float* x) {
-  return _mm512_cmp_ps_mask(_mm512_loadu_ps(x), _mm512_setzero_ps(), _CMP_NEQ_UQ);  // NaN counts
-}
-#endif
-
-// Pass 1 over rows [begin, end): nonzeros per row into count[i] and per column into hist[k].
-void count_rows(const float* X, int begin, int end, int cols, int* count, int* hist) {
-  for (int i = begin; i < end; ++i) {
-    const float* row = X + static_cast<std::ptrdiff_t>(i) * cols;
-    int n = 0, k = 0;
-#if defined(__AVX512F__)
-    for (; k + 16 <= cols; k += 16) {
-      const unsigned lanes = kept_lanes(row + k);
-      n += __builtin_popcount(lanes);
-      for (unsigned m = lanes; m != 0; m &= m - 1) ++hist[k + __builtin_ctz(m)];
-    }
-#endif
-    for (; k < cols; ++k)
-      if (kept(row[k])) {
-        ++hist[k];
-        ++n;
-      }
-    count[i] = n;
-  }
-}
-
-// Pass 2 over rows [begin, end): row i's nonzeros into index/value from row_start[i], and
-// each into its column's next slot (fill[k]++), so each column's rows come in increasing order.
-// Nothing is written at or past `limit` (the next part's first entry).
-void fill_rows(const float* X, int begin, int end, int cols, [[maybe_unused]] int limit, SparseRows& out, int* fill) {
-  int* index = out.index.data();
-  float* value = out.value.data();
-  for (int i = begin; i < end; ++i) {
-    const float* row = X + static_cast<std::ptrdiff_t>(i) * cols;
-    int n = out.row_start[static_cast<std::size_t>(i)];
-    const int first = n;
-    int k = 0;
-#if defined(__AVX512F__)
-    // 16 pixels at a time: the nonzero lanes (and their column numbers) are packed to the
-    // front of a register and stored whole; the lanes past the nonzeros are overwritten by
-    // the next store and never read. Near `limit` only the nonzero lanes are stored.
-    __m512i columns = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    for (; k + 16 <= cols; k += 16) {
-      const __m512 v = _mm512_loadu_ps(row + k);
-      const __mmask16 nonzero = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ);
-      if (n + 16 <= limit) {
-        _mm512_storeu_ps(value + n, _mm512_maskz_compress_ps(nonzero, v));
-        _mm512_storeu_si512(index + n, _mm512_maskz_compress_epi32(nonzero, columns));
-      } else {
-        _mm512_mask_compressstoreu_ps(value + n, nonzero, v);
-        _mm512_mask_compressstoreu_epi32(index + n, nonzero, columns);
-      }
-      n += __builtin_popcount(nonzero);
-      columns = _mm512_add_epi32(columns, _mm512_set1_epi32(16));
-    }
-#endif
-    for (; k < cols; ++k) {
-      if (kept(row[k])) {
-        index[n] = k;
-        value[n++] = row[k];
-      }
-    }
-    for (int e = first; e < n; ++e) {
-      const int slot = fill[index[e]]++;
-      out.col_row[static_cast<std::size_t>(slot)] = i;
-      out.col_value[static_cast<std::size_t>(slot)] = value[e];
-    }
-  }
-}
-
-}  // namespace
-
-// Two passes over X, both split by rows across threads: count the nonzeros per row and per
-// column (each part its own column histogram), then, from the prefix sums, write each row's
-// nonzeros and scatter them into the column view (a counting sort: part p's slots in column k
-// follow those of parts < p, so every column's rows stay in increasing order). Every entry
-// lands in the same place whatever the split.
 void compress_rows(const float* X, int rows, int cols, SparseRows& out) {
   out.rows = rows;
   out.cols = cols;
   out.row_start.resize(static_cast<std::size_t>(rows) + 1);
-  out.col_start.resize(static_cast<std::size_t>(cols) + 1);
   // Room for every element: the arrays keep the largest size seen, so refills neither
   // allocate nor clear.
   const std::size_t capacity = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
@@ -126,35 +42,48 @@ void compress_rows(const float* X, int rows, int cols, SparseRows& out) {
     for (auto* v : {&out.index, &out.col_row}) v->resize(capacity);
     for (auto* v : {&out.value, &out.col_value}) v->resize(capacity);
   }
-  // A part per thread once there are ≥ 32k pixels per part (a pass costs a few µs per 32k).
-  const int parts = std::max(1, std::min({parallel::thread_count(), rows, static_cast<int>(capacity >> 15)}));
-  const std::size_t stride = static_cast<std::size_t>(cols);
-  std::vector<int>& hist = out.col_fill;  // parts × cols: counts, then each part's next slot
-  hist.assign(static_cast<std::size_t>(parts) * stride, 0);
-  int* count = out.row_start.data() + 1;
-
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(rows, parts, part, 1);
-    count_rows(X, r.begin, r.end, cols, count, hist.data() + static_cast<std::size_t>(part) * stride);
-  });
-  out.row_start[0] = 0;
-  for (int i = 0; i < rows; ++i) out.row_start[static_cast<std::size_t>(i) + 1] += out.row_start[static_cast<std::size_t>(i)];
+  int* index = out.index.data();
+  float* value = out.value.data();
   int n = 0;
-  for (int k = 0; k < cols; ++k) {
-    out.col_start[static_cast<std::size_t>(k)] = n;
-    for (int p = 0; p < parts; ++p) {
-      int& h = hist[static_cast<std::size_t>(p) * stride + static_cast<std::size_t>(k)];
-      const int c = h;
-      h = n;
-      n += c;
+  for (int i = 0; i < rows; ++i) {
+    out.row_start[static_cast<std::size_t>(i)] = n;
+    const float* row = X + static_cast<std::ptrdiff_t>(i) * cols;
+    int k = 0;
+#if defined(__AVX512F__)
+    // 16 pixels at a time: the nonzero lanes (and their column numbers) are packed to the
+    // front of a register and stored whole; the lanes past the nonzeros are overwritten by
+    // the next store and never read (n + 16 ≤ the elements seen so far + 16 ≤ capacity).
+    __m512i columns = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; k + 16 <= cols; k += 16) {
+      const __m512 v = _mm512_loadu_ps(row + k);
+      const __mmask16 nonzero = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NEQ_UQ);  // NaN counts
+      _mm512_storeu_ps(value + n, _mm512_maskz_compress_ps(nonzero, v));
+      _mm512_storeu_si512(index + n, _mm512_maskz_compress_epi32(nonzero, columns));
+      n += __builtin_popcount(nonzero);
+      columns = _mm512_add_epi32(columns, _mm512_set1_epi32(16));
+    }
+#endif
+    for (; k < cols; ++k) {
+      if (row[k] != 0.0f) {  // NaN ≠ 0: a NaN input is kept, so it still poisons the output
+        index[n] = k;
+        value[n++] = row[k];
+      }
     }
   }
-  out.col_start[static_cast<std::size_t>(cols)] = n;
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(rows, parts, part, 1);
-    fill_rows(X, r.begin, r.end, cols, out.row_start[static_cast<std::size_t>(r.end)], out,
-              hist.data() + static_cast<std::size_t>(part) * stride);
-  });
+  out.row_start[static_cast<std::size_t>(rows)] = n;
+  // The column view by a counting sort; filling in row order keeps each column's rows sorted.
+  out.col_start.assign(static_cast<std::size_t>(cols) + 1, 0);
+  for (int e = 0; e < n; ++e) ++out.col_start[static_cast<std::size_t>(index[e]) + 1];
+  for (int c = 0; c < cols; ++c) out.col_start[static_cast<std::size_t>(c) + 1] += out.col_start[static_cast<std::size_t>(c)];
+  std::vector<int>& fill = out.col_fill;
+  fill.assign(out.col_start.begin(), out.col_start.end() - 1);
+  for (int i = 0; i < rows; ++i) {
+    for (int e = out.row_start[static_cast<std::size_t>(i)]; e < out.row_start[static_cast<std::size_t>(i) + 1]; ++e) {
+      const int slot = fill[static_cast<std::size_t>(index[e])]++;
+      out.col_row[static_cast<std::size_t>(slot)] = i;
+      out.col_value[static_cast<std::size_t>(slot)] = value[e];
+    }
+  }
 }
 
 namespace {

@@ -22,7 +22,7 @@ struct SparseRows {
   std::vector<float> value;
   std::vector<int> col_start, col_row;
   std::vector<float> col_value;
-  std::vector<int> col_fill;  // scratch of compress_rows (per-part column counts)
+  std::vector<int> col_fill;  // scratch of compress_rows
   int nonzeros() const { return row_start.empty() ? 0 : row_start.back(); }
   double density() const { return rows && cols ? static_cast<double>(nonzeros()) / (double(rows) * cols) : 0.0; }
 };
