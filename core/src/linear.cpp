@@ -11,6 +11,10 @@
 namespace latentlab {
 
 namespace {
+// FLOPs below which kernels::gemm runs on the calling thread alone (gemm_packed.cpp and
+// gemm_dot.cpp give each thread at least 4 MFLOP).
+constexpr double kSmallGemmFlops = 8e6;
+
 // Parts to split an elementwise pass over n outputs into: one per thread when the pass costs
 // clearly more than a pool join (a few µs); a sigmoid/tanh forward costs ~10× a ReLU per element.
 int elementwise_parts(bool transcendental, std::size_t n) {
@@ -93,17 +97,30 @@ void Linear::backward(const kernels::SparseRows& x, const float* y, float* grad_
 void Linear::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode) {
   // g = dL/dy ⊙ f'(pre-activation), computed from y.
   activation_backward_split(activation_, y, grad_y, static_cast<std::size_t>(batch) * out_);
-  if (mode != ParamGrads::Skip) {
+  const auto parameter_grads = [&] {
     const bool add = mode == ParamGrads::Accumulate;
     // dL/dW (out×in) (+)= gᵀ (out×batch) · x (batch×in); β = 0 writes without reading dW
     kernels::gemm(true, false, out_, in_, batch, 1.0f, grad_y, out_, x, in_, add ? 1.0f : 0.0f, weight_grad(), in_);
     // dL/db (+)= Σ over the batch of g
     kernels::column_sums(grad_y, batch, out_, bias_grad(), add);
-  }
-  if (grad_x) {
+  };
+  const auto input_grad = [&] {
     // dL/dx (batch×in) = g (batch×out) · W (out×in)
     kernels::gemm(false, false, batch, in_, out_, 1.0f, grad_y, out_, weight(), in_, 0.0f, grad_x, in_);
+  };
+  const bool want_params = mode != ParamGrads::Skip, want_input = grad_x != nullptr;
+  // The two products read g and write disjoint outputs. Below the GEMM's own threading
+  // threshold (8 MFLOP each: the VAE's 20-wide heads and first decoder layer, the GAN's
+  // 100→256) each runs on one thread anyway, so they run side by side instead (the same
+  // arithmetic wherever each runs: identical results); not when they are too small to
+  // outweigh a pool join (D's 256→1).
+  const double flops = 2.0 * batch * in_ * out_;
+  if (want_params && want_input && flops >= 1e6 && flops < kSmallGemmFlops && parallel::thread_count() > 1) {
+    parallel::run(2, [&](int part) { part == 0 ? parameter_grads() : input_grad(); });
+    return;
   }
+  if (want_params) parameter_grads();
+  if (want_input) input_grad();
 }
 
 }  // namespace latentlab

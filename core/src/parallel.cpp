@@ -1,6 +1,7 @@
 // The kernels' thread pool (see parallel.hpp). run() publishes a task with a generation
-// number, does its own parts, and waits until every worker has reported back; workers and the
-// caller spin briefly, then sleep on a condition variable (spin_then_wait).
+// number, does its own parts, then the parts of any worker that has not started yet, and waits
+// until every worker that did start has reported back; workers and the caller spin briefly,
+// then sleep on a condition variable (spin_then_wait).
 #include "latentlab/parallel.hpp"
 
 #include <algorithm>
@@ -56,7 +57,7 @@ void spin_then_wait(std::mutex& mutex, std::condition_variable& cv, Ready ready)
 
 class Pool {
  public:
-  explicit Pool(int threads) {
+  explicit Pool(int threads) : claimed_(static_cast<std::size_t>(std::max(0, threads - 1))) {
     for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { work(i); });
   }
   ~Pool() {
@@ -72,20 +73,38 @@ class Pool {
   void run(int parts, const std::function<void(int)>& task) {
     task_ = &task;
     parts_ = parts;
-    pending_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
+    const int workers = static_cast<int>(workers_.size());
+    pending_.store(workers, std::memory_order_relaxed);
+    std::uint64_t generation;
     {
       // Published under the mutex so a worker checking its wait predicate cannot miss it.
       std::lock_guard<std::mutex> lock(mutex_);
-      generation_.fetch_add(1, std::memory_order_release);
+      generation = generation_.fetch_add(1, std::memory_order_release) + 1;
     }
     start_.notify_all();
     inside_task = true;
     for (int p = 0; p < parts; p += threads()) task(p);
+    // A worker that has not started this task yet (descheduled on a busy machine, or still
+    // waking up) has its parts done here instead of being waited for: which thread runs a part
+    // does not change what the part computes.
+    for (int w = 0; w < workers; ++w) {
+      if (claim(w, generation)) {
+        for (int p = w + 1; p < parts; p += threads()) task(p);
+        pending_.fetch_sub(1, std::memory_order_acq_rel);
+      }
+    }
     inside_task = false;
     spin_then_wait(mutex_, done_, [this] { return pending_.load(std::memory_order_acquire) == 0; });
   }
 
  private:
+  // Worker w's parts of `generation` are claimed once, by the worker or by the caller:
+  // claimed_[w] holds the last generation claimed (generation − 1 until this one is).
+  bool claim(int w, std::uint64_t generation) {
+    std::uint64_t expected = generation - 1;
+    return claimed_[static_cast<std::size_t>(w)].compare_exchange_strong(expected, generation, std::memory_order_acq_rel);
+  }
+
   void work(int index) {
     inside_task = true;
     std::uint64_t seen = 0;
@@ -95,6 +114,7 @@ class Pool {
       });
       if (stop_.load(std::memory_order_acquire)) return;
       seen = generation_.load(std::memory_order_acquire);
+      if (!claim(index - 1, seen)) continue;  // the caller ran these parts (or a later task is out)
       const std::function<void(int)>* task = task_;
       const int parts = parts_;
       for (int p = index; p < parts; p += threads()) (*task)(p);
@@ -112,6 +132,7 @@ class Pool {
   int parts_ = 0;
   std::atomic<int> pending_{0};
   std::atomic<std::uint64_t> generation_{0};
+  std::vector<std::atomic<std::uint64_t>> claimed_;  // per worker, see claim()
   std::atomic<bool> stop_{false};
 };
 

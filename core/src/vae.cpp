@@ -8,6 +8,7 @@
 
 #include "latentlab/kernels.hpp"
 #include "latentlab/losses.hpp"
+#include "latentlab/parallel.hpp"
 #include "latentlab/reparameterize.hpp"
 #include "latentlab/rng.hpp"
 
@@ -37,6 +38,30 @@ std::vector<LayerSpec> decoder_layers(const VaeConfig& c) {
   layers.push_back({"out", c.input, kIdentity});
   return layers;
 }
+
+// The two latent heads are small products (batch × hidden × latent, ≈ 2 MFLOP each, below the
+// GEMM's threading threshold) that read the same h and write disjoint outputs and gradients,
+// so they run as two parts of one pool task: one head per thread (or, in the forward, ε's
+// sampling on one and both heads on the other); with one thread the parts run in order.
+// Each part's arithmetic does not depend on where it runs: results are identical.
+template <class Head>
+void both_heads(Head head) {
+  parallel::run(2, [&](int part) { head(part); });
+}
+
+// y += x over n floats, split into ranges of whole 64-float blocks (each element takes the same
+// SIMD-or-scalar path as in one pass, so the result does not depend on the thread count).
+void add_split(float* y, const float* x, std::size_t n) {
+  const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()), std::max<std::size_t>(1, n >> 15)));
+  if (parts <= 1 || n > (std::size_t{1} << 30)) {
+    kernels::axpy(y, x, n, 1.0f);
+    return;
+  }
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(static_cast<int>(n), parts, part, 64);
+    kernels::axpy(y + r.begin, x + r.begin, static_cast<std::size_t>(r.end - r.begin), 1.0f);
+  });
+}
 }  // namespace
 
 Vae::Vae(const VaeConfig& config)
@@ -65,16 +90,31 @@ void Vae::reserve(int batch) {
   capacity_ = batch;
 }
 
-VaeLosses Vae::forward(const float* x, int batch, const float* eps) {
+VaeLosses Vae::forward(const float* x, int batch, const float* eps, Rng* draw_eps) {
   reserve(batch);
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
   const std::size_t n_pixels = static_cast<std::size_t>(batch) * config_.input;
 
   const float* h = encoder_.forward(x, batch);
-  mu_head_.forward(h, batch, mu_.data());
-  logvar_head_.forward(h, batch, logvar_.data());
   float* logvar = logvar_.data();
-  clamp_logvar(logvar, n_latent, config_.logvar_limit);
+  const auto mu_head = [&] { mu_head_.forward(h, batch, mu_.data()); };
+  const auto logvar_head = [&] {
+    logvar_head_.forward(h, batch, logvar);
+    clamp_logvar(logvar, n_latent, config_.logvar_limit);
+  };
+  if (draw_eps) {
+    // Drawing ε (serial Box–Muller, ≈ as long as both heads) needs nothing computed so far.
+    both_heads([&](int part) {
+      if (part == 0) {
+        draw_eps->fill_normal(eps_.data(), n_latent);
+      } else {
+        mu_head();
+        logvar_head();
+      }
+    });
+  } else {
+    both_heads([&](int part) { part == 0 ? mu_head() : logvar_head(); });
+  }
 
   if (eps) {
     reparameterize_forward(mu_.data(), logvar, eps, z_.data(), n_latent);
@@ -93,15 +133,18 @@ VaeLosses Vae::forward(const float* x, int batch, const float* eps) {
 
 VaeLosses Vae::compute_gradients(const float* x, int batch, Rng& rng) {
   reserve(batch);
-  rng.fill_normal(eps_.data(), static_cast<std::size_t>(batch) * config_.latent);
-  return compute_gradients(x, batch, eps_.data());
+  return gradients(x, batch, &rng);
 }
 
 VaeLosses Vae::compute_gradients(const float* x, int batch, const float* eps) {
   reserve(batch);
   if (eps != eps_.data())
     std::memcpy(eps_.data(), eps, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
-  const VaeLosses losses = forward(x, batch, eps_.data());
+  return gradients(x, batch, nullptr);
+}
+
+VaeLosses Vae::gradients(const float* x, int batch, Rng* draw_eps) {
+  const VaeLosses losses = forward(x, batch, eps_.data(), draw_eps);
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
   const int hidden = config_.hidden.back();
   // Every parameter is used once in the graph, so each gradient has exactly one contribution:
@@ -125,9 +168,13 @@ VaeLosses Vae::compute_gradients(const float* x, int batch, const float* eps) {
   float* grad_h = grad_hidden_.data();
   float* grad_h_logvar = grad_hidden_.data() + static_cast<std::size_t>(batch) * hidden;
   const float* encoder_out = encoder_.output();
-  mu_head_.backward(encoder_out, mu_.data(), grad_mu_.data(), batch, grad_h, kWrite);
-  logvar_head_.backward(encoder_out, logvar_.data(), grad_logvar_.data(), batch, grad_h_logvar, kWrite);
-  kernels::axpy(grad_h, grad_h_logvar, static_cast<std::size_t>(batch) * hidden, 1.0f);
+  both_heads([&](int head) {
+    if (head == 0)
+      mu_head_.backward(encoder_out, mu_.data(), grad_mu_.data(), batch, grad_h, kWrite);
+    else
+      logvar_head_.backward(encoder_out, logvar_.data(), grad_logvar_.data(), batch, grad_h_logvar, kWrite);
+  });
+  add_split(grad_h, grad_h_logvar, static_cast<std::size_t>(batch) * hidden);
 
   encoder_.backward(x, grad_h, batch, nullptr, kWrite);
   return losses;
@@ -135,10 +182,7 @@ VaeLosses Vae::compute_gradients(const float* x, int batch, const float* eps) {
 
 VaeLosses Vae::evaluate(const float* x, int batch, Rng* rng) {
   reserve(batch);
-  if (rng) {
-    rng->fill_normal(eps_.data(), static_cast<std::size_t>(batch) * config_.latent);
-    return forward(x, batch, eps_.data());
-  }
+  if (rng) return forward(x, batch, eps_.data(), rng);
   return forward(x, batch, nullptr);
 }
 

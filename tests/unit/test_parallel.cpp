@@ -79,6 +79,13 @@ TEST_CASE("parallel::run runs every part exactly once for any thread count", "[p
     std::atomic<int> inner{0};
     parallel::run(2, [&](int) { parallel::run(3, [&](int) { inner++; }); });
     CHECK(inner == 6);
+    // Many short tasks back to back: a worker is often late (still waking, or descheduled) and
+    // the caller runs its parts instead; still every part of every task runs exactly once.
+    std::vector<std::atomic<int>> runs(5);
+    for (auto& r : runs) r = 0;
+    constexpr int kTasks = 20000;
+    for (int t = 0; t < kTasks; ++t) parallel::run(5, [&](int p) { runs[static_cast<std::size_t>(p)]++; });
+    for (int p = 0; p < 5; ++p) CHECK(runs[static_cast<std::size_t>(p)] == kTasks);
   }
   CHECK(parallel::thread_count() == 1);
 }

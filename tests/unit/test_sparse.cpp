@@ -86,6 +86,61 @@ TEST_CASE("compress_rows at widths around the SIMD width keeps every nonzero onc
   }
 }
 
+TEST_CASE("compress_rows gives the same rows and column view at any thread count", "[sparse][parallel]") {
+  // Large enough to be split by rows (≥ 32k pixels per part); dense and empty rows at the part
+  // boundaries, NaNs, and widths with and without a scalar tail.
+  for (int cols : {784, 401}) {
+    const int rows = 200;
+    std::vector<float> x = sparse_matrix(rows, cols, 0.81, static_cast<std::uint32_t>(cols) + 5u);
+    for (int k = 0; k < cols; ++k) {
+      x[static_cast<std::size_t>(99) * cols + k] = 0.5f;   // row 99 all nonzero (end of part 0 of 2)
+      x[static_cast<std::size_t>(100) * cols + k] = 0.0f;  // row 100 empty
+      x[static_cast<std::size_t>(199) * cols + k] = 1.0f;  // the last row all nonzero
+    }
+    x[static_cast<std::size_t>(7) * cols + 3] = std::nanf("");
+    kernels::SparseRows want;
+    // The column view straight from the definition: for each column, its nonzeros by row.
+    std::vector<int> col_row;
+    std::vector<float> col_value;
+    std::vector<int> col_start{0};
+    for (int k = 0; k < cols; ++k) {
+      for (int i = 0; i < rows; ++i) {
+        const float v = x[static_cast<std::size_t>(i) * cols + k];
+        if (v == 0.0f) continue;
+        col_row.push_back(i);
+        col_value.push_back(v);
+      }
+      col_start.push_back(static_cast<int>(col_row.size()));
+    }
+    for (int threads : {1, 2, 3}) {
+      INFO("cols " << cols << ", threads " << threads);
+      parallel::set_thread_count(threads);
+      kernels::SparseRows s;
+      kernels::compress_rows(x.data(), rows, cols, s);
+      kernels::compress_rows(x.data(), rows, cols, s);  // a refill gives the same (reused arrays)
+      parallel::set_thread_count(1);
+      const int n = s.nonzeros();
+      REQUIRE(n == static_cast<int>(col_row.size()));
+      CHECK(s.col_start == col_start);
+      CHECK(std::vector<int>(s.col_row.begin(), s.col_row.begin() + n) == col_row);
+      for (int e = 0; e < n; ++e) {
+        const float got = s.col_value[static_cast<std::size_t>(e)], w = col_value[static_cast<std::size_t>(e)];
+        REQUIRE((std::isnan(w) ? std::isnan(got) : got == w));
+      }
+      if (threads == 1) {
+        want = s;
+      } else {
+        CHECK(s.row_start == want.row_start);
+        CHECK(std::vector<int>(s.index.begin(), s.index.begin() + n) == std::vector<int>(want.index.begin(), want.index.begin() + n));
+        for (int e = 0; e < n; ++e) {
+          const float got = s.value[static_cast<std::size_t>(e)], w = want.value[static_cast<std::size_t>(e)];
+          REQUIRE((std::isnan(w) ? std::isnan(got) : got == w));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("sparse products match the reference and the dense GEMM on odd shapes", "[sparse]") {
   struct Shape {
     int M, N, K;

@@ -24,7 +24,10 @@ void set_thread_count(int n);
 int thread_count();
 
 // Runs task(part) for part = 0 … parts−1 and returns when all have finished: thread t of T
-// (the calling thread is t = 0, the workers 1 … T−1) runs parts t, t+T, t+2T, ….
+// (the calling thread is t = 0, the workers 1 … T−1) runs parts t, t+T, t+2T, …, except that
+// the calling thread, once done with its own, also runs those of a worker that has not picked
+// the task up yet (so a descheduled worker costs no wait). Parts must not depend on which
+// thread runs them.
 // Tasks must not throw. A call from inside a task runs its parts sequentially on that thread.
 void run(int parts, const std::function<void(int part)>& task);
 

@@ -63,7 +63,11 @@ class Vae {
 
  private:
   // Runs encoder, heads, reparameterisation (eps may be null ⇒ z = μ), decoder and the loss.
-  VaeLosses forward(const float* x, int batch, const float* eps);
+  // With draw_eps, ε is first drawn from it into eps_ (eps must be eps_.data()), side by side
+  // with the heads.
+  VaeLosses forward(const float* x, int batch, const float* eps, Rng* draw_eps = nullptr);
+  // forward() on eps_ (drawn from draw_eps if set), then the backward pass.
+  VaeLosses gradients(const float* x, int batch, Rng* draw_eps);
   void reserve(int batch);
 
   VaeConfig config_;
