@@ -56,16 +56,7 @@ void Adam::step(float* params, const float* grads) {
     }
   };
   constexpr std::size_t kMinPerThread = 1 << 15;  // below this, waking a worker costs more than it saves
-  const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()),
-                                                           std::max<std::size_t>(1, size_ / kMinPerThread)));
-  if (parts <= 1 || size_ > static_cast<std::size_t>(1) << 30) {
-    update(0, size_);
-    return;
-  }
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(static_cast<int>(size_), parts, part, 64);
-    update(static_cast<std::size_t>(r.begin), static_cast<std::size_t>(r.end));
-  });
+  parallel::for_ranges(size_, parallel::parts_for(size_, kMinPerThread), 64, update);
 }
 
 }  // namespace latentlab

@@ -18,23 +18,16 @@ constexpr double kSmallGemmFlops = 8e6;
 // Parts to split an elementwise pass over n outputs into: one per thread when the pass costs
 // clearly more than a pool join (a few µs); a sigmoid/tanh forward costs ~10× a ReLU per element.
 int elementwise_parts(bool transcendental, std::size_t n) {
-  const std::size_t min_per_thread = transcendental ? std::size_t{1} << 12 : std::size_t{1} << 15;
-  return static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()),
-                                                std::max<std::size_t>(1, n / min_per_thread)));
+  return parallel::parts_for(n, transcendental ? std::size_t{1} << 12 : std::size_t{1} << 15);
 }
 
 // g ⊙= f′ over n elements, split into ranges whose boundaries are multiples of 64 floats: each
 // element then takes the same SIMD-or-scalar path as in one pass, so the result does not depend
 // on the thread count.
 void activation_backward_split(const ActivationSpec& f, const float* y, float* g, std::size_t n) {
-  const int parts = elementwise_parts(false, n);  // every derivative is cheap, written from y
-  if (parts <= 1 || n > (std::size_t{1} << 30)) {
-    activation_backward(f, y, g, n);
-    return;
-  }
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(static_cast<int>(n), parts, part, 64);
-    activation_backward(f, y + r.begin, g + r.begin, static_cast<std::size_t>(r.end - r.begin));
+  // Every derivative is cheap, written from y.
+  parallel::for_ranges(n, elementwise_parts(false, n), 64, [&](std::size_t begin, std::size_t end) {
+    activation_backward(f, y + begin, g + begin, end - begin);
   });
 }
 }  // namespace
@@ -66,22 +59,14 @@ void Linear::forward(const kernels::SparseRows& x, float* y) const {
 void Linear::bias_and_activation(int batch, float* y) const {
   // One pass per row while it is still in cache; rows are independent, so large batches are
   // split by rows across the kernels' threads (same per-row work: identical results).
-  const auto rows = [&](int begin, int end) {
-    for (int r = begin; r < end; ++r) {
-      float* row = y + static_cast<std::size_t>(r) * out_;
+  const bool transcendental = activation_.kind == Activation::Sigmoid || activation_.kind == Activation::Tanh;
+  const int parts = std::min(batch, elementwise_parts(transcendental, static_cast<std::size_t>(batch) * out_));
+  parallel::for_ranges(static_cast<std::size_t>(batch), parts, 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t r = begin; r < end; ++r) {
+      float* row = y + r * out_;
       kernels::add_row_bias(row, bias(), 1, out_);
       activation_forward(activation_, row, static_cast<std::size_t>(out_));
     }
-  };
-  const bool transcendental = activation_.kind == Activation::Sigmoid || activation_.kind == Activation::Tanh;
-  const int parts = std::min(batch, elementwise_parts(transcendental, static_cast<std::size_t>(batch) * out_));
-  if (parts <= 1) {
-    rows(0, batch);
-    return;
-  }
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(batch, parts, part, 1);
-    rows(r.begin, r.end);
   });
 }
 

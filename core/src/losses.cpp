@@ -59,17 +59,12 @@ double bce_with_logits(const float* logits, const float* targets, std::size_t n,
     return total;
   };
   constexpr std::size_t kMinBlocksPerThread = 16;
-  const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()),
-                                                           std::max<std::size_t>(1, blocks / kMinBlocksPerThread)));
-  const auto run_blocks = [&](int part) {
-    const parallel::Range r = parallel::split(static_cast<int>(blocks), parts, part, 1);
-    for (int k = r.begin; k < r.end; ++k) {
-      const std::size_t first = static_cast<std::size_t>(k) * kBlock;
-      block_sums[static_cast<std::size_t>(k)] = block(first, std::min(n, first + kBlock));
+  parallel::for_ranges(blocks, parallel::parts_for(blocks, kMinBlocksPerThread), 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t k = begin; k < end; ++k) {
+      const std::size_t first = k * kBlock;
+      block_sums[k] = block(first, std::min(n, first + kBlock));
     }
-  };
-  if (parts > 1) parallel::run(parts, run_blocks);
-  else run_blocks(0);
+  });
   double total = 0.0;
   for (double b : block_sums) total += b;
   return reduce(total, n, reduction);

@@ -28,6 +28,11 @@ Range split(int total, int parts, int part, int granule) {
   return {std::min(total, first * granule), std::min(total, (first + count) * granule)};
 }
 
+int parts_for(std::size_t work, std::size_t min_per_part) {
+  return static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(thread_count()),
+                                                std::max<std::size_t>(1, work / min_per_part)));
+}
+
 #ifdef LATENTLAB_HAVE_THREADS
 namespace {
 

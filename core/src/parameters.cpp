@@ -70,15 +70,8 @@ const TensorInfo* ParameterSet::find(const std::string& name) const {
 void ParameterSet::zero_grads() {
   // Split across the kernels' threads for large sets (the GAN's are 1.5M floats each).
   constexpr std::size_t kMinPerThread = 1 << 18;
-  const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()),
-                                                           std::max<std::size_t>(1, total_ / kMinPerThread)));
-  if (parts <= 1 || total_ > (std::size_t{1} << 30)) {
-    std::memset(grads_.data(), 0, total_ * sizeof(float));
-    return;
-  }
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(static_cast<int>(total_), parts, part, 16);
-    std::memset(grads_.data() + r.begin, 0, static_cast<std::size_t>(r.end - r.begin) * sizeof(float));
+  parallel::for_ranges(total_, parallel::parts_for(total_, kMinPerThread), 16, [&](std::size_t begin, std::size_t end) {
+    std::memset(grads_.data() + begin, 0, (end - begin) * sizeof(float));
   });
 }
 
@@ -107,9 +100,7 @@ std::size_t first_beyond(const float* g, std::size_t begin, std::size_t end, flo
 std::size_t ParameterSet::first_gradient_beyond(float limit) const {
   constexpr std::size_t kMinPerThread = 1 << 17;
   constexpr int kMaxParts = 64;  // the parts' answers live on the stack: no allocation per step
-  const int parts = static_cast<int>(std::min<std::size_t>({static_cast<std::size_t>(parallel::thread_count()),
-                                                            std::max<std::size_t>(1, total_ / kMinPerThread),
-                                                            std::size_t{kMaxParts}}));
+  const int parts = std::min(parallel::parts_for(total_, kMinPerThread), kMaxParts);
   if (parts <= 1 || total_ > (std::size_t{1} << 30)) return first_beyond(grads_.data(), 0, total_, limit);
   std::size_t first[kMaxParts];
   parallel::run(parts, [&](int part) {

@@ -52,14 +52,8 @@ void both_heads(Head head) {
 // y += x over n floats, split into ranges of whole 64-float blocks (each element takes the same
 // SIMD-or-scalar path as in one pass, so the result does not depend on the thread count).
 void add_split(float* y, const float* x, std::size_t n) {
-  const int parts = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(parallel::thread_count()), std::max<std::size_t>(1, n >> 15)));
-  if (parts <= 1 || n > (std::size_t{1} << 30)) {
-    kernels::axpy(y, x, n, 1.0f);
-    return;
-  }
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(static_cast<int>(n), parts, part, 64);
-    kernels::axpy(y + r.begin, x + r.begin, static_cast<std::size_t>(r.end - r.begin), 1.0f);
+  parallel::for_ranges(n, parallel::parts_for(n, std::size_t{1} << 15), 64, [&](std::size_t begin, std::size_t end) {
+    kernels::axpy(y + begin, x + begin, end - begin, 1.0f);
   });
 }
 }  // namespace

@@ -183,25 +183,15 @@ void gather_batch(const Dataset& data, const std::vector<std::uint32_t>& order, 
   // then every pixel is one table lookup.
   float table[256];
   for (int b = 0; b < 256; ++b) table[b] = scale * pixel_value(static_cast<std::uint8_t>(b)) + shift;
-  const auto rows = [&](int begin, int end) {
-    for (int r = begin; r < end; ++r) {
-      const std::uint8_t* src = data.image(order[first + static_cast<std::size_t>(r)]);
-      float* dst = batch + static_cast<std::size_t>(r) * pixels;
-      for (std::size_t i = 0; i < pixels; ++i) dst[i] = table[src[i]];
-    }
-  };
   // Rows are independent: split them across the kernels' threads for a training batch.
   constexpr std::size_t kMinPixelsPerThread = 1 << 15;
-  const int parts = static_cast<int>(std::min<std::size_t>(
-      {static_cast<std::size_t>(parallel::thread_count()), static_cast<std::size_t>(std::max(count, 1)),
-       std::max<std::size_t>(1, static_cast<std::size_t>(count) * pixels / kMinPixelsPerThread)}));
-  if (parts <= 1) {
-    rows(0, count);
-    return;
-  }
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(count, parts, part, 1);
-    rows(r.begin, r.end);
+  const int parts = std::min(std::max(count, 1), parallel::parts_for(static_cast<std::size_t>(count) * pixels, kMinPixelsPerThread));
+  parallel::for_ranges(static_cast<std::size_t>(count), parts, 1, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t r = begin; r < end; ++r) {
+      const std::uint8_t* src = data.image(order[first + r]);
+      float* dst = batch + r * pixels;
+      for (std::size_t i = 0; i < pixels; ++i) dst[i] = table[src[i]];
+    }
   });
 }
 

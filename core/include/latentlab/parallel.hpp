@@ -14,6 +14,7 @@
 // and run() executes every part on the calling thread.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 
 namespace latentlab::parallel {
@@ -37,5 +38,26 @@ struct Range {
   int begin, end;
 };
 Range split(int total, int parts, int part, int granule);
+
+// How many parts a pass over `work` items is worth: one per thread, but no more than
+// work / min_per_part (below that, waking a worker costs more than the part saves); at least 1.
+int parts_for(std::size_t work, std::size_t min_per_part);
+
+// Runs body(begin, end) for the `parts` ranges split(total, parts, ·, granule) of [0, total),
+// on the pool; as body(0, total) on the calling thread when parts ≤ 1 or total is too large
+// for split's int. With granule a multiple of the SIMD width, every element takes the same
+// SIMD-or-scalar path as in one pass, so an elementwise body gives the same result for any split.
+// A template so that the single-part path calls body directly (no std::function in between).
+template <class Body>
+void for_ranges(std::size_t total, int parts, int granule, Body&& body) {
+  if (parts <= 1 || total > (std::size_t{1} << 30)) {
+    body(std::size_t{0}, total);
+    return;
+  }
+  run(parts, [&](int part) {
+    const Range r = split(static_cast<int>(total), parts, part, granule);
+    body(static_cast<std::size_t>(r.begin), static_cast<std::size_t>(r.end));
+  });
+}
 
 }  // namespace latentlab::parallel
