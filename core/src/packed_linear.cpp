@@ -20,39 +20,25 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <new>
 #include <utility>
 
 #include "activations_wasm.hpp"
+#include "gemm_blocking.hpp"
+#include "gemm_internal.hpp"
 #include "simd_math.hpp"
 
 namespace latentlab {
 namespace {
 
-using batch = xsimd::batch<float>;
-constexpr int W = static_cast<int>(batch::size);
-
-// Register tile and K block: the same as gemm_packed.cpp's, so that every element of y is
-// summed in the same order as by kernels::gemm (see the comments there for the measurements).
-#if defined(__EMSCRIPTEN__)
-constexpr int MR = 5;
-constexpr int NB = 2;
-#else
-constexpr int MR = (W >= 16) ? 8 : 6;
-constexpr int NB = (W >= 16) ? 3 : 2;
-#endif
-constexpr int NR = NB * W;
-constexpr int KC = 384;
-constexpr int MC = (144 / MR) * MR;
-
-constexpr int round_up(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
-constexpr int ceil_div(int x, int d) { return (x + d - 1) / d; }
-
-// gemm_packed.cpp's balanced_block: ceil(total / max_block) near-equal blocks, rounded up to granule.
-int balanced_block(int total, int max_block, int granule) {
-  const int parts = ceil_div(total, max_block);
-  return std::min(max_block, round_up(ceil_div(total, parts), granule));
-}
+using kernels::detail::balanced_block;
+using kernels::detail::batch;
+using kernels::detail::KC;
+using kernels::detail::MC;
+using kernels::detail::MR;
+using kernels::detail::NB;
+using kernels::detail::NR;
+using kernels::detail::round_up;
+using kernels::detail::W;
 
 // The layer's function after the product, on one batch of columns j … j+W−1 (all per-column
 // vectors are padded to whole batches): + b, the BatchNorm's affine map, the activation.
@@ -169,22 +155,6 @@ void pack_rows(const float* x_block, int ldx, int mc, int kc, float* Ap) {
   }
 }
 
-// Per-thread scratch for the packed rows of x (grows only).
-float* row_scratch(std::size_t count) {
-  struct Scratch {
-    float* data = nullptr;
-    std::size_t capacity = 0;
-    ~Scratch() { ::operator delete(data, std::align_val_t{64}); }
-  };
-  thread_local Scratch s;
-  if (count > s.capacity) {
-    ::operator delete(s.data, std::align_val_t{64});
-    s.data = static_cast<float*>(::operator new(count * sizeof(float), std::align_val_t{64}));
-    s.capacity = count;
-  }
-  return s.data;
-}
-
 void padded_copy(AlignedBuffer& dst, const float* src, int n, int padded) {
   dst.reserve_discard(static_cast<std::size_t>(padded));
   dst.fill(0.0f);
@@ -230,7 +200,7 @@ void PackedLinear::forward(const float* x, int batch_rows, float* y, int ldy) co
   const int n_pad = round_up(N, NR);
   const int kc_block = balanced_block(K, KC, 1);
   const int mc_block = balanced_block(batch_rows, MC, MR);
-  float* Ap = row_scratch(static_cast<std::size_t>(round_up(mc_block, MR)) * kc_block);
+  float* Ap = kernels::detail::scratch_floats(static_cast<std::size_t>(round_up(mc_block, MR)) * kc_block);
 
   for (int pc = 0; pc < K; pc += kc_block) {
     const int kc = std::min(kc_block, K - pc);
