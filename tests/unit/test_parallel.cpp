@@ -19,16 +19,13 @@
 #include "latentlab/parallel.hpp"
 #include "trainer_gan.hpp"
 #include "trainer_vae.hpp"
+#include "test_values.hpp"
 
 using namespace latentlab;
 
 namespace {
 
-// Sets the pool size for one scope and restores single-threaded kernels afterwards.
-struct Threads {
-  explicit Threads(int n) { parallel::set_thread_count(n); }
-  ~Threads() { parallel::set_thread_count(1); }
-};
+using test::ScopedThreads;
 
 std::vector<float> filled(std::size_t n, std::uint32_t seed) {
   std::vector<float> v(n);
@@ -67,7 +64,7 @@ TEST_CASE("parallel::split covers the items once in granule-aligned ranges", "[p
 
 TEST_CASE("parallel::run runs every part exactly once for any thread count", "[parallel]") {
   for (int threads : {1, 2, 3}) {
-    Threads pool(threads);
+    ScopedThreads pool(threads);
     CHECK(parallel::thread_count() == threads);
     for (int parts = 0; parts <= 7; ++parts) {
       std::vector<std::atomic<int>> runs(static_cast<std::size_t>(parts));
@@ -109,7 +106,7 @@ TEST_CASE("threaded gemm equals the single-threaded result bit for bit and the r
     kernels::reference::gemm(s.ta, s.tb, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), ldb, s.beta, expected.data(), s.N);
     std::vector<float> single;
     for (int threads : {1, 2, 3}) {
-      Threads pool(threads);
+      ScopedThreads pool(threads);
       std::vector<float> C = C0;
       kernels::gemm(s.ta, s.tb, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), ldb, s.beta, C.data(), s.N);
       INFO("M=" << s.M << " N=" << s.N << " K=" << s.K << " threads " << threads);
@@ -130,7 +127,7 @@ TEST_CASE("threaded Adam steps equal the single-threaded ones bit for bit", "[pa
   const std::size_t n = 200003;  // several 32k-element parts and a scalar tail
   std::vector<float> single;
   for (int threads : {1, 2, 3}) {
-    Threads pool(threads);
+    ScopedThreads pool(threads);
     std::vector<float> params = filled(n, 4);
     AdamConfig config;
     config.weight_decay = 0.01f;
@@ -152,7 +149,7 @@ TEST_CASE("threaded bce_with_logits and zero_grads equal the single-threaded one
   double single_loss = 0.0;
   std::vector<float> single_grad;
   for (int threads : {1, 2, 3}) {
-    Threads pool(threads);
+    ScopedThreads pool(threads);
     std::vector<float> grad(n);
     const double loss = bce_with_logits(logits.data(), targets.data(), n, Reduction::Sum, grad.data());
     ParameterSet params;
@@ -180,7 +177,7 @@ TEST_CASE("VAE and GAN training steps with 2 threads reproduce 1 thread exactly"
   options.seed = 3;
   std::vector<float> vae_single, gan_single;
   for (int threads : {1, 2}) {
-    Threads pool(threads);
+    ScopedThreads pool(threads);
     options.batch = 128;
     VaeTrainer vae(VaeConfig{}, options);
     vae.train_epoch(data.train, 1280, nullptr);  // 10 steps at the default 784-400-20 shape

@@ -16,28 +16,15 @@
 #include "latentlab/parallel.hpp"
 #include "latentlab/rng.hpp"
 #include "latentlab/sparse.hpp"
+#include "test_values.hpp"
 
 using namespace latentlab;
 
 namespace {
 
-struct Threads {
-  explicit Threads(int n) { parallel::set_thread_count(n); }
-  ~Threads() { parallel::set_thread_count(1); }
-};
+using test::random_values;
+using test::ScopedThreads;
 
-// rows×cols values in [-1, 1), each zero with probability `zeros`.
-std::vector<float> values(std::size_t n, double zeros, std::uint32_t seed) {
-  std::vector<float> x(n);
-  std::uint32_t s = seed * 2654435761u + 7u;
-  for (auto& v : x) {
-    s = s * 1664525u + 1013904223u;
-    const double u = (s >> 8) / double(1u << 24);
-    s = s * 1664525u + 1013904223u;
-    v = u < zeros ? 0.0f : static_cast<float>(s >> 8) / static_cast<float>(1u << 23) - 1.0f;
-  }
-  return x;
-}
 
 bool same_bits(const float* a, const float* b, std::size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
 
@@ -56,9 +43,9 @@ std::vector<float> gradients(bool write, bool sparse, bool batchnorm) {
   Rng rng(5, 0);
   mlp.init(rng);
   mlp.set_sparse_input(sparse);
-  const std::vector<float> x = values(static_cast<std::size_t>(batch) * in, 0.8, 9);
+  const std::vector<float> x = random_values(static_cast<std::size_t>(batch) * in, 0.8, 9);
   mlp.forward(x.data(), batch);
-  std::vector<float> upstream = values(static_cast<std::size_t>(batch) * 3, 0.0, 10);
+  std::vector<float> upstream = random_values(static_cast<std::size_t>(batch) * 3, 0.0, 10);
   if (write) {
     for (const auto& t : params.tensors())
       for (std::size_t i = 0; i < t.size; ++i) params.grads()[t.offset + i] = std::nanf("");
@@ -86,14 +73,14 @@ TEST_CASE("ParamGrads::Write gives zero_grads + Accumulate bit for bit without r
 TEST_CASE("sparse weight gradient in write mode equals the reference on a zeroed D", "[param_grads][sparse]") {
   const int M = 29, N = 70, K = 45;
   for (double zeros : {1.0, 0.8, 0.0}) {
-    const std::vector<float> x = values(static_cast<std::size_t>(M) * K, zeros, 3);
-    const std::vector<float> g = values(static_cast<std::size_t>(M) * N, 0.0, 4);
+    const std::vector<float> x = random_values(static_cast<std::size_t>(M) * K, zeros, 3);
+    const std::vector<float> g = random_values(static_cast<std::size_t>(M) * N, 0.0, 4);
     kernels::SparseRows xs;
     kernels::compress_rows(x.data(), M, K, xs);
     std::vector<float> want(static_cast<std::size_t>(N) * K, 0.0f);
     kernels::reference::sparse_gemm_tn_accumulate(xs, N, g.data(), N, want.data(), K);
     for (int threads : {1, 2}) {
-      Threads pool(threads);
+      ScopedThreads pool(threads);
       std::vector<float> got(want.size(), std::nanf(""));
       kernels::sparse_gemm_tn(xs, N, g.data(), N, got.data(), K, /*accumulate=*/false);
       double worst = 0.0;
@@ -115,13 +102,13 @@ TEST_CASE("first_gradient_beyond finds the first NaN, inf or too-large gradient 
       if (!(std::fabs(params.grads()[i]) <= limit)) return i;
     return params.size();
   };
-  const std::vector<float> base = values(params.size(), 0.1, 12);
+  const std::vector<float> base = random_values(params.size(), 0.1, 12);
   const float bad[] = {std::nanf(""), std::numeric_limits<float>::infinity(), -std::numeric_limits<float>::infinity(),
                        limit * 2.0f, -limit * 1.5f};
   const std::vector<std::vector<std::size_t>> plantings = {
       {}, {0}, {params.size() - 1}, {333333}, {699999, 12}, {500001, 400000, 650000}, {17, 18, 19}};
   for (int threads : {1, 2, 3}) {
-    Threads pool(threads);
+    ScopedThreads pool(threads);
     int which = 0;
     for (const auto& at : plantings) {
       std::memcpy(params.grads(), base.data(), base.size() * sizeof(float));

@@ -15,6 +15,7 @@
 #include "latentlab/parallel.hpp"
 #include "latentlab/rng.hpp"
 #include "latentlab/sparse.hpp"
+#include "test_values.hpp"
 
 using namespace latentlab;
 
@@ -22,15 +23,7 @@ namespace {
 
 // rows×cols values in [-1, 1), each zero with probability `zeros`.
 std::vector<float> sparse_matrix(int rows, int cols, double zeros, std::uint32_t seed) {
-  std::vector<float> x(static_cast<std::size_t>(rows) * cols);
-  std::uint32_t s = seed * 2654435761u + 7u;
-  for (auto& v : x) {
-    s = s * 1664525u + 1013904223u;
-    const double u = (s >> 8) / double(1u << 24);
-    s = s * 1664525u + 1013904223u;
-    v = u < zeros ? 0.0f : static_cast<float>(s >> 8) / static_cast<float>(1u << 23) - 1.0f;
-  }
-  return x;
+  return test::random_values(static_cast<std::size_t>(rows) * cols, zeros, seed);
 }
 
 // |got − want| ≤ (K + 4)·u·Σ|terms| with Σ|terms| ≤ K for values in [-1, 1] (see test_kernels.cpp).
