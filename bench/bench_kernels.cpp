@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "latentlab/kernels.hpp"
+#include "latentlab/kernels/kernels.hpp"
 
 namespace {
 

@@ -305,7 +305,7 @@ async function readSource(source, maxBytes) {
 // [u64 little-endian header length N][N bytes of JSON header][data]. Here: the framing and the
 // JSON types (the module has no JSON parser); the core checks every value — dtype, rank,
 // dimensions, offsets in range, the exact tiling of the data section, finite values — with the
-// same code as the native decoder (core/src/safetensors_checks.cpp), then builds the model.
+// same code as the native decoder (core/src/io/safetensors_checks.cpp), then builds the model.
 
 const MAX_HEADER_BYTES = 100000000;  // as the core and the reference implementation
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
@@ -390,7 +390,7 @@ function parseHeader(bytes) {
   return { metadata, tensors, dataOffset: end };
 }
 
-// The parsed header as the table wasm/bindings.cpp reads (read_header_table): little-endian
+// The parsed header as the table wasm/model_abi.cpp reads (read_header_table): little-endian
 // uint32 words; a string is its UTF-8 byte length then the bytes; a 64-bit number two words, low first.
 function headerTable({ metadata, tensors }) {
   const encoder = new TextEncoder();

@@ -9,15 +9,15 @@
 #include <new>
 #include <vector>
 
-#include "cli_common.hpp"
-#include "cli_eval.hpp"
-#include "cli_export.hpp"
-#include "cli_info.hpp"
-#include "cli_interpolate.hpp"
-#include "cli_reconstruct.hpp"
-#include "cli_sample.hpp"
-#include "cli_train.hpp"
-#include "file_io.hpp"
+#include "cli/common.hpp"
+#include "cli/eval.hpp"
+#include "cli/export.hpp"
+#include "cli/info.hpp"
+#include "cli/interpolate.hpp"
+#include "cli/reconstruct.hpp"
+#include "cli/sample.hpp"
+#include "cli/train.hpp"
+#include "output/file_io.hpp"
 
 using namespace latentlab::native;
 

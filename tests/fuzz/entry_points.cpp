@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "file_io.hpp"
-#include "idx.hpp"
-#include "latentlab/generation.hpp"
-#include "latentlab/model_io.hpp"
-#include "latentlab/safetensors.hpp"
+#include "output/file_io.hpp"
+#include "data/idx.hpp"
+#include "latentlab/infer/generation.hpp"
+#include "latentlab/io/model_io.hpp"
+#include "latentlab/io/safetensors.hpp"
 
 namespace latentlab::fuzz {
 

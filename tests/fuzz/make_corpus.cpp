@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "latentlab/model_io.hpp"
+#include "latentlab/io/model_io.hpp"
 #include "latentlab/rng.hpp"
 
 namespace fs = std::filesystem;

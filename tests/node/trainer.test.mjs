@@ -17,7 +17,7 @@ const api = await import(pathToFileURL(path.join(ROOT, 'web/latentlab.js')).href
 const rt = await api.initLatentlab(wasmFiles('latentlab_core_train'));
 
 const CONFIG = { input: 784, hidden: [32], latent: 4, beta: 1, lr: 1e-3, seed: 7 };
-const DATA_ORDER_STREAM = 2;  // the native trainer's streams (native/src/trainer.hpp)
+const DATA_ORDER_STREAM = 2;  // the native trainer's streams (native/src/train/trainer.hpp)
 const NOISE_STREAM = 3;  // ε: reused by the wasm trainer
 const BATCH = 32;
 

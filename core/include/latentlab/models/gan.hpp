@@ -1,0 +1,87 @@
+// MLP generative adversarial network (Goodfellow et al. 2014) with the
+// non-saturating generator loss.
+//   generator      z ~ N(0, I) (latent) → hidden… (ReLU) → image (Tanh, pixels in [−1, 1])
+//   discriminator  image → hidden… (LeakyReLU slope) → 1 logit
+// One training iteration (as in PyTorch's DCGAN example):
+//   1. sample_fakes: z ~ N(0,I), fakes = G(z)
+//   2. discriminator_gradients(real): ∇_D [mean softplus(−D(real)) + mean softplus(D(fakes))]
+//   3. (caller) Adam step on D
+//   4. generator_gradients(): ∇_G mean softplus(−D(fakes)), backpropagated through the updated D
+//   5. (caller) Adam step on G
+#pragma once
+
+#include <vector>
+
+#include "latentlab/nn/mlp.hpp"
+
+namespace latentlab {
+
+struct GanConfig {
+  int image = 784;
+  int latent = 100;
+  std::vector<int> generator_hidden = {128, 256, 512, 1024};
+  std::vector<int> discriminator_hidden = {1024, 512, 256};
+  float leaky_slope = 0.2f;
+  // Generator variants. The plain recipe above (ReLU, no normalisation) mode-collapses on MNIST
+  // in our trainer and in PyTorch alike (docs/training.md); the widely used PyTorch-GAN recipe
+  // adds BatchNorm1d(eps 0.8) after every generator hidden Linear but the first and uses
+  // LeakyReLU(leaky_slope) in the generator.
+  bool generator_leaky = false;
+  bool generator_batchnorm = false;
+  float batchnorm_eps = 1e-5f;
+};
+
+struct GanLosses {
+  double discriminator = 0;  // L_D (mean over the batch)
+  double generator = 0;      // L_G (mean over the batch)
+  double real_score = 0;     // mean σ(D(real))
+  double fake_score = 0;     // mean σ(D(fake))
+};
+
+class Gan {
+ public:
+  explicit Gan(const GanConfig& config);
+  Gan(const Gan&) = delete;
+  Gan& operator=(const Gan&) = delete;
+
+  const GanConfig& config() const { return config_; }
+  ParameterSet& generator_parameters() { return generator_params_; }
+  ParameterSet& discriminator_parameters() { return discriminator_params_; }
+  const ParameterSet& generator_parameters() const { return generator_params_; }
+  const ParameterSet& discriminator_parameters() const { return discriminator_params_; }
+  // Running statistics of the generator's BatchNorm layers (saved with the model, not trained).
+  ParameterSet& generator_buffers() { return generator_buffers_; }
+  const ParameterSet& generator_buffers() const { return generator_buffers_; }
+  Mlp& generator() { return generator_; }
+  Mlp& discriminator() { return discriminator_; }
+  void init(Rng& rng);
+
+  // Step 1: draws z (batch×latent) from rng and generates fakes. z may instead be given.
+  void sample_fakes(int batch, Rng& rng);
+  void set_fakes_from(const float* z, int batch);
+  const float* fakes() const { return generator_.output(); }
+  const float* latents() const { return z_.data(); }
+  // Step 2: writes every gradient of D. real is batch×image in [−1, 1]. Returns L_D etc.
+  GanLosses discriminator_gradients(const float* real);
+  // Step 4: writes every gradient of G (D's parameter gradients are not touched). Returns L_G.
+  double generator_gradients();
+
+  // Images G(z) with pixels in [−1, 1] (n×image). Overwrites G's activations: do not call
+  // between sample_fakes and generator_gradients.
+  void generate(const float* z, int n, float* images);
+  // Discriminator logits of images (n×image) into logits (n).
+  void discriminate(const float* images, int n, float* logits);
+
+ private:
+  void reserve(int batch);
+  GanConfig config_;
+  ParameterSet generator_params_, discriminator_params_, generator_buffers_;
+  Mlp generator_, discriminator_;
+  int batch_ = 0, capacity_ = 0;
+  AlignedBuffer z_;            // batch×latent
+  AlignedBuffer d_input_;      // [real; fakes]: 2·batch×image, so D sees both in one pass
+  AlignedBuffer grad_logits_;  // 2·batch
+  AlignedBuffer grad_fakes_;   // batch×image
+};
+
+}  // namespace latentlab

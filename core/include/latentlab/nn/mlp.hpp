@@ -1,0 +1,81 @@
+// A stack of Linear layers (each with its activation) plus the activation
+// buffers of one batch size. Buffers grow when a larger batch arrives and are
+// reused afterwards: no allocation in the training loop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <memory>
+
+#include "latentlab/nn/batchnorm.hpp"
+#include "latentlab/nn/linear.hpp"
+
+namespace latentlab {
+
+struct LayerSpec {
+  std::string name;  // e.g. "fc1": the parameters become "<prefix>.<name>.weight"
+  int out;
+  ActivationSpec activation;
+  bool batchnorm = false;  // Linear → BatchNorm → activation (the Linear then has no activation of its own)
+  float batchnorm_eps = 1e-5f;
+};
+
+class Mlp {
+ public:
+  // `buffers` receives the running statistics of BatchNorm layers (required when any layer has one).
+  Mlp(ParameterSet& params, const std::string& prefix, int input, const std::vector<LayerSpec>& layers,
+      ParameterSet* buffers = nullptr);
+  Mlp(const Mlp&) = delete;
+  Mlp& operator=(const Mlp&) = delete;
+
+  int input_size() const { return input_; }
+  int output_size() const { return layers_.back().out(); }
+  std::vector<Linear>& layers() { return layers_; }
+  const std::vector<Linear>& layers() const { return layers_; }
+  // Layer i's BatchNorm (null when it has none) and the activation applied after it (for a
+  // layer without a norm, the Linear's own): what PackedLinear needs to freeze the layer.
+  const BatchNorm* norm(std::size_t i) const { return norms_[i].get(); }
+  const ActivationSpec& activation(std::size_t i) const { return activations_[i]; }
+
+  void init(Rng& rng);
+  // Training mode (default) normalises BatchNorm layers with batch statistics; eval mode with running ones.
+  void set_training(bool training) { training_ = training; }
+  bool training() const { return training_; }
+  // Declares the input mostly zero (raw pixels: ~81% of MNIST's are 0). The first layer then
+  // multiplies only the nonzero inputs, forward and weight gradient (sparse.hpp), whenever at
+  // most kSparseDensity of a batch's inputs are nonzero; denser batches take the dense GEMM.
+  void set_sparse_input(bool sparse) { sparse_input_ = sparse; }
+  static constexpr double kSparseDensity = 0.35;
+  // Runs the stack on x (batch×input); returns the output (batch×output), owned by the Mlp
+  // and valid until the next forward.
+  const float* forward(const float* x, int batch);
+  // The output of the last forward.
+  const float* output() const { return outputs_.back().data(); }
+  // grad_out (batch×output) is dL/d(output) and is consumed (overwritten). x must be the input
+  // of the last forward. Accumulates parameter gradients when accumulate_param_grads; writes
+  // dL/dx into grad_x (batch×input) when not null.
+  void backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads = true) {
+    backward(x, grad_out, batch, grad_x, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
+  }
+  // The same with the parameter gradients written (ParamGrads::Write: no zeroing needed first),
+  // added to, or skipped.
+  void backward(const float* x, float* grad_out, int batch, float* grad_x, ParamGrads mode);
+
+ private:
+  void reserve(int batch);
+  std::vector<Linear> layers_;
+  std::vector<std::unique_ptr<BatchNorm>> norms_;  // null where a layer has none
+  std::vector<ActivationSpec> activations_;         // applied after the norm (norm layers only)
+  std::vector<AlignedBuffer> pre_norm_;             // Linear output before the norm (norm layers only)
+  bool training_ = true;
+  bool sparse_input_ = false;
+  bool sparse_used_ = false;          // the last forward's first layer used sparse_x_
+  kernels::SparseRows sparse_x_;      // that forward's input in compressed rows
+  int input_;
+  int capacity_ = 0;
+  std::vector<AlignedBuffer> outputs_;  // post-activation output of each layer
+  std::vector<AlignedBuffer> grads_;    // scratch for dL/d(input of layer i), i ≥ 1
+};
+
+}  // namespace latentlab

@@ -1,0 +1,126 @@
+// The MLP GAN: one training iteration split into the steps listed in gan.hpp.
+#include "latentlab/models/gan.hpp"
+
+#include <cstring>
+#include <stdexcept>
+
+#include "latentlab/nn/activations.hpp"
+#include "latentlab/nn/losses.hpp"
+#include "latentlab/rng.hpp"
+
+namespace latentlab {
+
+namespace {
+std::vector<LayerSpec> generator_layers(const GanConfig& c) {
+  std::vector<LayerSpec> layers;
+  const ActivationSpec hidden = c.generator_leaky ? ActivationSpec{Activation::LeakyReLU, c.leaky_slope}
+                                                 : ActivationSpec{Activation::ReLU, 0.0f};
+  for (std::size_t i = 0; i < c.generator_hidden.size(); ++i) {
+    LayerSpec spec{"fc" + std::to_string(i + 1), c.generator_hidden[i], hidden};
+    spec.batchnorm = c.generator_batchnorm && i > 0;
+    spec.batchnorm_eps = c.batchnorm_eps;
+    layers.push_back(spec);
+  }
+  layers.push_back({"out", c.image, {Activation::Tanh, 0.0f}});
+  return layers;
+}
+
+std::vector<LayerSpec> discriminator_layers(const GanConfig& c) {
+  std::vector<LayerSpec> layers;
+  for (std::size_t i = 0; i < c.discriminator_hidden.size(); ++i)
+    layers.push_back({"fc" + std::to_string(i + 1), c.discriminator_hidden[i], {Activation::LeakyReLU, c.leaky_slope}});
+  layers.push_back({"out", 1, {Activation::Identity, 0.0f}});
+  return layers;
+}
+}  // namespace
+
+Gan::Gan(const GanConfig& config)
+    : config_(config),
+      generator_(generator_params_, "generator", config.latent, generator_layers(config), &generator_buffers_),
+      discriminator_(discriminator_params_, "discriminator", config.image, discriminator_layers(config)) {
+  if (!(config.leaky_slope > 0.0f)) throw std::invalid_argument("GAN leaky_slope must be > 0");
+  generator_params_.allocate();
+  discriminator_params_.allocate();
+  generator_buffers_.allocate();
+}
+
+void Gan::init(Rng& rng) {
+  generator_.init(rng);
+  discriminator_.init(rng);
+}
+
+void Gan::reserve(int batch) {
+  if (batch <= capacity_) return;
+  z_.reserve_discard(static_cast<std::size_t>(batch) * config_.latent);
+  d_input_.reserve_discard(static_cast<std::size_t>(2 * batch) * config_.image);
+  grad_logits_.reserve_discard(static_cast<std::size_t>(2 * batch));
+  grad_fakes_.reserve_discard(static_cast<std::size_t>(batch) * config_.image);
+  capacity_ = batch;
+}
+
+void Gan::sample_fakes(int batch, Rng& rng) {
+  reserve(batch);
+  batch_ = batch;
+  rng.fill_normal(z_.data(), static_cast<std::size_t>(batch) * config_.latent);
+  generator_.set_training(true);
+  generator_.forward(z_.data(), batch);
+}
+
+void Gan::set_fakes_from(const float* z, int batch) {
+  reserve(batch);
+  batch_ = batch;
+  std::memcpy(z_.data(), z, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
+  generator_.set_training(true);
+  generator_.forward(z_.data(), batch);
+}
+
+GanLosses Gan::discriminator_gradients(const float* real) {
+  const int B = batch_;
+  const std::size_t image_floats = static_cast<std::size_t>(B) * config_.image;
+  // D sees real and (detached) fake images as one batch of 2B rows: one forward, one backward,
+  // and the parameter gradients of both halves add up as L_D's two terms do.
+  std::memcpy(d_input_.data(), real, image_floats * sizeof(float));
+  std::memcpy(d_input_.data() + image_floats, generator_.output(), image_floats * sizeof(float));
+  const float* logits = discriminator_.forward(d_input_.data(), 2 * B);
+
+  GanLosses losses;
+  float* grad = grad_logits_.data();
+  losses.discriminator = gan_discriminator_loss(logits, logits + B, static_cast<std::size_t>(B), grad, grad + B);
+  for (int i = 0; i < B; ++i) {
+    losses.real_score += stable_sigmoid(logits[i]);
+    losses.fake_score += stable_sigmoid(logits[B + i]);
+  }
+  losses.real_score /= B;
+  losses.fake_score /= B;
+
+  // One backward over both halves: each D parameter gradient is written once (no zeroing).
+  discriminator_.backward(d_input_.data(), grad, 2 * B, nullptr, ParamGrads::Write);
+  return losses;
+}
+
+double Gan::generator_gradients() {
+  const int B = batch_;
+  const float* fakes = generator_.output();
+  // L_G = mean softplus(−D(G(z))) through the current D; D's own gradients are not needed.
+  const float* logits = discriminator_.forward(fakes, B);
+  const double loss = gan_generator_loss(logits, static_cast<std::size_t>(B), grad_logits_.data());
+  discriminator_.backward(fakes, grad_logits_.data(), B, grad_fakes_.data(), ParamGrads::Skip);
+  generator_.backward(z_.data(), grad_fakes_.data(), B, nullptr, ParamGrads::Write);
+  return loss;
+}
+
+void Gan::generate(const float* z, int n, float* images) {
+  // Sampling uses BatchNorm's running statistics (eval mode), so an image does not depend on
+  // the other images of its batch.
+  generator_.set_training(false);
+  const float* out = generator_.forward(z, n);
+  generator_.set_training(true);
+  std::memcpy(images, out, static_cast<std::size_t>(n) * config_.image * sizeof(float));
+}
+
+void Gan::discriminate(const float* images, int n, float* logits) {
+  const float* out = discriminator_.forward(images, n);
+  std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
+}
+
+}  // namespace latentlab

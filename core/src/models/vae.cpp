@@ -1,0 +1,197 @@
+// The MLP VAE: forward pass, loss, and the backward pass through decoder,
+// reparameterisation, the two encoder heads and the encoder (math in vae.hpp).
+#include "latentlab/models/vae.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+#include "latentlab/kernels/kernels.hpp"
+#include "latentlab/nn/losses.hpp"
+#include "latentlab/kernels/parallel.hpp"
+#include "latentlab/nn/reparameterize.hpp"
+#include "latentlab/rng.hpp"
+
+namespace latentlab {
+
+namespace {
+constexpr ActivationSpec kReLU{Activation::ReLU, 0.0f};
+constexpr ActivationSpec kIdentity{Activation::Identity, 0.0f};
+
+std::vector<LayerSpec> encoder_layers(const VaeConfig& c) {
+  if (c.hidden.empty()) throw std::invalid_argument("VAE needs at least one hidden layer");
+  std::vector<LayerSpec> layers;
+  for (std::size_t i = 0; i < c.hidden.size(); ++i) layers.push_back({"fc" + std::to_string(i + 1), c.hidden[i], kReLU});
+  return layers;
+}
+
+// Clamps logvar so exp(logvar) cannot overflow when training diverges (see VaeConfig).
+void clamp_logvar(float* logvar, std::size_t n, float limit) {
+  for (std::size_t i = 0; i < n; ++i) logvar[i] = std::clamp(logvar[i], -limit, limit);
+}
+
+std::vector<LayerSpec> decoder_layers(const VaeConfig& c) {
+  // The encoder's hidden widths in reverse, then the output logits.
+  std::vector<LayerSpec> layers;
+  for (std::size_t i = 0; i < c.hidden.size(); ++i)
+    layers.push_back({"fc" + std::to_string(i + 1), c.hidden[c.hidden.size() - 1 - i], kReLU});
+  layers.push_back({"out", c.input, kIdentity});
+  return layers;
+}
+
+// The two latent heads are small products (batch × hidden × latent, ≈ 2 MFLOP each, below the
+// GEMM's threading threshold) that read the same h and write disjoint outputs and gradients,
+// so they run as two parts of one pool task: one head per thread (or, in the forward, ε's
+// sampling on one and both heads on the other); with one thread the parts run in order.
+// Each part's arithmetic does not depend on where it runs: results are identical.
+template <class Head>
+void both_heads(Head head) {
+  parallel::run(2, [&](int part) { head(part); });
+}
+
+// y += x over n floats, split into ranges of whole 64-float blocks (each element takes the same
+// SIMD-or-scalar path as in one pass, so the result does not depend on the thread count).
+void add_split(float* y, const float* x, std::size_t n) {
+  parallel::for_ranges(n, parallel::parts_for(n, std::size_t{1} << 15), 64, [&](std::size_t begin, std::size_t end) {
+    kernels::axpy(y + begin, x + begin, end - begin, 1.0f);
+  });
+}
+}  // namespace
+
+Vae::Vae(const VaeConfig& config)
+    : config_(config),
+      encoder_(params_, "encoder", config.input, encoder_layers(config)),
+      mu_head_(params_, "encoder.mu", config.hidden.back(), config.latent, kIdentity),
+      logvar_head_(params_, "encoder.logvar", config.hidden.back(), config.latent, kIdentity),
+      decoder_(params_, "decoder", config.latent, decoder_layers(config)) {
+  encoder_.set_sparse_input(true);  // pixels: mostly exact zeros
+  params_.allocate();
+}
+
+void Vae::init(Rng& rng) {
+  encoder_.init(rng);
+  mu_head_.init(rng);
+  logvar_head_.init(rng);
+  decoder_.init(rng);
+}
+
+void Vae::reserve(int batch) {
+  if (batch <= capacity_) return;
+  const std::size_t latent = static_cast<std::size_t>(batch) * config_.latent;
+  for (AlignedBuffer* b : {&mu_, &logvar_, &eps_, &z_, &grad_mu_, &grad_logvar_, &grad_z_}) b->reserve_discard(latent);
+  grad_logits_.reserve_discard(static_cast<std::size_t>(batch) * config_.input);
+  grad_hidden_.reserve_discard(static_cast<std::size_t>(batch) * config_.hidden.back() * 2);
+  capacity_ = batch;
+}
+
+VaeLosses Vae::forward(const float* x, int batch, const float* eps, Rng* draw_eps) {
+  reserve(batch);
+  const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
+  const std::size_t n_pixels = static_cast<std::size_t>(batch) * config_.input;
+
+  const float* h = encoder_.forward(x, batch);
+  float* logvar = logvar_.data();
+  const auto mu_head = [&] { mu_head_.forward(h, batch, mu_.data()); };
+  const auto logvar_head = [&] {
+    logvar_head_.forward(h, batch, logvar);
+    clamp_logvar(logvar, n_latent, config_.logvar_limit);
+  };
+  if (draw_eps) {
+    // Drawing ε (serial Box–Muller, ≈ as long as both heads) needs nothing computed so far.
+    both_heads([&](int part) {
+      if (part == 0) {
+        draw_eps->fill_normal(eps_.data(), n_latent);
+      } else {
+        mu_head();
+        logvar_head();
+      }
+    });
+  } else {
+    both_heads([&](int part) { part == 0 ? mu_head() : logvar_head(); });
+  }
+
+  if (eps) {
+    reparameterize_forward(mu_.data(), logvar, eps, z_.data(), n_latent);
+  } else {
+    std::memcpy(z_.data(), mu_.data(), n_latent * sizeof(float));
+  }
+  logits_ = decoder_.forward(z_.data(), batch);
+
+  // Losses summed over the batch; their gradients are written for the backward pass.
+  VaeLosses losses;
+  losses.reconstruction = bce_with_logits(logits_, x, n_pixels, Reduction::Sum, grad_logits_.data());
+  losses.kl = gaussian_kl(mu_.data(), logvar, n_latent, Reduction::Sum, grad_mu_.data(), grad_logvar_.data());
+  losses.total = losses.reconstruction + static_cast<double>(config_.beta) * losses.kl;
+  return losses;
+}
+
+VaeLosses Vae::compute_gradients(const float* x, int batch, Rng& rng) {
+  reserve(batch);
+  return gradients(x, batch, &rng);
+}
+
+VaeLosses Vae::compute_gradients(const float* x, int batch, const float* eps) {
+  reserve(batch);
+  if (eps != eps_.data())
+    std::memcpy(eps_.data(), eps, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
+  return gradients(x, batch, nullptr);
+}
+
+VaeLosses Vae::gradients(const float* x, int batch, Rng* draw_eps) {
+  const VaeLosses losses = forward(x, batch, eps_.data(), draw_eps);
+  const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
+  const int hidden = config_.hidden.back();
+  // Every parameter is used once in the graph, so each gradient has exactly one contribution:
+  // the layers write them (ParamGrads::Write) and no zeroing pass is needed.
+  constexpr ParamGrads kWrite = ParamGrads::Write;
+
+  // Decoder: dL/dlogits = σ(logits) − x (from the BCE) → dL/dz.
+  decoder_.backward(z_.data(), grad_logits_.data(), batch, grad_z_.data(), kWrite);
+
+  // KL gradients (already in grad_mu_, grad_logvar_) are weighted by β, then the
+  // reparameterisation adds the path through z.
+  kernels::scale(grad_mu_.data(), n_latent, config_.beta);
+  kernels::scale(grad_logvar_.data(), n_latent, config_.beta);
+  reparameterize_backward(logvar_.data(), eps_.data(), grad_z_.data(), grad_mu_.data(), grad_logvar_.data(), n_latent);
+  // Where the clamp was active, logvar does not depend on the head's output.
+  const float lim = config_.logvar_limit;
+  for (std::size_t i = 0; i < n_latent; ++i)
+    if (logvar_[i] >= lim || logvar_[i] <= -lim) grad_logvar_[i] = 0.0f;
+
+  // Both heads read the same hidden activations h: dL/dh = dL/dh|μ + dL/dh|logvar.
+  float* grad_h = grad_hidden_.data();
+  float* grad_h_logvar = grad_hidden_.data() + static_cast<std::size_t>(batch) * hidden;
+  const float* encoder_out = encoder_.output();
+  both_heads([&](int head) {
+    if (head == 0)
+      mu_head_.backward(encoder_out, mu_.data(), grad_mu_.data(), batch, grad_h, kWrite);
+    else
+      logvar_head_.backward(encoder_out, logvar_.data(), grad_logvar_.data(), batch, grad_h_logvar, kWrite);
+  });
+  add_split(grad_h, grad_h_logvar, static_cast<std::size_t>(batch) * hidden);
+
+  encoder_.backward(x, grad_h, batch, nullptr, kWrite);
+  return losses;
+}
+
+VaeLosses Vae::evaluate(const float* x, int batch, Rng* rng) {
+  reserve(batch);
+  if (rng) return forward(x, batch, eps_.data(), rng);
+  return forward(x, batch, nullptr);
+}
+
+void Vae::encode(const float* x, int n, float* mu, float* logvar) {
+  const float* h = encoder_.forward(x, n);
+  mu_head_.forward(h, n, mu);
+  logvar_head_.forward(h, n, logvar);
+  clamp_logvar(logvar, static_cast<std::size_t>(n) * config_.latent, config_.logvar_limit);
+}
+
+void Vae::decode(const float* z, int n, float* pixels) {
+  const float* logits = decoder_.forward(z, n);
+  const std::size_t count = static_cast<std::size_t>(n) * config_.input;
+  std::memcpy(pixels, logits, count * sizeof(float));
+  sigmoid_forward(pixels, count);
+}
+
+}  // namespace latentlab

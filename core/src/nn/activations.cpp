@@ -1,0 +1,136 @@
+// Activation layers: each forward next to its backward (see activations.hpp for the math).
+// `x < 0 ? 0 : x` (select(v < 0, 0, v)) keeps NaN as NaN (so divergence stays visible)
+// where `x > 0 ? x : 0` would hide it.
+#include "latentlab/nn/activations.hpp"
+
+#include <cmath>
+
+#include "../kernels/detail/wasm_math.hpp"
+#include "../kernels/detail/simd_math.hpp"
+
+namespace latentlab {
+
+const char* activation_name(Activation a) {
+  switch (a) {
+    case Activation::Identity: return "identity";
+    case Activation::ReLU: return "relu";
+    case Activation::LeakyReLU: return "leaky_relu";
+    case Activation::Sigmoid: return "sigmoid";
+    case Activation::Tanh: return "tanh";
+  }
+  return "?";
+}
+
+// Each map runs on whole SIMD batches (simd_math.hpp), then finishes the last n mod W
+// elements with the same formula in scalar form.
+using simd::batch;
+using simd::load;
+using simd::W;
+
+// ReLU: y = max(x, 0); dy/dx = [y > 0].
+void relu_forward(float* x, std::size_t n) {
+  const batch zero(0.0f);
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    const batch v = load(x + i);
+    xsimd::select(v < zero, zero, v).store_unaligned(x + i);
+  }
+  for (; i < n; ++i) x[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+void relu_backward(const float* y, float* grad, std::size_t n) {
+  const batch zero(0.0f);
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) xsimd::select(load(y + i) > zero, load(grad + i), zero).store_unaligned(grad + i);
+  for (; i < n; ++i) grad[i] = y[i] > 0.0f ? grad[i] : 0.0f;
+}
+
+// LeakyReLU: y = x (x > 0) or s·x; dy/dx = 1 or s. With s > 0, sign(y) = sign(x).
+void leaky_relu_forward(float* x, std::size_t n, float slope) {
+  const batch zero(0.0f), s(slope);
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    const batch v = load(x + i);
+    xsimd::select(v < zero, s * v, v).store_unaligned(x + i);
+  }
+  for (; i < n; ++i) x[i] = x[i] < 0.0f ? slope * x[i] : x[i];
+}
+void leaky_relu_backward(const float* y, float* grad, std::size_t n, float slope) {
+  const batch zero(0.0f), s(slope);
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    const batch g = load(grad + i);
+    xsimd::select(load(y + i) > zero, g, s * g).store_unaligned(grad + i);
+  }
+  for (; i < n; ++i) grad[i] = y[i] > 0.0f ? grad[i] : slope * grad[i];
+}
+
+// Sigmoid: y = 1/(1+e^−x); dy/dx = y(1−y).
+float stable_sigmoid(float x) {
+  // For x < 0 use e^x/(1+e^x) so e^−x cannot overflow.
+  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
+  const float e = std::exp(x);
+  return e / (1.0f + e);
+}
+void sigmoid_forward(float* x, std::size_t n) {
+#if defined(__EMSCRIPTEN__)
+  detail::sigmoid_forward_wasm(x, n);
+#else
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) simd::sigmoid(load(x + i)).store_unaligned(x + i);
+  for (; i < n; ++i) x[i] = stable_sigmoid(x[i]);
+#endif
+}
+void sigmoid_backward(const float* y, float* grad, std::size_t n) {
+  const batch one(1.0f);
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    const batch v = load(y + i);
+    (load(grad + i) * (v * (one - v))).store_unaligned(grad + i);
+  }
+  for (; i < n; ++i) grad[i] *= y[i] * (1.0f - y[i]);
+}
+
+// Tanh: y = tanh x; dy/dx = 1 − y².
+void tanh_forward(float* x, std::size_t n) {
+#if defined(__EMSCRIPTEN__)
+  detail::tanh_forward_wasm(x, n);
+#else
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) xsimd::tanh(load(x + i)).store_unaligned(x + i);
+  for (; i < n; ++i) x[i] = std::tanh(x[i]);
+#endif
+}
+void tanh_backward(const float* y, float* grad, std::size_t n) {
+  const batch one(1.0f);
+  std::size_t i = 0;
+  for (; i + W <= n; i += W) {
+    const batch v = load(y + i);
+    (load(grad + i) * (one - v * v)).store_unaligned(grad + i);
+  }
+  for (; i < n; ++i) grad[i] *= 1.0f - y[i] * y[i];
+}
+
+// softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^−|x|): no overflow for large |x|.
+float softplus(float x) { return std::fmax(x, 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
+
+void activation_forward(const ActivationSpec& f, float* x, std::size_t n) {
+  switch (f.kind) {
+    case Activation::Identity: return;
+    case Activation::ReLU: return relu_forward(x, n);
+    case Activation::LeakyReLU: return leaky_relu_forward(x, n, f.slope);
+    case Activation::Sigmoid: return sigmoid_forward(x, n);
+    case Activation::Tanh: return tanh_forward(x, n);
+  }
+}
+
+void activation_backward(const ActivationSpec& f, const float* y, float* grad, std::size_t n) {
+  switch (f.kind) {
+    case Activation::Identity: return;
+    case Activation::ReLU: return relu_backward(y, grad, n);
+    case Activation::LeakyReLU: return leaky_relu_backward(y, grad, n, f.slope);
+    case Activation::Sigmoid: return sigmoid_backward(y, grad, n);
+    case Activation::Tanh: return tanh_backward(y, grad, n);
+  }
+}
+
+}  // namespace latentlab

@@ -1,0 +1,78 @@
+// Pieces shared by the `latentlab` subcommands: exit codes, the error kinds main() maps to
+// them, strict validators for numeric flags, and loading a weights file.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "latentlab/io/model_io.hpp"
+
+namespace latentlab::native {
+
+// Exit codes of the program (documented in `latentlab --help`).
+inline constexpr int kExitSuccess = 0;
+inline constexpr int kExitRuntimeError = 1;  // missing data, corrupt weights, unwritable output, divergence…
+inline constexpr int kExitUsageError = 2;    // bad flags or a combination of flags that cannot work
+
+// A wrong combination of flags found after parsing (exit code 2).
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The program's version, as stored in "trained_by": "latentlab <version>".
+const char* latentlab_version();
+
+// One subcommand: its CLI11 node and what to run when it was chosen. run() returns the exit code
+// and may throw UsageError, DataError or std::runtime_error (main maps them to 2, 1, 1).
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+// ---- validators: each rejects (never clamps) a bad value with a message naming the value ----
+// CLI11 prefixes the option's name: "--epochs: 0 is not in [1, 1000000]". They also rewrite the
+// accepted text to a canonical decimal form, so CLI11's own conversion (which would read "010"
+// as octal) sees exactly what we checked.
+
+// A decimal integer in [lo, hi].
+CLI::Validator integer_in(long long lo, long long hi);
+// A decimal integer in [0, 2^64 − 1] (seeds).
+CLI::Validator unsigned_64();
+// A finite decimal number in (lo, hi] when lo_exclusive, else [lo, hi]. Rejects nan and inf.
+CLI::Validator finite_number(double lo, double hi, bool lo_exclusive);
+// A comma-separated list of 1…16 layer widths, each in [1, 65536], e.g. "400" or "512,256".
+CLI::Validator width_list();
+
+// Parses a list accepted by width_list(). Throws UsageError otherwise.
+std::vector<int> parse_width_list(const std::string& text, const std::string& flag);
+std::string join_widths(const std::vector<int>& widths);
+
+// Reads and validates a weights (or checkpoint) file. Throws DataError naming the file on failure.
+LoadedModel load_weights_file(const std::string& path);
+// The same for a classifier file (kind "classifier").
+LoadedClassifier load_classifier_file(const std::string& path);
+// The "kind" in a weights file's __metadata__, or "" when the file is unreadable or has none.
+std::string weights_kind(const std::string& path);
+// Files larger than this are not weights files (the largest model load_model accepts is 512 MB,
+// a checkpoint holds three times its parameters).
+inline constexpr std::size_t kMaxWeightsFileBytes = std::size_t(2) << 30;
+
+// Writes text to `path` atomically, or to stdout when path is "-".
+void write_text_output(const std::string& path, const std::string& text);
+
+// "%.9g": 9 significant digits (a float written so round-trips exactly).
+std::string format_float(double value);
+// The shortest decimal that reads back as exactly this float ("0.001", not "0.00100000005").
+std::string shortest_float(float value);
+// "1:02:03" or "2:03" for a number of seconds.
+std::string format_duration(double seconds);
+// The command line as one string, each argument quoted when it needs it.
+std::string join_command_line(int argc, const char* const* argv);
+
+}  // namespace latentlab::native

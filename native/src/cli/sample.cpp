@@ -1,0 +1,70 @@
+#include "cli/sample.hpp"
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "output/samples.hpp"
+#include "output/image_grid.hpp"
+
+namespace latentlab::native {
+
+namespace {
+
+struct SampleFlags {
+  std::string weights, out, raw;
+  int n = 64, scale = 2;
+  std::uint64_t seed = 0;
+};
+
+int run_sample(const SampleFlags& f) {
+  if (f.out.empty() && f.raw.empty()) throw UsageError("sample: give --out FILE.png and/or --raw FILE.json");
+  LoadedModel model = load_weights_file(f.weights);
+  const std::vector<float> z = sample_latents(f.n, model.latent_dim(), f.seed);
+  const std::vector<float> pixels = generate_pixels(model, z.data(), f.n);
+  int rows = 0, cols = 0;
+  image_shape(model, rows, cols);
+  if (!f.out.empty()) {
+    write_png_grid(f.out, pixels.data(), f.n, rows, cols, grid_columns(f.n), 0.0f, 1.0f, f.scale, 2);
+    std::printf("wrote %s: %d %s samples (seed %llu, %d columns)\n", f.out.c_str(), f.n, model.kind.c_str(),
+                static_cast<unsigned long long>(f.seed), grid_columns(f.n));
+  }
+  if (!f.raw.empty()) {
+    // {"weights": path, "seed": S, "n": N, ..., "pixels": [n × rows × cols values in [0, 1]]}
+    nlohmann::json head;
+    head["weights"] = f.weights;
+    head["kind"] = model.kind;
+    head["seed"] = f.seed;
+    head["n"] = f.n;
+    head["latent"] = model.latent_dim();
+    head["rows"] = rows;
+    head["cols"] = cols;
+    write_text_output(f.raw, raw_pixels_json(head, pixels));
+    if (f.raw != "-") std::printf("wrote %s: %zu pixel values\n", f.raw.c_str(), pixels.size());
+  }
+  return kExitSuccess;
+}
+
+}  // namespace
+
+Command add_sample_command(CLI::App& parent) {
+  auto f = std::make_shared<SampleFlags>();
+  CLI::App* app = parent.add_subcommand("sample", "Draw images from a trained model into a PNG grid");
+  app->footer(
+      "z = Rng(seed, 0).fill_normal(n * latent) (the same contract as the web page's sample(n, seed));\n"
+      "VAE pixels = sigmoid(decoder(z)), GAN pixels = (G(z) + 1) / 2. The grid has ceil(sqrt(n)) columns.\n"
+      "`sample --seed <training seed> --n 64` reproduces the last samples/epoch_NNN.png of a run.");
+  app->add_option("--weights", f->weights, "Weights file (model.safetensors or checkpoint.safetensors)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  app->add_option("--n", f->n, "Number of images")->transform(integer_in(1, 4096))->capture_default_str();
+  app->add_option("--seed", f->seed, "Seed of the latent draw")->transform(unsigned_64())->capture_default_str();
+  app->add_option("--out", f->out, "PNG file to write");
+  app->add_option("--raw", f->raw, "Also write the pixels as JSON to this file ('-' for stdout): "
+                                   "{\"weights\", \"seed\", \"n\", …, \"pixels\": [n*rows*cols values]}");
+  app->add_option("--scale", f->scale, "Upscaling of each image in the PNG")
+      ->transform(integer_in(1, 16))
+      ->capture_default_str();
+  return Command{app, [f]() { return run_sample(*f); }};
+}
+
+}  // namespace latentlab::native

@@ -1,0 +1,332 @@
+#include "train/run.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "cli/common.hpp"
+#include "output/file_io.hpp"
+#include "output/image_grid.hpp"
+#include "latentlab/kernels/parallel.hpp"
+#include "latentlab/rng.hpp"
+#include "train/classifier_trainer.hpp"
+#include "train/gan_trainer.hpp"
+#include "train/vae_trainer.hpp"
+#include "train/training_log.hpp"
+
+namespace latentlab::native {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kSampleCount = 64;  // the fixed 8×8 grid
+constexpr int kSampleGridColumns = 8;
+constexpr int kSampleScale = 2;
+constexpr int kSamplePadding = 2;
+
+std::string join_path(const std::string& dir, const std::string& name) {
+  if (dir.empty()) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+std::string parent_directory(const std::string& path) {
+  const std::size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
+
+std::unique_ptr<Trainer> make_trainer(const TrainSettings& s, int image_size, int classes) {
+  if (s.model == "vae") {
+    VaeConfig c = s.vae;
+    c.input = image_size;
+    return std::make_unique<VaeTrainer>(c, s.training);
+  }
+  if (s.model == "gan") {
+    GanConfig c = s.gan;
+    c.image = image_size;
+    return std::make_unique<GanTrainer>(c, s.training);
+  }
+  if (s.model == "classifier") {
+    ClassifierConfig c = s.classifier;
+    c.input = image_size;
+    c.classes = classes;
+    return std::make_unique<ClassifierTrainer>(c, s.training);
+  }
+  throw UsageError("--model: unknown model '" + s.model + "' (expected vae, gan or classifier)");
+}
+
+// Settings stored in every file the run writes.
+Metadata run_metadata(const TrainSettings& s, const Trainer& trainer) {
+  Metadata m;
+  m[kMetaDataset] = s.data;
+  m[kMetaEpochsTarget] = std::to_string(s.epochs);
+  m[kMetaBatch] = std::to_string(s.training.batch);
+  m[kMetaLr] = shortest_float(s.training.lr);
+  m[kMetaSeed] = std::to_string(s.training.seed);
+  m[kMetaLimit] = std::to_string(s.limit);
+  m[kMetaTestLimit] = std::to_string(s.test_limit);
+  m[kMetaEvalEvery] = std::to_string(s.eval_every);
+  m["threads"] = std::to_string(s.threads);
+  m["command_line"] = s.command_line;
+  m["trained_by"] = std::string("latentlab ") + latentlab_version();
+  m["epochs"] = std::to_string(trainer.epochs_done());
+  m["steps"] = std::to_string(trainer.steps_done());
+  return m;
+}
+
+std::string metrics_text(const Metrics& metrics) {
+  std::string s;
+  for (const auto& [name, value] : metrics) {
+    char item[80];
+    std::snprintf(item, sizeof item, "%s%s %.4f", s.empty() ? "" : "  ", name.c_str(), value);
+    s += item;
+  }
+  return s;
+}
+
+bool all_finite(const Metrics& metrics) {
+  for (const auto& [name, value] : metrics)
+    if (!std::isfinite(value)) return false;
+  return true;
+}
+
+std::string describe_architecture(const Trainer& t, std::size_t parameters) {
+  const Metadata m = t.config_metadata();
+  std::string s;
+  if (t.kind() == "vae")
+    s = "VAE " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("latent") + ", beta " + m.at("beta");
+  else if (t.kind() == "classifier")
+    s = "classifier " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("classes") + " (ReLU)";
+  else
+    s = "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]";
+  return s + ", " + std::to_string(parameters) + " parameters";
+}
+
+std::size_t parameter_count(Trainer& t) {
+  if (auto* v = dynamic_cast<VaeTrainer*>(&t)) return v->vae().parameters().count();
+  if (auto* c = dynamic_cast<ClassifierTrainer*>(&t)) return c->classifier().parameters().count();
+  auto& g = dynamic_cast<GanTrainer&>(t).gan();
+  return g.generator_parameters().count() + g.discriminator_parameters().count();
+}
+
+bool same_directory(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  const bool same = std::filesystem::equivalent(a, b, ec);
+  return !ec && same;
+}
+
+// Refuses to start a NEW run where a run already left its files, unless --overwrite.
+void check_fresh_directory(const TrainSettings& s) {
+  if (s.overwrite) return;
+  for (const char* name : {"checkpoint.safetensors", "model.safetensors"}) {
+    const std::string path = join_path(s.out, name);
+    if (is_regular_file(path))
+      throw UsageError("--out: '" + s.out + "' already holds a training run (" + name +
+                       "); continue it with --resume " + join_path(s.out, "checkpoint.safetensors") +
+                       ", choose another --out, or pass --overwrite to replace it");
+  }
+}
+
+}  // namespace
+
+TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* resume, const std::string& resume_path,
+                          Progress& progress) {
+  const auto wall_start = Clock::now();
+
+  // Output directory first: an unwritable --out should fail before minutes of data loading.
+  // A resumed run may write over its own checkpoint's directory, but not over another run.
+  if (!resume || !same_directory(s.out, parent_directory(resume_path))) check_fresh_directory(s);
+  ensure_directory(s.out);
+  if (s.model != "classifier") ensure_directory(join_path(s.out, "samples"));
+
+  const DatasetPair data = load_dataset(s.data);
+  const int image_size = data.train.rows * data.train.cols;
+  if (data.train.count == 0 || data.test.count == 0)
+    throw DataError("data set '" + s.data + "' has no training or no test images");
+  if (s.limit > data.train.count)
+    throw UsageError("--limit: " + std::to_string(s.limit) + " is more than the " + std::to_string(data.train.count) +
+                     " training images of '" + s.data + "'");
+  if (s.test_limit > data.test.count)
+    throw UsageError("--test-limit: " + std::to_string(s.test_limit) + " is more than the " +
+                     std::to_string(data.test.count) + " test images of '" + s.data + "'");
+  const std::size_t n_train = s.limit ? s.limit : data.train.count;
+  const std::size_t n_test = s.test_limit ? s.test_limit : data.test.count;
+
+  parallel::set_thread_count(s.threads);  // the kernels' pool (GEMM blocks, Adam ranges)
+  // Both splits share one label space 0…num_classes−1 (load_dataset), so every label fits the head.
+  if (s.model == "classifier" && data.train.num_classes < 2)
+    throw DataError("data set '" + s.data + "' has fewer than 2 classes: nothing to classify");
+  std::unique_ptr<Trainer> trainer = make_trainer(s, image_size, data.train.num_classes);
+  if (trainer->steps_per_epoch(n_train) == 0)
+    throw UsageError("--batch " + std::to_string(s.training.batch) + " is larger than the " + std::to_string(n_train) +
+                     " training images, and the GAN drops incomplete batches: lower --batch or raise --limit");
+  if (resume) {
+    auto ok = trainer->restore(*resume);
+    if (!ok) throw DataError("cannot resume from '" + resume_path + "': " + ok.error());
+    if (trainer->epochs_done() >= s.epochs)
+      throw UsageError("--epochs: the checkpoint '" + resume_path + "' has already done " +
+                       std::to_string(trainer->epochs_done()) + " epochs; pass --epochs greater than that to continue");
+  }
+
+  // Log: the header follows the trainer's metric names.
+  std::vector<std::string> columns{"epoch", "step"};
+  for (const auto& n : trainer->training_metric_names()) columns.push_back(n);
+  for (const auto& n : trainer->test_metric_names()) columns.push_back(n);
+  columns.push_back("seconds");
+  columns.push_back("eval_seconds");
+  const std::string log_path = join_path(s.out, "log.csv");
+  TrainingLog log(log_path, columns);
+  if (resume && !log.load_existing(trainer->epochs_done())) {
+    // Resuming into a new directory: carry over the rows of the checkpoint's own run.
+    TrainingLog previous(join_path(parent_directory(resume_path), "log.csv"), columns);
+    if (previous.load_existing(trainer->epochs_done()))
+      for (const auto& row : previous.rows()) {
+        std::vector<std::string> values;
+        std::size_t start = 0;
+        for (std::size_t comma; (comma = row.find(',', start)) != std::string::npos; start = comma + 1)
+          values.push_back(row.substr(start, comma - start));
+        values.push_back(row.substr(start));
+        if (values.size() == columns.size()) log.add_row(values);
+      }
+  }
+
+  // The fixed latent batch of the per-epoch sample grids.
+  const int latent = trainer->latent_dim();
+  std::vector<float> fixed_z(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(latent));
+  Rng(s.training.seed, kSampleStream).fill_normal(fixed_z.data(), fixed_z.size());
+  std::vector<float> sample_pixels(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(image_size));
+
+  const std::size_t params = parameter_count(*trainer);
+  char intro[512];
+  std::snprintf(intro, sizeof intro,
+                "%s %s on %s: %zu training / %zu test images of %dx%d, batch %d, lr %s, seed %llu, epochs %d%s -> %s",
+                resume ? "resuming" : "training", describe_architecture(*trainer, params).c_str(), s.data.c_str(), n_train,
+                n_test, data.train.rows, data.train.cols, s.training.batch, shortest_float(s.training.lr).c_str(),
+                static_cast<unsigned long long>(s.training.seed), s.epochs,
+                resume ? (" (from epoch " + std::to_string(trainer->epochs_done()) + ")").c_str() : "", s.out.c_str());
+  progress.message(intro);
+
+  const std::string checkpoint_path = join_path(s.out, "checkpoint.safetensors");
+  const std::size_t steps_per_epoch = trainer->steps_per_epoch(n_train);
+  TrainSummary summary;
+  std::size_t images_trained = 0;
+  const int first_epoch = trainer->epochs_done() + 1;
+  trainer->set_stop_check(s.stop_requested);
+
+  for (int epoch = first_epoch; epoch <= s.epochs; ++epoch) {
+    progress.start_epoch(epoch, s.epochs, steps_per_epoch);
+    const auto epoch_start = Clock::now();
+    const Metrics train = trainer->train_epoch(
+        data.train, n_train,
+        [&](std::size_t steps, std::size_t images, const Metrics& running) { progress.step(steps, images, running); });
+    const double train_seconds = seconds_since(epoch_start);
+    summary.train_seconds += train_seconds;
+    images_trained += n_train;
+
+    if (!trainer->divergence().empty() || !all_finite(train) || !trainer->finite()) {
+      const std::string kept = is_regular_file(checkpoint_path)
+                                   ? "the last good checkpoint '" + checkpoint_path + "' is kept"
+                                   : "nothing was saved";
+      const std::string what = !trainer->divergence().empty() ? trainer->divergence()
+                                                              : "a loss or parameter is NaN/Inf (" + metrics_text(train) + ")";
+      throw std::runtime_error("training diverged in epoch " + std::to_string(epoch) + ": " + what + "; " + kept +
+                               ". Try a lower --lr.");
+    }
+    if (trainer->epoch_interrupted()) {
+      // Stopped between two steps: save the position in this epoch, so --resume continues exactly here.
+      Metadata meta = run_metadata(s, *trainer);
+      write_file_atomically(checkpoint_path, trainer->checkpoint_bytes(meta));
+      throw TrainingInterrupted("stopped in epoch " + std::to_string(epoch) + " after step " +
+                                std::to_string(trainer->epoch_steps_done()) + " of " + std::to_string(steps_per_epoch) +
+                                "; wrote " + checkpoint_path + ". Continue with: latentlab train --resume " +
+                                checkpoint_path);
+    }
+
+    const bool evaluate = epoch == s.epochs || (s.eval_every > 0 && epoch % s.eval_every == 0);
+    Metrics test;
+    const auto eval_start = Clock::now();
+    if (evaluate) test = trainer->evaluate(data.test, n_test);
+    const double eval_seconds = evaluate ? seconds_since(eval_start) : 0.0;
+
+    if (latent > 0) {  // a generative model: the fixed sample grid (a classifier has none)
+      trainer->render(fixed_z.data(), kSampleCount, sample_pixels.data());
+      char name[32];
+      std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
+      write_png_grid(join_path(join_path(s.out, "samples"), name), sample_pixels.data(), kSampleCount, data.train.rows,
+                     data.train.cols, kSampleGridColumns, 0.0f, 1.0f, kSampleScale, kSamplePadding);
+    }
+
+    std::vector<std::string> row{std::to_string(epoch), std::to_string(trainer->steps_done())};
+    for (const auto& [key, value] : train) row.push_back(format_float(value));
+    for (const auto& key : trainer->test_metric_names()) row.push_back(evaluate ? format_float(metric(test, key)) : "");
+    row.push_back(format_float(train_seconds));
+    row.push_back(evaluate ? format_float(eval_seconds) : "");
+    log.add_row(row);
+    log.save();
+
+    Metadata meta = run_metadata(s, *trainer);
+    for (const auto& [key, value] : train) meta["train_" + key] = format_float(value);
+    const std::vector<std::uint8_t> checkpoint = trainer->checkpoint_bytes(meta);
+    write_file_atomically(checkpoint_path, checkpoint);
+
+    char rate[96];
+    std::snprintf(rate, sizeof rate, "epoch %d/%d  %zu steps  %.1f s  %.0f img/s  ", epoch, s.epochs, steps_per_epoch,
+                  train_seconds, static_cast<double>(n_train) / train_seconds);
+    progress.end_epoch(rate + metrics_text(train) + (evaluate ? "  |  " + metrics_text(test) : ""));
+
+    summary.train = train;
+    if (evaluate) summary.test = test;
+    if (epoch < s.epochs && s.stop_requested && s.stop_requested())
+      throw TrainingInterrupted("stopped after epoch " + std::to_string(epoch) + "; wrote " + checkpoint_path +
+                                ". Continue with: latentlab train --resume " + checkpoint_path);
+  }
+
+  // The model, with the run's settings and final metrics in its metadata.
+  Metadata meta = run_metadata(s, *trainer);
+  for (const auto& [key, value] : summary.train) meta["train_" + key] = format_float(value);
+  for (const auto& [key, value] : summary.test) meta[key] = format_float(value);
+  const std::string model_path = join_path(s.out, "model.safetensors");
+  write_file_atomically(model_path, trainer->model_bytes(meta));
+
+  summary.epochs = trainer->epochs_done();
+  summary.steps = trainer->steps_done();
+  summary.images_per_second = summary.train_seconds > 0 ? static_cast<double>(images_trained) / summary.train_seconds : 0;
+
+  nlohmann::json j;
+  j["model"] = trainer->kind();
+  j["dataset"] = s.data;
+  j["seed"] = s.training.seed;
+  j["batch"] = s.training.batch;
+  j["lr"] = std::stod(shortest_float(s.training.lr));
+  j["parameters"] = params;
+  j["epochs"] = summary.epochs;
+  j["steps"] = summary.steps;
+  j["train_images"] = n_train;
+  j["test_images"] = n_test;
+  for (const auto& [key, value] : summary.train) j["train_" + key] = value;
+  for (const auto& [key, value] : summary.test) j[key] = value;
+  j["train_seconds"] = summary.train_seconds;
+  j["images_per_second"] = summary.images_per_second;
+  j["seconds_per_epoch"] = s.epochs >= first_epoch ? summary.train_seconds / (s.epochs - first_epoch + 1) : 0.0;
+  j["resumed_from_epoch"] = first_epoch - 1;
+  j["threads"] = s.threads;
+  j["trained_by"] = std::string("latentlab ") + latentlab_version();
+  j["command_line"] = s.command_line;
+  summary.wall_seconds = seconds_since(wall_start);
+  j["wall_seconds"] = summary.wall_seconds;
+  const std::string text = j.dump(2) + "\n";
+  write_file_atomically(join_path(s.out, "summary.json"), text.data(), text.size());
+
+  progress.message("wrote " + model_path + " (" + metrics_text(summary.test) + "), " + log_path + ", " +
+                   join_path(s.out, "summary.json") + "; " + format_duration(summary.wall_seconds) + " in total");
+  return summary;
+}
+
+}  // namespace latentlab::native

@@ -1,0 +1,90 @@
+// One training run as `latentlab train` performs it: the epoch loop around a Trainer, and
+// everything it leaves in the output directory:
+//
+//   <out>/samples/epoch_NNN.png   8×8 grid of the model's images for a FIXED latent batch
+//                                 z = Rng(seed, kSampleStream).fill_normal(64·latent), drawn
+//                                 once, so epochs can be compared (and `latentlab sample
+//                                 --seed <seed> --n 64` on the final model gives the last one)
+//   <out>/log.csv                 one row per epoch (training_log.hpp)
+//   <out>/checkpoint.safetensors  after every epoch: everything needed to continue exactly
+//                                 (checkpoint.hpp), written atomically
+//   <out>/model.safetensors       at the end: the model (F32) with its training metadata
+//   <out>/summary.json            final metrics, wall time, epochs, steps, images/s
+//
+// No file that already holds a good model or checkpoint is ever replaced by a broken one:
+// every write is atomic (write_file_atomically), and nothing is written once a parameter
+// has become NaN/Inf (the run stops with an error instead).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "data/datasets.hpp"
+#include "latentlab/models/classifier.hpp"
+#include "latentlab/models/gan.hpp"
+#include "latentlab/io/safetensors.hpp"
+#include "latentlab/models/vae.hpp"
+#include "train/progress.hpp"
+#include "train/trainer.hpp"
+
+namespace latentlab::native {
+
+struct TrainSettings {
+  std::string model = "vae";     // "vae" | "gan" | "classifier"
+  std::string data = "mnist";    // "mnist" | "fashion" | a directory of IDX files
+  int epochs = 10;               // total epochs (a resumed run continues up to this number)
+  TrainingOptions training;      // batch, lr, seed
+  VaeConfig vae;                 // used when model == "vae" (input is set from the data)
+  GanConfig gan;                 // used when model == "gan" (image is set from the data)
+  ClassifierConfig classifier;   // used when model == "classifier" (input and classes from the data)
+  std::size_t limit = 0;         // use only the first `limit` training images (0: all)
+  std::size_t test_limit = 0;    // evaluate on the first `test_limit` test images (0: all)
+  int eval_every = 1;            // evaluate every k epochs (0: only after the last one)
+  int threads = 1;               // threads of the kernels' pool (GEMMs, Adam); results identical for any count
+  std::string out;               // output directory (created)
+  bool overwrite = false;        // allow starting a new run in a directory that holds one
+  std::string command_line;      // stored in the metadata of the files written
+  StopCheck stop_requested;      // asked before every step (SIGINT/SIGTERM): stop, checkpoint, throw
+};
+
+// Thrown when stop_requested() ended the run: the checkpoint holding the position reached (mid-
+// epoch if need be) has been written. what() says where the run stopped and the exact command
+// that continues it.
+class TrainingInterrupted : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Result of a run (also written to summary.json).
+struct TrainSummary {
+  Metrics train;     // last epoch's training metrics
+  Metrics test;      // final evaluation
+  int epochs = 0;    // epochs done in total (including those before a resume)
+  std::int64_t steps = 0;
+  double wall_seconds = 0;      // this process, from start to the last file written
+  double train_seconds = 0;     // time spent in training steps by this process
+  double images_per_second = 0; // training images / train_seconds
+};
+
+// Metadata keys under which a run stores its settings (in checkpoints and models), so that
+// --resume can restore and check them.
+inline constexpr const char* kMetaDataset = "dataset";
+inline constexpr const char* kMetaEpochsTarget = "epochs_target";
+inline constexpr const char* kMetaBatch = "batch";
+inline constexpr const char* kMetaLr = "lr";
+inline constexpr const char* kMetaSeed = "seed";
+inline constexpr const char* kMetaLimit = "limit";
+inline constexpr const char* kMetaTestLimit = "test_limit";
+inline constexpr const char* kMetaEvalEvery = "eval_every";
+
+// Runs the training. `resume` (may be null) is a decoded checkpoint whose configuration
+// `settings` already reproduces (the CLI checks that). `resume_path` names it in messages and
+// locates an earlier log.csv. Throws DataError (files, data), UsageError (settings that do
+// not fit the data), std::runtime_error (divergence: a NaN/Inf loss term or gradient; the last
+// good checkpoint is kept) or TrainingInterrupted.
+TrainSummary run_training(const TrainSettings& settings, const SafetensorsContents* resume,
+                          const std::string& resume_path, Progress& progress);
+
+}  // namespace latentlab::native

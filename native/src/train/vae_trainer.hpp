@@ -1,0 +1,65 @@
+// Trains the MLP VAE as PyTorch's examples/vae does: Adam (β = 0.9, 0.999), per-step loss =
+// BCE(sum) + β·KL(sum) over the batch, pixels in [0, 1].
+//
+// An epoch visits every one of the n training images once, in a fresh shuffled order, in
+// ceil(n / batch) steps: the last, partial batch is INCLUDED, as with PyTorch's DataLoader
+// (drop_last=False). MNIST at batch 128: 468 full batches + one of 96 = 469 steps.
+//
+// Test metrics (per example, averaged over the test images, in chunks of kEvalChunk):
+//   test_loss, test_recon, test_kl   z sampled (ε from a fresh Rng(kEvalSeed, kEvalStream))
+//   test_loss_mu                     z = μ (the decoder sees the posterior mean)
+#pragma once
+
+#include <memory>
+
+#include "latentlab/nn/adam.hpp"
+#include "latentlab/rng.hpp"
+#include "latentlab/models/vae.hpp"
+#include "train/trainer.hpp"
+
+namespace latentlab::native {
+
+class VaeTrainer : public Trainer {
+ public:
+  // Builds the VAE and initialises its parameters from Rng(seed, kInitStream).
+  VaeTrainer(const VaeConfig& config, const TrainingOptions& options);
+
+  Vae& vae() { return vae_; }
+  Adam& adam() { return adam_; }
+  Rng& data_rng() { return data_rng_; }
+  Rng& noise_rng() { return noise_rng_; }
+
+  // One optimisation step on a batch (count × input, pixels in [0, 1]). Returns the summed losses.
+  VaeLosses step(const float* batch, int count);
+
+  std::string kind() const override { return "vae"; }
+  const TrainingOptions& options() const override { return options_; }
+  int latent_dim() const override { return vae_.config().latent; }
+  int image_size() const override { return vae_.config().input; }
+  Metadata config_metadata() const override;
+  std::size_t steps_per_epoch(std::size_t n) const override;
+  Metrics train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) override;
+  std::vector<std::string> training_metric_names() const override { return {"loss", "recon", "kl"}; }
+  Metrics evaluate(const Dataset& test, std::size_t n) override;
+  std::vector<std::string> test_metric_names() const override {
+    return {"test_loss", "test_recon", "test_kl", "test_loss_mu"};
+  }
+  void render(const float* z, int count, float* pixels) override;
+  bool finite() const override;
+  std::vector<std::uint8_t> model_bytes(const Metadata& extra) const override;
+  std::vector<std::uint8_t> checkpoint_bytes(const Metadata& extra) const override;
+  Result<bool> restore(const SafetensorsContents& checkpoint) override;
+
+ private:
+  TrainingOptions options_;
+  Vae vae_;
+  Adam adam_;
+  Rng data_rng_, noise_rng_;
+  std::vector<float> batch_;
+};
+
+// The test metrics above (names of test_metric_names()) of `vae` on the first n images of `test`;
+// also used by `latentlab eval`, so its test loss is the one the training log shows.
+Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n);
+
+}  // namespace latentlab::native
