@@ -2,12 +2,11 @@
 // the core. No model logic lives here: sampling, interpolation and the pixel mapping are
 // core/include/latentlab/infer/generation.hpp, which the native CLI calls too.
 //
-// Sampling contract shared with the native CLI (`latentlab sample --seed S --n N`, native/src/output/samples.hpp):
-//   Rng rng(S, /*stream=*/0);
-//   z = rng.fill_normal(N · latent)        row-major: row i is the latent of digit i
-//   VAE: pixels = decode(z) = σ(decoder(z))           ∈ [0, 1]
-//   GAN: pixels = (G(z) + 1) / 2                       G ends in tanh ∈ [−1, 1] → [0, 1]
-// The same seed therefore gives the same digits natively and in the browser.
+// The sampling contract (seed → latents → pixels in [0, 1]) is core's, in
+// core/include/latentlab/infer/generation.hpp; the native CLI (`latentlab sample --seed S --n N`)
+// calls the same functions, so the same seed gives the same digits natively and in the browser.
+// The ABI names no model kind: it reports the kind's name and its capabilities (has an encoder,
+// number of classes), and the page reads those.
 //
 // Conventions of this ABI:
 //   * A model is an opaque handle (LlModel*). ll_model_load never returns null for bad bytes:
@@ -112,12 +111,12 @@ bool read_header_table(const std::uint8_t* p, std::uint32_t size, latentlab::Par
   return table.ok();
 }
 
-bool loaded(const LlModel* m) { return m && m->error.empty() && (m->model.vae || m->model.gan); }
+bool loaded(const LlModel* m) { return m && m->error.empty() && m->model.model; }
 
 // Decodes n latents into pixels in [0, 1] (n × image_size): decode_to_pixels's contract, through
 // the ImageDecoder (generation.hpp) that packs the model's weights once instead of per call.
 void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) {
-  if (!m->decoder) m->decoder = std::make_unique<latentlab::ImageDecoder>(m->model);
+  if (!m->decoder) m->decoder = std::make_unique<latentlab::ImageDecoder>(*m->model);
   m->decoder->decode(z, n, pixels);
 }
 
@@ -159,14 +158,16 @@ EMSCRIPTEN_KEEPALIVE const char* ll_model_error(const LlModel* m) {
   return m->error.c_str();
 }
 
-// 1 = VAE, 2 = GAN, 0 = not loaded.
-EMSCRIPTEN_KEEPALIVE int ll_model_kind(const LlModel* m) {
-  if (!loaded(m)) return 0;
-  return m->model.vae ? 1 : 2;
-}
+// The kind's name in the file ("vae", "gan", …) and its label for people ("VAE"); "" when not loaded.
+EMSCRIPTEN_KEEPALIVE const char* ll_model_kind(const LlModel* m) { return loaded(m) ? m->model.kind->name : ""; }
+EMSCRIPTEN_KEEPALIVE const char* ll_model_label(const LlModel* m) { return loaded(m) ? m->model.kind->label : ""; }
+// Capabilities: 1 when the model has an encoder (ll_model_encode works), else 0; the number of
+// classes a sample can be asked for (0: unconditional).
+EMSCRIPTEN_KEEPALIVE int ll_model_has_encoder(LlModel* m) { return loaded(m) && m->model->has_encoder() ? 1 : 0; }
+EMSCRIPTEN_KEEPALIVE int ll_model_classes(const LlModel* m) { return loaded(m) ? m->model->classes() : 0; }
 
-EMSCRIPTEN_KEEPALIVE int ll_model_latent_dim(const LlModel* m) { return loaded(m) ? m->model.latent_dim() : 0; }
-EMSCRIPTEN_KEEPALIVE int ll_model_image_size(const LlModel* m) { return loaded(m) ? m->model.image_size() : 0; }
+EMSCRIPTEN_KEEPALIVE int ll_model_latent_dim(const LlModel* m) { return loaded(m) ? m->model->latent_dim() : 0; }
+EMSCRIPTEN_KEEPALIVE int ll_model_image_size(const LlModel* m) { return loaded(m) ? m->model->image_size() : 0; }
 // As a double: exact for any count below 2^53.
 EMSCRIPTEN_KEEPALIVE double ll_model_parameter_count(const LlModel* m) {
   return loaded(m) ? static_cast<double>(m->model.parameter_count) : 0.0;
@@ -189,20 +190,21 @@ EMSCRIPTEN_KEEPALIVE int ll_model_sample(LlModel* m, int n, std::uint32_t seed_l
                                          float* pixels) {
   if (!loaded(m)) return -1;
   if (n < 1 || n > kMaxBatch || !pixels) return -2;
-  const std::size_t count = static_cast<std::size_t>(n) * m->model.latent_dim();
+  const std::size_t count = static_cast<std::size_t>(n) * m->model->latent_dim();
   m->latents.resize(count);
-  latentlab::Rng rng(join64(seed_lo, seed_hi), 0);
-  rng.fill_normal(m->latents.data(), count);
+  latentlab::sample_latents(join64(seed_lo, seed_hi), m->latents.data(), count);
   decode_to_unit(m, m->latents.data(), n, pixels);
   return 0;
 }
 
-// VAE only: images (n × input, in [0, 1]) → μ and logvar (n × latent each). -3 for a GAN.
+// Models with an encoder: images (n × image, in [0, 1]) → μ and logvar (n × latent each). -3 for a
+// model without one.
 EMSCRIPTEN_KEEPALIVE int ll_model_encode(LlModel* m, const float* images, int n, float* mu, float* logvar) {
   if (!loaded(m)) return -1;
-  if (!m->model.vae) return -3;
+  latentlab::VariationalModel* encoder = m->model->variational();
+  if (!encoder) return -3;
   if (n < 1 || n > kMaxBatch || !images || !mu || !logvar) return -2;
-  m->model.vae->encode(images, n, mu, logvar);
+  encoder->encode(images, n, mu, logvar);
   return 0;
 }
 

@@ -16,6 +16,7 @@
 #include "latentlab/nn/adam.hpp"
 #include "latentlab/io/model_io.hpp"
 #include "latentlab/rng.hpp"
+#include "latentlab/streams.hpp"
 #include "latentlab/models/vae.hpp"
 #include "abi.hpp"
 
@@ -26,9 +27,8 @@ using latentlab::wasm::kMaxBatch;
 
 // A VAE being trained in the page: the native trainer's step (native/src/train/vae_trainer.cpp) without
 // its data loader — the caller passes each batch. Same RNG streams as the native trainer
-// (native/src/train/trainer.hpp: init = 1, noise = 3), so a seed initialises identical parameters.
+// (latentlab/streams.hpp), so a seed initialises identical parameters.
 struct LlVaeTrainer {
-  static constexpr std::uint64_t kInitStream = 1, kNoiseStream = 3;
   std::unique_ptr<latentlab::Vae> vae;
   std::unique_ptr<latentlab::Adam> adam;
   latentlab::Rng noise;
@@ -83,9 +83,9 @@ EMSCRIPTEN_KEEPALIVE LlVaeTrainer* ll_vae_trainer_create(const char* config_json
     return t;
   }
   const std::uint64_t seed = join64(seed_lo, seed_hi);
-  latentlab::Rng init(seed, LlVaeTrainer::kInitStream);
+  latentlab::Rng init(seed, latentlab::kInitStream);
   t->vae->init(init);
-  t->noise = latentlab::Rng(seed, LlVaeTrainer::kNoiseStream);
+  t->noise = latentlab::Rng(seed, latentlab::kNoiseStream);
   return t;
 }
 
@@ -114,7 +114,7 @@ EMSCRIPTEN_KEEPALIVE int ll_vae_trainer_step(LlVaeTrainer* t, const float* image
 // The bytes stay valid until the next save or free.
 EMSCRIPTEN_KEEPALIVE const std::uint8_t* ll_vae_trainer_save(LlVaeTrainer* t, std::uint32_t* size) {
   if (!t || !t->vae || !size) return nullptr;
-  t->saved = latentlab::save_vae(*t->vae, {});
+  t->saved = latentlab::save_model(*t->vae, latentlab::config_metadata(t->vae->config()), {});
   *size = static_cast<std::uint32_t>(t->saved.size());
   return t->saved.data();
 }

@@ -152,14 +152,14 @@ function setModel(model, source, label) {
   state.model = model;
   state.source = source;
   state.label = label;
-  const { kind, latentDim } = model.info;
+  const { kind, label: kindLabel, latentDim } = model.info;
   model.decode(new Float32Array(8 * latentDim), 8);  // warm-up, so the first timing is not the JIT's
   // The grid first: it is what the visitor waits for; status, facts (whose number formatting
   // initialises Intl on a first load), explore, draw and morph follow.
   renderGrid();
   clearError();
   restoreKindRadio();
-  setStatus(`Using ${label}: a ${kind.toUpperCase()} with ${latentDim} latent dimensions.`);
+  setStatus(`Using ${label}: a ${kindLabel} with ${latentDim} latent dimensions.`);
   document.documentElement.dataset.model = kind;
   delete document.documentElement.dataset.busy;
   updateFacts();
@@ -170,7 +170,7 @@ function setModel(model, source, label) {
 
 function updateFacts() {
   const info = state.model.info;
-  $('fact-kind').textContent = `${info.kind.toUpperCase()} · ${state.label} (${info.dtype})`;
+  $('fact-kind').textContent = `${info.label} · ${state.label} (${info.dtype})`;
   $('fact-latent').textContent = String(info.latentDim);
   $('fact-params').textContent = info.params.toLocaleString('en-US');
   $('fact-bytes').textContent = formatBytes(info.bytes);
@@ -190,7 +190,7 @@ function renderGrid() {
   g.picks = [];
   $('seed').value = String(g.seed);
   $('grid').setAttribute('aria-label',
-    `${GRID_N} digits sampled by the ${m.info.kind.toUpperCase()} from seed ${g.seed}`);
+    `${GRID_N} digits sampled by the ${m.info.label} from seed ${g.seed}`);
   paintGrid();
 }
 
@@ -425,15 +425,15 @@ function padFromPointer(event) {
 function setupDraw() {
   const info = state.model.info;
   const mnistShaped = info.imageShape[0] === DRAW_SIZE && info.imageShape[1] === DRAW_SIZE;
-  const canEncode = info.kind === 'vae' && mnistShaped;
+  const canEncode = info.hasEncoder && mnistShaped;
   $('encode').disabled = !canEncode;
   $('morph-from').disabled = true;
   $('morph-to').disabled = true;
   state.draw.mu = null;
   $('draw-note').textContent = canEncode
-    ? 'Draw a digit, then Encode: the VAE maps it to a latent vector and decodes it back.'
-    : info.kind !== 'vae'
-      ? 'A GAN has no encoder, so it cannot read your drawing: switch to the VAE to encode.'
+    ? `Draw a digit, then Encode: the ${info.label} maps it to a latent vector and decodes it back.`
+    : !info.hasEncoder
+      ? `A ${info.label} has no encoder, so it cannot read your drawing: switch to the VAE to encode.`
       : `This model's images are ${info.imageShape.join('×')}, not 28×28: drawing is disabled.`;
   clearCanvas($('draw-input'));
   clearCanvas($('recon'));
@@ -559,7 +559,7 @@ function centerLikeMnist(src, size = DRAW_SIZE, box = 20) {
 
 function encodeDrawing() {
   const m = state.model;
-  if (m.info.kind !== 'vae') throw new Error('A GAN has no encoder: switch to the VAE to encode a drawing.');
+  if (!m.info.hasEncoder) throw new Error(`A ${m.info.label} has no encoder: switch to the VAE to encode a drawing.`);
   const input = centerLikeMnist(state.draw.ink);
   if (!input) {
     $('draw-note').textContent = 'Draw a digit first.';

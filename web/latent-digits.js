@@ -232,11 +232,11 @@ export class LatentDigits extends HTMLElement {
     const rows = this._int('rows', 4, 16);
     let seed = this.seed;
     const draw = () => {
-      const { kind, imageShape } = this.model.info;
+      const { label, imageShape } = this.model.info;
       const pixels = this.model.sample(cols * rows, seed);
       paintDigits(canvas, pixels, cols * rows, cols, imageShape, { scale: 3, gap: 1 });
-      canvas.setAttribute('aria-label', `${cols * rows} digits sampled by a ${kind.toUpperCase()} from seed ${seed}`);
-      status.textContent = `${kind.toUpperCase()} · seed ${seed}`;
+      canvas.setAttribute('aria-label', `${cols * rows} digits sampled by a ${label} from seed ${seed}`);
+      status.textContent = `${label} · seed ${seed}`;
     };
     frame.querySelector('button').addEventListener('click', () => {
       seed += 1;
@@ -255,7 +255,7 @@ export class LatentDigits extends HTMLElement {
     const button = frame.querySelector('button');
     const status = frame.querySelector('.status');
     const model = this.model;
-    const { kind, imageShape } = model.info;
+    const { label, imageShape } = model.info;
     const mode = this.getAttribute('interp') === 'lerp' ? 'lerp' : 'slerp';
     const steps = 48;
     const msPerLeg = 1600;
@@ -265,11 +265,11 @@ export class LatentDigits extends HTMLElement {
       const za = model.sampleLatents(1, this.seed + leg);
       const zb = model.sampleLatents(1, this.seed + leg + 1);
       frames = model.interpolate(za, zb, steps, mode);
-      status.textContent = `${kind.toUpperCase()} · ${mode} seed ${this.seed + leg} → ${this.seed + leg + 1}`;
+      status.textContent = `${label} · ${mode} seed ${this.seed + leg} → ${this.seed + leg + 1}`;
     };
     const size = imageShape[0] * imageShape[1];
     const show = (i) => paintDigits(canvas, frames.subarray(i * size, (i + 1) * size), 1, 1, imageShape, { scale: 6, gap: 0 });
-    canvas.setAttribute('aria-label', `Animated ${mode} interpolation between digits of a ${kind.toUpperCase()}`);
+    canvas.setAttribute('aria-label', `Animated ${mode} interpolation between digits of a ${label}`);
     buildLeg();
     show(0);
     let playing = !matchMedia('(prefers-reduced-motion: reduce)').matches;
@@ -314,11 +314,11 @@ export class LatentDigits extends HTMLElement {
     const digit = frame.querySelector('.digit');
     const status = frame.querySelector('.status');
     const model = this.model;
-    const { latentDim, imageShape, kind } = model.info;
+    const { latentDim, imageShape, label } = model.info;
     const dx = 0;
     const dy = Math.min(1, latentDim - 1);
     const z = new Float32Array(latentDim);
-    pad.setAttribute('aria-label', `Latent pad for ${kind.toUpperCase()} dimensions z${dx} (arrow left/right) and z${dy} (arrow up/down)`);
+    pad.setAttribute('aria-label', `Latent pad for ${label} dimensions z${dx} (arrow left/right) and z${dy} (arrow up/down)`);
     digit.setAttribute('aria-label', 'Decoded digit at the pad position');
     const draw = () => {
       paintDigits(digit, model.decode(z, 1), 1, 1, imageShape, { scale: 6, gap: 0 });

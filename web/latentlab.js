@@ -2,10 +2,10 @@
 //
 //   import { loadModel } from './latentlab.js';
 //   const model = await loadModel('models/vae.safetensors');   // or an ArrayBuffer / typed array / Blob
-//   model.info                    // { kind, latentDim, imageShape, params, bytes, metadata, simd, … }
+//   model.info                    // { kind, label, hasEncoder, classes, latentDim, imageShape, params, … }
 //   model.sample(64, 7)           // Float32Array(64·784), pixels in [0, 1]
 //   model.decode(z, n)            // Float32Array(n·latentDim) → Float32Array(n·784)
-//   model.encode(images, n)       // VAE only → { mu, logvar }
+//   model.encode(images, n)       // models with an encoder (info.hasEncoder) → { mu, logvar }
 //   model.interpolate(zA, zB, steps, 'slerp' | 'lerp')
 //   model.dispose()
 //
@@ -15,10 +15,15 @@
 //   trainer.step(images, n)       // one Adam step → { loss, reconstruction, kl } per image
 //   await loadModel(trainer.save())
 //
-// Sampling contract (identical to the native CLI `latentlab sample --seed S`):
-//   Rng rng(S, stream 0); z = rng.fill_normal(n · latentDim), row-major; pixels = decode(z),
-//   where a GAN's decode is (G(z) + 1) / 2. So model.sample(n, s) equals
-//   model.decode(model.sampleLatents(n, s), n), and the native sampler's pixels for the same seed.
+// Sampling contract (the core's, core/include/latentlab/infer/generation.hpp; the native CLI
+// `latentlab sample --seed S` uses the same code): z = Rng(S, stream 0).fill_normal(n · latentDim),
+// row-major; pixels = decode(z) ∈ [0, 1] (a model whose outputs are in [−1, 1] maps them as
+// (x + 1) / 2). So model.sample(n, s) equals model.decode(model.sampleLatents(n, s), n), and the
+// native sampler's pixels for the same seed.
+//
+// model.info names the kind (info.kind, e.g. 'vae'; info.label, e.g. 'VAE', for people) and its
+// capabilities: info.hasEncoder (encode works), info.classes (0: unconditional). Code that uses a
+// model reads the capabilities, not the kind.
 //
 // The wasm module (web/build/latentlab_core.wasm, a standalone module: no Emscripten JS glue) is
 // instantiated here once per page and shared by every model. It is a SIMD128 build only; browsers
@@ -477,10 +482,14 @@ class Model {
     this.#runtime = runtime;
     this.#handle = handle;
     const M = runtime.M;
-    const kind = M.ll_model_kind(handle) === 1 ? 'vae' : 'gan';
     const imageSize = M.ll_model_image_size(handle);
+    const classes = M.ll_model_classes(handle);
     this.info = Object.freeze({
-      kind,
+      kind: M.UTF8ToString(M.ll_model_kind(handle)),
+      label: M.UTF8ToString(M.ll_model_label(handle)),
+      hasEncoder: M.ll_model_has_encoder(handle) === 1,
+      classes,
+      conditional: classes > 0,
       latentDim: M.ll_model_latent_dim(handle),
       imageSize,
       imageShape: imageShapeOf(metadata, imageSize),
@@ -536,11 +545,11 @@ class Model {
     });
   }
 
-  /** VAE only: images in [0, 1] (n·imageSize) → { mu, logvar } (n·latentDim each). */
+  /** Models with an encoder (info.hasEncoder): images in [0, 1] (n·imageSize) → { mu, logvar } (n·latentDim each). */
   encode(images, n) {
     const handle = this.#live();
-    if (this.info.kind !== 'vae') {
-      throw new Error('encode needs a VAE: a GAN has no encoder (it only maps latents to images)');
+    if (!this.info.hasEncoder) {
+      throw new Error(`encode needs a model with an encoder: this ${this.info.label} has no encoder (it only maps latents to images)`);
     }
     const size = this.info.imageSize;
     if (n === undefined && images != null && typeof images.length === 'number') n = images.length / size;

@@ -121,20 +121,19 @@ void model_one_input(const std::uint8_t* data, std::size_t size) {
     return;
   }
   LoadedModel& model = loaded.value();
-  if ((model.kind == "vae") != bool(model.vae) || (model.kind == "gan") != bool(model.gan))
-    fail("model kind \"" + model.kind + "\" does not match the model built");
-  const int latent = model.latent_dim();
-  const int image = model.image_size();
+  if (!model.kind || !model.model || find_model_kind(model.kind->name) != model.kind)
+    fail("a loaded model without a registered kind");
+  const int latent = model->latent_dim();
+  const int image = model->image_size();
   if (latent < 1 || latent > 4096 || image < 1 || image > 65536) fail("configuration outside the documented limits");
-  if (model.vae && !all_finite(model.vae->parameters().values(), model.vae->parameters().size()))
-    fail("VAE with a non-finite parameter accepted");
-  if (model.gan && !all_finite(model.gan->generator_parameters().values(), model.gan->generator_parameters().size()))
-    fail("GAN with a non-finite generator parameter accepted");
+  for (const TensorGroup& g : model->tensor_groups())
+    if (!all_finite(g.set->values(), g.set->size()))
+      fail(std::string(model.kind->label) + " with a non-finite parameter accepted");
   // A loaded model can generate: one image from a fixed latent.
   std::vector<float> z(static_cast<std::size_t>(latent));
   sample_latents(1, z.data(), z.size());
   std::vector<float> pixels(static_cast<std::size_t>(image));
-  decode_to_pixels(model, z.data(), 1, pixels.data());
+  model->decode(z.data(), 1, pixels.data());
 }
 
 }  // namespace latentlab::fuzz

@@ -35,6 +35,10 @@ test('wasm SIMD is detected and the module is a SIMD128 build', () => {
 test('info describes the VAE file', () => {
   const info = vae.info;
   assert.equal(info.kind, 'vae');
+  assert.equal(info.label, 'VAE');
+  assert.equal(info.hasEncoder, true);
+  assert.equal(info.classes, 0);
+  assert.equal(info.conditional, false);
   assert.equal(info.latentDim, 4);
   assert.deepEqual(info.imageShape, [28, 28]);
   assert.equal(info.imageSize, 784);
@@ -48,6 +52,9 @@ test('info describes the VAE file', () => {
 
 test('info describes the GAN file (generator + discriminator parameters)', () => {
   assert.equal(gan.info.kind, 'gan');
+  assert.equal(gan.info.label, 'GAN');
+  assert.equal(gan.info.hasEncoder, false);
+  assert.equal(gan.info.conditional, false);
   assert.equal(gan.info.latentDim, 8);
   assert.deepEqual(gan.info.imageShape, [28, 28]);
   assert.equal(gan.info.params, ganFile.params);

@@ -3,13 +3,13 @@
 
 #include <cmath>
 
-#include "latentlab/models/gan.hpp"
+#include "latentlab/nn/mlp.hpp"
 #include "latentlab/rng.hpp"
-#include "latentlab/models/vae.hpp"
+#include "latentlab/streams.hpp"
 
 namespace latentlab {
 
-void sample_latents(std::uint64_t seed, float* z, std::size_t count) { Rng(seed, 0).fill_normal(z, count); }
+void sample_latents(std::uint64_t seed, float* z, std::size_t count) { Rng(seed, kSampleStream).fill_normal(z, count); }
 
 void interpolate_latents(const float* a, const float* b, int dim, int steps, LatentPath path, float* out) {
   const std::size_t d = static_cast<std::size_t>(dim);
@@ -38,21 +38,10 @@ void interpolate_latents(const float* a, const float* b, int dim, int steps, Lat
   }
 }
 
-void decode_to_pixels(LoadedModel& model, const float* z, int n, float* pixels) {
-  if (model.vae) {
-    model.vae->decode(z, n, pixels);
-    return;
-  }
-  model.gan->generate(z, n, pixels);
-  // The generator ends in tanh ∈ [−1, 1]; images are shown in [0, 1].
-  const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(model.gan->config().image);
-  for (std::size_t i = 0; i < count; ++i) pixels[i] = (pixels[i] + 1.0f) * 0.5f;
-}
-
 namespace {
 
-// The layers of a VAE decoder or GAN generator, in eval mode, as PackedLinear. The VAE's last
-// layer (logits) gets the sigmoid of the pixel mapping as its activation.
+// The layers of a decoder MLP, in eval mode, as PackedLinear. With sigmoid_output the last layer
+// (logits) gets σ as its activation.
 std::vector<PackedLinear> freeze(const Mlp& mlp, bool sigmoid_output) {
   std::vector<PackedLinear> out;
   const auto& layers = mlp.layers();
@@ -71,13 +60,21 @@ std::vector<PackedLinear> freeze(const Mlp& mlp, bool sigmoid_output) {
 
 }  // namespace
 
-ImageDecoder::ImageDecoder(const LoadedModel& model)
-    : layers_(model.vae ? freeze(model.vae->decoder(), true) : freeze(model.gan->generator(), false)),
-      tanh_output_(!model.vae) {
+ImageDecoder::ImageDecoder(GenerativeModel& model) : range_(model.pixel_range()) {
+  const GenerativeModel::MlpDecoder mlp = model.mlp_decoder();
+  if (!mlp.mlp) {
+    fallback_ = &model;
+    return;
+  }
+  layers_ = freeze(*mlp.mlp, mlp.sigmoid_output);
   hidden_.resize(layers_.size() - 1);
 }
 
 void ImageDecoder::decode(const float* z, int n, float* pixels) {
+  if (fallback_) {
+    fallback_->decode(z, n, pixels);
+    return;
+  }
   if (n > capacity_) {
     for (std::size_t i = 0; i + 1 < layers_.size(); ++i)
       hidden_[i].reserve_discard(static_cast<std::size_t>(n) * layers_[i].out());
@@ -88,13 +85,10 @@ void ImageDecoder::decode(const float* z, int n, float* pixels) {
     layers_[i].forward(in, n, hidden_[i].data(), layers_[i].out());
     in = hidden_[i].data();
   }
-  // The last layer writes the pixels: σ(logits) for the VAE; tanh for the GAN, then (t + 1)/2.
+  // The last layer writes the pixels in the model's range (σ(logits) or tanh), then to [0, 1].
   const PackedLinear& last = layers_.back();
   last.forward(in, n, pixels, last.out());
-  if (tanh_output_) {
-    const std::size_t count = static_cast<std::size_t>(n) * static_cast<std::size_t>(last.out());
-    for (std::size_t i = 0; i < count; ++i) pixels[i] = (pixels[i] + 1.0f) * 0.5f;
-  }
+  pixels_to_unit(range_, pixels, static_cast<std::size_t>(n) * static_cast<std::size_t>(last.out()));
 }
 
 }  // namespace latentlab

@@ -24,6 +24,7 @@ Classifier::Classifier(const ClassifierConfig& config)
       head_(params_, "classifier.fc" + std::to_string(config.hidden.size() + 1), config.hidden.back(), config.classes,
             {Activation::Identity, 0.0f}) {
   params_.allocate();
+  add_group("", params_, /*trained=*/true, /*needed_to_generate=*/true);
 }
 
 void Classifier::init(Rng& rng) {

@@ -42,6 +42,11 @@ Gan::Gan(const GanConfig& config)
   generator_params_.allocate();
   discriminator_params_.allocate();
   generator_buffers_.allocate();
+  // Save order: generator, its BatchNorm running statistics, discriminator (optional on load:
+  // sampling needs only the generator).
+  add_group("generator", generator_params_, /*trained=*/true, /*needed_to_generate=*/true);
+  add_group("generator.buffers", generator_buffers_, /*trained=*/false, /*needed_to_generate=*/true);
+  add_group("discriminator", discriminator_params_, /*trained=*/true, /*needed_to_generate=*/false);
 }
 
 void Gan::init(Rng& rng) {
@@ -116,6 +121,11 @@ void Gan::generate(const float* z, int n, float* images) {
   const float* out = generator_.forward(z, n);
   generator_.set_training(true);
   std::memcpy(images, out, static_cast<std::size_t>(n) * config_.image * sizeof(float));
+}
+
+void Gan::decode(const float* z, int n, float* pixels) {
+  generate(z, n, pixels);
+  pixels_to_unit(pixel_range(), pixels, static_cast<std::size_t>(n) * static_cast<std::size_t>(config_.image));
 }
 
 void Gan::discriminate(const float* images, int n, float* logits) {

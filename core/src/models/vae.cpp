@@ -66,6 +66,7 @@ Vae::Vae(const VaeConfig& config)
       decoder_(params_, "decoder", config.latent, decoder_layers(config)) {
   encoder_.set_sparse_input(true);  // pixels: mostly exact zeros
   params_.allocate();
+  add_group("", params_, /*trained=*/true, /*needed_to_generate=*/true);
 }
 
 void Vae::init(Rng& rng) {
@@ -193,5 +194,7 @@ void Vae::decode(const float* z, int n, float* pixels) {
   std::memcpy(pixels, logits, count * sizeof(float));
   sigmoid_forward(pixels, count);
 }
+
+const float* Vae::decode_logits(const float* z, int n) { return decoder_.forward(z, n); }
 
 }  // namespace latentlab

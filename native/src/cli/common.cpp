@@ -142,15 +142,16 @@ LoadedClassifier load_classifier_file(const std::string& path) {
   return c.take();
 }
 
-std::string weights_kind(const std::string& path) {
+bool holds_classifier(const std::string& path) {
   try {
     const std::vector<std::uint8_t> bytes = read_file(path, kMaxWeightsFileBytes);
     auto decoded = decode_safetensors(bytes.data(), bytes.size());
-    if (!decoded) return "";
-    auto kind = decoded.value().metadata.find("kind");
-    return kind == decoded.value().metadata.end() ? "" : kind->second;
+    if (!decoded) return false;
+    auto name = decoded.value().metadata.find("kind");
+    if (name == decoded.value().metadata.end()) return false;
+    return find_classifier_kind(name->second) != nullptr;
   } catch (const DataError&) {
-    return "";
+    return false;
   }
 }
 

@@ -57,8 +57,9 @@ std::string join_widths(const std::vector<int>& widths);
 LoadedModel load_weights_file(const std::string& path);
 // The same for a classifier file (kind "classifier").
 LoadedClassifier load_classifier_file(const std::string& path);
-// The "kind" in a weights file's __metadata__, or "" when the file is unreadable or has none.
-std::string weights_kind(const std::string& path);
+// true when a weights file's __metadata__ names a kind of the registry's classifier role; false
+// when it names another kind, none, or the file is unreadable (the loaders then say why).
+bool holds_classifier(const std::string& path);
 // Files larger than this are not weights files (the largest model load_model accepts is 512 MB,
 // a checkpoint holds three times its parameters).
 inline constexpr std::size_t kMaxWeightsFileBytes = std::size_t(2) << 30;

@@ -45,7 +45,7 @@ void progress_line(const EvalFlags& f, const std::string& command, const std::st
 
 // The generative model of a --weights file, with a readable refusal of a classifier.
 LoadedModel load_generator(const std::string& path) {
-  if (weights_kind(path) == "classifier")
+  if (holds_classifier(path))
     throw DataError("'" + path + "' holds a classifier, not a generative model: evaluate a VAE or GAN file, and give "
                     "a classifier with --classifier");
   return load_weights_file(path);
@@ -163,8 +163,8 @@ int run_eval(const EvalFlags& f, const std::string& command) {
     throw DataError("the classifier '" + classifier_path + "' takes " + std::to_string(classifier->config().input) +
                     " pixels, but the images of '" + data_name + "' have " + std::to_string(image));
   for (std::size_t i = 0; i < models.size(); ++i)
-    if (models[i].image_size() != image)
-      throw DataError("'" + f.weights[i] + "' makes images of " + std::to_string(models[i].image_size()) +
+    if (models[i]->image_size() != image)
+      throw DataError("'" + f.weights[i] + "' makes images of " + std::to_string(models[i]->image_size()) +
                       " pixels, but the images of '" + data_name + "' have " + std::to_string(image));
   if (data.test.count < 2 || data.train.count < 2) throw DataError("data set '" + data_name + "' has too few images");
 

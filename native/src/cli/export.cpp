@@ -21,7 +21,7 @@ int export_classifier(const ExportFlags& f, DType dtype) {
   Metadata metadata = c.metadata;
   metadata["exported_from"] = f.in;
   metadata.erase("checkpoint");
-  const std::vector<std::uint8_t> bytes = save_classifier(*c.classifier, metadata, dtype);
+  const std::vector<std::uint8_t> bytes = save_model(*c.classifier, {}, metadata, dtype);
   Result<LoadedClassifier> check = load_classifier(bytes.data(), bytes.size());
   if (!check) throw DataError("the re-encoded classifier does not load (" + check.error() + "); nothing written");
   write_file_atomically(f.out, bytes.data(), bytes.size());
@@ -32,35 +32,30 @@ int export_classifier(const ExportFlags& f, DType dtype) {
 
 int run_export(const ExportFlags& f) {
   const DType dtype = f.dtype == "f16" ? DType::F16 : DType::F32;
-  if (weights_kind(f.in) == "classifier") return export_classifier(f, dtype);
+  if (holds_classifier(f.in)) return export_classifier(f, dtype);
   LoadedModel model = load_weights_file(f.in);
   Metadata metadata = model.metadata;
   metadata["exported_from"] = f.in;
   metadata.erase("checkpoint");
 
-  std::vector<std::uint8_t> bytes;
-  if (model.vae) {
-    if (f.generator_only) throw UsageError("--generator-only: only a GAN has a separate generator");
-    bytes = save_vae(*model.vae, metadata, dtype);
-  } else {
-    if (f.generator_only) {
-      // What sampling needs: the generator's parameters and its BatchNorm running statistics.
-      auto tensors = tensors_to_write(model.gan->generator_parameters());
-      auto running = tensors_to_write(model.gan->generator_buffers());
-      tensors.insert(tensors.end(), running.begin(), running.end());
-      for (const auto& [k, v] : config_metadata(model.gan->config())) metadata[k] = v;
-      metadata["contents"] = "generator";
-      bytes = encode_safetensors(tensors, metadata, dtype);
-    } else {
-      bytes = save_gan(*model.gan, metadata, dtype);
-    }
+  if (f.generator_only) {
+    // What sampling needs: the groups needed to generate (a GAN's generator and its BatchNorm
+    // running statistics, without the discriminator).
+    bool has_other_groups = false;
+    for (const TensorGroup& g : model->tensor_groups()) has_other_groups |= !g.needed_to_generate;
+    if (!has_other_groups)
+      throw UsageError("--generator-only: a " + std::string(model.kind->label) +
+                       " has no separate generator (only a GAN does)");
+    metadata["contents"] = "generator";
   }
+  // The file's own configuration keys travel in its metadata: it loaded, so they are valid.
+  const std::vector<std::uint8_t> bytes = save_model(*model, {}, metadata, dtype, f.generator_only);
 
   // Check the result loads and decodes what we meant before anything is written.
   Result<LoadedModel> check = load_model(bytes.data(), bytes.size());
   if (!check) throw DataError("the re-encoded model does not load (" + check.error() + "); nothing written");
   write_file_atomically(f.out, bytes.data(), bytes.size());
-  std::printf("wrote %s: %s %s, %zu bytes (%zu parameters)\n", f.out.c_str(), model.kind.c_str(), dtype_name(dtype),
+  std::printf("wrote %s: %s %s, %zu bytes (%zu parameters)\n", f.out.c_str(), model.kind->name, dtype_name(dtype),
               bytes.size(), check.value().parameter_count);
   return kExitSuccess;
 }

@@ -5,6 +5,7 @@
 
 #include "output/file_io.hpp"
 #include "output/samples.hpp"
+#include "train/registry.hpp"
 
 namespace latentlab::native {
 
@@ -15,13 +16,30 @@ struct InfoFlags {
   bool json = false;
 };
 
-// Configuration keys shown first (and not repeated among the other metadata).
-const char* const kConfigKeys[] = {"kind", "input", "image", "hidden", "generator_hidden", "discriminator_hidden",
-                                   "latent", "beta", "leaky_slope", "classes", "image_height", "image_width", "pixel_range",
-                                   "format", "format_version"};
+// Keys every kind writes, shown in the lines above the other metadata.
+const char* const kCommonKeys[] = {"kind", "image_height", "image_width", "pixel_range", "format", "format_version"};
 
-bool is_config_key(const std::string& key) {
-  for (const char* k : kConfigKeys)
+// The kind's own configuration keys (registry.hpp), in the order the kind lists them.
+std::vector<std::string> config_keys(const ModelKind& kind) {
+  std::vector<std::string> keys;
+  std::string key;
+  for (const char* c = native_kind(kind).config_keys;; ++c) {
+    if (*c == ' ' || *c == '\0') {
+      if (!key.empty()) keys.push_back(key);
+      key.clear();
+      if (*c == '\0') break;
+    } else {
+      key += *c;
+    }
+  }
+  return keys;
+}
+
+bool is_config_key(const ModelKind* kind, const std::string& key) {
+  for (const char* k : kCommonKeys)
+    if (key == k) return true;
+  if (!kind) return false;
+  for (const std::string& k : config_keys(*kind))
     if (key == k) return true;
   return false;
 }
@@ -29,9 +47,11 @@ bool is_config_key(const std::string& key) {
 // The metadata that is not configuration (nor checkpoint internals: RNG words, Adam step counts,
 // which are for --resume, not for reading).
 void print_other_metadata(const Metadata& m) {
+  const auto name = m.find("kind");
+  const ModelKind* kind = name == m.end() ? nullptr : find_model_kind(name->second);
   bool header = false;
   for (const auto& [key, value] : m) {
-    if (is_config_key(key)) continue;
+    if (is_config_key(kind, key)) continue;
     if (key.rfind("rng.", 0) == 0 || key.rfind("adam", 0) == 0) continue;
     if (!header) std::printf("metadata\n");
     header = true;
@@ -71,7 +91,7 @@ int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) 
 
 int run_info(const InfoFlags& f) {
   const std::vector<std::uint8_t> bytes = read_file(f.file, kMaxWeightsFileBytes);
-  if (weights_kind(f.file) == "classifier") return classifier_info(f, bytes);
+  if (holds_classifier(f.file)) return classifier_info(f, bytes);
   Result<LoadedModel> loaded = load_model(bytes.data(), bytes.size());
   if (!loaded) throw DataError("cannot load weights from '" + f.file + "': " + loaded.error());
   LoadedModel& model = loaded.value();
@@ -79,10 +99,14 @@ int run_info(const InfoFlags& f) {
   const std::size_t tensors = decoded ? decoded.value().tensors.size() : 0;
   const bool checkpoint = model.metadata.count("checkpoint") && model.metadata.at("checkpoint") == "1";
 
-  std::size_t generator = 0, discriminator = 0;
-  if (model.gan) {
-    generator = model.gan->generator_parameters().count();
-    discriminator = model.parameter_count - generator;
+  // A model trained as several parts (a GAN's generator and discriminator) shows each part's
+  // parameters; a part a file for sampling may leave out counts 0 when it is not in the file.
+  std::vector<std::pair<std::string, std::size_t>> parts;
+  for (const TensorGroup& g : model->tensor_groups()) {
+    if (!g.trained || *g.name == '\0') continue;
+    bool in_file = decoded.ok();
+    for (const auto& t : g.set->tensors()) in_file = in_file && decoded.value().find(t.name) != nullptr;
+    parts.emplace_back(g.name, in_file ? g.set->count() : 0);
   }
   int rows = 0, cols = 0;
   image_shape(model, rows, cols);
@@ -91,16 +115,15 @@ int run_info(const InfoFlags& f) {
     nlohmann::json j;
     j["file"] = f.file;
     j["file_bytes"] = bytes.size();
-    j["kind"] = model.kind;
+    j["kind"] = model.kind->name;
     j["checkpoint"] = checkpoint;
     j["stored_dtype"] = dtype_name(model.stored_dtype);
     j["tensors"] = tensors;
     j["parameters"] = model.parameter_count;
-    if (model.gan) {
-      j["generator_parameters"] = generator;
-      j["discriminator_parameters"] = discriminator;
-    }
-    j["latent"] = model.latent_dim();
+    for (const auto& [part, count] : parts) j[part + "_parameters"] = count;
+    j["has_encoder"] = model->has_encoder();
+    j["classes"] = model->classes();
+    j["latent"] = model->latent_dim();
     j["image"] = {{"rows", rows}, {"cols", cols}};
     j["metadata"] = model.metadata;
     std::printf("%s\n", j.dump(2).c_str());
@@ -110,21 +133,18 @@ int run_info(const InfoFlags& f) {
   const auto& m = model.metadata;
   auto get = [&](const char* key) { return m.count(key) ? m.at(key) : std::string("?"); };
   std::printf("file        %s (%zu bytes)\n", f.file.c_str(), bytes.size());
-  std::printf("kind        %s%s\n", model.kind.c_str(), checkpoint ? " (training checkpoint: includes optimiser and RNG state)" : "");
-  if (model.vae) {
-    std::printf("config      input %s, hidden [%s], latent %s, beta %s\n", get("input").c_str(), get("hidden").c_str(),
-                get("latent").c_str(), get("beta").c_str());
-  } else {
-    std::printf("config      image %s, latent %s, generator [%s], discriminator [%s], leaky slope %s\n",
-                get("image").c_str(), get("latent").c_str(), get("generator_hidden").c_str(),
-                get("discriminator_hidden").c_str(), get("leaky_slope").c_str());
-  }
+  std::printf("kind        %s%s\n", model.kind->name, checkpoint ? " (training checkpoint: includes optimiser and RNG state)" : "");
+  std::string config;
+  for (const std::string& key : config_keys(*model.kind))
+    if (m.count(key)) config += (config.empty() ? "" : ", ") + key + " " + m.at(key);
+  std::printf("config      %s\n", config.c_str());
   std::printf("image       %dx%d, pixel range %s\n", rows, cols, get("pixel_range").c_str());
-  if (model.gan)
-    std::printf("parameters  %zu (generator %zu, discriminator %zu%s)\n", model.parameter_count, generator, discriminator,
-                discriminator ? "" : ": not in the file");
-  else
-    std::printf("parameters  %zu\n", model.parameter_count);
+  std::printf("can         generate%s%s\n", model->has_encoder() ? ", encode" : "",
+              model->conditional() ? (", condition on " + std::to_string(model->classes()) + " classes").c_str() : "");
+  std::string split;
+  for (const auto& [part, count] : parts)
+    split += (split.empty() ? " (" : ", ") + part + " " + std::to_string(count) + (count ? "" : ": not in the file");
+  std::printf("parameters  %zu%s\n", model.parameter_count, split.empty() ? "" : (split + ")").c_str());
   std::printf("stored as   %s, %zu tensors\n", dtype_name(model.stored_dtype), tensors);
   print_other_metadata(m);
   return kExitSuccess;

@@ -20,12 +20,12 @@ struct InterpolateFlags {
 int run_interpolate(const InterpolateFlags& f) {
   if (f.out.empty() && f.raw.empty()) throw UsageError("interpolate: give --out FILE.png and/or --raw FILE.json");
   LoadedModel model = load_weights_file(f.weights);
-  const int latent = model.latent_dim();
+  const int latent = model->latent_dim();
   const std::vector<float> a = sample_latents(1, latent, f.from);
   const std::vector<float> b = sample_latents(1, latent, f.to);
   const LatentPath path = f.lerp ? LatentPath::Lerp : LatentPath::Slerp;
   const std::vector<float> z = interpolate_latents(a.data(), b.data(), latent, f.steps, path);
-  const std::vector<float> pixels = generate_pixels(model, z.data(), f.steps);
+  const std::vector<float> pixels = generate_pixels(*model, z.data(), f.steps);
   int rows = 0, cols = 0;
   image_shape(model, rows, cols);
   if (!f.out.empty()) {
@@ -37,7 +37,7 @@ int run_interpolate(const InterpolateFlags& f) {
   if (!f.raw.empty()) {
     nlohmann::json head;
     head["weights"] = f.weights;
-    head["kind"] = model.kind;
+    head["kind"] = model.kind->name;
     head["from"] = f.from;
     head["to"] = f.to;
     head["steps"] = f.steps;

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "data/datasets.hpp"
+#include "latentlab/nn/losses.hpp"
 #include "output/file_io.hpp"
 #include "output/samples.hpp"
 #include "output/image_grid.hpp"
@@ -21,9 +22,10 @@ constexpr int kMaxColumns = 16;
 
 int run_reconstruct(const ReconstructFlags& f, bool data_given) {
   LoadedModel model = load_weights_file(f.weights);
-  if (!model.vae)
-    throw DataError("reconstruct needs a VAE, but '" + f.weights + "' holds a " + model.kind +
-                    " (a GAN has no encoder to map an image to a latent)");
+  VariationalModel* vae = model->variational();
+  if (!vae)
+    throw DataError("reconstruct needs a VAE, but '" + f.weights + "' holds a " + model.kind->label +
+                    ", which has no encoder to map an image to a latent");
   // The data set the model was trained on, unless --data says otherwise.
   std::string data = f.data;
   if (!data_given) {
@@ -33,19 +35,19 @@ int run_reconstruct(const ReconstructFlags& f, bool data_given) {
   const DatasetPair sets = load_dataset(data);
   const Dataset& test = sets.test;
   const int pixels = test.rows * test.cols;
-  if (pixels != model.image_size())
+  if (pixels != model->image_size())
     throw DataError("the images of '" + data + "' are " + std::to_string(test.rows) + "x" + std::to_string(test.cols) +
-                    " but the VAE in '" + f.weights + "' takes " + std::to_string(model.image_size()) + " pixels");
+                    " but the VAE in '" + f.weights + "' takes " + std::to_string(model->image_size()) + " pixels");
   if (static_cast<std::size_t>(f.n) > test.count)
     throw UsageError("--n: " + std::to_string(f.n) + " is more than the " + std::to_string(test.count) +
                      " test images of '" + data + "'");
 
   // Reconstructions with z = μ: decode(encode(x).μ).
-  const int n = f.n, latent = model.latent_dim();
+  const int n = f.n, latent = model->latent_dim();
   const std::vector<float> originals = test.to_float(0, static_cast<std::size_t>(n));
   std::vector<float> mu(static_cast<std::size_t>(n) * latent), logvar(mu.size()), recon(static_cast<std::size_t>(n) * pixels);
-  model.vae->encode(originals.data(), n, mu.data(), logvar.data());
-  model.vae->decode(mu.data(), n, recon.data());
+  vae->encode(originals.data(), n, mu.data(), logvar.data());
+  model->decode(mu.data(), n, recon.data());
 
   // Rows of up to 16 originals, each followed by the row of their reconstructions, so every
   // reconstruction sits right below its original. Gaps of a last, shorter chunk are mid-gray
@@ -62,11 +64,13 @@ int run_reconstruct(const ReconstructFlags& f, bool data_given) {
   }
   write_png_grid(f.out, grid.data(), chunks * 2 * columns, test.rows, test.cols, columns, 0.0f, 1.0f, f.scale, 2);
 
-  // How good they are: BCE summed over pixels, per image (the VAE's reconstruction term).
-  const VaeLosses l = model.vae->evaluate(originals.data(), n, nullptr);
+  // How good they are: BCE of the decoder's logits at z = μ, summed over pixels, per image (the
+  // VAE's reconstruction term).
+  const float* logits = vae->decode_logits(mu.data(), n);
+  const double bce = bce_with_logits(logits, originals.data(), originals.size(), Reduction::Sum, nullptr);
   std::printf("wrote %s: %d test images of %s (rows of originals, reconstructions below); "
               "reconstruction BCE per image (z = mu) %.3f\n",
-              f.out.c_str(), n, data.c_str(), l.reconstruction / n);
+              f.out.c_str(), n, data.c_str(), bce / n);
   return kExitSuccess;
 }
 

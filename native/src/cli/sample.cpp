@@ -19,23 +19,23 @@ struct SampleFlags {
 int run_sample(const SampleFlags& f) {
   if (f.out.empty() && f.raw.empty()) throw UsageError("sample: give --out FILE.png and/or --raw FILE.json");
   LoadedModel model = load_weights_file(f.weights);
-  const std::vector<float> z = sample_latents(f.n, model.latent_dim(), f.seed);
-  const std::vector<float> pixels = generate_pixels(model, z.data(), f.n);
+  const std::vector<float> z = sample_latents(f.n, model->latent_dim(), f.seed);
+  const std::vector<float> pixels = generate_pixels(*model, z.data(), f.n);
   int rows = 0, cols = 0;
   image_shape(model, rows, cols);
   if (!f.out.empty()) {
     write_png_grid(f.out, pixels.data(), f.n, rows, cols, grid_columns(f.n), 0.0f, 1.0f, f.scale, 2);
-    std::printf("wrote %s: %d %s samples (seed %llu, %d columns)\n", f.out.c_str(), f.n, model.kind.c_str(),
+    std::printf("wrote %s: %d %s samples (seed %llu, %d columns)\n", f.out.c_str(), f.n, model.kind->name,
                 static_cast<unsigned long long>(f.seed), grid_columns(f.n));
   }
   if (!f.raw.empty()) {
     // {"weights": path, "seed": S, "n": N, ..., "pixels": [n × rows × cols values in [0, 1]]}
     nlohmann::json head;
     head["weights"] = f.weights;
-    head["kind"] = model.kind;
+    head["kind"] = model.kind->name;
     head["seed"] = f.seed;
     head["n"] = f.n;
-    head["latent"] = model.latent_dim();
+    head["latent"] = model->latent_dim();
     head["rows"] = rows;
     head["cols"] = cols;
     write_text_output(f.raw, raw_pixels_json(head, pixels));

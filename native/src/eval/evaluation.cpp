@@ -1,4 +1,5 @@
 #include "eval/evaluation.hpp"
+#include "train/registry.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -54,14 +55,14 @@ void add_class_metrics(Metrics& m, const ClassStats& c) {
 
 // Pixels of `count` generated images (z = Rng(seed, kEvalSampleStream) normals), in chunks.
 std::vector<float> generate(LoadedModel& model, std::size_t count, std::uint64_t seed) {
-  const std::size_t latent = static_cast<std::size_t>(model.latent_dim());
-  const std::size_t image = static_cast<std::size_t>(model.image_size());
+  const std::size_t latent = static_cast<std::size_t>(model->latent_dim());
+  const std::size_t image = static_cast<std::size_t>(model->image_size());
   Rng rng(seed, kEvalSampleStream);
   std::vector<float> z(kChunk * latent), pixels(count * image);
   for (std::size_t first = 0; first < count; first += kChunk) {
     const int n = static_cast<int>(std::min<std::size_t>(kChunk, count - first));
     rng.fill_normal(z.data(), static_cast<std::size_t>(n) * latent);
-    decode_to_pixels(model, z.data(), n, pixels.data() + first * image);
+    model->decode(z.data(), n, pixels.data() + first * image);
   }
   return pixels;
 }
@@ -94,7 +95,7 @@ ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const Dat
                            const EvalSettings& s, const EvalProgress& progress) {
   const auto start = Clock::now();
   ModelReport report;
-  report.kind = model.kind;
+  report.kind = model.kind->name;
   char line[200];
 
   auto t = Clock::now();
@@ -103,18 +104,20 @@ ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const Dat
   report.metrics.push_back({"fd", frechet_distance(generated.features, real.test_stats)});
   add_class_metrics(report.metrics, generated.classes);
   report.histogram = generated.classes.histogram;
-  std::snprintf(line, sizeof line, "%s: %zu samples generated and classified (%.1f s)", model.kind.c_str(), s.samples,
+  std::snprintf(line, sizeof line, "%s: %zu samples generated and classified (%.1f s)", model.kind->name, s.samples,
                 seconds_since(t));
   say(progress, line);
 
-  if (model.vae) {
-    Vae& vae = *model.vae;
+  if (model->has_encoder()) {
+    GenerativeModel& m = *model;
     t = Clock::now();
-    const Metrics test = vae_test_metrics(vae, data.test, data.test.count);
-    report.metrics.insert(report.metrics.end(), test.begin(), test.end());
-    report.metrics.push_back({"recon_mse", reconstruction_mse(vae, data.test, data.test.count)});
+    if (const auto test_metrics = native_kind(*model.kind).test_metrics) {
+      const Metrics test = test_metrics(m, data.test, data.test.count);
+      report.metrics.insert(report.metrics.end(), test.begin(), test.end());
+    }
+    report.metrics.push_back({"recon_mse", reconstruction_mse(m, data.test, data.test.count)});
     const std::size_t pairs = std::min(s.smooth_pairs, data.test.count / 2);
-    const Smoothness smooth = latent_smoothness(vae, data.test, pairs, s.smooth_frames);
+    const Smoothness smooth = latent_smoothness(m, data.test, pairs, s.smooth_frames);
     report.metrics.push_back({"smooth_step", smooth.step_mean});
     report.metrics.push_back({"smooth_jump", smooth.jump_ratio});
     std::snprintf(line, sizeof line, "vae: test loss, reconstructions and %zu interpolations (%.1f s)", pairs,
@@ -125,7 +128,7 @@ ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const Dat
       const std::size_t n = std::min(s.iwae_images, data.test.count);
       std::snprintf(line, sizeof line, "vae: IWAE bound, k = %d on the first %zu test images …", s.iwae_k, n);
       say(progress, line);
-      const IwaeResult iwae = iwae_bound(vae, data.test, n, s.iwae_k, s.seed, kEvalIwaeStream);
+      const IwaeResult iwae = iwae_bound(m, data.test, n, s.iwae_k, s.seed, kEvalIwaeStream);
       report.metrics.push_back({"iwae_log_likelihood", iwae.log_likelihood});
       report.metrics.push_back({"iwae_elbo", iwae.elbo});
       std::snprintf(line, sizeof line, "vae: IWAE bound done (%.1f s)", seconds_since(t));

@@ -22,8 +22,6 @@
 
 namespace latentlab::native {
 
-inline constexpr std::uint64_t kEvalSampleStream = 101;
-inline constexpr std::uint64_t kEvalIwaeStream = 102;
 
 struct EvalSettings {
   std::uint64_t seed = 1;

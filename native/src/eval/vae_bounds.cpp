@@ -15,9 +15,10 @@ namespace {
 constexpr int kDecodeBatch = 500;
 }
 
-IwaeResult iwae_bound(Vae& vae, const Dataset& data, std::size_t n, int k, std::uint64_t seed, std::uint64_t stream) {
-  const std::size_t latent = static_cast<std::size_t>(vae.config().latent);
-  const std::size_t pixels = static_cast<std::size_t>(vae.config().input);
+IwaeResult iwae_bound(GenerativeModel& model, const Dataset& data, std::size_t n, int k, std::uint64_t seed, std::uint64_t stream) {
+  VariationalModel& vae = *model.variational();
+  const std::size_t latent = static_cast<std::size_t>(model.latent_dim());
+  const std::size_t pixels = static_cast<std::size_t>(model.image_size());
   Rng rng(seed, stream);
   std::vector<float> mu(latent), logvar(latent), eps(kDecodeBatch * latent), z(kDecodeBatch * latent);
   std::vector<double> log_w(static_cast<std::size_t>(k));
@@ -38,7 +39,7 @@ IwaeResult iwae_bound(Vae& vae, const Dataset& data, std::size_t n, int k, std::
           const std::size_t at = static_cast<std::size_t>(j) * latent + d;
           z[at] = mu[d] + std::exp(0.5f * logvar[d]) * eps[at];
         }
-      const float* logits = vae.decoder().forward(z.data(), count);
+      const float* logits = vae.decode_logits(z.data(), count);
       for (int j = 0; j < count; ++j) {
         const std::size_t row = static_cast<std::size_t>(j);
         const double log_px = -bce_with_logits(logits + row * pixels, x.data(), pixels, Reduction::Sum, nullptr);
@@ -66,16 +67,17 @@ IwaeResult iwae_bound(Vae& vae, const Dataset& data, std::size_t n, int k, std::
   return result;
 }
 
-double reconstruction_mse(Vae& vae, const Dataset& data, std::size_t n) {
-  const std::size_t latent = static_cast<std::size_t>(vae.config().latent);
-  const std::size_t pixels = static_cast<std::size_t>(vae.config().input);
+double reconstruction_mse(GenerativeModel& model, const Dataset& data, std::size_t n) {
+  VariationalModel& vae = *model.variational();
+  const std::size_t latent = static_cast<std::size_t>(model.latent_dim());
+  const std::size_t pixels = static_cast<std::size_t>(model.image_size());
   std::vector<float> mu(kDecodeBatch * latent), logvar(kDecodeBatch * latent), out(kDecodeBatch * pixels);
   double total = 0.0;
   for (std::size_t first = 0; first < n; first += kDecodeBatch) {
     const int count = static_cast<int>(std::min<std::size_t>(kDecodeBatch, n - first));
     const std::vector<float> x = data.to_float(first, static_cast<std::size_t>(count));
     vae.encode(x.data(), count, mu.data(), logvar.data());
-    vae.decode(mu.data(), count, out.data());
+    model.decode(mu.data(), count, out.data());
     const std::size_t values = static_cast<std::size_t>(count) * pixels;
     for (std::size_t i = 0; i < values; ++i) {
       const double d = static_cast<double>(x[i]) - out[i];
@@ -85,9 +87,10 @@ double reconstruction_mse(Vae& vae, const Dataset& data, std::size_t n) {
   return n ? total / (static_cast<double>(n) * static_cast<double>(pixels)) : 0.0;
 }
 
-Smoothness latent_smoothness(Vae& vae, const Dataset& data, std::size_t pairs, int frames) {
-  const int latent = vae.config().latent;
-  const std::size_t pixels = static_cast<std::size_t>(vae.config().input);
+Smoothness latent_smoothness(GenerativeModel& model, const Dataset& data, std::size_t pairs, int frames) {
+  VariationalModel& vae = *model.variational();
+  const int latent = model.latent_dim();
+  const std::size_t pixels = static_cast<std::size_t>(model.image_size());
   std::vector<float> mu(2 * static_cast<std::size_t>(latent)), logvar(mu.size());
   std::vector<float> path(static_cast<std::size_t>(frames) * latent), images(static_cast<std::size_t>(frames) * pixels);
   Smoothness s;
@@ -97,7 +100,7 @@ Smoothness latent_smoothness(Vae& vae, const Dataset& data, std::size_t pairs, i
   for (std::size_t p = 0; p < pairs; ++p) {
     vae.encode(data.to_float(2 * p, 2).data(), 2, mu.data(), logvar.data());  // images 2p and 2p+1
     interpolate_latents(mu.data(), mu.data() + latent, latent, frames, LatentPath::Lerp, path.data());
-    vae.decode(path.data(), frames, images.data());
+    model.decode(path.data(), frames, images.data());
     double pair_total = 0.0, pair_max = 0.0;
     for (int f = 1; f < frames; ++f) {
       const float* a = images.data() + static_cast<std::size_t>(f - 1) * pixels;

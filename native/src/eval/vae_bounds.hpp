@@ -22,9 +22,12 @@
 #include <cstdint>
 
 #include "data/datasets.hpp"
+#include "latentlab/models/model.hpp"
 #include "latentlab/models/vae.hpp"
 
 namespace latentlab::native {
+
+// Each takes a model with an encoder (model.has_encoder()).
 
 struct IwaeResult {
   double log_likelihood = 0;  // mean over images of L_k (nats, ≤ 0 per image up to the likelihood's scale)
@@ -34,10 +37,10 @@ struct IwaeResult {
 };
 
 // L_k on the first n images of `data`; ε from Rng(seed, stream). Decodes in batches of ≤ 500.
-IwaeResult iwae_bound(Vae& vae, const Dataset& data, std::size_t n, int k, std::uint64_t seed, std::uint64_t stream);
+IwaeResult iwae_bound(GenerativeModel& model, const Dataset& data, std::size_t n, int k, std::uint64_t seed, std::uint64_t stream);
 
 // Mean squared pixel error of reconstructions with z = μ, over the first n images.
-double reconstruction_mse(Vae& vae, const Dataset& data, std::size_t n);
+double reconstruction_mse(GenerativeModel& model, const Dataset& data, std::size_t n);
 
 struct Smoothness {
   double step_mean = 0;   // mean |Δpixel| between consecutive frames
@@ -47,6 +50,6 @@ struct Smoothness {
 };
 
 // Over the pairs (i, i+1), i = 0, 2, 4, … of the first 2·pairs images. frames ≥ 2.
-Smoothness latent_smoothness(Vae& vae, const Dataset& data, std::size_t pairs, int frames);
+Smoothness latent_smoothness(GenerativeModel& model, const Dataset& data, std::size_t pairs, int frames);
 
 }  // namespace latentlab::native

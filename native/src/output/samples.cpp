@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <tuple>
 
 #include "latentlab/rng.hpp"
 
@@ -21,14 +22,14 @@ std::vector<float> interpolate_latents(const float* a, const float* b, int laten
   return z;
 }
 
-std::vector<float> generate_pixels(LoadedModel& model, const float* z, int n) {
+std::vector<float> generate_pixels(GenerativeModel& model, const float* z, int n) {
   std::vector<float> pixels(static_cast<std::size_t>(n) * static_cast<std::size_t>(model.image_size()));
-  decode_to_pixels(model, z, n, pixels.data());
+  model.decode(z, n, pixels.data());
   return pixels;
 }
 
 void image_shape(const LoadedModel& model, int& rows, int& cols) {
-  const int size = model.image_size();
+  const int size = model->image_size();
   auto h = model.metadata.find("image_height");
   auto w = model.metadata.find("image_width");
   if (h != model.metadata.end() && w != model.metadata.end()) {
@@ -39,13 +40,7 @@ void image_shape(const LoadedModel& model, int& rows, int& cols) {
       return;
     }
   }
-  const int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(size))));
-  if (side * side == size) {
-    rows = cols = side;
-  } else {
-    rows = size;
-    cols = 1;
-  }
+  std::tie(rows, cols) = square_image_shape(size);
 }
 
 int grid_columns(int n) {

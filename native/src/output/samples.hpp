@@ -18,8 +18,8 @@ using latentlab::LatentPath;
 std::vector<float> sample_latents(int n, int latent, std::uint64_t seed);
 std::vector<float> interpolate_latents(const float* a, const float* b, int latent, int steps, LatentPath path);
 
-// Pixels in [0, 1] (n × image) for the latents z (n × latent) of a VAE or GAN.
-std::vector<float> generate_pixels(LoadedModel& model, const float* z, int n);
+// Pixels in [0, 1] (n × image) for the latents z (n × latent): model.decode.
+std::vector<float> generate_pixels(GenerativeModel& model, const float* z, int n);
 
 // Image height and width of a model: from "image_height"/"image_width" when they multiply to
 // the image size, else a square when the size is one, else size × 1.

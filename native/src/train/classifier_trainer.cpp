@@ -101,7 +101,7 @@ Metrics ClassifierTrainer::evaluate(const Dataset& test, std::size_t n) { return
 bool ClassifierTrainer::finite() const { return parameters_finite(classifier_.parameters()); }
 
 std::vector<std::uint8_t> ClassifierTrainer::model_bytes(const Metadata& extra) const {
-  return save_classifier(classifier_, extra, DType::F32);
+  return save_model(classifier_, config_metadata(), extra, DType::F32);
 }
 
 std::vector<std::uint8_t> ClassifierTrainer::checkpoint_bytes(const Metadata& extra) const {

@@ -99,7 +99,7 @@ bool GanTrainer::finite() const {
 }
 
 std::vector<std::uint8_t> GanTrainer::model_bytes(const Metadata& extra) const {
-  return save_gan(gan_, extra, DType::F32);
+  return save_model(gan_, config_metadata(), extra, DType::F32);
 }
 
 std::vector<std::uint8_t> GanTrainer::checkpoint_bytes(const Metadata& extra) const {

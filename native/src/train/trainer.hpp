@@ -1,18 +1,7 @@
 // What the training driver (training_run.cpp) needs from a model's trainer. VaeTrainer and
 // GanTrainer implement it; tests use them directly, without the CLI.
 //
-// Random streams. Everything random in a run comes from Rng(seed, stream) with these streams:
-//   kSampleStream    the fixed 64-latent batch rendered after every epoch. Stream 0 on purpose:
-//                    `latentlab sample --seed <seed> --n 64` draws the very same z, so it
-//                    reproduces the last epoch's grid from model.safetensors.
-//   kInitStream      parameter initialisation (PyTorch's default nn.Linear init)
-//   kDataOrderStream the per-epoch shuffle of the training indices
-//   kNoiseStream     ε of the VAE's reparameterisation / z of the GAN's fakes
-//   kEvalStream      ε of the VAE test evaluation, from a fresh Rng(kEvalSeed, kEvalStream)
-//                    at every evaluation, so a test loss does not depend on the run's seed or on
-//                    when it was computed.
-// The data-order and noise generators are the only ones whose state moves during training;
-// both are saved in checkpoints.
+// The random streams it uses are listed in latentlab/streams.hpp.
 #pragma once
 
 #include <cstddef>
@@ -27,16 +16,11 @@
 #include "latentlab/io/model_io.hpp"
 #include "latentlab/result.hpp"
 #include "latentlab/rng.hpp"
+#include "latentlab/streams.hpp"
 #include "latentlab/io/safetensors.hpp"
 
 namespace latentlab::native {
 
-inline constexpr std::uint64_t kSampleStream = 0;
-inline constexpr std::uint64_t kInitStream = 1;
-inline constexpr std::uint64_t kDataOrderStream = 2;
-inline constexpr std::uint64_t kNoiseStream = 3;
-inline constexpr std::uint64_t kEvalStream = 4;
-inline constexpr std::uint64_t kEvalSeed = 20240101;
 // Test images evaluated per forward pass.
 inline constexpr int kEvalChunk = 500;
 

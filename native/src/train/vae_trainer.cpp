@@ -84,7 +84,7 @@ void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(
 bool VaeTrainer::finite() const { return parameters_finite(vae_.parameters()); }
 
 std::vector<std::uint8_t> VaeTrainer::model_bytes(const Metadata& extra) const {
-  return save_vae(vae_, extra, DType::F32);
+  return save_model(vae_, config_metadata(), extra, DType::F32);
 }
 
 std::vector<std::uint8_t> VaeTrainer::checkpoint_bytes(const Metadata& extra) const {

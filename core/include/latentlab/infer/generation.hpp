@@ -1,8 +1,10 @@
 // Images from a loaded model, with the contracts the native CLI and the WebAssembly page share
 // (one implementation, so `latentlab sample --seed S` and `model.sample(n, S)` agree):
 //
-//   sample            z = Rng(seed, 0).fill_normal(n · latent)     (row k = latent of image k)
-//   pixels            VAE: σ(decoder(z));  GAN: (G(z) + 1) / 2;   both in [0, 1]
+//   sample            z = Rng(seed, kSampleStream).fill_normal(n · latent)   (row k = latent of image k;
+//                     kSampleStream = 0, streams.hpp)
+//   pixels            model.decode(z) ∈ [0, 1]: the decoder's output in the model's pixel range
+//                     mapped to [0, 1] (models/model.hpp): σ(logits) for the VAE, (G(z) + 1) / 2 for the GAN
 //   interpolate       frame i of steps (t = i / (steps − 1)):
 //                       lerp:  (1 − t)·a + t·b
 //                       slerp: sin((1 − t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b,
@@ -16,37 +18,34 @@
 #include <cstdint>
 #include <vector>
 
-#include "latentlab/io/model_io.hpp"
+#include "latentlab/models/model.hpp"
 #include "latentlab/infer/packed_linear.hpp"
 
 namespace latentlab {
 
 enum class LatentPath { Lerp, Slerp };
 
-// count standard normals from Rng(seed, 0).
+// count standard normals from Rng(seed, kSampleStream).
 void sample_latents(std::uint64_t seed, float* z, std::size_t count);
 // steps × dim latents between a and b (dim floats each) into out.
 void interpolate_latents(const float* a, const float* b, int dim, int steps, LatentPath path, float* out);
-// Pixels in [0, 1] (n × image size) for the latents z (n × latent) of a VAE or GAN.
-void decode_to_pixels(LoadedModel& model, const float* z, int n, float* pixels);
-
-// The same pixels for repeated calls on a model that no longer changes (the page): the VAE
-// decoder or the GAN generator (eval mode) frozen into PackedLinear layers, its weights packed
+// model.decode's pixels for repeated calls on a model that no longer changes (the page): a decoder
+// that is an MLP (GenerativeModel::mlp_decoder; eval mode) frozen into PackedLinear layers, its weights packed
 // once here instead of in every GEMM, bias / BatchNorm / ReLU / LeakyReLU applied in the GEMM's
 // store, and the last layer plus the pixel mapping written straight into `pixels`. Equal to
-// decode_to_pixels bit for bit in the wasm build for n ≥ 4 (same kernel and summation order;
+// model.decode bit for bit in the wasm build for n ≥ 4 (same kernel and summation order;
 // kernels::gemm takes a different, unpacked path below 4 rows), within a few ulps natively.
 // Copies the weights: build it after training, not before.
 class ImageDecoder {
  public:
-  explicit ImageDecoder(const LoadedModel& model);
-  int latent_dim() const { return layers_.front().in(); }
-  int image_size() const { return layers_.back().out(); }
+  // A model whose decoder is not an MLP is decoded by model.decode itself (keep the model alive).
+  explicit ImageDecoder(GenerativeModel& model);
   void decode(const float* z, int n, float* pixels);
 
  private:
+  GenerativeModel* fallback_ = nullptr;  // set when the decoder is not an MLP
   std::vector<PackedLinear> layers_;
-  bool tanh_output_ = false;       // GAN: (tanh + 1) / 2
+  PixelRange range_ = PixelRange::ZeroOne;
   std::vector<AlignedBuffer> hidden_;  // output of each layer but the last
   int capacity_ = 0;
 };

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "latentlab/models/model.hpp"
 #include "latentlab/nn/mlp.hpp"
 
 namespace latentlab {
@@ -25,11 +26,9 @@ struct ClassifierLosses {
   std::size_t correct = 0;
 };
 
-class Classifier {
+class Classifier : public Model {
  public:
   explicit Classifier(const ClassifierConfig& config);
-  Classifier(const Classifier&) = delete;
-  Classifier& operator=(const Classifier&) = delete;
 
   const ClassifierConfig& config() const { return config_; }
   ParameterSet& parameters() { return params_; }

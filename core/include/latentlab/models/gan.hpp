@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "latentlab/models/model.hpp"
 #include "latentlab/nn/mlp.hpp"
 
 namespace latentlab {
@@ -38,11 +39,9 @@ struct GanLosses {
   double fake_score = 0;     // mean σ(D(fake))
 };
 
-class Gan {
+class Gan : public GenerativeModel {
  public:
   explicit Gan(const GanConfig& config);
-  Gan(const Gan&) = delete;
-  Gan& operator=(const Gan&) = delete;
 
   const GanConfig& config() const { return config_; }
   ParameterSet& generator_parameters() { return generator_params_; }
@@ -55,6 +54,13 @@ class Gan {
   Mlp& generator() { return generator_; }
   Mlp& discriminator() { return discriminator_; }
   void init(Rng& rng);
+
+  // GenerativeModel: pixels (G(z) + 1) / 2.
+  int latent_dim() const override { return config_.latent; }
+  int image_size() const override { return config_.image; }
+  PixelRange pixel_range() const override { return PixelRange::MinusOneOne; }
+  void decode(const float* z, int n, float* pixels) override;
+  MlpDecoder mlp_decoder() const override { return {&generator_, false}; }
 
   // Step 1: draws z (batch×latent) from rng and generates fakes. z may instead be given.
   void sample_fakes(int batch, Rng& rng);

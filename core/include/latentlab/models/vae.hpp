@@ -8,6 +8,7 @@
 #include <memory>
 #include <vector>
 
+#include "latentlab/models/model.hpp"
 #include "latentlab/nn/mlp.hpp"
 
 namespace latentlab {
@@ -27,16 +28,21 @@ struct VaeLosses {
   double total = 0, reconstruction = 0, kl = 0;
 };
 
-class Vae {
+class Vae : public GenerativeModel, public VariationalModel {
  public:
   explicit Vae(const VaeConfig& config);
-  Vae(const Vae&) = delete;
-  Vae& operator=(const Vae&) = delete;
 
   const VaeConfig& config() const { return config_; }
   ParameterSet& parameters() { return params_; }
   const ParameterSet& parameters() const { return params_; }
   void init(Rng& rng);
+
+  // GenerativeModel
+  int latent_dim() const override { return config_.latent; }
+  int image_size() const override { return config_.input; }
+  PixelRange pixel_range() const override { return PixelRange::ZeroOne; }
+  VariationalModel* variational() override { return this; }
+  MlpDecoder mlp_decoder() const override { return {&decoder_, true}; }
 
   // Forward + backward on a batch of images in [0,1] (batch×input), ε drawn from rng
   // (batch×latent normals, row-major). Writes every gradient (no zeroing needed). Returns the summed losses.
@@ -46,9 +52,11 @@ class Vae {
   // Loss without gradients: with z sampled from rng, or with z = μ when rng is null.
   VaeLosses evaluate(const float* x, int batch, Rng* rng);
 
-  void encode(const float* x, int n, float* mu, float* logvar);
+  // Out of line: VariationalModel's entry (a thunk) then calls it instead of holding a copy.
+  [[gnu::noinline]] void encode(const float* x, int n, float* mu, float* logvar) override;
   // Pixels σ(logits) in [0,1] (n×input).
-  void decode(const float* z, int n, float* pixels);
+  void decode(const float* z, int n, float* pixels) override;
+  const float* decode_logits(const float* z, int n) override;
 
   // Intermediate values of the last forward pass (batch×latent, batch×latent, batch×latent, batch×input).
   const float* last_mu() const { return mu_.data(); }

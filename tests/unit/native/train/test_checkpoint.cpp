@@ -142,7 +142,7 @@ TEST_CASE("VAE checkpoint round trip restores the training state bit for bit", "
   // A checkpoint is also a weights file.
   auto model = load_model(bytes.data(), bytes.size());
   REQUIRE(model.ok());
-  CHECK(model.value().kind == "vae");
+  CHECK(std::string(model.value().kind->name) == "vae");
   CHECK(model.value().parameter_count == pa.count());
 }
 

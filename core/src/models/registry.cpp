@@ -1,0 +1,239 @@
+// The model kinds, each registered once (registry.hpp): configuration codec, parameter count
+// for the size check, build. Adding a kind: its codec and counter here, one line in kKinds.
+#include "latentlab/models/registry.hpp"
+
+#include <new>
+
+namespace latentlab {
+
+namespace {
+
+constexpr int kMaxWidth = 65536;
+constexpr int kMaxHiddenLayers = 16;
+constexpr int kMaxLatent = 4096;
+constexpr std::uint64_t kMaxParameters = 1ull << 27;  // 512 MB of float32: far above any MNIST model
+
+Result<std::vector<int>> widths(const Metadata& m, const char* key) {
+  return metadata_int_list(m, key, kMaxWidth, kMaxHiddenLayers);
+}
+
+// The metadata every kind writes first: format, kind, image shape and pixel range.
+Metadata common_metadata(const char* kind, int image_size, PixelRange range) {
+  const auto [h, w] = square_image_shape(image_size);
+  return {{"format", "latentlab"},           {"format_version", "1"},
+          {"kind", kind},                    {"image_height", std::to_string(h)},
+          {"image_width", std::to_string(w)}, {"pixel_range", pixel_range_name(range)}};
+}
+
+// Parameters of an MLP with the given widths (weights + biases), in 64-bit so nothing overflows.
+std::uint64_t mlp_parameters(const std::vector<int>& widths) {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i + 1 < widths.size(); ++i)
+    n += static_cast<std::uint64_t>(widths[i]) * widths[i + 1] + widths[i + 1];
+  return n;
+}
+
+std::vector<int> chain(int first, const std::vector<int>& middle, int last) {
+  std::vector<int> w{first};
+  w.insert(w.end(), middle.begin(), middle.end());
+  w.push_back(last);
+  return w;
+}
+
+// "" when a model of `total` parameters may be built, else the refusal.
+std::string over_limit(std::uint64_t total, const char* label) {
+  if (total <= kMaxParameters) return std::string();
+  return "metadata describes a " + std::string(label) + " with " + std::to_string(total) + " parameters (limit " +
+         std::to_string(kMaxParameters) + ")";
+}
+
+// ---- vae ----
+
+std::uint64_t vae_parameters(const VaeConfig& c) {
+  const std::vector<int> reversed(c.hidden.rbegin(), c.hidden.rend());
+  std::vector<int> encoder{c.input};
+  encoder.insert(encoder.end(), c.hidden.begin(), c.hidden.end());
+  return mlp_parameters(encoder) + 2 * mlp_parameters({c.hidden.back(), c.latent}) +
+         mlp_parameters(chain(c.latent, reversed, c.input));
+}
+
+Result<std::uint64_t> check_vae(const Metadata& m) {
+  auto c = vae_config_from_metadata(m);
+  if (!c) return Result<std::uint64_t>::failure(c.error());
+  return Result<std::uint64_t>::success(vae_parameters(c.value()));
+}
+
+Model* build_vae(const Metadata& m) { return new (std::nothrow) Vae(vae_config_from_metadata(m).value()); }
+
+// ---- gan ----
+
+std::uint64_t gan_generator_parameters(const GanConfig& c) {
+  return mlp_parameters(chain(c.latent, c.generator_hidden, c.image));
+}
+
+std::uint64_t gan_discriminator_parameters(const GanConfig& c) {
+  return mlp_parameters(chain(c.image, c.discriminator_hidden, 1));
+}
+
+Result<std::uint64_t> check_gan(const Metadata& m) {
+  auto c = gan_config_from_metadata(m);
+  if (!c) return Result<std::uint64_t>::failure(c.error());
+  return Result<std::uint64_t>::success(gan_generator_parameters(c.value()));  // a file may hold G alone
+}
+
+Model* build_gan(const Metadata& m) { return new (std::nothrow) Gan(gan_config_from_metadata(m).value()); }
+
+// ---- classifier ----
+
+std::uint64_t classifier_parameters(const ClassifierConfig& c) {
+  return mlp_parameters(chain(c.input, c.hidden, c.classes));
+}
+
+Result<std::uint64_t> check_classifier(const Metadata& m) {
+  auto c = classifier_config_from_metadata(m);
+  if (!c) return Result<std::uint64_t>::failure(c.error());
+  return Result<std::uint64_t>::success(classifier_parameters(c.value()));
+}
+
+Model* build_classifier(const Metadata& m) {
+  return new (std::nothrow) Classifier(classifier_config_from_metadata(m).value());
+}
+
+// ---- the registry ----
+
+const ModelKind kGenerativeKinds[] = {
+    {"vae", "VAE", ModelRole::Generative, check_vae, build_vae},
+    {"gan", "GAN", ModelRole::Generative, check_gan, build_gan},
+};
+
+const ModelKind kClassifierKinds[] = {
+    {"classifier", "classifier", ModelRole::Classifier, check_classifier, build_classifier},
+};
+
+template <std::size_t N>
+const ModelKind* find_in(const ModelKind (&kinds)[N], const std::string& name) {
+  for (const ModelKind& k : kinds)
+    if (name == k.name) return &k;
+  return nullptr;
+}
+
+template <std::size_t N>
+std::string names_of(const ModelKind (&kinds)[N]) {
+  std::string s;
+  for (std::size_t i = 0; i < N; ++i)
+    s += std::string(i == 0 ? "" : i + 1 == N ? " or " : ", ") + "\"" + kinds[i].name + "\"";
+  return s;
+}
+
+}  // namespace
+
+const ModelKind* find_generative_kind(const std::string& name) { return find_in(kGenerativeKinds, name); }
+const ModelKind* find_classifier_kind(const std::string& name) { return find_in(kClassifierKinds, name); }
+const ModelKind* find_model_kind(const std::string& name) {
+  const ModelKind* kind = find_generative_kind(name);
+  return kind ? kind : find_classifier_kind(name);
+}
+std::string generative_kind_names() { return names_of(kGenerativeKinds); }
+std::string classifier_kind_names() { return names_of(kClassifierKinds); }
+
+// ---- configuration codecs ----
+
+Metadata config_metadata(const VaeConfig& c) {
+  Metadata m = common_metadata("vae", c.input, PixelRange::ZeroOne);
+  m["input"] = std::to_string(c.input);
+  m["hidden"] = join_ints(c.hidden);
+  m["latent"] = std::to_string(c.latent);
+  m["beta"] = format_float(c.beta);
+  return m;
+}
+
+Metadata config_metadata(const GanConfig& c) {
+  Metadata m = common_metadata("gan", c.image, PixelRange::MinusOneOne);
+  m["image"] = std::to_string(c.image);
+  m["latent"] = std::to_string(c.latent);
+  m["generator_hidden"] = join_ints(c.generator_hidden);
+  m["discriminator_hidden"] = join_ints(c.discriminator_hidden);
+  m["leaky_slope"] = format_float(c.leaky_slope);
+  m["generator_activation"] = c.generator_leaky ? "leaky_relu" : "relu";
+  m["generator_batchnorm"] = c.generator_batchnorm ? "1" : "0";
+  m["batchnorm_eps"] = format_float(c.batchnorm_eps);
+  return m;
+}
+
+Metadata config_metadata(const ClassifierConfig& c) {
+  Metadata m = common_metadata("classifier", c.input, PixelRange::ZeroOne);
+  m["input"] = std::to_string(c.input);
+  m["hidden"] = join_ints(c.hidden);
+  m["classes"] = std::to_string(c.classes);
+  return m;
+}
+
+Result<VaeConfig> vae_config_from_metadata(const Metadata& m) {
+  using R = Result<VaeConfig>;
+  VaeConfig c;
+  auto input = metadata_int(m, "input", 1, kMaxWidth);
+  if (!input) return R::failure(input.error());
+  auto hidden = widths(m, "hidden");
+  if (!hidden) return R::failure(hidden.error());
+  auto latent = metadata_int(m, "latent", 1, kMaxLatent);
+  if (!latent) return R::failure(latent.error());
+  auto beta = metadata_float(m, "beta", {0.0f, 1e6f, "[0, 1000000]"}, 1.0f);
+  if (!beta) return R::failure(beta.error());
+  c.input = input.value();
+  c.hidden = hidden.value();
+  c.latent = latent.value();
+  c.beta = beta.value();
+  if (auto refused = over_limit(vae_parameters(c), "VAE"); !refused.empty()) return R::failure(refused);
+  return R::success(c);
+}
+
+Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
+  using R = Result<GanConfig>;
+  GanConfig c;
+  auto image = metadata_int(m, "image", 1, kMaxWidth);
+  if (!image) return R::failure(image.error());
+  auto latent = metadata_int(m, "latent", 1, kMaxLatent);
+  if (!latent) return R::failure(latent.error());
+  auto gen = widths(m, "generator_hidden");
+  if (!gen) return R::failure(gen.error());
+  auto disc = widths(m, "discriminator_hidden");
+  if (!disc) return R::failure(disc.error());
+  auto slope = metadata_float(m, "leaky_slope", {1e-6f, 1.0f, "[9.99999997e-07, 1]"}, 0.2f);
+  if (!slope) return R::failure(slope.error());
+  // Generator variant keys are optional (files of format_version 1 before they existed are plain).
+  auto leaky = metadata_switch(m, "generator_activation", "relu", "leaky_relu", false);
+  if (!leaky) return R::failure(leaky.error());
+  auto batchnorm = metadata_switch(m, "generator_batchnorm", "0", "1", false);
+  if (!batchnorm) return R::failure(batchnorm.error());
+  auto bn_eps = metadata_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
+  if (!bn_eps) return R::failure(bn_eps.error());
+  c.image = image.value();
+  c.latent = latent.value();
+  c.generator_hidden = gen.value();
+  c.discriminator_hidden = disc.value();
+  c.leaky_slope = slope.value();
+  c.generator_leaky = leaky.value();
+  c.generator_batchnorm = batchnorm.value();
+  c.batchnorm_eps = bn_eps.value();
+  const std::uint64_t n = gan_generator_parameters(c) + gan_discriminator_parameters(c);
+  if (auto refused = over_limit(n, "GAN"); !refused.empty()) return R::failure(refused);
+  return R::success(c);
+}
+
+Result<ClassifierConfig> classifier_config_from_metadata(const Metadata& m) {
+  using R = Result<ClassifierConfig>;
+  ClassifierConfig c;
+  auto input = metadata_int(m, "input", 1, kMaxWidth);
+  if (!input) return R::failure(input.error());
+  auto hidden = widths(m, "hidden");
+  if (!hidden) return R::failure(hidden.error());
+  auto classes = metadata_int(m, "classes", 2, 256);  // labels are bytes
+  if (!classes) return R::failure(classes.error());
+  c.input = input.value();
+  c.hidden = hidden.value();
+  c.classes = classes.value();
+  if (auto refused = over_limit(classifier_parameters(c), "classifier"); !refused.empty()) return R::failure(refused);
+  return R::success(c);
+}
+
+}  // namespace latentlab
