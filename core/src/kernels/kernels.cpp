@@ -3,8 +3,9 @@
 // Every loop processes whole batches of W = xsimd::batch<float>::size floats (16 with
 // AVX-512, 8 with AVX2, 4 with SSE4.1 / wasm SIMD128) with unaligned loads, then finishes
 // the last n mod W elements with a scalar tail, so any length and any pointer alignment
-// works. The GEMM itself lives in gemm_packed.cpp (the fast path), gemm_dot.cpp (narrow C,
-// AVX-512) and gemm_direct.cpp (thin shapes); this file holds its entry point and the small elementwise/reduction kernels.
+// works. This file holds gemm's entry point and its table of paths (gemm_packed.cpp,
+// gemm_dot.cpp, gemm_narrow_tn.cpp, gemm_direct.cpp), and the small elementwise and reduction
+// kernels.
 //
 // Reductions keep several independent batch accumulators (4·W partial sums) so the adds do
 // not wait on each other; their result therefore differs from a sequential sum by normal
@@ -41,58 +42,124 @@ void scale_matrix(float* C, int M, int N, int ldc, float beta) {
 
 }  // namespace
 
+// ---- gemm: one table of shape classes ----
+//
+// kernels::gemm handles the degenerate shapes itself (M or N ≤ 0: nothing; K ≤ 0 or α = 0:
+// C = β·C, A and B not read), then runs the first path of kPaths whose shape class holds for
+// (trans_a, trans_b, M, N, K). "16" is the AVX-512 batch width: the *_dot paths (and the split
+// that feeds them) exist only in AVX-512 builds (detail::gemm_dot_available()); elsewhere those
+// shapes fall through to the rows below. The choice depends on the shape and the build only,
+// and every path sums each element of C in an order that does not depend on the thread
+// count, so a product gives the same bits for any thread count.
+//
+//   path          layout    shape class                                        implementation
+//   nt_dot        (N,T)     N ≤ 32                                   AVX-512   gemm_dot.cpp
+//   nn_dot        (N,N)     N ≤ 32, K ≥ 16, M ≥ 4                    AVX-512   gemm_dot.cpp
+//   tn_narrow     (T,N)     N ≤ 32, K ≥ 16, M ≥ 64                             gemm_narrow_tn.cpp
+//   n_tail_split  (·,N)     N > 32, N mod 16 ∈ 1…4, K ≥ 16,          AVX-512   the two paths above
+//                           M ≥ 4 (N,N) or M ≥ 64 (T,N)
+//   direct        any       M ≤ 3, or N ≤ 8 (·,T), or K ≤ 2 (·,N)              gemm_direct.cpp
+//   packed        any       everything else                                    gemm_packed.cpp
+namespace {
+
+struct GemmShape {
+  bool trans_a, trans_b;
+  int M, N, K;
+};
+struct GemmOperands {
+  float alpha;
+  const float* A;
+  int lda;
+  const float* B;
+  int ldb;
+  float beta;
+  float* C;
+  int ldc;
+};
+struct GemmPath {
+  const char* name;
+  bool (*serves)(const GemmShape&);
+  void (*run)(const GemmShape&, const GemmOperands&);
+};
+
+// Columns [N − N mod 16, N) through the narrow rows (nn_dot or tn_narrow), the rest (a multiple
+// of 16 columns) through packed.
+void run_n_tail_split(const GemmShape& s, const GemmOperands& o) {
+  const int main_n = s.N - s.N % 16;
+  gemm(s.trans_a, false, s.M, main_n, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
+  gemm(s.trans_a, false, s.M, s.N - main_n, s.K, o.alpha, o.A, o.lda, o.B + main_n, o.ldb, o.beta, o.C + main_n,
+       o.ldc);
+}
+
+const GemmPath kPaths[] = {
+    // Narrow C fills only part of the packed path's 48-column register tile, and packing costs
+    // as much as the arithmetic. With A and B both K-contiguous each C(i, j) is a dot product of
+    // two rows: register-blocked along K, A and B read in place.
+    {"nt_dot",
+     [](const GemmShape& s) { return !s.trans_a && s.trans_b && s.N <= 32 && detail::gemm_dot_available(); },
+     [](const GemmShape& s, const GemmOperands& o) {
+       detail::gemm_nt_dot(s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
+     }},
+    // The same with B not transposed: the narrow B (≤ 32·K floats) is transposed first, nothing of
+    // the wide A is packed.
+    {"nn_dot",
+     [](const GemmShape& s) {
+       return !s.trans_a && !s.trans_b && s.N <= 32 && s.K >= 16 && s.M >= 4 && detail::gemm_dot_available();
+     },
+     [](const GemmShape& s, const GemmOperands& o) {
+       detail::gemm_nn_dot(s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
+     }},
+    // Narrow C of many rows as Cᵀ = Bᵀ·A: ≤ 32 rows of full-width tiles instead of ≤ 32 columns
+    // of partly empty ones, the wide operand read in place; Cᵀ is then added transposed.
+    {"tn_narrow", [](const GemmShape& s) { return s.trans_a && !s.trans_b && s.N <= 32 && s.M >= 64 && s.K >= 16; },
+     [](const GemmShape& s, const GemmOperands& o) {
+       detail::gemm_tn_narrow(s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
+     }},
+    // A last partial batch of 1-4 columns costs the packed path a whole 16-lane batch per row
+    // tile (8 FMAs per k for ≤ 4 useful columns); those columns go to the narrow rows above.
+    {"n_tail_split",
+     [](const GemmShape& s) {
+       return !s.trans_b && s.N > 32 && s.N % 16 >= 1 && s.N % 16 <= 4 && s.K >= 16 &&
+              detail::gemm_dot_available() && (s.trans_a ? s.M >= 64 : s.M >= 4);
+     },
+     run_n_tail_split},
+    // Packing costs as much as the arithmetic when C has ≤ 3 rows, when C has ≤ 8 columns that
+    // are contiguous rows of B (dot products), or when K ≤ 2 (outer products: one FMA per
+    // element of C, bound by storing C).
+    {"direct", [](const GemmShape& s) { return s.M <= 3 || (s.trans_b && s.N <= 8) || (!s.trans_b && s.K <= 2); },
+     [](const GemmShape& s, const GemmOperands& o) {
+       detail::gemm_direct(s.trans_a, s.trans_b, s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
+     }},
+    // Every shape with a few rows and columns: packed panels, register-tiled micro-kernel.
+    {"packed", [](const GemmShape&) { return true; },
+     [](const GemmShape& s, const GemmOperands& o) {
+       detail::gemm_packed(s.trans_a, s.trans_b, s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
+     }},
+};
+
+const GemmPath& path_for(const GemmShape& shape) {
+  for (const GemmPath& path : kPaths)
+    if (path.serves(shape)) return path;
+  return kPaths[sizeof(kPaths) / sizeof(kPaths[0]) - 1];  // not reached: packed serves every shape
+}
+
+}  // namespace
+
+const char* detail::gemm_path(bool trans_a, bool trans_b, int M, int N, int K) {
+  if (M <= 0 || N <= 0) return "none";
+  if (K <= 0) return "scale";
+  return path_for({trans_a, trans_b, M, N, K}).name;
+}
+
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc) {
   if (M <= 0 || N <= 0) return;
-  // With no inner dimension (or alpha = 0, as in BLAS) the product term vanishes and A, B
-  // are not read: C = beta·C.
   if (K <= 0 || alpha == 0.0f) {
     scale_matrix(C, M, N, ldc, beta);
     return;
   }
-  // Narrow C (N ≤ 32: the VAE's 20-wide latent heads, D's 1-wide output) fills only part of
-  // the packed path's 48-column tile and its packing costs as much as the arithmetic: with
-  // AVX-512 it is done as register-blocked dot products along K (gemm_dot.cpp), reading A in
-  // place; a non-transposed narrow B is transposed first (≤ 32·K floats). Measured
-  // (bench_kernels): 400→20 forward 91 → 160 GFLOP/s, its input gradient 94 → 125, D 256→1's
-  // forward 33 → 50 (A is 64 KB, read once: L2 bandwidth, not FMAs, is its limit).
-  if (!trans_a && trans_b && N <= 32 && detail::gemm_dot_available()) {
-    detail::gemm_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  if (!trans_a && !trans_b && N <= 32 && K >= 16 && M >= 4 && detail::gemm_dot_available()) {
-    detail::gemm_dot_narrow_nn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  // The same for gemm(T,N) (a narrow weight gradient, 20x400's dW: 88 → 143 GFLOP/s): computed
-  // as Cᵀ = Bᵀ·A, 20 rows instead of 20 columns, then added transposed (gemm_narrow_tn.cpp).
-  if (trans_a && !trans_b && N <= 32 && M >= 64 && K >= 16) {
-    detail::gemm_narrow_tn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  // A last partial batch of at most 4 columns (G 100→128's gradients: N = 100 = 2 full
-  // 48-column tiles + 4) costs the packed path a whole 16-lane batch per row tile, 8 FMAs per k
-  // for 4 useful columns: ≈ 10% of the product's FMAs for 4% of its work. Those columns go to
-  // the narrow paths above instead (dot products along K for (N,N), Cᵀ for (T,N)), the rest
-  // (a multiple of 16 columns) to the packed path. The split depends on the shape only, so
-  // results stay the same for any thread count. Measured (bench_kernels, AVX-512, 1 thread):
-  // G 100→128 input gradient 178 → 206 GFLOP/s, weight gradient 166 → 208.
-  if (!trans_b && N > 32 && N % 16 >= 1 && N % 16 <= 4 && K >= 16 && detail::gemm_dot_available() &&
-      (trans_a ? M >= 64 : M >= 4)) {
-    const int main_n = N - N % 16;
-    gemm(trans_a, false, M, main_n, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    gemm(trans_a, false, M, N - main_n, K, alpha, A, lda, B + main_n, ldb, beta, C + main_n, ldc);
-    return;
-  }
-  // Packing also costs as much as the arithmetic when C has very few rows (measured crossover
-  // at M = 4 for K = 784, N = 1024), very few columns while op(B)'s columns are contiguous rows
-  // of B (trans_b: dot products; crossover at N ≈ 8-16 for M = 128), or K ≤ 2 (outer products,
-  // e.g. D 256→1's input gradient: one FMA per element of C, bound by storing C).
-  if (M <= 3 || (trans_b && N <= 8) || (!trans_b && K <= 2)) {
-    detail::gemm_direct(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  } else {
-    detail::gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  }
+  const GemmShape shape{trans_a, trans_b, M, N, K};
+  path_for(shape).run(shape, {alpha, A, lda, B, ldb, beta, C, ldc});
 }
 
 // ---- elementwise maps ----
