@@ -45,10 +45,11 @@ void scale_matrix(float* C, int M, int N, int ldc, float beta) {
 // ---- gemm: one table of shape classes ----
 //
 // kernels::gemm handles the degenerate shapes itself (M or N ≤ 0: nothing; K ≤ 0 or α = 0:
-// C = β·C, A and B not read), then runs the first path of kPaths whose shape class holds for
-// (trans_a, trans_b, M, N, K). "16" is the AVX-512 batch width: the *_dot paths (and the split
-// that feeds them) exist only in AVX-512 builds (detail::gemm_dot_available()); elsewhere those
-// shapes fall through to the rows below. The choice depends on the shape and the build only,
+// C = β·C, A and B not read), then takes the first path of this table whose shape class holds
+// for (trans_a, trans_b, M, N, K); gemm_path_for below is the table as code, one row per path
+// with its reason. "16" is the AVX-512 batch width: the *_dot paths (and the split that feeds
+// them) exist only in AVX-512 builds (detail::gemm_dot_available()); elsewhere those shapes
+// fall through to the rows below. The choice depends on the shape and the build only,
 // and every path sums each element of C in an order that does not depend on the thread
 // count, so a product gives the same bits for any thread count.
 //
@@ -62,94 +63,44 @@ void scale_matrix(float* C, int M, int N, int ldc, float beta) {
 //   packed        any       everything else                                    gemm_packed.cpp
 namespace {
 
-struct GemmShape {
-  bool trans_a, trans_b;
-  int M, N, K;
-};
-struct GemmOperands {
-  float alpha;
-  const float* A;
-  int lda;
-  const float* B;
-  int ldb;
-  float beta;
-  float* C;
-  int ldc;
-};
-struct GemmPath {
-  const char* name;
-  bool (*serves)(const GemmShape&);
-  void (*run)(const GemmShape&, const GemmOperands&);
-};
+enum class GemmPath { nt_dot, nn_dot, tn_narrow, n_tail_split, direct, packed };
 
-// Columns [N − N mod 16, N) through the narrow rows (nn_dot or tn_narrow), the rest (a multiple
-// of 16 columns) through packed.
-void run_n_tail_split(const GemmShape& s, const GemmOperands& o) {
-  const int main_n = s.N - s.N % 16;
-  gemm(s.trans_a, false, s.M, main_n, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
-  gemm(s.trans_a, false, s.M, s.N - main_n, s.K, o.alpha, o.A, o.lda, o.B + main_n, o.ldb, o.beta, o.C + main_n,
-       o.ldc);
-}
-
-const GemmPath kPaths[] = {
-    // Narrow C fills only part of the packed path's 48-column register tile, and packing costs
-    // as much as the arithmetic. With A and B both K-contiguous each C(i, j) is a dot product of
-    // two rows: register-blocked along K, A and B read in place.
-    {"nt_dot",
-     [](const GemmShape& s) { return !s.trans_a && s.trans_b && s.N <= 32 && detail::gemm_dot_available(); },
-     [](const GemmShape& s, const GemmOperands& o) {
-       detail::gemm_nt_dot(s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
-     }},
-    // The same with B not transposed: the narrow B (≤ 32·K floats) is transposed first, nothing of
-    // the wide A is packed.
-    {"nn_dot",
-     [](const GemmShape& s) {
-       return !s.trans_a && !s.trans_b && s.N <= 32 && s.K >= 16 && s.M >= 4 && detail::gemm_dot_available();
-     },
-     [](const GemmShape& s, const GemmOperands& o) {
-       detail::gemm_nn_dot(s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
-     }},
-    // Narrow C of many rows as Cᵀ = Bᵀ·A: ≤ 32 rows of full-width tiles instead of ≤ 32 columns
-    // of partly empty ones, the wide operand read in place; Cᵀ is then added transposed.
-    {"tn_narrow", [](const GemmShape& s) { return s.trans_a && !s.trans_b && s.N <= 32 && s.M >= 64 && s.K >= 16; },
-     [](const GemmShape& s, const GemmOperands& o) {
-       detail::gemm_tn_narrow(s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
-     }},
-    // A last partial batch of 1-4 columns costs the packed path a whole 16-lane batch per row
-    // tile (8 FMAs per k for ≤ 4 useful columns); those columns go to the narrow rows above.
-    {"n_tail_split",
-     [](const GemmShape& s) {
-       return !s.trans_b && s.N > 32 && s.N % 16 >= 1 && s.N % 16 <= 4 && s.K >= 16 &&
-              detail::gemm_dot_available() && (s.trans_a ? s.M >= 64 : s.M >= 4);
-     },
-     run_n_tail_split},
-    // Packing costs as much as the arithmetic when C has ≤ 3 rows, when C has ≤ 8 columns that
-    // are contiguous rows of B (dot products), or when K ≤ 2 (outer products: one FMA per
-    // element of C, bound by storing C).
-    {"direct", [](const GemmShape& s) { return s.M <= 3 || (s.trans_b && s.N <= 8) || (!s.trans_b && s.K <= 2); },
-     [](const GemmShape& s, const GemmOperands& o) {
-       detail::gemm_direct(s.trans_a, s.trans_b, s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
-     }},
-    // Every shape with a few rows and columns: packed panels, register-tiled micro-kernel.
-    {"packed", [](const GemmShape&) { return true; },
-     [](const GemmShape& s, const GemmOperands& o) {
-       detail::gemm_packed(s.trans_a, s.trans_b, s.M, s.N, s.K, o.alpha, o.A, o.lda, o.B, o.ldb, o.beta, o.C, o.ldc);
-     }},
-};
-
-const GemmPath& path_for(const GemmShape& shape) {
-  for (const GemmPath& path : kPaths)
-    if (path.serves(shape)) return path;
-  return kPaths[sizeof(kPaths) / sizeof(kPaths[0]) - 1];  // not reached: packed serves every shape
+// The table above, row by row: the first shape class that holds (M, N, K ≥ 1).
+GemmPath gemm_path_for(bool trans_a, bool trans_b, int M, int N, int K) {
+  // nt_dot: narrow C fills only part of the packed path's 48-column register tile, and packing
+  // costs as much as the arithmetic. With A and B both K-contiguous each C(i, j) is a dot
+  // product of two rows: register-blocked along K, A and B read in place.
+  if (!trans_a && trans_b && N <= 32 && detail::gemm_dot_available()) return GemmPath::nt_dot;
+  // nn_dot: the same with B not transposed; the narrow B (≤ 32·K floats) is transposed first,
+  // nothing of the wide A is packed.
+  if (!trans_a && !trans_b && N <= 32 && K >= 16 && M >= 4 && detail::gemm_dot_available()) return GemmPath::nn_dot;
+  // tn_narrow: narrow C of many rows as Cᵀ = Bᵀ·A, ≤ 32 rows of full-width tiles instead of
+  // ≤ 32 columns of partly empty ones, the wide operand read in place; Cᵀ is added transposed.
+  if (trans_a && !trans_b && N <= 32 && M >= 64 && K >= 16) return GemmPath::tn_narrow;
+  // n_tail_split: a last partial batch of 1–4 columns costs the packed path a whole 16-lane
+  // batch per row tile (8 FMAs per k for ≤ 4 useful columns); those columns go to nn_dot or
+  // tn_narrow, the rest (a multiple of 16 columns) to packed.
+  if (!trans_b && N > 32 && N % 16 >= 1 && N % 16 <= 4 && K >= 16 && detail::gemm_dot_available() &&
+      (trans_a ? M >= 64 : M >= 4))
+    return GemmPath::n_tail_split;
+  // direct: packing costs as much as the arithmetic when C has ≤ 3 rows, when C has ≤ 8
+  // columns that are contiguous rows of B (dot products), or when K ≤ 2 (outer products: one
+  // FMA per element of C, bound by storing C).
+  if (M <= 3 || (trans_b && N <= 8) || (!trans_b && K <= 2)) return GemmPath::direct;
+  // packed: every shape with a few rows and columns (packed panels, register-tiled micro-kernel).
+  return GemmPath::packed;
 }
 
 }  // namespace
 
+#if !defined(__EMSCRIPTEN__)  // native only: the web module would ship it unused
 const char* detail::gemm_path(bool trans_a, bool trans_b, int M, int N, int K) {
   if (M <= 0 || N <= 0) return "none";
   if (K <= 0) return "scale";
-  return path_for({trans_a, trans_b, M, N, K}).name;
+  static const char* const names[] = {"nt_dot", "nn_dot", "tn_narrow", "n_tail_split", "direct", "packed"};
+  return names[static_cast<int>(gemm_path_for(trans_a, trans_b, M, N, K))];
 }
+#endif
 
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc) {
@@ -158,8 +109,19 @@ void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const fl
     scale_matrix(C, M, N, ldc, beta);
     return;
   }
-  const GemmShape shape{trans_a, trans_b, M, N, K};
-  path_for(shape).run(shape, {alpha, A, lda, B, ldb, beta, C, ldc});
+  switch (gemm_path_for(trans_a, trans_b, M, N, K)) {
+    case GemmPath::nt_dot: return detail::gemm_nt_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmPath::nn_dot: return detail::gemm_nn_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmPath::tn_narrow: return detail::gemm_tn_narrow(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmPath::n_tail_split: {
+      const int main_n = N - N % 16;
+      gemm(trans_a, false, M, main_n, K, alpha, A, lda, B, ldb, beta, C, ldc);                        // packed
+      gemm(trans_a, false, M, N - main_n, K, alpha, A, lda, B + main_n, ldb, beta, C + main_n, ldc);  // narrow
+      return;
+    }
+    case GemmPath::direct: return detail::gemm_direct(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmPath::packed: return detail::gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
 }
 
 // ---- elementwise maps ----

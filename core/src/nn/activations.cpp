@@ -115,7 +115,9 @@ void tanh_backward(const float* y, float* grad, std::size_t n) {
 // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^−|x|): no overflow for large |x|.
 float softplus(float x) { return std::fmax(x, 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
 
-void activation_forward(const ActivationSpec& f, float* x, std::size_t n) {
+// The two dispatchers stay out of line: inlined into the row passes below they would copy all
+// five maps into each (the wasm module grows by kilobytes for no speed).
+[[gnu::noinline]] void activation_forward(const ActivationSpec& f, float* x, std::size_t n) {
   switch (f.kind) {
     case Activation::Identity: return;
     case Activation::ReLU: return relu_forward(x, n);
@@ -125,7 +127,7 @@ void activation_forward(const ActivationSpec& f, float* x, std::size_t n) {
   }
 }
 
-void activation_backward(const ActivationSpec& f, const float* y, float* grad, std::size_t n) {
+[[gnu::noinline]] void activation_backward(const ActivationSpec& f, const float* y, float* grad, std::size_t n) {
   switch (f.kind) {
     case Activation::Identity: return;
     case Activation::ReLU: return relu_backward(y, grad, n);

@@ -10,7 +10,7 @@ namespace latentlab::kernels::detail {
 
 // Name of the path kernels::gemm takes for this shape ("nt_dot", "nn_dot", "tn_narrow",
 // "n_tail_split", "direct", "packed"; "none" when M or N ≤ 0, "scale" when K ≤ 0): the table
-// in kernels.cpp, for tests and diagnostics.
+// in kernels.cpp, for tests and diagnostics. Native builds only.
 const char* gemm_path(bool trans_a, bool trans_b, int M, int N, int K);
 
 // Cache-blocked GEMM on packed panels with a register-blocked micro-kernel: the fast path
