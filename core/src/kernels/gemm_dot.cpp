@@ -3,9 +3,9 @@
 // (y = x·Wᵀ), AVX-512 only.
 //
 // Why not the packed path: its micro-kernel wants op(B) k-major, so a transposed B has to be
-// transposed while packing (16×16 in-register tiles), once per call, and at batch 64 each
-// packed weight element only serves 64 rows of C: the transposing pack cost ≈ 15% of the
-// time of the GAN's forwards, and it streams W from L3/DRAM with 16 rows at a time.
+// transposed while packing (16×16 in-register tiles), once per call, and with M = 64 rows
+// each packed element of B only serves 64 rows of C: the transposing pack is then a large
+// share of the product, and it streams B from L3/DRAM 16 rows at a time.
 // Here nothing is packed: C(i, j) = Σ_k A(i, k)·B(j, k) is a dot product of two contiguous
 // rows, and a register tile of R rows of A × CB rows of B keeps R·CB accumulators of 16
 // lanes each (16 for the 4×4 tile):
@@ -19,7 +19,7 @@
 // 16 dot products, so the reduction costs 15 add+2 shuffles per tile, not 16 horizontal sums.
 //
 // Loop order: a column group of CB rows of B (CB·K floats, ≤ 16 KiB for K ≤ 1024) stays in
-// L1 while every row group of A streams past it from L2 (A is the batch: 64–128 rows).
+// L1 while every row group of A streams past it from L2 (A is a batch of rows, 64–128 in training).
 // Every C element is one dot product over the whole K in a fixed order, so any split of the
 // rows or columns between threads gives identical bits.
 #include "detail/gemm_internal.hpp"
@@ -34,6 +34,7 @@
 #include <utility>
 
 #include "detail/gemm_transpose.hpp"
+#include "latentlab/kernels/kernels.hpp"
 #include "latentlab/kernels/parallel.hpp"
 
 namespace latentlab::kernels::detail {
@@ -142,7 +143,6 @@ const std::array<std::array<DotTile, 16>, 4> kTiles = {
     tiles_for<3>(std::make_integer_sequence<int, 16>{}), tiles_for<4>(std::make_integer_sequence<int, 16>{})};
 
 constexpr int kColumnGroup = 4;
-constexpr double kMinFlopsPerThread = 4e6;  // as in gemm_packed.cpp
 
 // Rows [0, M) × columns [0, N) of the product, single-threaded.
 void gemm_dot_serial(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
@@ -168,8 +168,8 @@ void gemm_dot_serial(int M, int N, int K, float alpha, const float* A, int lda, 
 // 16×16 in-register transposes (Bt row j gets 16 consecutive k); the column tiles start at
 // 0, 16, … and, for the last partial one, at N − 16, overlapping the previous tile (the
 // overlapped columns are written twice with the same values), so no column is moved one float
-// at a time when N ≥ 16. The K mod 16 last rows are scalar. A scalar loop here cost ≈ 10% of
-// the 20→400 input gradient (8000 strided stores against 128·20·400 FMAs).
+// at a time when N ≥ 16 (a scalar transpose is N·K strided stores, a visible share of a
+// product with K ≈ 400 and M ≈ 128). The K mod 16 last rows are scalar.
 void transpose_narrow(const float* B, int ldb, int K, int N, float* Bt) {
   int k0 = 0;
   if (N >= W) {
@@ -194,10 +194,10 @@ void transpose_narrow(const float* B, int ldb, int K, int N, float* Bt) {
 
 bool gemm_dot_available() { return true; }
 
-void gemm_dot(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+void gemm_nt_dot(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
               float beta, float* C, int ldc) {
   const double flops = 2.0 * M * N * K;
-  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kMinFlopsPerThread));
+  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kGemmMinFlopsPerThread));
   // Split columns (whole 4-column groups) when there are enough, else rows (whole 4-row tiles).
   const bool split_columns = N >= M || N >= 64;
   const int granule = kColumnGroup;
@@ -219,22 +219,22 @@ void gemm_dot(int M, int N, int K, float alpha, const float* A, int lda, const f
   });
 }
 
-void gemm_dot_narrow_nn(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+void gemm_nn_dot(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
                         float beta, float* C, int ldc) {
   // Bᵀ into scratch (N×K, row stride K): for N ≤ 32 that is ≤ 32·K floats, against M·N·K FMAs.
   float* Bt = scratch_floats(static_cast<std::size_t>(N) * K);
   transpose_narrow(B, ldb, K, N, Bt);
-  gemm_dot(M, N, K, alpha, A, lda, Bt, K, beta, C, ldc);
+  gemm_nt_dot(M, N, K, alpha, A, lda, Bt, K, beta, C, ldc);
 }
 
 }  // namespace latentlab::kernels::detail
 
-#else  // no AVX-512: the packed path serves gemm(N,T)
+#else  // no AVX-512: kernels::gemm's table sends these shapes to the paths below them
 
 namespace latentlab::kernels::detail {
 bool gemm_dot_available() { return false; }
-void gemm_dot(int, int, int, float, const float*, int, const float*, int, float, float*, int) {}
-void gemm_dot_narrow_nn(int, int, int, float, const float*, int, const float*, int, float, float*, int) {}
+void gemm_nt_dot(int, int, int, float, const float*, int, const float*, int, float, float*, int) {}
+void gemm_nn_dot(int, int, int, float, const float*, int, const float*, int, float, float*, int) {}
 }  // namespace latentlab::kernels::detail
 
 #endif

@@ -1,13 +1,12 @@
-// gemm(T,N) with a narrow C, e.g. the weight gradient of the VAE's 20→400 layer: dW = dyᵀ·z
-// with M = 400 rows and N = 20 columns. The packed path would cover 20 columns with two
+// The tn_narrow path: gemm(T,N) with a narrow C (N ≤ 32) of many rows, e.g. a weight gradient
+// dW = dyᵀ·z with M = 400 rows and N = 20 columns. The packed path would cover 20 columns with two
 // 16-lane batches (62% of the lanes busy) and pack all of the wide A; computed transposed,
 //
 //   Cᵀ = op(B)ᵀ · op(A)ᵀ = Bᵀ · A      (B stored K×N → op'(B) = Bᵀ, A stored K×M → op'(A) = A)
 //
 // the same product has 20 rows (8 + 8 + 4-row tiles, every lane busy) and reads the wide
 // operand in place (gemm_packed.cpp, kMaxRowsBInPlace). Cᵀ goes to a per-thread buffer and is
-// added transposed onto C: N·M extra loads and stores against N·M·K FMAs. Measured
-// (bench_kernels, AVX-512, K = 128): 88 → ≈ 150 GFLOP/s.
+// added transposed onto C: N·M extra loads and stores against N·M·K FMAs.
 #include <algorithm>
 #include <cstddef>
 #include <vector>
@@ -17,7 +16,7 @@
 
 namespace latentlab::kernels::detail {
 
-void gemm_narrow_tn(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+void gemm_tn_narrow(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
                     float beta, float* C, int ldc) {
   // Its own buffer: gemm_packed uses scratch_floats for its packing. Per thread and only
   // growing, like that scratch (N·M ≤ 32·M floats), so steady-state calls do not allocate.
@@ -31,8 +30,8 @@ void gemm_narrow_tn(int M, int N, int K, float alpha, const float* A, int lda, c
   // C(i, j) = Cᵀ(j, i) + beta·C(i, j). With AVX-512, 16 rows of Cᵀ × 16 of its columns at a
   // time through an in-register transpose (column q of the tile is 16 consecutive j of row
   // i + q of C); the scalar loop does what is left (all of it elsewhere): the N mod 16 last
-  // columns of C and, for the tiled columns, the M mod 16 last rows. Scalar, this loop was
-  // ≈ 15% of 20→400's weight gradient (8000 strided loads).
+  // columns of C and, for the tiled columns, the M mod 16 last rows (element by element, the
+  // transposed add is N·M strided loads, a visible share of the product when K is small).
   int j_tiled = 0;
   int i_tiled = 0;
   if constexpr (kHasTileTranspose && kTileWidth == 16) {

@@ -39,6 +39,7 @@
 
 #include "detail/gemm_blocking.hpp"
 #include "detail/gemm_internal.hpp"
+#include "latentlab/kernels/kernels.hpp"
 #include "latentlab/kernels/parallel.hpp"
 #include "detail/gemm_transpose.hpp"
 
@@ -48,8 +49,7 @@ namespace {
 // With a non-transposed B and at most one row block (M ≤ MC: every training batch), op(B)'s
 // rows are already what the micro-kernel reads (NR consecutive floats per k), so whole-batch
 // slivers are read in place (stride ldb) instead of being copied first: each B element is then
-// read by the same ceil(M/MR) micro-kernels, minus one pass over B. Measured (bench_kernels,
-// AVX-512): the GAN's input gradients at batch 64 +8-15%, the VAE's at 128 +5-9%, M = 20 +20%.
+// read by the same ceil(M/MR) micro-kernels, minus one pass over B.
 // Only the last sliver, when N is not a multiple of W, is still packed (zero padding).
 // The same FMAs in the same order either way, so results do not change.
 constexpr int kMaxRowsBInPlace = MC;
@@ -214,10 +214,6 @@ struct AlignedScratch {
   }
 };
 
-// Below this many flops a GEMM stays on one thread: waking a worker costs a few µs, and the
-// small layers (D's 256→1, the 20-wide latent products) take only that long.
-constexpr double kMinFlopsPerThread = 4e6;
-
 }  // namespace
 
 // Packs one sliver: the kc × nr block of op(B) whose top-left element is `B_block`
@@ -305,8 +301,8 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
             b_stride = ldb;
           } else if (ic == 0) {
             // B slivers are packed while the first row block uses them, so each is hot in L1
-            // for its micro-kernels (packing the whole kc×nc block up front, then sweeping it,
-            // cost a quarter of the time at batch 64); later row blocks reuse the packed copies.
+            // for its micro-kernels (not the whole kc×nc block up front, then swept); later row
+            // blocks reuse the packed copies.
             pack_b_sliver(trans_b, op_element(B, ldb, trans_b, pc, jc + jr), ldb, kc, nr,
                           Bp + static_cast<std::ptrdiff_t>(jr) * kc);
           }
@@ -330,7 +326,7 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
 void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
                  int lda, const float* B, int ldb, float beta, float* C, int ldc) {
   const double flops = 2.0 * M * N * K;
-  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kMinFlopsPerThread));
+  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kGemmMinFlopsPerThread));
   // Split the longer side of C: each part packs its own share of one operand and all of the other.
   const bool split_columns = N >= M;
   const int granule = split_columns ? NR : MR;

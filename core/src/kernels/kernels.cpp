@@ -3,8 +3,9 @@
 // Every loop processes whole batches of W = xsimd::batch<float>::size floats (16 with
 // AVX-512, 8 with AVX2, 4 with SSE4.1 / wasm SIMD128) with unaligned loads, then finishes
 // the last n mod W elements with a scalar tail, so any length and any pointer alignment
-// works. The GEMM itself lives in gemm_packed.cpp (the fast path), gemm_dot.cpp (narrow C,
-// AVX-512) and gemm_direct.cpp (thin shapes); this file holds its entry point and the small elementwise/reduction kernels.
+// works. This file holds gemm's entry point and its table of paths (gemm_packed.cpp,
+// gemm_dot.cpp, gemm_narrow_tn.cpp, gemm_direct.cpp), and the small elementwise and reduction
+// kernels.
 //
 // Reductions keep several independent batch accumulators (4·W partial sums) so the adds do
 // not wait on each other; their result therefore differs from a sequential sum by normal
@@ -41,57 +42,85 @@ void scale_matrix(float* C, int M, int N, int ldc, float beta) {
 
 }  // namespace
 
+// ---- gemm: one table of shape classes ----
+//
+// kernels::gemm handles the degenerate shapes itself (M or N ≤ 0: nothing; K ≤ 0 or α = 0:
+// C = β·C, A and B not read), then takes the first path of this table whose shape class holds
+// for (trans_a, trans_b, M, N, K); gemm_path_for below is the table as code, one row per path
+// with its reason. "16" is the AVX-512 batch width: the *_dot paths (and the split that feeds
+// them) exist only in AVX-512 builds (detail::gemm_dot_available()); elsewhere those shapes
+// fall through to the rows below. The choice depends on the shape and the build only,
+// and every path sums each element of C in an order that does not depend on the thread
+// count, so a product gives the same bits for any thread count.
+//
+//   path          layout    shape class                                        implementation
+//   nt_dot        (N,T)     N ≤ 32                                   AVX-512   gemm_dot.cpp
+//   nn_dot        (N,N)     N ≤ 32, K ≥ 16, M ≥ 4                    AVX-512   gemm_dot.cpp
+//   tn_narrow     (T,N)     N ≤ 32, K ≥ 16, M ≥ 64                             gemm_narrow_tn.cpp
+//   n_tail_split  (·,N)     N > 32, N mod 16 ∈ 1…4, K ≥ 16,          AVX-512   the two paths above
+//                           M ≥ 4 (N,N) or M ≥ 64 (T,N)
+//   direct        any       M ≤ 3, or N ≤ 8 (·,T), or K ≤ 2 (·,N)              gemm_direct.cpp
+//   packed        any       everything else                                    gemm_packed.cpp
+namespace {
+
+enum class GemmPath { nt_dot, nn_dot, tn_narrow, n_tail_split, direct, packed };
+
+// The table above, row by row: the first shape class that holds (M, N, K ≥ 1).
+GemmPath gemm_path_for(bool trans_a, bool trans_b, int M, int N, int K) {
+  // nt_dot: narrow C fills only part of the packed path's 48-column register tile, and packing
+  // costs as much as the arithmetic. With A and B both K-contiguous each C(i, j) is a dot
+  // product of two rows: register-blocked along K, A and B read in place.
+  if (!trans_a && trans_b && N <= 32 && detail::gemm_dot_available()) return GemmPath::nt_dot;
+  // nn_dot: the same with B not transposed; the narrow B (≤ 32·K floats) is transposed first,
+  // nothing of the wide A is packed.
+  if (!trans_a && !trans_b && N <= 32 && K >= 16 && M >= 4 && detail::gemm_dot_available()) return GemmPath::nn_dot;
+  // tn_narrow: narrow C of many rows as Cᵀ = Bᵀ·A, ≤ 32 rows of full-width tiles instead of
+  // ≤ 32 columns of partly empty ones, the wide operand read in place; Cᵀ is added transposed.
+  if (trans_a && !trans_b && N <= 32 && M >= 64 && K >= 16) return GemmPath::tn_narrow;
+  // n_tail_split: a last partial batch of 1–4 columns costs the packed path a whole 16-lane
+  // batch per row tile (8 FMAs per k for ≤ 4 useful columns); those columns go to nn_dot or
+  // tn_narrow, the rest (a multiple of 16 columns) to packed.
+  if (!trans_b && N > 32 && N % 16 >= 1 && N % 16 <= 4 && K >= 16 && detail::gemm_dot_available() &&
+      (trans_a ? M >= 64 : M >= 4))
+    return GemmPath::n_tail_split;
+  // direct: packing costs as much as the arithmetic when C has ≤ 3 rows, when C has ≤ 8
+  // columns that are contiguous rows of B (dot products), or when K ≤ 2 (outer products: one
+  // FMA per element of C, bound by storing C).
+  if (M <= 3 || (trans_b && N <= 8) || (!trans_b && K <= 2)) return GemmPath::direct;
+  // packed: every shape with a few rows and columns (packed panels, register-tiled micro-kernel).
+  return GemmPath::packed;
+}
+
+}  // namespace
+
+#if !defined(__EMSCRIPTEN__)  // native only: the web module would ship it unused
+const char* detail::gemm_path(bool trans_a, bool trans_b, int M, int N, int K) {
+  if (M <= 0 || N <= 0) return "none";
+  if (K <= 0) return "scale";
+  static const char* const names[] = {"nt_dot", "nn_dot", "tn_narrow", "n_tail_split", "direct", "packed"};
+  return names[static_cast<int>(gemm_path_for(trans_a, trans_b, M, N, K))];
+}
+#endif
+
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc) {
   if (M <= 0 || N <= 0) return;
-  // With no inner dimension (or alpha = 0, as in BLAS) the product term vanishes and A, B
-  // are not read: C = beta·C.
   if (K <= 0 || alpha == 0.0f) {
     scale_matrix(C, M, N, ldc, beta);
     return;
   }
-  // Narrow C (N ≤ 32: the VAE's 20-wide latent heads, D's 1-wide output) fills only part of
-  // the packed path's 48-column tile and its packing costs as much as the arithmetic: with
-  // AVX-512 it is done as register-blocked dot products along K (gemm_dot.cpp), reading A in
-  // place; a non-transposed narrow B is transposed first (≤ 32·K floats). Measured
-  // (bench_kernels): 400→20 forward 91 → 160 GFLOP/s, its input gradient 94 → 125, D 256→1's
-  // forward 33 → 50 (A is 64 KB, read once: L2 bandwidth, not FMAs, is its limit).
-  if (!trans_a && trans_b && N <= 32 && detail::gemm_dot_available()) {
-    detail::gemm_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  if (!trans_a && !trans_b && N <= 32 && K >= 16 && M >= 4 && detail::gemm_dot_available()) {
-    detail::gemm_dot_narrow_nn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  // The same for gemm(T,N) (a narrow weight gradient, 20x400's dW: 88 → 143 GFLOP/s): computed
-  // as Cᵀ = Bᵀ·A, 20 rows instead of 20 columns, then added transposed (gemm_narrow_tn.cpp).
-  if (trans_a && !trans_b && N <= 32 && M >= 64 && K >= 16) {
-    detail::gemm_narrow_tn(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  // A last partial batch of at most 4 columns (G 100→128's gradients: N = 100 = 2 full
-  // 48-column tiles + 4) costs the packed path a whole 16-lane batch per row tile, 8 FMAs per k
-  // for 4 useful columns: ≈ 10% of the product's FMAs for 4% of its work. Those columns go to
-  // the narrow paths above instead (dot products along K for (N,N), Cᵀ for (T,N)), the rest
-  // (a multiple of 16 columns) to the packed path. The split depends on the shape only, so
-  // results stay the same for any thread count. Measured (bench_kernels, AVX-512, 1 thread):
-  // G 100→128 input gradient 178 → 206 GFLOP/s, weight gradient 166 → 208.
-  if (!trans_b && N > 32 && N % 16 >= 1 && N % 16 <= 4 && K >= 16 && detail::gemm_dot_available() &&
-      (trans_a ? M >= 64 : M >= 4)) {
-    const int main_n = N - N % 16;
-    gemm(trans_a, false, M, main_n, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    gemm(trans_a, false, M, N - main_n, K, alpha, A, lda, B + main_n, ldb, beta, C + main_n, ldc);
-    return;
-  }
-  // Packing also costs as much as the arithmetic when C has very few rows (measured crossover
-  // at M = 4 for K = 784, N = 1024), very few columns while op(B)'s columns are contiguous rows
-  // of B (trans_b: dot products; crossover at N ≈ 8-16 for M = 128), or K ≤ 2 (outer products,
-  // e.g. D 256→1's input gradient: one FMA per element of C, bound by storing C).
-  if (M <= 3 || (trans_b && N <= 8) || (!trans_b && K <= 2)) {
-    detail::gemm_direct(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-  } else {
-    detail::gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  switch (gemm_path_for(trans_a, trans_b, M, N, K)) {
+    case GemmPath::nt_dot: return detail::gemm_nt_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmPath::nn_dot: return detail::gemm_nn_dot(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmPath::tn_narrow: return detail::gemm_tn_narrow(M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmPath::n_tail_split: {
+      const int main_n = N - N % 16;
+      gemm(trans_a, false, M, main_n, K, alpha, A, lda, B, ldb, beta, C, ldc);                        // packed
+      gemm(trans_a, false, M, N - main_n, K, alpha, A, lda, B + main_n, ldb, beta, C + main_n, ldc);  // narrow
+      return;
+    }
+    case GemmPath::direct: return detail::gemm_direct(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    case GemmPath::packed: return detail::gemm_packed(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   }
 }
 

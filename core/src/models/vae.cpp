@@ -38,24 +38,6 @@ std::vector<LayerSpec> decoder_layers(const VaeConfig& c) {
   layers.push_back({"out", c.input, kIdentity});
   return layers;
 }
-
-// The two latent heads are small products (batch × hidden × latent, ≈ 2 MFLOP each, below the
-// GEMM's threading threshold) that read the same h and write disjoint outputs and gradients,
-// so they run as two parts of one pool task: one head per thread (or, in the forward, ε's
-// sampling on one and both heads on the other); with one thread the parts run in order.
-// Each part's arithmetic does not depend on where it runs: results are identical.
-template <class Head>
-void both_heads(Head head) {
-  parallel::run(2, [&](int part) { head(part); });
-}
-
-// y += x over n floats, split into ranges of whole 64-float blocks (each element takes the same
-// SIMD-or-scalar path as in one pass, so the result does not depend on the thread count).
-void add_split(float* y, const float* x, std::size_t n) {
-  parallel::for_ranges(n, parallel::parts_for(n, std::size_t{1} << 15), 64, [&](std::size_t begin, std::size_t end) {
-    kernels::axpy(y + begin, x + begin, end - begin, 1.0f);
-  });
-}
 }  // namespace
 
 Vae::Vae(const VaeConfig& config)
@@ -85,36 +67,30 @@ void Vae::reserve(int batch) {
   capacity_ = batch;
 }
 
-VaeLosses Vae::forward(const float* x, int batch, const float* eps, Rng* draw_eps) {
+VaeLosses Vae::forward(const float* x, int batch, Eps eps, Rng* rng) {
   reserve(batch);
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
   const std::size_t n_pixels = static_cast<std::size_t>(batch) * config_.input;
 
   const float* h = encoder_.forward(x, batch);
+  // μ = h W_μᵀ + b_μ,  logvar = clamp(h W_lvᵀ + b_lv): two heads that read h and write disjoint outputs.
   float* logvar = logvar_.data();
   const auto mu_head = [&] { mu_head_.forward(h, batch, mu_.data()); };
   const auto logvar_head = [&] {
     logvar_head_.forward(h, batch, logvar);
     clamp_logvar(logvar, n_latent, config_.logvar_limit);
   };
-  if (draw_eps) {
-    // Drawing ε (serial Box–Muller, ≈ as long as both heads) needs nothing computed so far.
-    both_heads([&](int part) {
-      if (part == 0) {
-        draw_eps->fill_normal(eps_.data(), n_latent);
-      } else {
-        mu_head();
-        logvar_head();
-      }
-    });
+  if (eps == Eps::Draw) {
+    // ε ~ N(0, I) needs nothing computed so far: drawn beside the heads.
+    parallel::both([&] { rng->fill_normal(eps_.data(), n_latent); }, [&] { mu_head(); logvar_head(); });
   } else {
-    both_heads([&](int part) { part == 0 ? mu_head() : logvar_head(); });
+    parallel::both(mu_head, logvar_head);
   }
 
-  if (eps) {
-    reparameterize_forward(mu_.data(), logvar, eps, z_.data(), n_latent);
+  if (eps == Eps::None) {
+    std::memcpy(z_.data(), mu_.data(), n_latent * sizeof(float));  // z = μ
   } else {
-    std::memcpy(z_.data(), mu_.data(), n_latent * sizeof(float));
+    reparameterize_forward(mu_.data(), logvar, eps_.data(), z_.data(), n_latent);  // z = μ + σ ⊙ ε
   }
   logits_ = decoder_.forward(z_.data(), batch);
 
@@ -128,20 +104,20 @@ VaeLosses Vae::forward(const float* x, int batch, const float* eps, Rng* draw_ep
 
 VaeLosses Vae::compute_gradients(const float* x, int batch, Rng& rng) {
   reserve(batch);
-  return gradients(x, batch, &rng);
+  return gradients(x, batch, Eps::Draw, &rng);
 }
 
 VaeLosses Vae::compute_gradients(const float* x, int batch, const float* eps) {
   reserve(batch);
   if (eps != eps_.data())
     std::memcpy(eps_.data(), eps, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
-  return gradients(x, batch, nullptr);
+  return gradients(x, batch, Eps::Given);
 }
 
-VaeLosses Vae::gradients(const float* x, int batch, Rng* draw_eps) {
-  const VaeLosses losses = forward(x, batch, eps_.data(), draw_eps);
+VaeLosses Vae::gradients(const float* x, int batch, Eps eps, Rng* rng) {
+  const VaeLosses losses = forward(x, batch, eps, rng);
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
-  const int hidden = config_.hidden.back();
+  const std::size_t n_hidden = static_cast<std::size_t>(batch) * config_.hidden.back();
   // Every parameter is used once in the graph, so each gradient has exactly one contribution:
   // the layers write them (ParamGrads::Write) and no zeroing pass is needed.
   constexpr ParamGrads kWrite = ParamGrads::Write;
@@ -161,15 +137,13 @@ VaeLosses Vae::gradients(const float* x, int batch, Rng* draw_eps) {
 
   // Both heads read the same hidden activations h: dL/dh = dL/dh|μ + dL/dh|logvar.
   float* grad_h = grad_hidden_.data();
-  float* grad_h_logvar = grad_hidden_.data() + static_cast<std::size_t>(batch) * hidden;
-  const float* encoder_out = encoder_.output();
-  both_heads([&](int head) {
-    if (head == 0)
-      mu_head_.backward(encoder_out, mu_.data(), grad_mu_.data(), batch, grad_h, kWrite);
-    else
-      logvar_head_.backward(encoder_out, logvar_.data(), grad_logvar_.data(), batch, grad_h_logvar, kWrite);
+  float* grad_h_logvar = grad_hidden_.data() + n_hidden;
+  const float* h = encoder_.output();
+  parallel::both([&] { mu_head_.backward(h, mu_.data(), grad_mu_.data(), batch, grad_h, kWrite); },
+                 [&] { logvar_head_.backward(h, logvar_.data(), grad_logvar_.data(), batch, grad_h_logvar, kWrite); });
+  parallel::for_elements(n_hidden, parallel::Cost::Cheap, [&](std::size_t begin, std::size_t end) {
+    kernels::axpy(grad_h + begin, grad_h_logvar + begin, end - begin, 1.0f);
   });
-  add_split(grad_h, grad_h_logvar, static_cast<std::size_t>(batch) * hidden);
 
   encoder_.backward(x, grad_h, batch, nullptr, kWrite);
   return losses;
@@ -177,8 +151,7 @@ VaeLosses Vae::gradients(const float* x, int batch, Rng* draw_eps) {
 
 VaeLosses Vae::evaluate(const float* x, int batch, Rng* rng) {
   reserve(batch);
-  if (rng) return forward(x, batch, eps_.data(), rng);
-  return forward(x, batch, nullptr);
+  return rng ? forward(x, batch, Eps::Draw, rng) : forward(x, batch, Eps::None);
 }
 
 void Vae::encode(const float* x, int n, float* mu, float* logvar) {

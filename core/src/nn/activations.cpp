@@ -5,6 +5,8 @@
 
 #include <cmath>
 
+#include "latentlab/kernels/kernels.hpp"
+#include "latentlab/kernels/parallel.hpp"
 #include "../kernels/detail/wasm_math.hpp"
 #include "../kernels/detail/simd_math.hpp"
 
@@ -113,7 +115,9 @@ void tanh_backward(const float* y, float* grad, std::size_t n) {
 // softplus(x) = log(1 + e^x) = max(x, 0) + log1p(e^−|x|): no overflow for large |x|.
 float softplus(float x) { return std::fmax(x, 0.0f) + std::log1p(std::exp(-std::fabs(x))); }
 
-void activation_forward(const ActivationSpec& f, float* x, std::size_t n) {
+// The two dispatchers stay out of line: inlined into the row passes below they would copy all
+// five maps into each (the wasm module grows by kilobytes for no speed).
+[[gnu::noinline]] void activation_forward(const ActivationSpec& f, float* x, std::size_t n) {
   switch (f.kind) {
     case Activation::Identity: return;
     case Activation::ReLU: return relu_forward(x, n);
@@ -123,7 +127,7 @@ void activation_forward(const ActivationSpec& f, float* x, std::size_t n) {
   }
 }
 
-void activation_backward(const ActivationSpec& f, const float* y, float* grad, std::size_t n) {
+[[gnu::noinline]] void activation_backward(const ActivationSpec& f, const float* y, float* grad, std::size_t n) {
   switch (f.kind) {
     case Activation::Identity: return;
     case Activation::ReLU: return relu_backward(y, grad, n);
@@ -131,6 +135,27 @@ void activation_backward(const ActivationSpec& f, const float* y, float* grad, s
     case Activation::Sigmoid: return sigmoid_backward(y, grad, n);
     case Activation::Tanh: return tanh_backward(y, grad, n);
   }
+}
+
+void bias_activation_rows(const ActivationSpec& f, const float* bias, float* y, int rows, int cols) {
+  const bool transcendental = f.kind == Activation::Sigmoid || f.kind == Activation::Tanh;
+  const auto cost = transcendental ? parallel::Cost::Transcendental : parallel::Cost::Cheap;
+  const std::size_t n = static_cast<std::size_t>(cols);
+  parallel::for_rows(static_cast<std::size_t>(rows), n, cost, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t r = begin; r < end; ++r) {
+      float* row = y + r * n;
+      kernels::add_row_bias(row, bias, 1, cols);
+      activation_forward(f, row, n);
+    }
+  });
+}
+
+void activation_backward_rows(const ActivationSpec& f, const float* y, float* grad, int rows, int cols) {
+  // Every derivative is cheap, written from y.
+  const std::size_t n = static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols);
+  parallel::for_elements(n, parallel::Cost::Cheap, [&](std::size_t begin, std::size_t end) {
+    activation_backward(f, y + begin, grad + begin, end - begin);
+  });
 }
 
 }  // namespace latentlab

@@ -26,9 +26,8 @@ void Adam::step(float* params, const float* grads) {
   float* m = m_.data();
   float* v = v_.data();
 
-  // Each element's update reads and writes only that element, so the buffer is split into
-  // disjoint ranges (whole 64-float blocks, keeping m and v aligned) for the pool's threads;
-  // the result does not depend on the split.
+  // Each element's update reads and writes only that element: an elementwise pass (ranges of
+  // whole 64-float blocks keep m and v aligned), the same result for any split.
   const auto update = [&](std::size_t begin, std::size_t end) {
     using batch = xsimd::batch<float>;
     constexpr std::size_t W = batch::size;
@@ -55,8 +54,7 @@ void Adam::step(float* params, const float* grads) {
       params[i] = p - step_size * (m[i] / denom);
     }
   };
-  constexpr std::size_t kMinPerThread = 1 << 15;  // below this, waking a worker costs more than it saves
-  parallel::for_ranges(size_, parallel::parts_for(size_, kMinPerThread), 64, update);
+  parallel::for_elements(size_, parallel::Cost::Cheap, update);
 }
 
 }  // namespace latentlab

@@ -32,8 +32,8 @@ double bce_with_logits(const float* logits, const float* targets, std::size_t n,
   // ℓ = softplus(x) − y·x,  dℓ/dx = σ(x) − y
   // SIMD over whole batches (one e^−|x| gives σ and softplus, see simd_math.hpp). The loss is
   // summed in float lanes over fixed blocks of kBlock elements, and the block sums are added
-  // to a double in block order. The blocks do not depend on the thread count, so neither does
-  // the result: threads (parallel.hpp) take whole blocks.
+  // to a double in block order. The blocks do not depend on how the pass is split, so neither
+  // does the result: the parts (parallel.hpp) take whole blocks.
   using simd::batch;
   constexpr std::size_t kBlock = 64 * simd::W;
   const float scale = grad_scale(n, reduction);

@@ -11,6 +11,8 @@
 
 #include <cstddef>
 
+#include "latentlab/kernels/parallel.hpp"
+
 namespace latentlab::kernels {
 
 // C = alpha * op(A) * op(B) + beta * C
@@ -21,6 +23,27 @@ namespace latentlab::kernels {
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);
 
+// gemm splits a product across threads only in parts of at least this many flops (2·M·N·K): a
+// smaller part takes about as long as waking a worker. A product under twice this runs on the
+// calling thread alone.
+inline constexpr double kGemmMinFlopsPerThread = 4e6;
+
+// first() and second(): two independent products of `flops_each` flops each (they may read the
+// same operands but write disjoint outputs). When each is too small for gemm to split (under
+// 2·kGemmMinFlopsPerThread) yet large enough to outweigh a pool join (≥ 1 MFLOP), and there
+// are threads, they run side by side as the two parts of one pool task; otherwise first(),
+// then second(), each threaded by gemm itself. Either way each product does the same
+// arithmetic, so the results are the same.
+template <class First, class Second>
+void two_products(double flops_each, First&& first, Second&& second) {
+  if (flops_each >= 1e6 && flops_each < 2 * kGemmMinFlopsPerThread && parallel::thread_count() > 1) {
+    parallel::both(first, second);
+    return;
+  }
+  first();
+  second();
+}
+
 // ---- elementwise maps (y may alias x) ----
 void scale(float* x, std::size_t n, float a);                           // x *= a
 void axpy(float* y, const float* x, std::size_t n, float a);            // y += a * x
@@ -28,14 +51,18 @@ void axpy(float* y, const float* x, std::size_t n, float a);            // y += 
 void add_row_bias(float* X, const float* bias, int rows, int cols);
 
 // ---- reductions ----
-float sum(const float* x, std::size_t n);
-float dot(const float* x, const float* y, std::size_t n);
-float sum_squares(const float* x, std::size_t n);
+float dot(const float* x, const float* y, std::size_t n);  // gemm's thin-shape path uses it
 // out[j] (+)= sum_i X[i, j] over a rows×cols matrix: the bias gradient of a Linear layer.
 void column_sums(const float* X, int rows, int cols, float* out, bool accumulate);
 // true when every value is finite (no NaN, no ±Inf).
 bool all_finite(const float* x, std::size_t n);
 
+// Test hooks: no engine code calls these; tests/unit/core/kernels/test_kernels.cpp checks the
+// SIMD reductions (their 4·W-accumulator order) against the double-precision reference.
+float sum(const float* x, std::size_t n);
+float sum_squares(const float* x, std::size_t n);
+
+// Scalar loops, the ground truth the tests compare the SIMD kernels against (not used by the engine).
 namespace reference {
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);

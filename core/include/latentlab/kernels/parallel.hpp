@@ -14,6 +14,7 @@
 // and run() executes every part on the calling thread.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 
@@ -58,6 +59,41 @@ void for_ranges(std::size_t total, int parts, int granule, Body&& body) {
     const Range r = split(static_cast<int>(total), parts, part, granule);
     body(static_cast<std::size_t>(r.begin), static_cast<std::size_t>(r.end));
   });
+}
+
+// What one element of an elementwise pass costs, which sets how much work a part must have
+// to be worth waking a worker (a pool join costs a few µs):
+//   Cheap           a compare, select or FMA per element (ReLU, derivatives written from y, axpy,
+//                   Adam's update): ≥ 2^15 elements per part;
+//   Transcendental  an exp or tanh per element (sigmoid, tanh forward), about 10× a ReLU:
+//                   ≥ 2^12 elements per part.
+enum class Cost { Cheap, Transcendental };
+constexpr std::size_t min_elements_per_part(Cost cost) {
+  return cost == Cost::Transcendental ? std::size_t{1} << 12 : std::size_t{1} << 15;
+}
+
+// body(begin, end) over [0, n) for an elementwise pass: parts_for(n, min_elements_per_part(cost))
+// ranges whose boundaries are multiples of 64 floats (a whole number of SIMD batches at every
+// width), so the result is the same as body(0, n) for any thread count.
+template <class Body>
+void for_elements(std::size_t n, Cost cost, Body&& body) {
+  for_ranges(n, parts_for(n, min_elements_per_part(cost)), 64, body);
+}
+
+// body(begin_row, end_row) over the rows of a rows×cols pass that works row by row: the same
+// number of parts as for_elements over rows·cols elements, at most one per row, in whole rows.
+template <class Body>
+void for_rows(std::size_t rows, std::size_t cols, Cost cost, Body&& body) {
+  const int parts = static_cast<int>(std::min<std::size_t>(rows, static_cast<std::size_t>(
+                                                                     parts_for(rows * cols, min_elements_per_part(cost)))));
+  for_ranges(rows, parts, 1, body);
+}
+
+// first() and second(), two tasks that write disjoint outputs, as the two parts of one pool task
+// (side by side when there are threads; in order, first() first, when there is one).
+template <class First, class Second>
+void both(First&& first, Second&& second) {
+  run(2, [&](int part) { part == 0 ? first() : second(); });
 }
 
 }  // namespace latentlab::parallel

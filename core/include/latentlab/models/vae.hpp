@@ -70,12 +70,14 @@ class Vae : public GenerativeModel, public VariationalModel {
   Mlp& decoder() { return decoder_; }
 
  private:
-  // Runs encoder, heads, reparameterisation (eps may be null ⇒ z = μ), decoder and the loss.
-  // With draw_eps, ε is first drawn from it into eps_ (eps must be eps_.data()), side by side
-  // with the heads.
-  VaeLosses forward(const float* x, int batch, const float* eps, Rng* draw_eps = nullptr);
-  // forward() on eps_ (drawn from draw_eps if set), then the backward pass.
-  VaeLosses gradients(const float* x, int batch, Rng* draw_eps);
+  // Where a forward pass takes ε from: none (z = μ), eps_ as the caller filled it, or drawn
+  // from an Rng into eps_.
+  enum class Eps { None, Given, Draw };
+  // Runs encoder, heads, reparameterisation, decoder and the loss, writing the loss gradients
+  // for the backward pass. `rng` is read only with Eps::Draw.
+  VaeLosses forward(const float* x, int batch, Eps eps, Rng* rng = nullptr);
+  // forward() with ε (Given or Draw), then the backward pass.
+  VaeLosses gradients(const float* x, int batch, Eps eps, Rng* rng = nullptr);
   void reserve(int batch);
 
   VaeConfig config_;

@@ -25,6 +25,13 @@ void activation_forward(const ActivationSpec& f, float* x, std::size_t n);
 // Given y = f(x), turns the upstream gradient dL/dy (in place) into dL/dx.
 void activation_backward(const ActivationSpec& f, const float* y, float* grad, std::size_t n);
 
+// The same over a whole layer output of rows×cols, split across the kernels' threads when it is
+// large (parallel::for_rows / for_elements: the result does not depend on the split):
+//   y = f(y + b)   row by row, each row while it is in cache (b: cols);
+//   grad ⊙= f′     from y.
+void bias_activation_rows(const ActivationSpec& f, const float* bias, float* y, int rows, int cols);
+void activation_backward_rows(const ActivationSpec& f, const float* y, float* grad, int rows, int cols);
+
 void relu_forward(float* x, std::size_t n);
 void relu_backward(const float* y, float* grad, std::size_t n);
 void leaky_relu_forward(float* x, std::size_t n, float slope);

@@ -26,7 +26,6 @@ class Adam {
   void step(float* params, const float* grads);
 
   const AdamConfig& config() const { return config_; }
-  void set_learning_rate(float lr) { config_.lr = lr; }
   std::int64_t steps() const { return steps_; }
   void set_steps(std::int64_t t) { steps_ = t; }
   std::size_t size() const { return size_; }

@@ -32,12 +32,9 @@ class BatchNorm {
   // y may not alias x. Training mode normalises with the batch statistics (batch ≥ 2) and
   // updates the running statistics; eval mode uses the running statistics.
   void forward(const float* x, int batch, float* y, bool training);
-  // grad (batch×features) is dL/dy on entry and dL/dx on return (training-mode forward only).
-  void backward(float* grad, int batch, bool accumulate_param_grads = true) {
-    backward(grad, batch, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
-  }
-  // The same with dγ, dβ written, added to or skipped.
-  void backward(float* grad, int batch, ParamGrads mode);
+  // grad (batch×features) is dL/dy on entry and dL/dx on return (training-mode forward only);
+  // dγ, dβ are added to (ParamGrads::Accumulate), written (Write) or skipped.
+  void backward(float* grad, int batch, ParamGrads mode = ParamGrads::Accumulate);
 
  private:
   ParameterSet* params_;

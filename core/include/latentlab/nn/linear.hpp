@@ -28,14 +28,15 @@ class Linear {
   void init(Rng& rng);
 
   void forward(const float* x, int batch, float* y) const;
-  // grad_y (batch×out) is overwritten with dL/d(pre-activation). Accumulates dW, db when
-  // accumulate_param_grads; writes dL/dx (batch×in) when grad_x is not null.
+  // grad_y (batch×out) is overwritten with dL/d(pre-activation) g. dW, db are added to
+  // (ParamGrads::Accumulate), written (Write) or skipped; dL/dx (batch×in) is written when
+  // grad_x is not null.
   void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
-                bool accumulate_param_grads = true) {
+                ParamGrads mode = ParamGrads::Accumulate);
+  // compatibility for tests/unit/core/nn/test_gradients.cpp (`false` = ParamGrads::Skip); remove with it
+  void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, bool accumulate_param_grads) {
     backward(x, y, grad_y, batch, grad_x, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
   }
-  // The same with dW, db written (ParamGrads::Write), added to, or skipped.
-  void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode);
   // The same on an input given as compressed rows (mostly-zero pixels, see sparse.hpp); the
   // backward computes no dL/dx (a first layer needs none).
   void forward(const kernels::SparseRows& x, float* y) const;
@@ -49,8 +50,6 @@ class Linear {
   float* bias_grad() { return params_->grads() + bias_offset_; }
 
  private:
-  void bias_and_activation(int batch, float* y) const;
-
   ParameterSet* params_;
   std::string name_;
   int in_, out_;

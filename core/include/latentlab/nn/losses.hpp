@@ -16,7 +16,8 @@ enum class Reduction { Sum, Mean };
 double bce_with_logits(const float* logits, const float* targets, std::size_t n, Reduction reduction,
                        float* grad);
 
-// Mean squared error ℓ = (p − t)²,  dℓ/dp = 2 (p − t).
+// Mean squared error ℓ = (p − t)²,  dℓ/dp = 2 (p − t). Test hook: no model uses it;
+// tests/unit/core/nn/test_gradients.cpp checks its gradient.
 double mse(const float* predictions, const float* targets, std::size_t n, Reduction reduction, float* grad);
 
 // KL(N(μ, e^logvar) ‖ N(0, 1)) per element = −½ (1 + logvar − μ² − e^logvar)

@@ -53,14 +53,14 @@ class Mlp {
   // The output of the last forward.
   const float* output() const { return outputs_.back().data(); }
   // grad_out (batch×output) is dL/d(output) and is consumed (overwritten). x must be the input
-  // of the last forward. Accumulates parameter gradients when accumulate_param_grads; writes
-  // dL/dx into grad_x (batch×input) when not null.
-  void backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads = true) {
+  // of the last forward. The parameter gradients are added to (ParamGrads::Accumulate), written
+  // (Write: no zeroing needed first) or skipped; dL/dx is written into grad_x (batch×input)
+  // when it is not null.
+  void backward(const float* x, float* grad_out, int batch, float* grad_x, ParamGrads mode = ParamGrads::Accumulate);
+  // compatibility for tests/unit/core/nn/test_gradients.cpp (`false` = ParamGrads::Skip); remove with it
+  void backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads) {
     backward(x, grad_out, batch, grad_x, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
   }
-  // The same with the parameter gradients written (ParamGrads::Write: no zeroing needed first),
-  // added to, or skipped.
-  void backward(const float* x, float* grad_out, int batch, float* grad_x, ParamGrads mode);
 
  private:
   void reserve(int batch);

@@ -11,7 +11,7 @@
 
 namespace latentlab {
 
-// 64-byte-aligned, zero-initialised float storage (one AVX-512 register per line).
+// 64-byte-aligned (cache-line-aligned), zero-initialised float storage.
 class AlignedBuffer {
  public:
   AlignedBuffer() = default;
@@ -73,7 +73,7 @@ class ParameterSet {
   // Index of the first gradient g with !(|g| ≤ limit) — NaN, ±inf or too large — or size()
   // when there is none. One SIMD pass, split across the kernels' threads for large sets (the
   // parts' first hits are combined by taking the smallest, so the answer is the same for any
-  // thread count). The trainer's per-step divergence check.
+  // split). The trainer's per-step divergence check.
   std::size_t first_gradient_beyond(float limit) const;
 
  private:

@@ -15,15 +15,13 @@ constexpr int W = static_cast<int>(batch::size);
 // Register tile. With 32 vector registers (AVX-512) an 8×3 block of accumulators plus 3 B
 // batches and 1 broadcast uses 28 registers; with 16 registers (AVX2, SSE, wasm) 6×2
 // accumulators + 2 + 1 use 15. Each k step then has 24 (resp. 12) independent FMAs, more
-// than the FMA latency × throughput product (4 cycles × 2 pipes = 8).
-// Measured on the training shapes (AVX-512, Zen 5): 8×3 and 14×2 tie, 12×2 is within
-// noise, 6×4 is 10% slower.
+// than the FMA latency × throughput product (4 cycles × 2 pipes = 8). On the training shapes
+// no other tile is faster (docs/benchmarks.md lists the ones tried).
 #if defined(__EMSCRIPTEN__)
 // Wasm SIMD128 has no FMA: xsimd::fma becomes f32x4.mul + f32x4.add, which needs one more live
 // vector (the product) per update, and V8 keeps one of x64's 16 vector registers as scratch.
-// 6×2 (12 accumulators + 2 B + broadcast + product = 16) then spills; measured in Node 20 on
-// the decoders and the VAE step (scripts/bench-web shapes, best of 200 calls): 5×2 was the
-// fastest, 4×2, 3×3, 2×4 and 8×1 within 10%, 6×2 and 4×3 (17 live) 1.5–2.3× slower.
+// 6×2 (12 accumulators + 2 B + broadcast + product = 16) then spills; 5×2 (15 live) is the
+// fastest tile in Node on the decoders and the VAE step (scripts/bench-web shapes).
 constexpr int MR = 5;
 constexpr int NB = 2;
 #else
@@ -36,9 +34,9 @@ constexpr int NR = NB * W;
 // B sliver of the column block is swept past it; a B sliver (KC × NR = 72 KiB) is packed
 // just before its first use and then re-read from L1/L2 by every A sliver; a B block
 // (KC × NC) fits L2/L3. Blocks are balanced (K = 784 is split 262+262+260, not 384+384+16)
-// so the last block is not a tiny one. Measured on the training shapes: KC = 384 beats 192
-// (and 512, 1024) by 3-6% at batch 64 with a transposed B, where longer runs per source
-// row make packing cheaper; 128 was 8% slower (more passes over C).
+// so the last block is not a tiny one. KC = 384 is the fastest K block on the training shapes:
+// longer runs per source row make a transposed B's packing cheaper, and fewer K blocks mean
+// fewer passes over C.
 constexpr int KC = 384;
 constexpr int MC = (144 / MR) * MR;
 constexpr int NC = (3072 / NR) * NR;

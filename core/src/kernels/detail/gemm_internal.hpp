@@ -1,12 +1,17 @@
-// Private pieces of kernels::gemm, shared by kernels.cpp, gemm_packed.cpp and gemm_direct.cpp.
-//
-// Both paths have the contract of kernels::gemm (see kernels.hpp) but expect the caller to
-// have handled the degenerate cases: M, N, K ≥ 1 and alpha ≠ 0.
+// Private pieces of kernels::gemm: its paths (the rows of the table in kernels.cpp) and what
+// they share. Every path has the contract of kernels::gemm (see kernels.hpp) but expects the
+// caller to have handled the degenerate cases: M, N, K ≥ 1 and alpha ≠ 0. Each splits its work
+// across threads in parts of at least kernels::kGemmMinFlopsPerThread.
 #pragma once
 
 #include <cstddef>
 
 namespace latentlab::kernels::detail {
+
+// Name of the path kernels::gemm takes for this shape ("nt_dot", "nn_dot", "tn_narrow",
+// "n_tail_split", "direct", "packed"; "none" when M or N ≤ 0, "scale" when K ≤ 0): the table
+// in kernels.cpp, for tests and diagnostics. Native builds only.
+const char* gemm_path(bool trans_a, bool trans_b, int M, int N, int K);
 
 // Cache-blocked GEMM on packed panels with a register-blocked micro-kernel: the fast path
 // for every shape that has at least a few rows and columns.
@@ -20,25 +25,25 @@ void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
 void gemm_direct(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
                  int lda, const float* B, int ldb, float beta, float* C, int ldc);
 
-// C = alpha·A·Bᵀ + beta·C for row-major A (M×K) and B (N×K), i.e. gemm(N,T), as register-
-// blocked dot products along K with no packing (gemm_dot.cpp). Only when gemm_dot_available()
-// (AVX-512 builds); elsewhere gemm_packed serves these calls.
+// nt_dot: C = alpha·A·Bᵀ + beta·C for row-major A (M×K) and B (N×K), i.e. gemm(N,T), as
+// register-blocked dot products along K with no packing (gemm_dot.cpp). Only when
+// gemm_dot_available() (AVX-512 builds); elsewhere gemm_packed serves these calls.
 bool gemm_dot_available();
-void gemm_dot(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
-              float beta, float* C, int ldc);
-// gemm(N,N) with a narrow op(B) (N ≤ 32 columns, B K×N row-major): transposes B into scratch
-// (N×K) and runs gemm_dot, so nothing of the wide A is packed.
-void gemm_dot_narrow_nn(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
-                        float beta, float* C, int ldc);
+void gemm_nt_dot(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+                 float beta, float* C, int ldc);
+// nn_dot: gemm(N,N) with a narrow op(B) (N ≤ 32 columns, B K×N row-major): transposes B into
+// scratch (N×K) and runs gemm_nt_dot, so nothing of the wide A is packed.
+void gemm_nn_dot(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+                 float beta, float* C, int ldc);
 
-// gemm(T,N) with narrow C (N ≤ 32, M large): computes Cᵀ = Bᵀ·A with gemm_packed into a
-// per-thread buffer and adds it transposed onto C (gemm_narrow_tn.cpp).
-void gemm_narrow_tn(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
+// tn_narrow: gemm(T,N) with narrow C (N ≤ 32, M large): computes Cᵀ = Bᵀ·A with gemm_packed
+// into a per-thread buffer and adds it transposed onto C (gemm_narrow_tn.cpp).
+void gemm_tn_narrow(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
                     float beta, float* C, int ldc);
 
 // Packs the kc × nr block of op(B) at B_block (nr ≤ one register tile, 48 columns with
 // AVX-512) into k-major rows of stride round_up(nr, W) at the batch-aligned Bp, padding lanes
-// zero: Bp[p·stride + j] = op(B)(p, j). Also used by the sparse products (gemm_sparse.cpp).
+// zero: Bp[p·stride + j] = op(B)(p, j). Also used by the sparse products (sparse.cpp).
 void pack_b_sliver(bool trans_b, const float* B_block, int ldb, int kc, int nr, float* Bp);
 // Columns of C one micro-kernel tile covers (the NR of gemm_packed.cpp).
 int packed_tile_columns();

@@ -7,10 +7,8 @@
 // for 4-wide registers (SSE4.1, and wasm SIMD128 through Emscripten's SSE mapping), where the
 // classic log2(W) rounds of zips transpose the tile. For AVX-512 the cross-lane half of the
 // transpose is done by the loads (each register is assembled from four 128-bit row pieces)
-// and only 4×4 in-lane transposes remain: 32 shuffles per 16×16 tile instead of the 64 of the
-// unpack / shuffle / two lane-shuffle rounds it replaced, whose cross-lane shuffles were the
-// bottleneck of the transposing pack (measured: packing-bound gemm(N,T) 8×1024×1024 227 →
-// 183 µs; the GAN's forwards +2-6%). Other widths (AVX2) report kHasTileTranspose = false and
+// and only 4×4 in-lane transposes remain: 32 shuffles per 16×16 tile, none of them cross-lane
+// (cross-lane shuffles are what limits a transposing pack). Other widths (AVX2) report kHasTileTranspose = false and
 // the packers use their scalar loops.
 #pragma once
 

@@ -1,6 +1,5 @@
 // Wasm SIMD128 forms of the sigmoid and tanh forward passes. Emscripten's libm expf/tanhf are
-// scalar calls: in a V8 profile of the shipped models (batch 64) they took 17% of a VAE decode
-// and 8% of a GAN decode. Used only in the wasm build (activations.cpp); native keeps its loops.
+// scalar calls, a large share of a decode's time in V8 (docs/benchmarks.md). Used only in the wasm build (activations.cpp); native keeps its loops.
 // Private to core/src.
 // The per-vector forms are inline so that PackedLinear's epilogue (packed_linear.cpp) can apply
 // them to a tile while it is in registers, with the same bits as the array passes.
