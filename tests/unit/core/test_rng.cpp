@@ -14,7 +14,7 @@
 #include "support/fixtures.hpp"
 
 using namespace latentlab;
-using namespace latentlab_test;
+using namespace latentlab::test;
 
 namespace {
 

@@ -264,7 +264,7 @@ TEST_CASE("the shipped Fashion-MNIST classifier has at least 85 percent test acc
 
 TEST_CASE("the IWAE bound is never below the ELBO on the same data", "[evaluation]") {
   LoadedModel model = shipped_vae();
-  const DatasetPair mnist = latentlab_test::mnist_subset(10, 20);
+  const DatasetPair mnist = latentlab::test::mnist_subset(10, 20);
   // k = 1: the bound IS the single-sample ELBO.
   const IwaeResult one = iwae_bound(*model.vae, mnist.test, 20, 1, 5, kEvalIwaeStream);
   CHECK(one.log_likelihood == Approx(one.elbo).epsilon(1e-12));
@@ -281,7 +281,7 @@ TEST_CASE("the IWAE bound is never below the ELBO on the same data", "[evaluatio
 TEST_CASE("evaluation gives identical numbers twice with the same seed", "[evaluation]") {
   LoadedModel model = shipped_vae();
   auto classifier = shipped_classifier("mnist");
-  const DatasetPair mnist = latentlab_test::mnist_subset(600, 600);
+  const DatasetPair mnist = latentlab::test::mnist_subset(600, 600);
   EvalSettings s;
   s.samples = 600;
   s.real_images = 600;
