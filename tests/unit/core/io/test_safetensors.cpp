@@ -394,7 +394,7 @@ TEST_CASE("hand-written F16/BF16/F32 file decodes to the right floats", "[safete
 }
 
 TEST_CASE("reference file written with PyTorch decodes", "[safetensors]") {
-  // Made by tests/fixtures/make_safetensors_fixture.py (torch's own f16/bf16 rounding).
+  // Made by tests/reference/make_safetensors_fixture.py (torch's own f16/bf16 rounding).
   const std::string path = std::string(LATENTLAB_FIXTURES_DIR) + "/reference.safetensors";
   std::ifstream in(path, std::ios::binary);
   INFO("fixture " << path);
