@@ -5,41 +5,25 @@ first, tanh output; D 784-1024-512-256-1 with LeakyReLU(0.2); Adam(lr 2e-4, beta
 for each; batch 64, incomplete last batch dropped; images mapped to [−1, 1]. One step: D on
 real and detached fake images as one batch of 128 (L_D = mean softplus(−D(real)) + mean
 softplus(D(fake))), then G with the non-saturating loss mean softplus(−D(G(z))), D's
-parameters frozen so no D gradients are computed for the G step (as latentlab does).
+parameters frozen so no D gradients are computed for the G step (as latentlab does). The models
+are models.Gan from tests/reference/models.py (latentlab's layer names).
 
 Run on OpenBLAS (see scripts/bench):
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX \\
       /usr/bin/python3 bench/reference/gan.py --threads 1 --epochs 3
 """
+import os
+import sys
+
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
-from mnist import load_train_images, parse_args, run
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
+import models  # noqa: E402  (tests/reference/models.py: the one PyTorch VAE / GAN / classifier)
+from mnist import load_train_images, parse_args, run  # noqa: E402
 
 BATCH, LATENT = 64, 100
 G_HIDDEN, D_HIDDEN = [128, 256, 512, 1024], [1024, 512, 256]
-
-
-def generator():
-    layers, width = [], LATENT
-    for i, out in enumerate(G_HIDDEN):
-        layers.append(nn.Linear(width, out))
-        if i > 0:
-            layers.append(nn.BatchNorm1d(out, eps=1e-5, momentum=0.1))
-        layers.append(nn.LeakyReLU(0.2))
-        width = out
-    layers += [nn.Linear(width, 784), nn.Tanh()]
-    return nn.Sequential(*layers)
-
-
-def discriminator():
-    layers, width = [], 784
-    for out in D_HIDDEN:
-        layers += [nn.Linear(width, out), nn.LeakyReLU(0.2)]
-        width = out
-    layers.append(nn.Linear(width, 1))
-    return nn.Sequential(*layers)
 
 
 def main():
@@ -49,7 +33,9 @@ def main():
         images = images[: args.limit]
     n = images.shape[0]
     torch.manual_seed(args.seed)
-    G, D = generator(), discriminator()
+    gan = models.Gan({"image": 784, "latent": LATENT, "generator_hidden": G_HIDDEN, "discriminator_hidden": D_HIDDEN,
+                      "leaky_slope": 0.2, "generator_leaky": True, "generator_batchnorm": True, "batchnorm_eps": 1e-5})
+    G, D = gan.generator, gan.discriminator
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
     steps = n // BATCH

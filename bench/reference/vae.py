@@ -2,38 +2,23 @@
 `latentlab train --model vae` (defaults): MLP 784-400-(20 μ, 20 logvar) encoder, 20-400-784
 decoder, ReLU, logits + BCE-with-logits summed over pixels, closed-form KL, logvar clamped to
 ±30, Adam(lr 1e-3, betas 0.9/0.999), batch 128 with the last partial batch kept, shuffled
-every epoch. Prints one JSON line (per-epoch seconds, mean loss per image).
+every epoch. Prints one JSON line (per-epoch seconds, mean loss per image). The model is
+models.Vae from tests/reference/models.py (latentlab's layer names).
 
 Run on OpenBLAS (see scripts/bench):
   LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/openblas-openmp OPENBLAS_CORETYPE=SkylakeX \\
       /usr/bin/python3 bench/reference/vae.py --threads 1 --epochs 3
 """
-import torch
-import torch.nn as nn
-import torch.nn.functional as F
+import os
+import sys
 
-from mnist import load_train_images, parse_args, run
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests", "reference"))
+import models  # noqa: E402  (tests/reference/models.py: the one PyTorch VAE / GAN / classifier)
+from mnist import load_train_images, parse_args, run  # noqa: E402
 
 BATCH, HIDDEN, LATENT = 128, 400, 20
-
-
-class Vae(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc1 = nn.Linear(784, HIDDEN)
-        self.mu = nn.Linear(HIDDEN, LATENT)
-        self.logvar = nn.Linear(HIDDEN, LATENT)
-        self.dec1 = nn.Linear(LATENT, HIDDEN)
-        self.out = nn.Linear(HIDDEN, 784)
-
-    def loss(self, x):
-        h = F.relu(self.fc1(x))
-        mu, logvar = self.mu(h), self.logvar(h).clamp(-30.0, 30.0)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        logits = self.out(F.relu(self.dec1(z)))
-        recon = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-        kl = -0.5 * torch.sum(1 + logvar - mu * mu - logvar.exp())
-        return recon + kl
 
 
 def main():
@@ -43,7 +28,7 @@ def main():
         images = images[: args.limit]
     n = images.shape[0]
     torch.manual_seed(args.seed)
-    model = Vae()
+    model = models.Vae(784, [HIDDEN], LATENT)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
 
     def epoch():
@@ -51,7 +36,7 @@ def main():
         order = torch.randperm(n)
         for first in range(0, n, BATCH):
             x = images[order[first:first + BATCH]]
-            loss = model.loss(x)
+            loss = model(x, torch.randn(x.shape[0], LATENT))["loss"]
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

@@ -20,7 +20,7 @@
 #include "data/datasets.hpp"
 #include "data/idx.hpp"
 
-namespace latentlab_test {
+namespace latentlab::test {
 
 namespace fs = std::filesystem;
 
@@ -172,4 +172,4 @@ inline ProcessResult run_cli(const std::vector<std::string>& args,
   return r;
 }
 
-}  // namespace latentlab_test
+}  // namespace latentlab::test

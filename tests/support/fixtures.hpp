@@ -24,7 +24,7 @@
 #error "LATENTLAB_FIXTURES_DIR must be defined (tests/CMakeLists.txt sets it)"
 #endif
 
-namespace latentlab_test {
+namespace latentlab::test {
 
 using nlohmann::json;
 
@@ -139,4 +139,4 @@ inline double check_tensors(const std::string& what, const latentlab::ParameterS
   return worst;
 }
 
-}  // namespace latentlab_test
+}  // namespace latentlab::test

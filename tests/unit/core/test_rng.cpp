@@ -1,5 +1,5 @@
 // latentlab::Rng against golden values computed independently from the specification by
-// tests/fixtures/make_rng_golden.py (bit for bit: the same file is the reference for the
+// tests/reference/make_rng_golden.py (bit for bit: the same file is the reference for the
 // WebAssembly build), plus statistical sanity and exact save/restore of the stream.
 #include <catch2/catch.hpp>
 
@@ -14,7 +14,7 @@
 #include "support/fixtures.hpp"
 
 using namespace latentlab;
-using namespace latentlab_test;
+using namespace latentlab::test;
 
 namespace {
 

@@ -20,6 +20,7 @@
 #include "latentlab/infer/packed_linear.hpp"
 #include "latentlab/rng.hpp"
 #include "latentlab/models/vae.hpp"
+#include "support/values.hpp"
 
 namespace {
 
@@ -29,14 +30,7 @@ using latentlab::PackedLinear;
 
 constexpr double kUnitRoundoff = 5.9604644775390625e-08;  // 2⁻²⁴
 
-struct Lcg {
-  std::uint32_t state;
-  explicit Lcg(std::uint32_t seed) : state(seed * 2654435761u + 12345u) {}
-  float next() {  // [-1, 1)
-    state = state * 1664525u + 1013904223u;
-    return static_cast<float>(state >> 8) / static_cast<float>(1u << 23) - 1.0f;
-  }
-};
+using latentlab::test::Lcg;  // support/values.hpp: values in [-1, 1)
 
 std::vector<float> random_vector(std::size_t n, Lcg& rng, float scale = 1.0f, float offset = 0.0f) {
   std::vector<float> v(n);

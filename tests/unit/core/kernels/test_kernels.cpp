@@ -25,6 +25,7 @@
 
 #include "latentlab/kernels/kernels.hpp"
 #include "latentlab/kernels/parallel.hpp"
+#include "support/values.hpp"
 
 namespace {
 
@@ -35,15 +36,9 @@ constexpr double kUnitRoundoff = 5.9604644775390625e-08;  // 2⁻²⁴
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
 
-// Deterministic values in [-1, 1): a 32-bit LCG, identical on every platform.
-struct Lcg {
-  std::uint32_t state;
-  explicit Lcg(std::uint32_t seed) : state(seed * 2654435761u + 12345u) {}
-  float next() {
-    state = state * 1664525u + 1013904223u;
-    return static_cast<float>(state >> 8) / static_cast<float>(1u << 23) - 1.0f;
-  }
-};
+// Deterministic values in [-1, 1): the shared 32-bit LCG (support/values.hpp). The bounds below
+// are derived from the values it draws.
+using latentlab::test::Lcg;
 
 // A row-major rows×cols matrix with leading dimension ld ≥ cols; padding columns hold `pad`.
 struct Stored {

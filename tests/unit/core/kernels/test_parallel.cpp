@@ -27,15 +27,8 @@ namespace {
 
 using test::ScopedThreads;
 
-std::vector<float> filled(std::size_t n, std::uint32_t seed) {
-  std::vector<float> v(n);
-  std::uint32_t s = seed * 2654435761u + 1u;
-  for (auto& x : v) {
-    s = s * 1664525u + 1013904223u;
-    x = static_cast<float>(s >> 8) / static_cast<float>(1u << 23) - 1.0f;
-  }
-  return v;
-}
+// n values in [-1, 1) (the bit-identity checks need only some floats; the GEMM bound needs |v| ≤ 1).
+std::vector<float> filled(std::size_t n, std::uint32_t seed) { return test::random_values(n, 0.0, seed); }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
@@ -172,7 +165,7 @@ TEST_CASE("threaded bce_with_logits and zero_grads equal the single-threaded one
 
 TEST_CASE("VAE and GAN training steps with 2 threads reproduce 1 thread exactly", "[parallel]") {
   using namespace latentlab::native;
-  const DatasetPair data = latentlab_test::mnist_subset(1280, 10);
+  const DatasetPair data = latentlab::test::mnist_subset(1280, 10);
   TrainingOptions options;
   options.seed = 3;
   std::vector<float> vae_single, gan_single;

@@ -1,6 +1,6 @@
 // PyTorch parity: the VAE and GAN, given the weights and inputs of
 // tests/fixtures/{vae,gan}_reference.json, must reproduce what PyTorch 1.13 computed with plain
-// torch ops (tests/fixtures/make_reference_fixtures.py): forward values, losses, every
+// torch ops and models.py (tests/reference/make_reference_fixtures.py): forward values, losses, every
 // parameter gradient, and the parameters after Adam / AdamW steps.
 //
 // Tolerances: a value v passes when |ours − v| ≤ abs + rel·|v|.
@@ -30,7 +30,7 @@
 #include "support/fixtures.hpp"
 
 using namespace latentlab;
-using namespace latentlab_test;
+using namespace latentlab::test;
 
 namespace {
 

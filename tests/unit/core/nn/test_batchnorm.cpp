@@ -1,28 +1,18 @@
-// BatchNorm: finite-difference gradient checks (input, γ, β; training mode), the running
-// statistics update, eval mode, and a whole GAN generator with BatchNorm checked through D.
+// BatchNorm: finite-difference gradient checks (input, γ, β; training mode; support/gradcheck.hpp),
+// the running statistics update and eval mode. (A whole GAN generator with BatchNorm is checked
+// through D in tests/unit/core/models/test_gan.cpp.)
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 #include "latentlab/nn/batchnorm.hpp"
-#include "latentlab/models/gan.hpp"
 #include "latentlab/rng.hpp"
+#include "support/gradcheck.hpp"
 
 using namespace latentlab;
-
-namespace {
-
-// Objective L = Σ r ⊙ BN(x) with fixed random r, in double.
-double objective(BatchNorm& bn, const std::vector<float>& x, int batch, const std::vector<float>& r) {
-  std::vector<float> y(x.size());
-  bn.forward(x.data(), batch, y.data(), true);
-  double s = 0;
-  for (std::size_t i = 0; i < y.size(); ++i) s += static_cast<double>(r[i]) * y[i];
-  return s;
-}
-
-}  // namespace
+using namespace latentlab::test;
 
 TEST_CASE("BatchNorm backward matches central differences for input, gamma and beta", "[batchnorm][gradcheck]") {
   const int batch = 6, features = 5;
@@ -41,35 +31,24 @@ TEST_CASE("BatchNorm backward matches central differences for input, gamma and b
   }
   REQUIRE(params.find("bn.bias")->offset == 16);
 
-  // Analytic gradients.
-  std::vector<float> y(x.size()), g(r);
-  params.zero_grads();
-  bn.forward(x.data(), batch, y.data(), true);
-  bn.backward(g.data(), batch);
-
-  const float h = 1e-2f;
-  // Input.
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    std::vector<float> xp = x, xm = x;
-    xp[i] += h;
-    xm[i] -= h;
-    const double fd = (objective(bn, xp, batch, r) - objective(bn, xm, batch, r)) / (2.0 * h);
-    CHECK(std::fabs(fd - g[i]) <= 2e-3 * std::max(1.0, std::fabs(fd)));
-  }
-  // γ and β.
-  for (std::size_t offset : {std::size_t{0}, std::size_t{16}}) {
-    for (int j = 0; j < features; ++j) {
-      float& p = params.values()[offset + j];
-      const float saved = p;
-      p = saved + h;
-      const double lp = objective(bn, x, batch, r);
-      p = saved - h;
-      const double lm = objective(bn, x, batch, r);
-      p = saved;
-      const double fd = (lp - lm) / (2.0 * h);
-      CHECK(std::fabs(fd - params.grads()[offset + j]) <= 2e-3 * std::max(1.0, std::fabs(fd)));
-    }
-  }
+  // L = Σ r ⊙ BN(x) in training mode; backward turns dL/dy = r into dL/dx in place.
+  std::vector<float> y(x.size()), g(r.size());
+  GradCase c{"BatchNorm"};
+  c.objective = [&] {
+    std::vector<float> out(x.size());
+    bn.forward(x.data(), batch, out.data(), true);
+    return weighted_sum(r.data(), out.data(), out.size());
+  };
+  c.analytic = [&] {
+    std::copy(r.begin(), r.end(), g.begin());
+    params.zero_grads();
+    bn.forward(x.data(), batch, y.data(), true);
+    bn.backward(g.data(), batch);
+  };
+  c.tolerance = {2e-3, 2e-3, 0.0};  // |fd − analytic| ≤ 2e-3 · max(1, |fd|)
+  c.wrt("x", x.data(), g.data(), x.size()).wrt(params);  // bn.weight (γ), bn.bias (β)
+  const GradReport report = check_gradients(c);
+  CHECK(report.checked == batch * features + 2 * features);
 }
 
 TEST_CASE("BatchNorm running statistics and eval mode follow torch.nn.BatchNorm1d", "[batchnorm]") {
@@ -97,49 +76,4 @@ TEST_CASE("BatchNorm running statistics and eval mode follow torch.nn.BatchNorm1
   bn.forward(one.data(), 1, out.data(), false);
   CHECK(out[0] == Approx((2.0 - 0.25) / std::sqrt(0.9 + 1.0 / 6.0 + 1e-5)));
   CHECK(out[1] == Approx((1.0 - 0.7) / std::sqrt(0.9 + 1e-5)));
-}
-
-TEST_CASE("GAN generator with BatchNorm and LeakyReLU: gradients through D match central differences",
-          "[batchnorm][gradcheck]") {
-  GanConfig config;
-  config.image = 10;
-  config.latent = 4;
-  config.generator_hidden = {6, 8};
-  config.discriminator_hidden = {7};
-  config.generator_leaky = true;
-  config.generator_batchnorm = true;
-  config.batchnorm_eps = 0.8f;
-  Gan gan(config);
-  Rng rng(3);
-  gan.init(rng);
-  REQUIRE(gan.generator_parameters().find("generator.fc2.bn.weight") != nullptr);
-  REQUIRE(gan.generator_buffers().find("generator.fc2.bn.running_var") != nullptr);
-  const int batch = 5;
-  std::vector<float> z(batch * config.latent);
-  rng.fill_normal(z.data(), z.size());
-
-  auto loss = [&]() {
-    gan.set_fakes_from(z.data(), batch);
-    return gan.generator_gradients();
-  };
-  loss();
-  ParameterSet& p = gan.generator_parameters();
-  const std::vector<float> analytic(p.grads(), p.grads() + p.size());
-  const float h = 1e-2f;
-  int checked = 0;
-  for (const auto& t : p.tensors()) {
-    for (std::size_t i = t.offset; i < t.offset + t.size; ++i) {
-      const float saved = p.values()[i];
-      p.values()[i] = saved + h;
-      const double lp = loss();
-      p.values()[i] = saved - h;
-      const double lm = loss();
-      p.values()[i] = saved;
-      const double fd = (lp - lm) / (2.0 * h);
-      // fp32 forward, loss ≈ 0.7: rounding noise ≈ 1e-7/h ≈ 1e-5; kinks of LeakyReLU rarely straddled.
-      CHECK(std::fabs(fd - analytic[i]) <= 2e-3 + 2e-2 * std::fabs(analytic[i]));
-      ++checked;
-    }
-  }
-  CHECK(checked == static_cast<int>(p.count()));
 }

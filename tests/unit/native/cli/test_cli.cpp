@@ -26,9 +26,9 @@
 #include "stb_image.h"
 #pragma GCC diagnostic pop
 
-using latentlab_test::ProcessResult;
-using latentlab_test::run_cli;
-using latentlab_test::TempDir;
+using latentlab::test::ProcessResult;
+using latentlab::test::run_cli;
+using latentlab::test::TempDir;
 
 namespace {
 
@@ -36,7 +36,7 @@ bool contains(const std::string& haystack, const std::string& needle) { return h
 
 // Byte-for-byte equality of two files (a bool, so a failure does not print binary data).
 bool same_bytes(const std::string& a, const std::string& b) {
-  return latentlab_test::read_text(a) == latentlab_test::read_text(b);
+  return latentlab::test::read_text(a) == latentlab::test::read_text(b);
 }
 
 // A data-set directory with the first 2,000 training and 300 test images of MNIST, written
@@ -44,7 +44,7 @@ bool same_bytes(const std::string& a, const std::string& b) {
 const std::string& subset_dir() {
   static TempDir dir;
   static const std::string path = [] {
-    latentlab_test::write_mnist_subset_dir(dir / "mnist-subset", 2000, 300);
+    latentlab::test::write_mnist_subset_dir(dir / "mnist-subset", 2000, 300);
     return dir / "mnist-subset";
   }();
   return path;
@@ -87,7 +87,7 @@ std::vector<std::string> split(const std::string& text, char sep) {
 // The rows of a CSV file (header first), each split into fields.
 std::vector<std::vector<std::string>> read_csv(const std::string& path) {
   std::vector<std::vector<std::string>> rows;
-  for (const std::string& line : split(latentlab_test::read_text(path), '\n')) rows.push_back(split(line + ",", ','));
+  for (const std::string& line : split(latentlab::test::read_text(path), '\n')) rows.push_back(split(line + ",", ','));
   return rows;
 }
 
@@ -106,14 +106,14 @@ Png read_png(const std::string& path) {
 }
 
 latentlab::SafetensorsContents read_safetensors(const std::string& path) {
-  const std::string bytes = latentlab_test::read_text(path);
+  const std::string bytes = latentlab::test::read_text(path);
   auto r = latentlab::decode_safetensors(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   REQUIRE(r.ok());
   return r.take();
 }
 
 latentlab::LoadedModel load(const std::string& path) {
-  const std::string bytes = latentlab_test::read_text(path);
+  const std::string bytes = latentlab::test::read_text(path);
   auto r = latentlab::load_model(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   REQUIRE(r.ok());
   return r.take();
@@ -145,7 +145,7 @@ TEST_CASE("help (--help) of every command exits 0 and describes its flags", "[cl
 TEST_CASE("invalid flag values are rejected with exit code 2 and a message naming the flag", "[cli]") {
   TempDir dir;
   const std::string weights = dir / "w.safetensors";
-  latentlab_test::write_bytes(weights, {1, 2, 3});  // exists (the flag check is about values)
+  latentlab::test::write_bytes(weights, {1, 2, 3});  // exists (the flag check is about values)
   struct Case {
     std::vector<std::string> args;
     std::string flag;
@@ -200,7 +200,7 @@ TEST_CASE("invalid flag values are rejected with exit code 2 and a message namin
 TEST_CASE("a missing data set fails with exit code 1 and says how to get it", "[cli]") {
   TempDir dir;
   const std::string empty = dir / "empty";
-  latentlab_test::fs::create_directories(empty);
+  latentlab::test::fs::create_directories(empty);
 
   // "mnist" looked up through LATENTLAB_DATA pointing at a directory without it.
   ProcessResult r = run_cli({"train", "--model", "vae", "--out", dir / "run1", "--quiet"}, {{"LATENTLAB_DATA", empty}});
@@ -208,7 +208,7 @@ TEST_CASE("a missing data set fails with exit code 1 and says how to get it", "[
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "MNIST not found"));
   CHECK(contains(r.err, "fetch-mnist"));
-  CHECK_FALSE(latentlab_test::fs::exists(dir / "run1/model.safetensors"));
+  CHECK_FALSE(latentlab::test::fs::exists(dir / "run1/model.safetensors"));
 
   // --data naming an empty directory.
   r = run_cli({"train", "--model", "gan", "--data", empty, "--out", dir / "run2", "--quiet"});
@@ -225,7 +225,7 @@ TEST_CASE("corrupt or unsuitable weights files are refused with exit code 1", "[
   TempDir dir;
   train_tiny("vae", dir / "vae");
   train_tiny("gan", dir / "gan");
-  const std::string good = latentlab_test::read_text(dir / "vae/model.safetensors");
+  const std::string good = latentlab::test::read_text(dir / "vae/model.safetensors");
   REQUIRE(good.size() > 1000);
 
   std::vector<std::pair<std::string, std::vector<std::uint8_t>>> bad_files;
@@ -242,7 +242,7 @@ TEST_CASE("corrupt or unsuitable weights files are refused with exit code 1", "[
 
   for (const auto& [name, bytes] : bad_files) {
     const std::string path = dir / (name + ".safetensors");
-    latentlab_test::write_bytes(path, bytes);
+    latentlab::test::write_bytes(path, bytes);
     for (const std::vector<std::string>& args :
          {std::vector<std::string>{"sample", "--weights", path, "--out", dir / "s.png"},
           std::vector<std::string>{"info", path},
@@ -256,20 +256,20 @@ TEST_CASE("corrupt or unsuitable weights files are refused with exit code 1", "[
       CHECK(contains(r.err, path));
     }
   }
-  CHECK_FALSE(latentlab_test::fs::exists(dir / "s.png"));
+  CHECK_FALSE(latentlab::test::fs::exists(dir / "s.png"));
 
   // A GAN has no encoder: reconstruct refuses it by name.
   const ProcessResult r = run_cli({"reconstruct", "--weights", dir / "gan/model.safetensors", "--data", subset_dir(),
                                    "--out", dir / "r.png"});
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "needs a VAE"));
-  CHECK_FALSE(latentlab_test::fs::exists(dir / "r.png"));
+  CHECK_FALSE(latentlab::test::fs::exists(dir / "r.png"));
 }
 
 TEST_CASE("an unwritable output fails with exit code 1 and an existing run is not replaced", "[cli]") {
   TempDir dir;
   const std::string file = dir / "a-file";
-  latentlab_test::write_bytes(file, {'x'});
+  latentlab::test::write_bytes(file, {'x'});
 
   // --out below a regular file cannot be created.
   ProcessResult r = run_cli({"train", "--model", "vae", "--data", subset_dir(), "--out", file + "/run", "--quiet"});
@@ -278,7 +278,7 @@ TEST_CASE("an unwritable output fails with exit code 1 and an existing run is no
   CHECK(contains(r.err, "a-file"));
 
   train_tiny("vae", dir / "run");
-  const std::string model = latentlab_test::read_text(dir / "run/model.safetensors");
+  const std::string model = latentlab::test::read_text(dir / "run/model.safetensors");
   r = run_cli({"sample", "--weights", dir / "run/model.safetensors", "--out", dir / "no/such/dir/grid.png"});
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "grid.png"));
@@ -288,7 +288,7 @@ TEST_CASE("an unwritable output fails with exit code 1 and an existing run is no
                "--out", dir / "run", "--quiet"});
   CHECK(r.exit_code == 2);
   CHECK(contains(r.err, "--resume"));
-  const bool model_unchanged = latentlab_test::read_text(dir / "run/model.safetensors") == model;
+  const bool model_unchanged = latentlab::test::read_text(dir / "run/model.safetensors") == model;
   CHECK(model_unchanged);
 }
 
@@ -306,7 +306,7 @@ TEST_CASE("train writes samples, log, checkpoint, model and summary", "[cli]") {
 
   for (const char* f : {"samples/epoch_001.png", "samples/epoch_002.png", "log.csv", "checkpoint.safetensors",
                         "model.safetensors", "summary.json"})
-    CHECK(latentlab_test::fs::is_regular_file(dir / ("run/" + std::string(f))));
+    CHECK(latentlab::test::fs::is_regular_file(dir / ("run/" + std::string(f))));
 
   const auto log = read_csv(dir / "run/log.csv");
   REQUIRE(log.size() == 3);
@@ -318,7 +318,7 @@ TEST_CASE("train writes samples, log, checkpoint, model and summary", "[cli]") {
   CHECK(std::stod(log[2][2]) < std::stod(log[1][2]));  // the training loss fell
   CHECK(std::stod(log[2][2]) == Approx(std::stod(log[2][3]) + std::stod(log[2][4])).epsilon(1e-6));
 
-  const auto summary = nlohmann::json::parse(latentlab_test::read_text(dir / "run/summary.json"));
+  const auto summary = nlohmann::json::parse(latentlab::test::read_text(dir / "run/summary.json"));
   CHECK(summary["epochs"] == 2);
   CHECK(summary["steps"] == 16);
   CHECK(summary["test_loss"].get<double>() == Approx(std::stod(log[2][5])).epsilon(1e-8));
@@ -390,7 +390,7 @@ TEST_CASE("resume refuses a checkpoint of another kind or configuration", "[cli]
   TempDir dir;
   train_tiny("vae", dir / "vae");
   const std::string ckpt = dir / "vae/checkpoint.safetensors";
-  const std::string checkpoint_before = latentlab_test::read_text(ckpt);
+  const std::string checkpoint_before = latentlab::test::read_text(ckpt);
 
   ProcessResult r = run_cli({"train", "--resume", ckpt, "--model", "gan", "--epochs", "2"});
   CHECK(r.exit_code == 2);
@@ -407,7 +407,7 @@ TEST_CASE("resume refuses a checkpoint of another kind or configuration", "[cli]
   r = run_cli({"train", "--resume", dir / "vae/model.safetensors", "--epochs", "2"});
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "not a training checkpoint"));
-  const bool checkpoint_unchanged = latentlab_test::read_text(ckpt) == checkpoint_before;
+  const bool checkpoint_unchanged = latentlab::test::read_text(ckpt) == checkpoint_before;
   CHECK(checkpoint_unchanged);
 }
 
@@ -432,7 +432,7 @@ TEST_CASE("info reports kind and parameter count (checked against the layer size
   CHECK(j["parameters"] == vae_params);
   CHECK(j["latent"] == 4);
   CHECK(j["stored_dtype"] == "F32");
-  CHECK(j["file_bytes"] == latentlab_test::fs::file_size(dir / "vae/model.safetensors"));
+  CHECK(j["file_bytes"] == latentlab::test::fs::file_size(dir / "vae/model.safetensors"));
   CHECK(j["metadata"]["dataset"] == subset_dir());
 
   // GAN: G 8→16→32→784, D (the reverse of --hidden) 784→32→16→1. The default ("stable")
@@ -460,7 +460,7 @@ TEST_CASE("sample --raw follows the shared contract z = Rng(seed, 0).fill_normal
     const ProcessResult r = run_cli({"sample", "--weights", weights, "--n", "5", "--seed", "77", "--raw", dir / "raw.json"});
     INFO(kind << ": " << r.err);
     REQUIRE(r.exit_code == 0);
-    const auto j = nlohmann::json::parse(latentlab_test::read_text(dir / "raw.json"));
+    const auto j = nlohmann::json::parse(latentlab::test::read_text(dir / "raw.json"));
     CHECK(j["weights"] == weights);
     CHECK(j["seed"] == 77);
     CHECK(j["n"] == 5);
@@ -499,7 +499,7 @@ TEST_CASE("interpolate: first and last frames are the two seeds samples, the ler
   CHECK(strip.height == 28 * 2 + 2 + 2);
 
   auto pixels_of = [&](const std::string& path) {
-    return nlohmann::json::parse(latentlab_test::read_text(path))["pixels"].get<std::vector<float>>();
+    return nlohmann::json::parse(latentlab::test::read_text(path))["pixels"].get<std::vector<float>>();
   };
   const std::vector<float> frames = pixels_of(dir / "slerp.json");
   REQUIRE(frames.size() == 5 * 784);
@@ -547,7 +547,7 @@ TEST_CASE("reconstruct puts each test image above its reconstruction", "[cli]") 
   REQUIRE(png.height == 4 * (28 + 2) + 2);
   // Grid cell (row, col) starts at pixel (2 + 30·col, 2 + 30·row). Original test image k must
   // appear unchanged in the cells of the original rows.
-  const latentlab_test::RawMnist raw = latentlab_test::read_raw_mnist();
+  const latentlab::test::RawMnist raw = latentlab::test::read_raw_mnist();
   auto cell_equals_test_image = [&](int row, int col, std::size_t k) {
     for (int y = 0; y < 28; ++y)
       for (int x = 0; x < 28; ++x)
@@ -586,8 +586,8 @@ TEST_CASE("export re-encodes as F16 and keeps only the generator on request and 
   auto j = nlohmann::json::parse(r.out);
   CHECK(j["stored_dtype"] == "F16");
   // F16 stores 2 bytes per parameter instead of 4: the file is a little over half the size.
-  const auto f32_bytes = latentlab_test::fs::file_size(dir / "vae/model.safetensors");
-  const auto f16_bytes = latentlab_test::fs::file_size(dir / "vae16.safetensors");
+  const auto f32_bytes = latentlab::test::fs::file_size(dir / "vae/model.safetensors");
+  const auto f16_bytes = latentlab::test::fs::file_size(dir / "vae16.safetensors");
   CHECK(f16_bytes < f32_bytes * 6 / 10);
 
   r = run_cli({"export", dir / "gan/model.safetensors", "--generator-only", "--out", dir / "g.safetensors"});
@@ -608,5 +608,5 @@ TEST_CASE("export re-encodes as F16 and keeps only the generator on request and 
   r = run_cli({"export", dir / "bad.safetensors", "--out", dir / "y.safetensors"});
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "safetensors"));
-  CHECK_FALSE(latentlab_test::fs::exists(dir / "y.safetensors"));
+  CHECK_FALSE(latentlab::test::fs::exists(dir / "y.safetensors"));
 }

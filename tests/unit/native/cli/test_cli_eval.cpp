@@ -10,9 +10,9 @@
 #include "support/cli.hpp"
 #include "latentlab/io/safetensors.hpp"
 
-using latentlab_test::ProcessResult;
-using latentlab_test::run_cli;
-using latentlab_test::TempDir;
+using latentlab::test::ProcessResult;
+using latentlab::test::run_cli;
+using latentlab::test::TempDir;
 
 namespace {
 
@@ -21,7 +21,7 @@ bool contains(const std::string& haystack, const std::string& needle) { return h
 const std::string& eval_subset_dir() {
   static TempDir dir;
   static const std::string path = [] {
-    latentlab_test::write_mnist_subset_dir(dir / "mnist-subset", 2000, 300);
+    latentlab::test::write_mnist_subset_dir(dir / "mnist-subset", 2000, 300);
     return dir / "mnist-subset";
   }();
   return path;
@@ -69,10 +69,10 @@ TEST_CASE("eval and compare --help describe their flags", "[cli][evaluation]") {
 TEST_CASE("train --model classifier learns the digits and writes no sample grids", "[cli][evaluation]") {
   TempDir dir;
   const std::string model = train_small(dir, "classifier", "2000", "3");
-  const nlohmann::json summary = nlohmann::json::parse(latentlab_test::read_text(dir / "classifier/summary.json"));
+  const nlohmann::json summary = nlohmann::json::parse(latentlab::test::read_text(dir / "classifier/summary.json"));
   CHECK(summary["model"] == "classifier");
   CHECK(summary["test_accuracy"].get<double>() > 0.5);  // chance is 0.1 (measured 0.67 after 141 steps)
-  CHECK_FALSE(latentlab_test::fs::exists(dir / "classifier/samples"));
+  CHECK_FALSE(latentlab::test::fs::exists(dir / "classifier/samples"));
   const ProcessResult info = run_cli({"export", model, "--out", dir / "c16.safetensors"});
   INFO(info.err);
   CHECK(info.exit_code == 0);
@@ -103,7 +103,7 @@ TEST_CASE("eval refuses wrong files and missing flags with a clear message", "[c
   CHECK(contains(r.err, "--classifier is required"));
   // Corrupt weights.
   const std::string bad = dir / "bad.safetensors";
-  latentlab_test::write_bytes(bad, {1, 2, 3, 4, 5, 6, 7, 8, 9});
+  latentlab::test::write_bytes(bad, {1, 2, 3, 4, 5, 6, 7, 8, 9});
   r = run_cli({"eval", "--weights", bad, "--data", data, "--classifier", shipped_classifier(), "--quiet"});
   CHECK(r.exit_code == 1);
   CHECK(r.signal == 0);
@@ -182,7 +182,7 @@ TEST_CASE("classifier resume is bit-identical to an uninterrupted run", "[cli][e
   REQUIRE(r.exit_code == 0);
   // Same parameters (data order AND the random shifts continue exactly).
   auto tensors = [](const std::string& path) {
-    const std::string text = latentlab_test::read_text(path);
+    const std::string text = latentlab::test::read_text(path);
     auto decoded = latentlab::decode_safetensors(reinterpret_cast<const std::uint8_t*>(text.data()), text.size());
     REQUIRE(decoded);
     return decoded.take();
@@ -211,5 +211,5 @@ TEST_CASE("info describes a classifier file and sample refuses it", "[cli][evalu
   const ProcessResult s = run_cli({"sample", "--weights", shipped_classifier(), "--out", dir / "s.png"});
   CHECK(s.exit_code == 1);
   CHECK(contains(s.err, "classifier"));
-  CHECK_FALSE(latentlab_test::fs::exists(dir / "s.png"));
+  CHECK_FALSE(latentlab::test::fs::exists(dir / "s.png"));
 }

@@ -14,6 +14,7 @@
 
 #include "data/datasets.hpp"
 #include "data/idx.hpp"
+#include "support/values.hpp"
 
 using namespace latentlab::native;
 using Catch::Contains;
@@ -158,11 +159,8 @@ TEST_CASE("IDX: a truncated or corrupted gzip stream is rejected", "[data]") {
   // Pixels from a small alphabet in a pseudo-random order: deflate codes them with Huffman
   // tables (random bytes would be "stored" verbatim, and flipping those would only change data).
   Bytes pixels(50 * 8 * 8);
-  uint32_t state = 12345;
-  for (auto& p : pixels) {
-    state = state * 1664525u + 1013904223u;
-    p = uint8_t(40 * (state >> 29));
-  }
+  latentlab::test::Lcg rng(0);
+  for (auto& p : pixels) p = uint8_t(40 * (rng.next_u32() >> 29));
   const Bytes img = images_file(50, 8, 8, pixels);
   write_gzip(dir.file("good.gz"), img);
   const Bytes gz = read_all(dir.file("good.gz"));

@@ -1,12 +1,11 @@
-// The evaluator (native/src/metric_*.cpp, evaluation.cpp) and the classifier it measures with:
-// Fréchet distance against closed forms, class statistics against hand-computed values, the
-// softmax cross-entropy against finite differences and PyTorch, the shipped classifiers'
-// accuracy, IWAE ≥ ELBO, and determinism for a fixed seed.
+// The evaluator (native/src/eval/) and the classifiers it measures with: Fréchet distance
+// against closed forms, class statistics against hand-computed values, the shipped classifiers'
+// accuracy, IWAE ≥ ELBO, and determinism for a fixed seed. (The classifier's gradients and the
+// softmax cross-entropy are checked in tests/unit/core/models/test_classifier.cpp and
+// tests/unit/core/nn/test_losses.cpp.)
 #include <catch2/catch.hpp>
 
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <random>
 #include <string>
 #include <vector>
@@ -16,7 +15,6 @@
 #include "eval/evaluation.hpp"
 #include "output/file_io.hpp"
 #include "latentlab/models/classifier.hpp"
-#include "latentlab/nn/losses.hpp"
 #include "latentlab/io/model_io.hpp"
 #include "latentlab/rng.hpp"
 #include "eval/class_stats.hpp"
@@ -152,101 +150,6 @@ TEST_CASE("class statistics of hand-made probabilities", "[evaluation]") {
   CHECK(one.classes_covered == 1);
 }
 
-TEST_CASE("softmax cross-entropy equals PyTorch and its gradient the finite differences", "[evaluation][gradients]") {
-  std::ifstream in(std::string(LATENTLAB_FIXTURES_DIR) + "/classifier_reference.json");
-  REQUIRE(in);
-  const nlohmann::json ref = nlohmann::json::parse(in);
-  const int k = ref["classes"];
-  std::vector<float> logits;
-  for (double v : ref["logits"]) logits.push_back(static_cast<float>(v));
-  std::vector<std::uint8_t> labels;
-  for (int v : ref["labels"]) labels.push_back(static_cast<std::uint8_t>(v));
-  const std::size_t n = labels.size();
-  std::vector<float> grad(logits.size());
-  std::size_t correct = 0;
-  const double sum = softmax_cross_entropy(logits.data(), labels.data(), n, k, Reduction::Sum, grad.data(), &correct);
-  CHECK(sum == Approx(ref["loss_sum"].get<double>()).epsilon(1e-6));
-  std::vector<float> grad_mean(logits.size());
-  CHECK(softmax_cross_entropy(logits.data(), labels.data(), n, k, Reduction::Mean, grad_mean.data()) ==
-        Approx(ref["loss_mean"].get<double>()).epsilon(1e-6));
-  for (std::size_t i = 0; i < grad.size(); ++i) {
-    CHECK(grad[i] == Approx(ref["grad_sum"][i].get<double>()).margin(1e-6));
-    CHECK(grad_mean[i] == Approx(grad[i] / static_cast<double>(n)).margin(1e-7));
-  }
-  // Argmax = label, counted independently.
-  std::size_t expected_correct = 0;
-  for (std::size_t r = 0; r < n; ++r) {
-    std::size_t best = 0;
-    for (int j = 1; j < k; ++j)
-      if (logits[r * k + j] > logits[r * k + best]) best = static_cast<std::size_t>(j);
-    expected_correct += best == labels[r];
-  }
-  CHECK(correct == expected_correct);
-  // Central differences (the loss is smooth: truncation h²/6·|ℓ'''| ≤ 2e-5 at h = 1e-2).
-  for (std::size_t i = 0; i < logits.size(); ++i) {
-    std::vector<float> plus = logits, minus = logits;
-    plus[i] += 1e-2f;
-    minus[i] -= 1e-2f;
-    const double fd = (softmax_cross_entropy(plus.data(), labels.data(), n, k, Reduction::Sum, nullptr) -
-                       softmax_cross_entropy(minus.data(), labels.data(), n, k, Reduction::Sum, nullptr)) /
-                      (static_cast<double>(plus[i]) - minus[i]);
-    CHECK(fd == Approx(grad[i]).margin(1e-4));
-  }
-}
-
-TEST_CASE("classifier parameter gradients match finite differences", "[evaluation][gradients]") {
-  // A tiny classifier with one hidden ReLU layer (its on/off pattern is features(); a coordinate
-  // whose ±h changes the pattern is skipped, at most 10% of them). Every parameter is checked.
-  ClassifierConfig config;
-  config.input = 6;
-  config.hidden = {5};
-  config.classes = 3;
-  Classifier model(config);
-  Rng init(7, 1);
-  model.init(init);
-  const int batch = 4;
-  std::mt19937 gen(3);
-  std::vector<float> x(batch * 6);
-  for (auto& v : x) v = static_cast<float>(gen() % 1000) / 1000.0f;
-  const std::vector<std::uint8_t> labels{0, 2, 1, 2};
-  model.compute_gradients(x.data(), labels.data(), batch);
-  const std::vector<float> analytic(model.parameters().grads(), model.parameters().grads() + model.parameters().size());
-  auto pattern = [&] {
-    std::vector<char> p(batch * 5);
-    for (std::size_t i = 0; i < p.size(); ++i) p[i] = model.features()[i] > 0;
-    return p;
-  };
-  model.evaluate(x.data(), labels.data(), batch);
-  const std::vector<char> base = pattern();
-  float* values = model.parameters().values();
-  int checked = 0, skipped = 0;
-  double scale = 0;
-  for (float g : analytic) scale = std::max(scale, static_cast<double>(std::fabs(g)));
-  for (const auto& t : model.parameters().tensors())
-    for (std::size_t i = t.offset; i < t.offset + t.size; ++i) {
-      const float keep = values[i];
-      values[i] = keep + 1e-2f;
-      const double up = model.evaluate(x.data(), labels.data(), batch).loss;
-      const bool same_up = pattern() == base;
-      const float hi = values[i];
-      values[i] = keep - 1e-2f;
-      const double down = model.evaluate(x.data(), labels.data(), batch).loss;
-      const bool same_down = pattern() == base;
-      const float lo = values[i];
-      values[i] = keep;
-      if (!same_up || !same_down) {
-        ++skipped;
-        continue;
-      }
-      ++checked;
-      const double fd = (up - down) / (static_cast<double>(hi) - lo);
-      INFO(t.name << "[" << i - t.offset << "]");
-      CHECK(std::fabs(fd - analytic[i]) <= 1e-3 * scale + 1e-3 * std::fabs(analytic[i]));
-    }
-  CHECK(skipped * 10 <= checked + skipped);
-  CHECK(checked > 30);
-}
-
 TEST_CASE("the shipped MNIST classifier has at least 98 percent test accuracy", "[evaluation]") {
   const DatasetPair mnist = load_dataset("mnist");
   auto classifier = shipped_classifier("mnist");
@@ -264,7 +167,7 @@ TEST_CASE("the shipped Fashion-MNIST classifier has at least 85 percent test acc
 
 TEST_CASE("the IWAE bound is never below the ELBO on the same data", "[evaluation]") {
   LoadedModel model = shipped_vae();
-  const DatasetPair mnist = latentlab_test::mnist_subset(10, 20);
+  const DatasetPair mnist = latentlab::test::mnist_subset(10, 20);
   // k = 1: the bound IS the single-sample ELBO.
   const IwaeResult one = iwae_bound(*model, mnist.test, 20, 1, 5, kEvalIwaeStream);
   CHECK(one.log_likelihood == Approx(one.elbo).epsilon(1e-12));
@@ -281,7 +184,7 @@ TEST_CASE("the IWAE bound is never below the ELBO on the same data", "[evaluatio
 TEST_CASE("evaluation gives identical numbers twice with the same seed", "[evaluation]") {
   LoadedModel model = shipped_vae();
   auto classifier = shipped_classifier("mnist");
-  const DatasetPair mnist = latentlab_test::mnist_subset(600, 600);
+  const DatasetPair mnist = latentlab::test::mnist_subset(600, 600);
   EvalSettings s;
   s.samples = 600;
   s.real_images = 600;

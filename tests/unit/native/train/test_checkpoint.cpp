@@ -39,7 +39,7 @@ SafetensorsContents decode(const std::vector<std::uint8_t>& bytes) {
 
 // A small real-MNIST subset shared by the tests of this file.
 const DatasetPair& small_mnist() {
-  static const DatasetPair data = latentlab_test::mnist_subset(640, 10);
+  static const DatasetPair data = latentlab::test::mnist_subset(640, 10);
   return data;
 }
 
@@ -223,7 +223,7 @@ TEST_CASE("restore refuses checkpoints of another kind or configuration, and pla
 }
 
 TEST_CASE("a failed checkpoint write leaves the previous checkpoint intact", "[checkpoint]") {
-  latentlab_test::TempDir dir;
+  latentlab::test::TempDir dir;
   const std::string path = dir / "checkpoint.safetensors";
   TrainingOptions options;
   VaeTrainer trainer(tiny_vae(), options);
@@ -255,11 +255,11 @@ TEST_CASE("a failed checkpoint write leaves the previous checkpoint intact", "[c
 
   CHECK(threw);
   CHECK(message.find("checkpoint.safetensors") != std::string::npos);
-  const bool previous_intact = latentlab_test::read_text(path) == std::string(good.begin(), good.end());
+  const bool previous_intact = latentlab::test::read_text(path) == std::string(good.begin(), good.end());
   CHECK(previous_intact);
   // No temporary file is left behind, and the survivor still restores.
   std::size_t files = 0;
-  for (const auto& e : latentlab_test::fs::directory_iterator(dir.path())) files += e.is_regular_file();
+  for (const auto& e : latentlab::test::fs::directory_iterator(dir.path())) files += e.is_regular_file();
   CHECK(files == 1);
   VaeTrainer again(tiny_vae(), options);
   CHECK(again.restore(decode(good)).ok());

@@ -30,7 +30,7 @@
 #include "train/gan_trainer.hpp"
 #include "train/vae_trainer.hpp"
 
-using latentlab_test::TempDir;
+using latentlab::test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -41,7 +41,7 @@ bool contains(const std::string& haystack, const std::string& needle) { return h
 const std::string& small_mnist() {
   static TempDir dir;
   static const std::string path = [] {
-    latentlab_test::write_mnist_subset_dir(dir / "mnist", 2000, 100);
+    latentlab::test::write_mnist_subset_dir(dir / "mnist", 2000, 100);
     return dir / "mnist";
   }();
   return path;
@@ -90,7 +90,7 @@ class Child {
   // Polls the child's stdout until it contains `text` (or 120 s pass); returns what was read.
   std::string wait_for_output(const std::string& text) const {
     for (int i = 0; i < 60000; ++i) {
-      const std::string out = latentlab_test::read_text(scratch_ / "stdout");
+      const std::string out = latentlab::test::read_text(scratch_ / "stdout");
       if (out.find(text) != std::string::npos) return out;
       sleep_seconds(0.002);
     }
@@ -98,14 +98,14 @@ class Child {
     return {};
   }
   // Waits for the end; exit code (or −1 if it died of a signal, then signal() is set).
-  latentlab_test::ProcessResult wait() {
+  latentlab::test::ProcessResult wait() {
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0) REQUIRE(errno == EINTR);
-    latentlab_test::ProcessResult r;
+    latentlab::test::ProcessResult r;
     if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
-    r.out = latentlab_test::read_text(scratch_ / "stdout");
-    r.err = latentlab_test::read_text(scratch_ / "stderr");
+    r.out = latentlab::test::read_text(scratch_ / "stdout");
+    r.err = latentlab::test::read_text(scratch_ / "stderr");
     seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     return r;
   }
@@ -118,7 +118,7 @@ class Child {
   double seconds_ = 0;
 };
 
-latentlab_test::ProcessResult run(const std::vector<std::string>& args, rlim_t file_size_limit = 0) {
+latentlab::test::ProcessResult run(const std::vector<std::string>& args, rlim_t file_size_limit = 0) {
   Child child(args, file_size_limit);
   return child.wait();
 }
@@ -141,7 +141,7 @@ std::vector<std::string> train_args(const std::string& model, const std::string&
 std::vector<std::string> log_losses(const std::string& path) {
   std::vector<std::string> rows;
   std::string line;
-  std::istringstream in(latentlab_test::read_text(path));
+  std::istringstream in(latentlab::test::read_text(path));
   while (std::getline(in, line)) {
     std::size_t cut = line.size();
     for (int i = 0; i < 2; ++i) cut = line.rfind(',', cut - 1);
@@ -151,7 +151,7 @@ std::vector<std::string> log_losses(const std::string& path) {
 }
 
 latentlab::SafetensorsContents read_checkpoint(const std::string& path) {
-  const std::string bytes = latentlab_test::read_text(path);
+  const std::string bytes = latentlab::test::read_text(path);
   auto r = latentlab::decode_safetensors(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   INFO(path << ": " << r.error());
   REQUIRE(r.ok());
@@ -160,7 +160,7 @@ latentlab::SafetensorsContents read_checkpoint(const std::string& path) {
 
 // The checkpoint is a loadable model whose every parameter is finite.
 void check_loadable_and_finite(const std::string& path) {
-  const std::string bytes = latentlab_test::read_text(path);
+  const std::string bytes = latentlab::test::read_text(path);
   auto m = latentlab::load_model(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
   INFO(path << ": " << m.error());
   REQUIRE(m.ok());
@@ -234,7 +234,7 @@ TEST_CASE("SIGINT mid-epoch writes a checkpoint and exits 130 and resuming it is
   const std::vector<std::string> extra{"--limit", "1000", "--batch", "8", "--hidden", "100", "--latent", "8"};
   std::string out, checkpoint;
   latentlab::SafetensorsContents saved;
-  latentlab_test::ProcessResult r;
+  latentlab::test::ProcessResult r;
   // Once epoch 1 is reported, epoch 2 runs: signal 40 % into it (timed by epoch 1, so this holds
   // under sanitizers too). Should it still land between two epochs (the checkpoint then has no
   // epoch position, or one at step 0 when the stop check ran before epoch 2's first step: on a
@@ -305,7 +305,7 @@ TEST_CASE("a full disk during a later checkpoint write fails with exit 1 and kee
   const std::vector<std::string> extra{"--limit", "640", "--batch", "64"};
   REQUIRE(run(train_args("vae", dir / "run", 1, extra)).exit_code == 0);
   const std::string checkpoint = dir / "run/checkpoint.safetensors";
-  const std::string before = latentlab_test::read_text(checkpoint);
+  const std::string before = latentlab::test::read_text(checkpoint);
   REQUIRE(before.size() > 100000);
 
   // Epoch 2 writes its sample grid and log.csv (small) and then the checkpoint, which no longer
@@ -314,7 +314,7 @@ TEST_CASE("a full disk during a later checkpoint write fails with exit 1 and kee
   INFO(r.out << r.err);
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "checkpoint.safetensors"));
-  const bool intact = latentlab_test::read_text(checkpoint) == before;
+  const bool intact = latentlab::test::read_text(checkpoint) == before;
   CHECK(intact);
   check_loadable_and_finite(checkpoint);
   // And the run continues from it once there is space again.
@@ -327,13 +327,13 @@ TEST_CASE("an unwritable output folder fails with exit 1 and keeps the earlier c
   TempDir dir;
   REQUIRE(run(train_args("vae", dir / "run", 1, {"--limit", "640", "--batch", "64"})).exit_code == 0);
   const std::string checkpoint = dir / "run/checkpoint.safetensors";
-  const std::string before = latentlab_test::read_text(checkpoint);
+  const std::string before = latentlab::test::read_text(checkpoint);
   // /dev/full: every write fails with ENOSPC. Resuming into an --out that is a file fails too.
   const auto r = run({"train", "--resume", checkpoint, "--epochs", "2", "--out", "/dev/full", "--quiet"});
   INFO(r.err);
   CHECK(r.exit_code == 1);
   CHECK(contains(r.err, "/dev/full"));
-  const bool intact = latentlab_test::read_text(checkpoint) == before;
+  const bool intact = latentlab::test::read_text(checkpoint) == before;
   CHECK(intact);
 }
 
@@ -377,7 +377,7 @@ namespace {
 // parameters (flat buffers) must be identical.
 template <class T, class Params>
 void check_mid_epoch_resume(T& straight, T& stopped, T& resumed, std::size_t stop_after, Params params) {
-  const auto data = latentlab_test::mnist_subset(640, 10);
+  const auto data = latentlab::test::mnist_subset(640, 10);
   const std::size_t n = 640;
   straight.train_epoch(data.train, n, nullptr);
   const auto expected = straight.train_epoch(data.train, n, nullptr);

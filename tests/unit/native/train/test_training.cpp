@@ -24,7 +24,7 @@ TEST_CASE("VAE: 300 steps on real MNIST lower the test loss from ~550 to below 1
   //  * a decoder that ignored z could at best draw the average digit: ≈ 200 nats of BCE for
   //    MNIST, so test_loss < 175 requires information to flow through the encoder and z;
   //  * KL > 5 nats: the posterior moved away from the prior (a dead encoder gives KL → 0).
-  const DatasetPair data = latentlab_test::mnist_subset(6400, 1000);
+  const DatasetPair data = latentlab::test::mnist_subset(6400, 1000);
   VaeConfig config;
   config.hidden = {200};
   config.latent = 20;
@@ -121,7 +121,7 @@ TEST_CASE("GAN: 400 iterations on real MNIST teach D to separate real from fake 
   // Margins: correlation > 0.4, border < −0.3, score gap > 0.1. A generator whose gradients
   // were broken (zero, wrong sign, not reaching G through D) stays at its init statistics
   // (≈ 0, ≈ 0); a discriminator that does not learn gives a gap ≈ 0.
-  const DatasetPair data = latentlab_test::mnist_subset(6400, 500);
+  const DatasetPair data = latentlab::test::mnist_subset(6400, 500);
   GanConfig config;
   config.latent = 64;
   config.generator_hidden = {128, 256};
@@ -154,7 +154,7 @@ TEST_CASE("GAN: 400 iterations on real MNIST teach D to separate real from fake 
 }
 
 TEST_CASE("an epoch covers every training image once: VAE keeps the partial batch, GAN drops it", "[training]") {
-  const DatasetPair data = latentlab_test::mnist_subset(300, 10);
+  const DatasetPair data = latentlab::test::mnist_subset(300, 10);
   VaeConfig vc;
   vc.hidden = {8};
   vc.latent = 2;

@@ -1,0 +1,170 @@
+"""The PyTorch reference of latentlab's models: one definition of the VAE, the GAN (its generator
+variants: ReLU or LeakyReLU, with or without BatchNorm) and the classifier, with latentlab's
+architecture and tensor names (the state_dict keys are the safetensors names latentlab writes).
+
+Used by the fixture generators in this folder (make_reference_fixtures.py) and by the PyTorch
+benchmarks (bench/reference/{vae,gan}.py), which put this folder on sys.path:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), <path to tests/reference>))
+    import models
+Run it to print each model's tensor names and shapes:  /usr/bin/python3 tests/reference/models.py
+
+Layers (core/src/nn/mlp.cpp): Linear → [BatchNorm] → activation. A Linear is y = x Wᵀ + b with
+W [out, in] ("<name>.weight") and b [out] ("<name>.bias"); its BatchNorm is "<name>.bn.*".
+  Vae         encoder.fc1..fcN (ReLU), encoder.mu, encoder.logvar (logvar clamped to ±30),
+              z = mu + exp(logvar / 2) · eps, decoder.fc1..fcN (ReLU, widths reversed), decoder.out
+              (logits); recon = BCE-with-logits summed, kl = -1/2 Σ(1 + logvar - mu² - e^logvar),
+              loss = recon + beta · kl (sums over the batch).
+  Generator   generator.fc1..fcN (ReLU, or LeakyReLU(slope) when leaky; BatchNorm(eps) after every
+              hidden Linear but the first when batchnorm), generator.out (tanh).
+  Discriminator  discriminator.fc1..fcN (LeakyReLU(slope)), discriminator.out (1 logit).
+  Classifier  classifier.fc1..fcN (ReLU), classifier.fc{N+1} (logits).
+
+Every forward takes an optional list `pre`, to which it appends the input of each ReLU /
+LeakyReLU (the fixture generator keeps those away from 0).
+"""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+LOGVAR_CLAMP = 30.0  # core/src/models/vae.cpp clamps logvar to ±30 before exp
+
+
+class Linear(nn.Linear):
+    """y = x Wᵀ + b, optionally followed by BatchNorm1d ("bn", eps and momentum as latentlab's)."""
+
+    def __init__(self, fan_in, fan_out, bn_eps=None, bn_momentum=0.1):
+        super().__init__(fan_in, fan_out)
+        if bn_eps is not None:
+            self.bn = nn.BatchNorm1d(fan_out, eps=bn_eps, momentum=bn_momentum)
+
+    def forward(self, x):
+        y = F.linear(x, self.weight, self.bias)
+        return self.bn(y) if hasattr(self, 'bn') else y
+
+
+def activate(a, kind, slope):
+    if kind == 'relu':
+        return torch.relu(a)
+    if kind == 'leaky':
+        return F.leaky_relu(a, slope)
+    if kind == 'tanh':
+        return torch.tanh(a)
+    assert kind == 'identity', kind
+    return a
+
+
+class Mlp(nn.Module):
+    """latentlab's Mlp: layers [(name, out, activation, slope, bn_eps or None)], applied in order."""
+
+    def __init__(self, fan_in, layers):
+        super().__init__()
+        self.spec = []
+        for name, fan_out, kind, slope, bn_eps in layers:
+            self.add_module(name, Linear(fan_in, fan_out, bn_eps))
+            self.spec.append((name, kind, slope))
+            fan_in = fan_out
+
+    def forward(self, x, pre=None):
+        for name, kind, slope in self.spec:
+            a = getattr(self, name)(x)
+            if pre is not None and kind in ('relu', 'leaky'):
+                pre.append(a)
+            x = activate(a, kind, slope)
+        return x
+
+
+def hidden_layers(widths, kind, slope=0.0):
+    return [('fc%d' % (i + 1), w, kind, slope, None) for i, w in enumerate(widths)]
+
+
+class Vae(nn.Module):
+    def __init__(self, input, hidden, latent, beta=1.0):
+        super().__init__()
+        self.latent, self.beta = latent, beta
+        self.encoder = Mlp(input, hidden_layers(hidden, 'relu'))
+        self.encoder.add_module('mu', Linear(hidden[-1], latent))
+        self.encoder.add_module('logvar', Linear(hidden[-1], latent))
+        self.decoder = Mlp(latent, hidden_layers(hidden[::-1], 'relu') + [('out', input, 'identity', 0.0, None)])
+
+    def forward(self, x, eps, pre=None):
+        """mu, logvar, z, logits and the losses recon, kl, loss (sums over the batch)."""
+        h = self.encoder(x, pre)
+        mu = self.encoder.mu(h)
+        logvar = self.encoder.logvar(h).clamp(-LOGVAR_CLAMP, LOGVAR_CLAMP)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        logits = self.decoder(z, pre)
+        recon = F.binary_cross_entropy_with_logits(logits, x, reduction='sum')
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return {'mu': mu, 'logvar': logvar, 'z': z, 'logits': logits, 'recon': recon, 'kl': kl,
+                'loss': recon + self.beta * kl}
+
+
+class Generator(Mlp):
+    """The state_dict keys lack the "generator." prefix; Gan below (or named('generator', …)) adds it."""
+
+    def __init__(self, latent, hidden, image, leaky=False, slope=0.2, batchnorm=False, bn_eps=1e-5):
+        kind = 'leaky' if leaky else 'relu'
+        layers = [('fc%d' % (i + 1), w, kind, slope, bn_eps if batchnorm and i > 0 else None)
+                  for i, w in enumerate(hidden)]
+        super().__init__(latent, layers + [('out', image, 'tanh', 0.0, None)])
+
+
+class Discriminator(Mlp):
+    def __init__(self, image, hidden, slope=0.2):
+        super().__init__(image, hidden_layers(hidden, 'leaky', slope) + [('out', 1, 'identity', 0.0, None)])
+
+
+class Gan(nn.Module):
+    """GanConfig as a dict: image, latent, generator_hidden, discriminator_hidden, leaky_slope and
+    optionally generator_leaky, generator_batchnorm, batchnorm_eps."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.generator = Generator(cfg['latent'], cfg['generator_hidden'], cfg['image'],
+                                   leaky=cfg.get('generator_leaky', False), slope=cfg['leaky_slope'],
+                                   batchnorm=cfg.get('generator_batchnorm', False),
+                                   bn_eps=cfg.get('batchnorm_eps', 1e-5))
+        self.discriminator = Discriminator(cfg['image'], cfg['discriminator_hidden'], cfg['leaky_slope'])
+
+
+class Classifier(nn.Module):
+    def __init__(self, input, hidden, classes):
+        super().__init__()
+        head = ('fc%d' % (len(hidden) + 1), classes, 'identity', 0.0, None)
+        self.classifier = Mlp(input, hidden_layers(hidden, 'relu') + [head])
+
+    def forward(self, x, pre=None):
+        return self.classifier(x, pre)  # logits
+
+
+def named(prefix, module):
+    """(latentlab name, parameter) pairs of a module, in registration order (= latentlab's order)."""
+    return [(prefix + '.' + n if prefix else n, p) for n, p in module.named_parameters()]
+
+
+def load(module, named_values):
+    """Copies [(name, tensor)] into a module's parameters (names relative to the module)."""
+    params = dict(module.named_parameters())
+    assert set(params) == {n for n, _ in named_values}, (sorted(params), [n for n, _ in named_values])
+    with torch.no_grad():
+        for n, v in named_values:
+            assert params[n].shape == v.shape, (n, params[n].shape, v.shape)
+            params[n].copy_(v)
+    return module
+
+
+def main():
+    for title, model in [('VAE (default)', Vae(784, [400], 20)),
+                         ('GAN (stable generator)', Gan({'image': 784, 'latent': 100,
+                                                         'generator_hidden': [128, 256, 512, 1024],
+                                                         'discriminator_hidden': [1024, 512, 256],
+                                                         'leaky_slope': 0.2, 'generator_leaky': True,
+                                                         'generator_batchnorm': True})),
+                         ('classifier (default)', Classifier(784, [512, 256], 10))]:
+        print(title)
+        for n, t in model.state_dict().items():
+            print('  %-40s %s' % (n, list(t.shape)))
+
+
+if __name__ == '__main__':
+    main()
