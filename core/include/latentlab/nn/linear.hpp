@@ -33,10 +33,6 @@ class Linear {
   // grad_x is not null.
   void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
                 ParamGrads mode = ParamGrads::Accumulate);
-  // compatibility for tests/unit/core/nn/test_gradients.cpp (`false` = ParamGrads::Skip); remove with it
-  void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, bool accumulate_param_grads) {
-    backward(x, y, grad_y, batch, grad_x, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
-  }
   // The same on an input given as compressed rows (mostly-zero pixels, see sparse.hpp); the
   // backward computes no dL/dx (a first layer needs none).
   void forward(const kernels::SparseRows& x, float* y) const;

@@ -57,10 +57,6 @@ class Mlp {
   // (Write: no zeroing needed first) or skipped; dL/dx is written into grad_x (batch×input)
   // when it is not null.
   void backward(const float* x, float* grad_out, int batch, float* grad_x, ParamGrads mode = ParamGrads::Accumulate);
-  // compatibility for tests/unit/core/nn/test_gradients.cpp (`false` = ParamGrads::Skip); remove with it
-  void backward(const float* x, float* grad_out, int batch, float* grad_x, bool accumulate_param_grads) {
-    backward(x, grad_out, batch, grad_x, accumulate_param_grads ? ParamGrads::Accumulate : ParamGrads::Skip);
-  }
 
  private:
   void reserve(int batch);

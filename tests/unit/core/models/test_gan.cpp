@@ -62,7 +62,7 @@ TEST_CASE("GAN discriminator gradients w.r.t. parameters and input match finite 
     // accumulate_param_grads = false: same dL/dx, parameter gradients untouched.
     d.forward(x.data(), batch);
     std::vector<float> grad_out2 = r, grad_x2(x.size(), 0.0f);
-    d.backward(x.data(), grad_out2.data(), batch, grad_x2.data(), false);
+    d.backward(x.data(), grad_out2.data(), batch, grad_x2.data(), ParamGrads::Skip);
     CHECK(std::vector<float>(params.grads(), params.grads() + params.size()) == analytic);
     CHECK(grad_x2 == grad_x);
   }

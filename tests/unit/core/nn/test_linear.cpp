@@ -72,7 +72,7 @@ TEST_CASE("Linear backward matches finite differences for each activation", "[gr
       // accumulate_param_grads = false leaves them alone but still gives dL/dx.
       std::vector<float> grad_y3 = r, grad_x3(x.size(), 0.0f);
       const std::vector<float> dw_before(layer.weight_grad(), layer.weight_grad() + w.size());
-      layer.backward(x.data(), y.data(), grad_y3.data(), batch, grad_x3.data(), false);
+      layer.backward(x.data(), y.data(), grad_y3.data(), batch, grad_x3.data(), ParamGrads::Skip);
       CHECK(std::vector<float>(layer.weight_grad(), layer.weight_grad() + w.size()) == dw_before);
       CHECK(grad_x3 == grad_x);
     }
