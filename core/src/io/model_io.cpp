@@ -158,6 +158,7 @@ Result<LoadedClassifier> load_classifier(const SafetensorsContents& contents) {
   auto built = build_and_load(*kind, contents);
   if (!built) return R::failure(built.error());
   LoadedClassifier out;
+  out.kind = kind;
   // The registry builds a Classifier for every kind of role Classifier.
   out.classifier.reset(static_cast<Classifier*>(built.value().model.release()));
   out.metadata = contents.metadata;

@@ -69,7 +69,7 @@ int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) 
     nlohmann::json j;
     j["file"] = f.file;
     j["file_bytes"] = bytes.size();
-    j["kind"] = "classifier";
+    j["kind"] = c.kind->name;
     j["stored_dtype"] = dtype_name(c.stored_dtype);
     j["parameters"] = c.parameter_count;
     j["input"] = config.input;
@@ -80,7 +80,7 @@ int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) 
     return kExitSuccess;
   }
   std::printf("file        %s (%zu bytes)\n", f.file.c_str(), bytes.size());
-  std::printf("kind        classifier\n");
+  std::printf("kind        %s\n", c.kind->name);
   std::printf("config      input %d, hidden [%s] (ReLU), classes %d\n", config.input, join_widths(config.hidden).c_str(),
               config.classes);
   std::printf("parameters  %zu\n", c.parameter_count);

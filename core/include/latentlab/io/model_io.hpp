@@ -52,6 +52,7 @@ Result<LoadedModel> load_model(const std::uint8_t* data, std::size_t size);
 Result<LoadedModel> load_model(const SafetensorsContents& contents);
 
 struct LoadedClassifier {
+  const ModelKind* kind = nullptr;
   std::unique_ptr<Classifier> classifier;
   Metadata metadata;
   DType stored_dtype = DType::F32;
