@@ -21,10 +21,10 @@ int run_interpolate(const InterpolateFlags& f) {
   if (f.out.empty() && f.raw.empty()) throw UsageError("interpolate: give --out FILE.png and/or --raw FILE.json");
   LoadedModel model = load_weights_file(f.weights);
   const int latent = model->latent_dim();
-  const std::vector<float> a = sample_latents(1, latent, f.from);
-  const std::vector<float> b = sample_latents(1, latent, f.to);
+  const std::vector<float> a = sampled_latents(f.from, 1, latent);
+  const std::vector<float> b = sampled_latents(f.to, 1, latent);
   const LatentPath path = f.lerp ? LatentPath::Lerp : LatentPath::Slerp;
-  const std::vector<float> z = interpolate_latents(a.data(), b.data(), latent, f.steps, path);
+  const std::vector<float> z = interpolated_latents(a.data(), b.data(), latent, f.steps, path);
   const std::vector<float> pixels = generate_pixels(*model, z.data(), f.steps);
   int rows = 0, cols = 0;
   image_shape(model, rows, cols);

@@ -19,7 +19,7 @@ struct SampleFlags {
 int run_sample(const SampleFlags& f) {
   if (f.out.empty() && f.raw.empty()) throw UsageError("sample: give --out FILE.png and/or --raw FILE.json");
   LoadedModel model = load_weights_file(f.weights);
-  const std::vector<float> z = sample_latents(f.n, model->latent_dim(), f.seed);
+  const std::vector<float> z = sampled_latents(f.seed, f.n, model->latent_dim());
   const std::vector<float> pixels = generate_pixels(*model, z.data(), f.n);
   int rows = 0, cols = 0;
   image_shape(model, rows, cols);

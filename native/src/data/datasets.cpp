@@ -14,7 +14,6 @@ namespace latentlab::native {
 
 namespace {
 
-std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
 std::string join(const std::string& dir, const std::string& name) {
   if (dir.empty() || dir.back() == '/') return dir + name;

@@ -43,7 +43,6 @@ std::string describe_idx_magic(uint32_t magic) {
 
 namespace {
 
-std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
 uint32_t big_endian_u32(const uint8_t* p) {
   return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);

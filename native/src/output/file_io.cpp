@@ -34,17 +34,16 @@ class FdGuard {
   int fd_;
 };
 
+}  // namespace
+
 std::string quoted(const std::string& path) { return "'" + path + "'"; }
 
-// The directory part of `path` ("." when there is none), for fsync after rename.
 std::string parent_directory(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
-
-}  // namespace
 
 bool is_directory(const std::string& path) {
   struct stat st {};

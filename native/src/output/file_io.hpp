@@ -48,4 +48,9 @@ bool is_regular_file(const std::string& path);
 // "error text" for errno value `err`, e.g. "No such file or directory".
 std::string os_error(int err);
 
+// 'path' in single quotes, as messages name files.
+std::string quoted(const std::string& path);
+// The directory part of `path`: "." when there is none, "/" for a file at the root.
+std::string parent_directory(const std::string& path);
+
 }  // namespace latentlab::native

@@ -10,13 +10,13 @@
 
 namespace latentlab::native {
 
-std::vector<float> sample_latents(int n, int latent, std::uint64_t seed) {
+std::vector<float> sampled_latents(std::uint64_t seed, int n, int latent) {
   std::vector<float> z(static_cast<std::size_t>(n) * static_cast<std::size_t>(latent));
   latentlab::sample_latents(seed, z.data(), z.size());
   return z;
 }
 
-std::vector<float> interpolate_latents(const float* a, const float* b, int latent, int steps, LatentPath path) {
+std::vector<float> interpolated_latents(const float* a, const float* b, int latent, int steps, LatentPath path) {
   std::vector<float> z(static_cast<std::size_t>(steps) * static_cast<std::size_t>(latent));
   latentlab::interpolate_latents(a, b, latent, steps, path, z.data());
   return z;

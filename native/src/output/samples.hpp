@@ -15,8 +15,10 @@ namespace latentlab::native {
 
 using latentlab::LatentPath;
 
-std::vector<float> sample_latents(int n, int latent, std::uint64_t seed);
-std::vector<float> interpolate_latents(const float* a, const float* b, int latent, int steps, LatentPath path);
+// The core's sample_latents(seed, …) for n latents of size `latent`, as a vector.
+std::vector<float> sampled_latents(std::uint64_t seed, int n, int latent);
+// The core's interpolate_latents, as a vector (steps × latent).
+std::vector<float> interpolated_latents(const float* a, const float* b, int latent, int steps, LatentPath path);
 
 // Pixels in [0, 1] (n × image) for the latents z (n × latent): model.decode.
 std::vector<float> generate_pixels(GenerativeModel& model, const float* z, int n);
