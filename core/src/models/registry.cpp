@@ -68,7 +68,10 @@ Model* build_vae(const Metadata& m) { return new (std::nothrow) Vae(vae_config_f
 // ---- gan ----
 
 std::uint64_t gan_generator_parameters(const GanConfig& c) {
-  return mlp_parameters(chain(c.latent, c.generator_hidden, c.image));
+  std::uint64_t batchnorm = 0;  // γ and β after every hidden Linear but the first (gan.hpp)
+  for (std::size_t i = 1; c.generator_batchnorm && i < c.generator_hidden.size(); ++i)
+    batchnorm += 2 * static_cast<std::uint64_t>(c.generator_hidden[i]);
+  return mlp_parameters(chain(c.latent, c.generator_hidden, c.image)) + batchnorm;
 }
 
 std::uint64_t gan_discriminator_parameters(const GanConfig& c) {
