@@ -99,10 +99,11 @@ bool all_finite(const Metrics& metrics) {
 
 std::string describe_architecture(const Trainer& t, std::size_t parameters) {
   const Metadata m = t.config_metadata();
+  const std::string kind = t.kind().name;
   std::string s;
-  if (t.kind() == "vae")
+  if (kind == "vae")
     s = "VAE " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("latent") + ", beta " + m.at("beta");
-  else if (t.kind() == "classifier")
+  else if (kind == "classifier")
     s = "classifier " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("classes") + " (ReLU)";
   else
     s = "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]";
@@ -300,7 +301,7 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
   summary.images_per_second = summary.train_seconds > 0 ? static_cast<double>(images_trained) / summary.train_seconds : 0;
 
   nlohmann::json j;
-  j["model"] = trainer->kind();
+  j["model"] = trainer->kind().name;
   j["dataset"] = s.data;
   j["seed"] = s.training.seed;
   j["batch"] = s.training.batch;
