@@ -13,9 +13,7 @@
 #include "output/image_grid.hpp"
 #include "latentlab/kernels/parallel.hpp"
 #include "latentlab/rng.hpp"
-#include "train/classifier_trainer.hpp"
-#include "train/gan_trainer.hpp"
-#include "train/vae_trainer.hpp"
+#include "train/registry.hpp"
 #include "train/training_log.hpp"
 
 namespace latentlab::native {
@@ -41,26 +39,6 @@ std::string parent_directory(const std::string& path) {
 }
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-std::unique_ptr<Trainer> make_trainer(const TrainSettings& s, int image_size, int classes) {
-  if (s.model == "vae") {
-    VaeConfig c = s.vae;
-    c.input = image_size;
-    return std::make_unique<VaeTrainer>(c, s.training);
-  }
-  if (s.model == "gan") {
-    GanConfig c = s.gan;
-    c.image = image_size;
-    return std::make_unique<GanTrainer>(c, s.training);
-  }
-  if (s.model == "classifier") {
-    ClassifierConfig c = s.classifier;
-    c.input = image_size;
-    c.classes = classes;
-    return std::make_unique<ClassifierTrainer>(c, s.training);
-  }
-  throw UsageError("--model: unknown model '" + s.model + "' (expected vae, gan or classifier)");
-}
 
 // Settings stored in every file the run writes.
 Metadata run_metadata(const TrainSettings& s, const Trainer& trainer) {
@@ -97,24 +75,8 @@ bool all_finite(const Metrics& metrics) {
   return true;
 }
 
-std::string describe_architecture(const Trainer& t, std::size_t parameters) {
-  const Metadata m = t.config_metadata();
-  const std::string kind = t.kind().name;
-  std::string s;
-  if (kind == "vae")
-    s = "VAE " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("latent") + ", beta " + m.at("beta");
-  else if (kind == "classifier")
-    s = "classifier " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("classes") + " (ReLU)";
-  else
-    s = "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]";
-  return s + ", " + std::to_string(parameters) + " parameters";
-}
-
-std::size_t parameter_count(Trainer& t) {
-  if (auto* v = dynamic_cast<VaeTrainer*>(&t)) return v->vae().parameters().count();
-  if (auto* c = dynamic_cast<ClassifierTrainer*>(&t)) return c->classifier().parameters().count();
-  auto& g = dynamic_cast<GanTrainer&>(t).gan();
-  return g.generator_parameters().count() + g.discriminator_parameters().count();
+std::string describe_architecture(const NativeKind& kind, const Trainer& t) {
+  return kind.describe(t.config_metadata()) + ", " + std::to_string(t.model().parameter_count()) + " parameters";
 }
 
 bool same_directory(const std::string& a, const std::string& b) {
@@ -145,7 +107,8 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
   // A resumed run may write over its own checkpoint's directory, but not over another run.
   if (!resume || !same_directory(s.out, parent_directory(resume_path))) check_fresh_directory(s);
   ensure_directory(s.out);
-  if (s.model != "classifier") ensure_directory(join_path(s.out, "samples"));
+  const NativeKind& kind = *s.kind;
+  if (kind.kind->role == ModelRole::Generative) ensure_directory(join_path(s.out, "samples"));
 
   const DatasetPair data = load_dataset(s.data);
   const int image_size = data.train.rows * data.train.cols;
@@ -162,9 +125,10 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
 
   parallel::set_thread_count(s.threads);  // the kernels' pool (GEMM blocks, Adam ranges)
   // Both splits share one label space 0…num_classes−1 (load_dataset), so every label fits the head.
-  if (s.model == "classifier" && data.train.num_classes < 2)
+  if (kind.needs_labels && data.train.num_classes < 2)
     throw DataError("data set '" + s.data + "' has fewer than 2 classes: nothing to classify");
-  std::unique_ptr<Trainer> trainer = make_trainer(s, image_size, data.train.num_classes);
+  std::unique_ptr<Trainer> trainer =
+      kind.make_trainer(s.config, s.training, DataShape{image_size, data.train.num_classes});
   if (trainer->steps_per_epoch(n_train) == 0)
     throw UsageError("--batch " + std::to_string(s.training.batch) + " is larger than the " + std::to_string(n_train) +
                      " training images, and the GAN drops incomplete batches: lower --batch or raise --limit");
@@ -204,11 +168,11 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
   Rng(s.training.seed, kSampleStream).fill_normal(fixed_z.data(), fixed_z.size());
   std::vector<float> sample_pixels(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(image_size));
 
-  const std::size_t params = parameter_count(*trainer);
+  const std::size_t params = trainer->model().parameter_count();
   char intro[512];
   std::snprintf(intro, sizeof intro,
                 "%s %s on %s: %zu training / %zu test images of %dx%d, batch %d, lr %s, seed %llu, epochs %d%s -> %s",
-                resume ? "resuming" : "training", describe_architecture(*trainer, params).c_str(), s.data.c_str(), n_train,
+                resume ? "resuming" : "training", describe_architecture(kind, *trainer).c_str(), s.data.c_str(), n_train,
                 n_test, data.train.rows, data.train.cols, s.training.batch, shortest_float(s.training.lr).c_str(),
                 static_cast<unsigned long long>(s.training.seed), s.epochs,
                 resume ? (" (from epoch " + std::to_string(trainer->epochs_done()) + ")").c_str() : "", s.out.c_str());
