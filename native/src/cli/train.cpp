@@ -1,6 +1,7 @@
 #include "cli/train.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <memory>
 
@@ -9,20 +10,12 @@
 #include "latentlab/io/model_io.hpp"
 #include "train/progress.hpp"
 #include "train/stop_signals.hpp"
+#include "train/registry.hpp"
 #include "train/run.hpp"
 
 namespace latentlab::native {
 
 namespace {
-
-// Defaults that depend on the model (PyTorch's examples/vae and the usual MLP GAN recipe).
-struct ModelDefaults {
-  int epochs, batch, latent;
-  float lr;
-};
-constexpr ModelDefaults kVaeDefaults{10, 128, 20, 1e-3f};
-constexpr ModelDefaults kGanDefaults{30, 64, 100, 2e-4f};
-constexpr ModelDefaults kClassifierDefaults{15, 128, 0, 1e-3f};
 
 // Flag values as parsed (strings for those whose meaning depends on the model).
 struct TrainFlags {
@@ -48,47 +41,34 @@ std::string timestamp() {
   return buf;
 }
 
-std::vector<int> reversed(std::vector<int> v) { return {v.rbegin(), v.rend()}; }
+// The flags that shape a model, as the registry's entries read them (a --latent not given is
+// the kind's default).
+ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
+  ModelFlags m;
+  m.latent = {given(f.o_latent) ? f.latent : kind.defaults.latent, given(f.o_latent)};
+  m.hidden = {f.hidden, given(f.o_hidden)};
+  m.disc_hidden = {f.disc_hidden, given(f.o_disc_hidden)};
+  m.beta = {f.beta, given(f.o_beta)};
+  m.generator = f.generator;
+  return m;
+}
 
 // Settings of a new run from the flags (defaults by model).
 TrainSettings fresh_settings(const TrainFlags& f) {
-  if (f.model.empty()) throw UsageError("--model is required (vae, gan or classifier), unless --resume is given");
-  const bool vae = f.model == "vae", classifier = f.model == "classifier";
-  const ModelDefaults& d = vae ? kVaeDefaults : classifier ? kClassifierDefaults : kGanDefaults;
-  if (!vae && given(f.o_beta)) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
-  if (f.model != "gan" && given(f.o_disc_hidden))
-    throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
-  if (classifier && given(f.o_latent)) throw UsageError("--latent: a classifier has no latent space");
+  if (f.model.empty())
+    throw UsageError("--model is required (" + native_kind_names() + "), unless --resume is given");
+  const NativeKind* kind = find_native_kind(f.model);
+  if (!kind) throw UsageError("--model: unknown model '" + f.model + "' (expected " + native_kind_names() + ")");
+  const TrainDefaults& d = kind->defaults;
 
   TrainSettings s;
-  s.model = f.model;
+  s.kind = kind;
+  s.config = kind->fresh_config(model_flags(f, *kind));
   s.data = f.data;
   s.epochs = given(f.o_epochs) ? f.epochs : d.epochs;
   s.training.batch = given(f.o_batch) ? f.batch : d.batch;
-  s.training.lr = given(f.o_lr) ? f.lr : d.lr;
+  s.training.lr = given(f.o_lr) ? f.lr : std::strtof(d.lr, nullptr);
   s.training.seed = f.seed;
-  const int latent = given(f.o_latent) ? f.latent : d.latent;
-  if (classifier) {
-    if (given(f.o_hidden)) s.classifier.hidden = parse_width_list(f.hidden, "--hidden");
-  } else if (vae) {
-    s.vae.latent = latent;
-    s.vae.beta = f.beta;
-    if (given(f.o_hidden)) s.vae.hidden = parse_width_list(f.hidden, "--hidden");
-  } else {
-    s.gan.latent = latent;
-    if (given(f.o_hidden)) {
-      s.gan.generator_hidden = parse_width_list(f.hidden, "--hidden");
-      s.gan.discriminator_hidden = reversed(s.gan.generator_hidden);
-    }
-    if (given(f.o_disc_hidden)) s.gan.discriminator_hidden = parse_width_list(f.disc_hidden, "--disc-hidden");
-    // "stable": LeakyReLU + BatchNorm(eps 0.8) in G (the PyTorch-GAN recipe); "plain": ReLU, no
-    // normalisation — which mode-collapses on MNIST here and in PyTorch (docs/training.md).
-    if (f.generator == "stable") {
-      s.gan.generator_leaky = true;
-      s.gan.generator_batchnorm = true;
-      s.gan.batchnorm_eps = 0.8f;
-    }
-  }
   return s;
 }
 
@@ -107,27 +87,19 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
   if (marker == m.end() || marker->second != "1")
     throw DataError("cannot resume from '" + path +
                     "': it is not a training checkpoint (no optimiser state); resume from a run's checkpoint.safetensors");
-  auto kind = m.find("kind");
-  if (kind == m.end() || (kind->second != "vae" && kind->second != "gan" && kind->second != "classifier"))
-    throw DataError("cannot resume from '" + path + "': its metadata names no model kind (vae, gan or classifier)");
+  auto name = m.find("kind");
+  const NativeKind* kind = name == m.end() ? nullptr : find_native_kind(name->second);
+  if (!kind)
+    throw DataError("cannot resume from '" + path + "': its metadata names no model kind (" + native_kind_names() + ")");
 
   TrainSettings s;
-  s.model = kind->second;
-  if (given(f.o_model) && f.model != s.model)
-    throw UsageError("--resume: '" + path + "' is a " + s.model + " checkpoint but --model " + f.model + " was given");
-  if (s.model == "vae") {
-    auto c = vae_config_from_metadata(m);
-    if (!c) throw DataError("cannot resume from '" + path + "': " + c.error());
-    s.vae = c.value();
-  } else if (s.model == "classifier") {
-    auto c = classifier_config_from_metadata(m);
-    if (!c) throw DataError("cannot resume from '" + path + "': " + c.error());
-    s.classifier = c.value();
-  } else {
-    auto c = gan_config_from_metadata(m);
-    if (!c) throw DataError("cannot resume from '" + path + "': " + c.error());
-    s.gan = c.value();
-  }
+  s.kind = kind;
+  if (given(f.o_model) && f.model != kind->kind->name)
+    throw UsageError("--resume: '" + path + "' is a " + kind->kind->name + " checkpoint but --model " + f.model +
+                     " was given");
+  auto config = kind->checkpoint_config(m);
+  if (!config) throw DataError("cannot resume from '" + path + "': " + config.error());
+  s.config = config.take();
   auto dataset = metadata_value(m, kMetaDataset);
   auto lr_text = metadata_value(m, kMetaLr);
   if (!dataset || !lr_text) throw DataError("cannot resume from '" + path + "': " + (dataset ? lr_text : dataset).error());
@@ -154,25 +126,7 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
   if (given(f.o_lr)) conflict("--lr", shortest_float(f.lr), shortest_float(s.training.lr));
   if (given(f.o_seed)) conflict("--seed", std::to_string(f.seed), std::to_string(s.training.seed));
   if (given(f.o_limit)) conflict("--limit", std::to_string(f.limit), std::to_string(s.limit));
-  if (s.model == "classifier") {
-    if (given(f.o_disc_hidden) || given(f.o_beta) || given(f.o_latent))
-      throw UsageError("--disc-hidden, --beta and --latent do not apply to the classifier the checkpoint holds");
-    if (given(f.o_hidden))
-      conflict("--hidden", join_widths(parse_width_list(f.hidden, "--hidden")), join_widths(s.classifier.hidden));
-  } else if (s.model == "vae") {
-    if (given(f.o_disc_hidden)) throw UsageError("--disc-hidden: only a GAN has a discriminator, the checkpoint holds a VAE");
-    if (given(f.o_latent)) conflict("--latent", std::to_string(f.latent), std::to_string(s.vae.latent));
-    if (given(f.o_hidden)) conflict("--hidden", join_widths(parse_width_list(f.hidden, "--hidden")), join_widths(s.vae.hidden));
-    if (given(f.o_beta)) conflict("--beta", shortest_float(f.beta), shortest_float(s.vae.beta));
-  } else {
-    if (given(f.o_beta)) throw UsageError("--beta: only a VAE has a KL weight, the checkpoint holds a GAN");
-    if (given(f.o_latent)) conflict("--latent", std::to_string(f.latent), std::to_string(s.gan.latent));
-    if (given(f.o_hidden))
-      conflict("--hidden", join_widths(parse_width_list(f.hidden, "--hidden")), join_widths(s.gan.generator_hidden));
-    if (given(f.o_disc_hidden))
-      conflict("--disc-hidden", join_widths(parse_width_list(f.disc_hidden, "--disc-hidden")),
-               join_widths(s.gan.discriminator_hidden));
-  }
+  kind->check_resume_flags(s.config, model_flags(f, *kind), conflict);
   // These only change what is evaluated or how long the run goes on.
   if (given(f.o_epochs)) s.epochs = f.epochs;
   const std::uint64_t done = checkpoint_u64(m, "epoch", path);
@@ -206,7 +160,7 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
     s.limit = static_cast<std::size_t>(f.limit);
     s.test_limit = static_cast<std::size_t>(f.test_limit);
     s.eval_every = f.eval_every;
-    s.out = given(f.o_out) ? f.out : "runs/" + s.model + "-" + timestamp();
+    s.out = given(f.o_out) ? f.out : "runs/" + std::string(s.kind->kind->name) + "-" + timestamp();
   }
   s.threads = f.threads;
   s.overwrite = f.overwrite;
@@ -225,21 +179,31 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
   return kExitSuccess;
 }
 
+// "(vae 10, gan 30, classifier 15)": a default of every kind that has one (value() non-empty).
+template <class Value>
+std::string per_kind(const Value& value, const char* tail = "") {
+  std::string s;
+  for (const NativeKind* k : native_kinds()) {
+    const std::string v = value(k->defaults);
+    if (!v.empty()) s += (s.empty() ? "(" : ", ") + std::string(k->kind->name) + " " + v;
+  }
+  return s + tail + ")";
+}
+
+// The help footer's defaults of every kind.
+std::string defaults_footer() {
+  std::string s = "Defaults by model:\n";
+  for (const NativeKind* k : native_kinds()) s += "  " + std::string(k->kind->name) + ": " + k->defaults.help + "\n";
+  return s;
+}
+
 }  // namespace
 
 Command add_train_command(CLI::App& parent, const std::string& command_line) {
   auto f = std::make_shared<TrainFlags>();
   CLI::App* app = parent.add_subcommand("train", "Train a VAE, a GAN or the evaluator's classifier on MNIST-style images");
   app->footer(
-      "Defaults by model:\n"
-      "  vae: --epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 400\n"
-      "       pixels in [0,1]; an epoch includes the last partial batch (PyTorch drop_last=False)\n"
-      "  gan: --epochs 30  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
-      "       --hidden 128,256,512,1024 (G)  --disc-hidden 1024,512,256 (D); pixels in [-1,1];\n"
-      "       an epoch drops the last partial batch\n"
-      "  classifier: --epochs 15  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --hidden 512,256\n"
-      "       784-512-256-10 ReLU MLP, softmax cross-entropy, training images shifted by up to 2 pixels;\n"
-      "       no sample grids (docs/evaluation.md)\n"
+      defaults_footer() +
       "Output (--out, default runs/<model>-<YYYYmmdd-HHMMSS>):\n"
       "  samples/epoch_NNN.png  8x8 grid from a fixed latent batch (z of `sample --seed <seed> --n 64`)\n"
       "  log.csv                one row per epoch: losses, test metrics, seconds\n"
@@ -252,21 +216,27 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
       "exits 130/143 printing the --resume command; a second Ctrl-C stops at once.\n"
       "Exit codes: 0 success, 1 runtime error (data, files, divergence), 2 usage error, 130/143 interrupted.");
 
-  f->o_model = app->add_option("--model", f->model, "Model to train: vae, gan or classifier (required unless --resume)")
-                   ->check(CLI::IsMember({"vae", "gan", "classifier"}));
+  std::vector<std::string> names;
+  for (const NativeKind* k : native_kinds()) names.push_back(k->kind->name);
+  f->o_model = app->add_option("--model", f->model, "Model to train: " + native_kind_names() + " (required unless --resume)")
+                   ->check(CLI::IsMember(names));
   f->o_data = app->add_option("--data", f->data,
                               "Data set: mnist (data/mnist or $LATENTLAB_DATA/mnist), fashion "
                               "(/usr/share/datasets/fashion-mnist), or a directory of IDX files")
                   ->capture_default_str();
-  f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs (vae 10, gan 30, classifier 15)")->transform(integer_in(1, 100000));
-  f->o_batch = app->add_option("--batch", f->batch, "Batch size (vae 128, gan 64, classifier 128)")->transform(integer_in(1, 65536));
+  f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs " + per_kind([](const TrainDefaults& d) { return std::to_string(d.epochs); }))->transform(integer_in(1, 100000));
+  f->o_batch = app->add_option("--batch", f->batch, "Batch size " + per_kind([](const TrainDefaults& d) { return std::to_string(d.batch); }))->transform(integer_in(1, 65536));
   f->o_lr = app->add_option("--lr", f->lr,
-                            "Adam learning rate (vae 1e-3, gan 2e-4, classifier 1e-3; up to 1e9 is accepted, which diverges)")
+                            "Adam learning rate " +
+                                per_kind([](const TrainDefaults& d) { return std::string(d.lr); },
+                                         "; up to 1e9 is accepted, which diverges"))
                    ->transform(finite_number(0, 1e9, true));
-  f->o_latent = app->add_option("--latent", f->latent, "Latent dimensions (vae 20, gan 100)")->transform(integer_in(1, 4096));
+  f->o_latent = app->add_option("--latent", f->latent, "Latent dimensions " + per_kind([](const TrainDefaults& d) {
+                                  return d.latent > 0 ? std::to_string(d.latent) : std::string();
+                                }))->transform(integer_in(1, 4096));
   f->o_hidden = app->add_option("--hidden", f->hidden,
-                                "Hidden widths, comma list: VAE encoder (decoder mirrors it), GAN generator, or classifier "
-                                "(vae 400, gan 128,256,512,1024, classifier 512,256)")
+                                "Hidden widths, comma list: VAE encoder (decoder mirrors it), GAN generator, or classifier " +
+                                    per_kind([](const TrainDefaults& d) { return std::string(d.hidden); }))
                     ->check(width_list());
   app->add_option("--generator", f->generator,
                   "GAN generator variant: stable (LeakyReLU + BatchNorm, default) or plain (ReLU, no normalisation)")

@@ -1,4 +1,5 @@
-// `latentlab train`: flags, their validation, --resume, then run_training (training_run.hpp).
+// `latentlab train`: flags, their validation, --resume, then run_training (train/run.hpp). The model
+// flags mean what the kind's entry in the native registry (train/registry.hpp) says.
 #pragma once
 
 #include <string>

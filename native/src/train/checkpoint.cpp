@@ -122,22 +122,24 @@ Result<bool> restore_adam(const SafetensorsContents& contents, const std::string
   return R::success(true);
 }
 
-std::vector<std::uint8_t> encode_one_adam_checkpoint(const ParameterSet& params, const Adam& adam, const Rng& data,
-                                                     const Rng& noise, Metadata metadata, const Metadata& config) {
-  std::vector<TensorToWrite> tensors = tensors_to_write(params);
-  store_adam(tensors, metadata, "adam", adam);
-  store_rng(metadata, "data", data);
-  store_rng(metadata, "noise", noise);
+std::vector<std::uint8_t> encode_checkpoint(const Model& model, const NamedStates<const Adam>& optimisers,
+                                            const NamedStates<const Rng>& rngs, Metadata metadata, const Metadata& config) {
+  std::vector<TensorToWrite> tensors = model_tensors(model);
+  for (const auto& [name, adam] : optimisers) store_adam(tensors, metadata, name, *adam);
+  for (const auto& [name, rng] : rngs) store_rng(metadata, name, *rng);
   for (const auto& [key, value] : config) metadata[key] = value;
   return encode_safetensors(tensors, metadata, DType::F32);
 }
 
-Result<bool> restore_one_adam_checkpoint(const SafetensorsContents& checkpoint, ParameterSet& params, Adam& adam,
-                                         Rng& data, Rng& noise) {
-  if (auto ok = load_parameters(checkpoint, params); !ok) return ok;
-  if (auto ok = restore_adam(checkpoint, "adam", adam); !ok) return ok;
-  if (auto ok = restore_rng(checkpoint.metadata, "data", data); !ok) return ok;
-  return restore_rng(checkpoint.metadata, "noise", noise);
+Result<bool> restore_checkpoint(const SafetensorsContents& checkpoint, const Model& model,
+                                const NamedStates<Adam>& optimisers, const NamedStates<Rng>& rngs) {
+  for (const TensorGroup& group : model.tensor_groups())
+    if (auto ok = load_parameters(checkpoint, *group.set); !ok) return ok;
+  for (const auto& [name, adam] : optimisers)
+    if (auto ok = restore_adam(checkpoint, name, *adam); !ok) return ok;
+  for (const auto& [name, rng] : rngs)
+    if (auto ok = restore_rng(checkpoint.metadata, name, *rng); !ok) return ok;
+  return Result<bool>::success(true);
 }
 
 bool parameters_finite(const ParameterSet& params) { return kernels::all_finite(params.values(), params.size()); }

@@ -2,7 +2,7 @@
 //
 // A checkpoint is a weights file (load_model and `latentlab sample` read it like any other)
 // with extra tensors and metadata:
-//   tensors   the model's parameters (same names as model.safetensors), and per optimiser
+//   tensors   the model's tensor groups (same names as model.safetensors), and per optimiser
 //             "<adam>.m", "<adam>.v": Adam's moments as flat F32 tensors over the whole
 //             flat parameter buffer (alignment padding included; it stays 0)
 //   metadata  "checkpoint" = "1", "epoch" (completed epochs), "step" (completed steps),
@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "latentlab/nn/adam.hpp"
@@ -49,14 +50,20 @@ void store_adam(std::vector<TensorToWrite>& tensors, Metadata& metadata, const s
 // Restores moments and step count; the tensors must have exactly adam.size() values.
 Result<bool> restore_adam(const SafetensorsContents& contents, const std::string& name, Adam& adam);
 
-// The checkpoint of a model trained with ONE optimiser "adam" and the RNGs "data" and "noise"
-// (the VAE and the classifier): the parameters, Adam's moments and both RNG states, added to
-// `metadata` (which already holds the counters), with `config` on top.
-std::vector<std::uint8_t> encode_one_adam_checkpoint(const ParameterSet& params, const Adam& adam, const Rng& data,
-                                                     const Rng& noise, Metadata metadata, const Metadata& config);
-// Restores what encode_one_adam_checkpoint stored (shapes checked against `params`).
-Result<bool> restore_one_adam_checkpoint(const SafetensorsContents& checkpoint, ParameterSet& params, Adam& adam,
-                                         Rng& data, Rng& noise);
+// Optimisers or RNGs under their checkpoint names, in save order: {{"adam", &adam}} or
+// {{"adam.generator", &g}, {"adam.discriminator", &d}}; {{"data", &data_rng}, {"noise", &noise_rng}}.
+template <class T>
+using NamedStates = std::vector<std::pair<const char*, T*>>;
+
+// The checkpoint of `model` trained with any number of optimisers: the tensors of every group of
+// the model (model_tensors), then each optimiser's moments (store_adam), and each RNG's state
+// (store_rng), added to `metadata` (which already holds the counters), with `config` on top.
+std::vector<std::uint8_t> encode_checkpoint(const Model& model, const NamedStates<const Adam>& optimisers,
+                                            const NamedStates<const Rng>& rngs, Metadata metadata, const Metadata& config);
+// Restores what encode_checkpoint stored, in the same order (every group's tensors, shapes checked;
+// the optimisers; the RNGs). The model's groups are written through their ParameterSet pointers.
+Result<bool> restore_checkpoint(const SafetensorsContents& checkpoint, const Model& model,
+                                const NamedStates<Adam>& optimisers, const NamedStates<Rng>& rngs);
 
 // true if every parameter of the set is finite: a checkpoint or model is only written then,
 // so a diverged run can never replace a good file with NaNs.

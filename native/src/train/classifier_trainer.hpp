@@ -23,31 +23,24 @@ class ClassifierTrainer : public Trainer {
 
   Classifier& classifier() { return classifier_; }
 
-  // One optimisation step on a batch (count × input) with its labels. Returns the summed loss.
-  ClassifierLosses step(const float* batch, const std::uint8_t* labels, int count);
-
-  std::string kind() const override { return "classifier"; }
-  const TrainingOptions& options() const override { return options_; }
+  const Model& model() const override { return classifier_; }
   int latent_dim() const override { return 0; }  // nothing to render: no sample grids
   int image_size() const override { return classifier_.config().input; }
   Metadata config_metadata() const override;
-  std::size_t steps_per_epoch(std::size_t n) const override;
-  Metrics train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) override;
   std::vector<std::string> training_metric_names() const override { return {"loss", "accuracy"}; }
   Metrics evaluate(const Dataset& test, std::size_t n) override;
   std::vector<std::string> test_metric_names() const override { return {"test_loss", "test_accuracy"}; }
   void render(const float*, int, float*) override {}
-  bool finite() const override;
-  std::vector<std::uint8_t> model_bytes(const Metadata& extra) const override;
-  std::vector<std::uint8_t> checkpoint_bytes(const Metadata& extra) const override;
-  Result<bool> restore(const SafetensorsContents& checkpoint) override;
+
+ protected:
+  // The batch shifted at random (noise RNG), with its labels: cross-entropy gradients, then Adam.
+  LossTerms train_step(const Dataset& train, std::size_t first, int count) override;
+  Result<bool> check_config(const Metadata& checkpoint) const override;
 
  private:
-  TrainingOptions options_;
   Classifier classifier_;
-  Adam adam_;
-  Rng data_rng_, noise_rng_;  // epoch order; the random translations of the training images
-  std::vector<float> batch_, scratch_;
+  Adam adam_;  // the RNGs: epoch order; the random translations of the training images
+  std::vector<float> scratch_;
   std::vector<std::uint8_t> labels_;
 };
 

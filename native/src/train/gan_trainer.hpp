@@ -26,35 +26,27 @@ class GanTrainer : public Trainer {
   Gan& gan() { return gan_; }
   Adam& generator_adam() { return adam_g_; }
   Adam& discriminator_adam() { return adam_d_; }
-  Rng& data_rng() { return data_rng_; }
-  Rng& noise_rng() { return noise_rng_; }
 
-  // One iteration on a batch of real images (count × image, pixels in [−1, 1]).
-  GanLosses step(const float* real, int count);
-
-  std::string kind() const override { return "gan"; }
-  const TrainingOptions& options() const override { return options_; }
+  const Model& model() const override { return gan_; }
   int latent_dim() const override { return gan_.config().latent; }
   int image_size() const override { return gan_.config().image; }
   Metadata config_metadata() const override;
-  std::size_t steps_per_epoch(std::size_t n) const override;
-  Metrics train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) override;
   std::vector<std::string> training_metric_names() const override { return {"d_loss", "g_loss", "d_real", "d_fake"}; }
   Metrics evaluate(const Dataset& test, std::size_t n) override;
   std::vector<std::string> test_metric_names() const override { return {"test_d_real"}; }
   // (G(z) + 1) / 2.
   void render(const float* z, int count, float* pixels) override;
-  bool finite() const override;
-  std::vector<std::uint8_t> model_bytes(const Metadata& extra) const override;
-  std::vector<std::uint8_t> checkpoint_bytes(const Metadata& extra) const override;
-  Result<bool> restore(const SafetensorsContents& checkpoint) override;
+
+ protected:
+  // One iteration on a batch of real images (pixels in [−1, 1]): fakes, D step, G step.
+  LossTerms train_step(const Dataset& train, std::size_t first, int count) override;
+  bool drops_last_batch() const override { return true; }
+  bool means_per_step() const override { return true; }
+  Result<bool> check_config(const Metadata& checkpoint) const override;
 
  private:
-  TrainingOptions options_;
   Gan gan_;
   Adam adam_g_, adam_d_;
-  Rng data_rng_, noise_rng_;
-  std::vector<float> batch_;
 };
 
 }  // namespace latentlab::native

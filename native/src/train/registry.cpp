@@ -1,27 +1,168 @@
-// The native side of each model kind (registry.hpp). Adding a kind: one entry in kKinds.
+// The native side of each model kind (registry.hpp). Adding a kind: its trainer and one entry in
+// kKinds, with the functions it points to in its own section below.
 #include "train/registry.hpp"
 
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
+#include "cli/common.hpp"
+#include "train/classifier_trainer.hpp"
+#include "train/gan_trainer.hpp"
 #include "train/vae_trainer.hpp"
 
 namespace latentlab::native {
 
 namespace {
 
+std::vector<int> widths(const Flag<std::string>& flag, const char* name) { return parse_width_list(flag.value, name); }
+std::vector<int> reversed(std::vector<int> v) { return {v.rbegin(), v.rend()}; }
+
+// ---- vae ----
+
 Metrics vae_metrics(GenerativeModel& model, const Dataset& test, std::size_t n) {
   return vae_test_metrics(static_cast<Vae&>(model), test, n);
 }
 
+std::any vae_fresh(const ModelFlags& f) {
+  if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
+  VaeConfig c;
+  c.latent = f.latent.value;
+  c.beta = f.beta.value;
+  if (f.hidden.given) c.hidden = widths(f.hidden, "--hidden");
+  return c;
+}
+
+Result<std::any> vae_from_checkpoint(const Metadata& m) {
+  auto c = vae_config_from_metadata(m);
+  if (!c) return Result<std::any>::failure(c.error());
+  return Result<std::any>::success(c.value());
+}
+
+void vae_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
+  const VaeConfig& c = std::any_cast<const VaeConfig&>(config);
+  if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator, the checkpoint holds a VAE");
+  if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
+  if (f.hidden.given) conflict("--hidden", join_widths(widths(f.hidden, "--hidden")), join_widths(c.hidden));
+  if (f.beta.given) conflict("--beta", shortest_float(f.beta.value), shortest_float(c.beta));
+}
+
+std::unique_ptr<Trainer> vae_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
+  VaeConfig c = std::any_cast<const VaeConfig&>(config);
+  c.input = data.image_size;
+  return std::make_unique<VaeTrainer>(c, options);
+}
+
+std::string vae_describe(const Metadata& m) {
+  return "VAE " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("latent") + ", beta " + m.at("beta");
+}
+
+// ---- gan ----
+
+std::any gan_fresh(const ModelFlags& f) {
+  if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
+  GanConfig c;
+  c.latent = f.latent.value;
+  if (f.hidden.given) {
+    c.generator_hidden = widths(f.hidden, "--hidden");
+    c.discriminator_hidden = reversed(c.generator_hidden);
+  }
+  if (f.disc_hidden.given) c.discriminator_hidden = widths(f.disc_hidden, "--disc-hidden");
+  // "stable": LeakyReLU + BatchNorm(eps 0.8) in G (the PyTorch-GAN recipe); "plain": ReLU, no
+  // normalisation — which mode-collapses on MNIST here and in PyTorch (docs/training.md).
+  if (f.generator == "stable") {
+    c.generator_leaky = true;
+    c.generator_batchnorm = true;
+    c.batchnorm_eps = 0.8f;
+  }
+  return c;
+}
+
+Result<std::any> gan_from_checkpoint(const Metadata& m) {
+  auto c = gan_config_from_metadata(m);
+  if (!c) return Result<std::any>::failure(c.error());
+  return Result<std::any>::success(c.value());
+}
+
+void gan_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
+  const GanConfig& c = std::any_cast<const GanConfig&>(config);
+  if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight, the checkpoint holds a GAN");
+  if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
+  if (f.hidden.given) conflict("--hidden", join_widths(widths(f.hidden, "--hidden")), join_widths(c.generator_hidden));
+  if (f.disc_hidden.given)
+    conflict("--disc-hidden", join_widths(widths(f.disc_hidden, "--disc-hidden")), join_widths(c.discriminator_hidden));
+}
+
+std::unique_ptr<Trainer> gan_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
+  GanConfig c = std::any_cast<const GanConfig&>(config);
+  c.image = data.image_size;
+  return std::make_unique<GanTrainer>(c, options);
+}
+
+std::string gan_describe(const Metadata& m) {
+  return "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]";
+}
+
+// ---- classifier ----
+
+std::any classifier_fresh(const ModelFlags& f) {
+  if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
+  if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
+  if (f.latent.given) throw UsageError("--latent: a classifier has no latent space");
+  ClassifierConfig c;
+  if (f.hidden.given) c.hidden = widths(f.hidden, "--hidden");
+  return c;
+}
+
+Result<std::any> classifier_from_checkpoint(const Metadata& m) {
+  auto c = classifier_config_from_metadata(m);
+  if (!c) return Result<std::any>::failure(c.error());
+  return Result<std::any>::success(c.value());
+}
+
+void classifier_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
+  const ClassifierConfig& c = std::any_cast<const ClassifierConfig&>(config);
+  if (f.disc_hidden.given || f.beta.given || f.latent.given)
+    throw UsageError("--disc-hidden, --beta and --latent do not apply to the classifier the checkpoint holds");
+  if (f.hidden.given) conflict("--hidden", join_widths(widths(f.hidden, "--hidden")), join_widths(c.hidden));
+}
+
+std::unique_ptr<Trainer> classifier_trainer(const std::any& config, const TrainingOptions& options,
+                                            const DataShape& data) {
+  ClassifierConfig c = std::any_cast<const ClassifierConfig&>(config);
+  c.input = data.image_size;
+  c.classes = data.classes;
+  return std::make_unique<ClassifierTrainer>(c, options);
+}
+
+std::string classifier_describe(const Metadata& m) {
+  return "classifier " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("classes") + " (ReLU)";
+}
+
+// Defaults: PyTorch's examples/vae and the usual MLP GAN recipe.
 const NativeKind kKinds[] = {
-    {find_model_kind("vae"), "input hidden latent beta", vae_metrics},
+    {find_model_kind("vae"), "input hidden latent beta", vae_metrics,
+     {10, 128, "1e-3", 20, "400",
+      "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 400\n"
+      "       pixels in [0,1]; an epoch includes the last partial batch (PyTorch drop_last=False)"},
+     false, vae_fresh, vae_from_checkpoint, vae_resume_flags, vae_trainer, vae_describe},
     // The GAN's test metric needs the discriminator, which a file may leave out.
     {find_model_kind("gan"),
      "image latent generator_hidden discriminator_hidden leaky_slope generator_activation generator_batchnorm "
      "batchnorm_eps",
-     nullptr},
-    {find_model_kind("classifier"), "input hidden classes", nullptr},
+     nullptr,
+     {30, 64, "2e-4", 100, "128,256,512,1024",
+      "--epochs 30  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
+      "       --hidden 128,256,512,1024 (G)  --disc-hidden 1024,512,256 (D); pixels in [-1,1];\n"
+      "       an epoch drops the last partial batch"},
+     false, gan_fresh, gan_from_checkpoint, gan_resume_flags, gan_trainer, gan_describe},
+    {find_model_kind("classifier"), "input hidden classes", nullptr,
+     {15, 128, "1e-3", 0, "512,256",
+      "--epochs 15  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --hidden 512,256\n"
+      "       784-512-256-10 ReLU MLP, softmax cross-entropy, training images shifted by up to 2 pixels;\n"
+      "       no sample grids (docs/evaluation.md)"},
+     true, classifier_fresh, classifier_from_checkpoint, classifier_resume_flags, classifier_trainer,
+     classifier_describe},
 };
 
 }  // namespace
@@ -30,6 +171,28 @@ const NativeKind& native_kind(const ModelKind& kind) {
   for (const NativeKind& k : kKinds)
     if (k.kind == &kind) return k;
   throw std::logic_error(std::string("model kind \"") + kind.name + "\" has no native registration");
+}
+
+const NativeKind* find_native_kind(const std::string& name) {
+  for (const NativeKind& k : kKinds)
+    if (name == k.kind->name) return &k;
+  return nullptr;
+}
+
+const std::vector<const NativeKind*>& native_kinds() {
+  static const std::vector<const NativeKind*> all = [] {
+    std::vector<const NativeKind*> v;
+    for (const NativeKind& k : kKinds) v.push_back(&k);
+    return v;
+  }();
+  return all;
+}
+
+std::string native_kind_names() {
+  std::string s;
+  const std::size_t n = std::size(kKinds);
+  for (std::size_t i = 0; i < n; ++i) s += (i == 0 ? "" : i + 1 == n ? " or " : ", ") + std::string(kKinds[i].kind->name);
+  return s;
 }
 
 }  // namespace latentlab::native

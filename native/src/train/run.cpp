@@ -1,5 +1,6 @@
 #include "train/run.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -13,9 +14,7 @@
 #include "output/image_grid.hpp"
 #include "latentlab/kernels/parallel.hpp"
 #include "latentlab/rng.hpp"
-#include "train/classifier_trainer.hpp"
-#include "train/gan_trainer.hpp"
-#include "train/vae_trainer.hpp"
+#include "train/registry.hpp"
 #include "train/training_log.hpp"
 
 namespace latentlab::native {
@@ -35,26 +34,6 @@ std::string join_path(const std::string& dir, const std::string& name) {
 }
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
-
-std::unique_ptr<Trainer> make_trainer(const TrainSettings& s, int image_size, int classes) {
-  if (s.model == "vae") {
-    VaeConfig c = s.vae;
-    c.input = image_size;
-    return std::make_unique<VaeTrainer>(c, s.training);
-  }
-  if (s.model == "gan") {
-    GanConfig c = s.gan;
-    c.image = image_size;
-    return std::make_unique<GanTrainer>(c, s.training);
-  }
-  if (s.model == "classifier") {
-    ClassifierConfig c = s.classifier;
-    c.input = image_size;
-    c.classes = classes;
-    return std::make_unique<ClassifierTrainer>(c, s.training);
-  }
-  throw UsageError("--model: unknown model '" + s.model + "' (expected vae, gan or classifier)");
-}
 
 // Settings stored in every file the run writes.
 Metadata run_metadata(const TrainSettings& s, const Trainer& trainer) {
@@ -91,23 +70,8 @@ bool all_finite(const Metrics& metrics) {
   return true;
 }
 
-std::string describe_architecture(const Trainer& t, std::size_t parameters) {
-  const Metadata m = t.config_metadata();
-  std::string s;
-  if (t.kind() == "vae")
-    s = "VAE " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("latent") + ", beta " + m.at("beta");
-  else if (t.kind() == "classifier")
-    s = "classifier " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("classes") + " (ReLU)";
-  else
-    s = "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]";
-  return s + ", " + std::to_string(parameters) + " parameters";
-}
-
-std::size_t parameter_count(Trainer& t) {
-  if (auto* v = dynamic_cast<VaeTrainer*>(&t)) return v->vae().parameters().count();
-  if (auto* c = dynamic_cast<ClassifierTrainer*>(&t)) return c->classifier().parameters().count();
-  auto& g = dynamic_cast<GanTrainer&>(t).gan();
-  return g.generator_parameters().count() + g.discriminator_parameters().count();
+std::string describe_architecture(const NativeKind& kind, const Trainer& t) {
+  return kind.describe(t.config_metadata()) + ", " + std::to_string(t.model().parameter_count()) + " parameters";
 }
 
 bool same_directory(const std::string& a, const std::string& b) {
@@ -128,151 +92,184 @@ void check_fresh_directory(const TrainSettings& s) {
   }
 }
 
-}  // namespace
+// What the epochs work on: the data, the trainer (restored when resuming) and the log so far.
+struct PreparedRun {
+  DatasetPair data;
+  std::size_t n_train = 0, n_test = 0;
+  std::unique_ptr<Trainer> trainer;
+  std::unique_ptr<TrainingLog> log;
+  int first_epoch = 1;
+};
 
-TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* resume, const std::string& resume_path,
-                          Progress& progress) {
-  const auto wall_start = Clock::now();
-
-  // Output directory first: an unwritable --out should fail before minutes of data loading.
+// Output directory, data, trainer, resumed state and the log carried over, in that order (an
+// unwritable --out fails before minutes of data loading).
+PreparedRun prepare_run(const TrainSettings& s, const SafetensorsContents* resume, const std::string& resume_path) {
+  const NativeKind& kind = *s.kind;
   // A resumed run may write over its own checkpoint's directory, but not over another run.
   if (!resume || !same_directory(s.out, parent_directory(resume_path))) check_fresh_directory(s);
   ensure_directory(s.out);
-  if (s.model != "classifier") ensure_directory(join_path(s.out, "samples"));
+  if (kind.kind->role == ModelRole::Generative) ensure_directory(join_path(s.out, "samples"));
 
-  const DatasetPair data = load_dataset(s.data);
-  const int image_size = data.train.rows * data.train.cols;
-  if (data.train.count == 0 || data.test.count == 0)
-    throw DataError("data set '" + s.data + "' has no training or no test images");
-  if (s.limit > data.train.count)
-    throw UsageError("--limit: " + std::to_string(s.limit) + " is more than the " + std::to_string(data.train.count) +
+  PreparedRun run;
+  run.data = load_dataset(s.data);
+  const Dataset& train = run.data.train;
+  const Dataset& test = run.data.test;
+  if (train.count == 0 || test.count == 0) throw DataError("data set '" + s.data + "' has no training or no test images");
+  if (s.limit > train.count)
+    throw UsageError("--limit: " + std::to_string(s.limit) + " is more than the " + std::to_string(train.count) +
                      " training images of '" + s.data + "'");
-  if (s.test_limit > data.test.count)
+  if (s.test_limit > test.count)
     throw UsageError("--test-limit: " + std::to_string(s.test_limit) + " is more than the " +
-                     std::to_string(data.test.count) + " test images of '" + s.data + "'");
-  const std::size_t n_train = s.limit ? s.limit : data.train.count;
-  const std::size_t n_test = s.test_limit ? s.test_limit : data.test.count;
+                     std::to_string(test.count) + " test images of '" + s.data + "'");
+  run.n_train = s.limit ? s.limit : train.count;
+  run.n_test = s.test_limit ? s.test_limit : test.count;
 
   parallel::set_thread_count(s.threads);  // the kernels' pool (GEMM blocks, Adam ranges)
   // Both splits share one label space 0…num_classes−1 (load_dataset), so every label fits the head.
-  if (s.model == "classifier" && data.train.num_classes < 2)
+  if (kind.needs_labels && train.num_classes < 2)
     throw DataError("data set '" + s.data + "' has fewer than 2 classes: nothing to classify");
-  std::unique_ptr<Trainer> trainer = make_trainer(s, image_size, data.train.num_classes);
-  if (trainer->steps_per_epoch(n_train) == 0)
-    throw UsageError("--batch " + std::to_string(s.training.batch) + " is larger than the " + std::to_string(n_train) +
+  run.trainer = kind.make_trainer(s.config, s.training, DataShape{train.rows * train.cols, train.num_classes});
+  Trainer& trainer = *run.trainer;
+  if (trainer.steps_per_epoch(run.n_train) == 0)
+    throw UsageError("--batch " + std::to_string(s.training.batch) + " is larger than the " +
+                     std::to_string(run.n_train) +
                      " training images, and the GAN drops incomplete batches: lower --batch or raise --limit");
   if (resume) {
-    auto ok = trainer->restore(*resume);
+    auto ok = trainer.restore(*resume);
     if (!ok) throw DataError("cannot resume from '" + resume_path + "': " + ok.error());
-    if (trainer->epochs_done() >= s.epochs)
+    if (trainer.epochs_done() >= s.epochs)
       throw UsageError("--epochs: the checkpoint '" + resume_path + "' has already done " +
-                       std::to_string(trainer->epochs_done()) + " epochs; pass --epochs greater than that to continue");
+                       std::to_string(trainer.epochs_done()) + " epochs; pass --epochs greater than that to continue");
   }
+  run.first_epoch = trainer.epochs_done() + 1;
 
   // Log: the header follows the trainer's metric names.
   std::vector<std::string> columns{"epoch", "step"};
-  for (const auto& n : trainer->training_metric_names()) columns.push_back(n);
-  for (const auto& n : trainer->test_metric_names()) columns.push_back(n);
+  for (const auto& n : trainer.training_metric_names()) columns.push_back(n);
+  for (const auto& n : trainer.test_metric_names()) columns.push_back(n);
   columns.push_back("seconds");
   columns.push_back("eval_seconds");
-  const std::string log_path = join_path(s.out, "log.csv");
-  TrainingLog log(log_path, columns);
-  if (resume && !log.load_existing(trainer->epochs_done())) {
-    // Resuming into a new directory: carry over the rows of the checkpoint's own run.
-    TrainingLog previous(join_path(parent_directory(resume_path), "log.csv"), columns);
-    if (previous.load_existing(trainer->epochs_done()))
-      for (const auto& row : previous.rows()) {
-        std::vector<std::string> values;
-        std::size_t start = 0;
-        for (std::size_t comma; (comma = row.find(',', start)) != std::string::npos; start = comma + 1)
-          values.push_back(row.substr(start, comma - start));
-        values.push_back(row.substr(start));
-        if (values.size() == columns.size()) log.add_row(values);
-      }
-  }
+  run.log = std::make_unique<TrainingLog>(join_path(s.out, "log.csv"), columns);
+  // Resuming into a new directory: carry over the rows of the checkpoint's own run.
+  if (resume && !run.log->load_existing(trainer.epochs_done()))
+    run.log->carry_over(join_path(parent_directory(resume_path), "log.csv"), trainer.epochs_done());
+  return run;
+}
 
-  // The fixed latent batch of the per-epoch sample grids.
-  const int latent = trainer->latent_dim();
-  std::vector<float> fixed_z(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(latent));
-  Rng(s.training.seed, kSampleStream).fill_normal(fixed_z.data(), fixed_z.size());
-  std::vector<float> sample_pixels(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(image_size));
-
-  const std::size_t params = parameter_count(*trainer);
+// The first line of the run: what is trained on what, and where to.
+void announce(const TrainSettings& s, const PreparedRun& run, bool resumed, Progress& progress) {
+  const Trainer& trainer = *run.trainer;
   char intro[512];
   std::snprintf(intro, sizeof intro,
                 "%s %s on %s: %zu training / %zu test images of %dx%d, batch %d, lr %s, seed %llu, epochs %d%s -> %s",
-                resume ? "resuming" : "training", describe_architecture(*trainer, params).c_str(), s.data.c_str(), n_train,
-                n_test, data.train.rows, data.train.cols, s.training.batch, shortest_float(s.training.lr).c_str(),
-                static_cast<unsigned long long>(s.training.seed), s.epochs,
-                resume ? (" (from epoch " + std::to_string(trainer->epochs_done()) + ")").c_str() : "", s.out.c_str());
+                resumed ? "resuming" : "training", describe_architecture(*s.kind, trainer).c_str(), s.data.c_str(),
+                run.n_train, run.n_test, run.data.train.rows, run.data.train.cols, s.training.batch,
+                shortest_float(s.training.lr).c_str(), static_cast<unsigned long long>(s.training.seed), s.epochs,
+                resumed ? (" (from epoch " + std::to_string(trainer.epochs_done()) + ")").c_str() : "", s.out.c_str());
   progress.message(intro);
+}
 
+// The per-epoch sample grid: the model's images of a fixed latent batch, drawn once from the
+// run's seed (kSampleStream). A kind without a latent space (the classifier) draws none.
+class SampleGrid {
+ public:
+  SampleGrid(const TrainSettings& s, const Trainer& trainer, const Dataset& data)
+      : dir_(join_path(s.out, "samples")),
+        rows_(data.rows),
+        cols_(data.cols),
+        z_(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(trainer.latent_dim())),
+        pixels_(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(data.rows * data.cols)) {
+    Rng(s.training.seed, kSampleStream).fill_normal(z_.data(), z_.size());
+  }
+
+  // samples/epoch_NNN.png
+  void write(Trainer& trainer, int epoch) {
+    if (z_.empty()) return;
+    trainer.render(z_.data(), kSampleCount, pixels_.data());
+    char name[32];
+    std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
+    write_png_grid(join_path(dir_, name), pixels_.data(), kSampleCount, rows_, cols_, kSampleGridColumns, 0.0f, 1.0f,
+                   kSampleScale, kSamplePadding);
+  }
+
+ private:
+  std::string dir_;
+  int rows_, cols_;
+  std::vector<float> z_, pixels_;
+};
+
+// After train_epoch: a diverged epoch ends the run (the last good checkpoint stays), and one the
+// stop check interrupted writes its mid-epoch checkpoint and ends it.
+void stop_unless_epoch_completed(const TrainSettings& s, const Trainer& trainer, int epoch, const Metrics& train,
+                                 std::size_t steps_per_epoch, const std::string& checkpoint_path) {
+  if (!trainer.divergence().empty() || !all_finite(train) || !trainer.finite()) {
+    const std::string kept = is_regular_file(checkpoint_path)
+                                 ? "the last good checkpoint '" + checkpoint_path + "' is kept"
+                                 : "nothing was saved";
+    const std::string what = !trainer.divergence().empty() ? trainer.divergence()
+                                                           : "a loss or parameter is NaN/Inf (" + metrics_text(train) + ")";
+    throw std::runtime_error("training diverged in epoch " + std::to_string(epoch) + ": " + what + "; " + kept +
+                             ". Try a lower --lr.");
+  }
+  if (trainer.epoch_interrupted()) {
+    // Stopped between two steps: save the position in this epoch, so --resume continues exactly here.
+    write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(run_metadata(s, trainer)));
+    throw TrainingInterrupted("stopped in epoch " + std::to_string(epoch) + " after step " +
+                              std::to_string(trainer.epoch_steps_done()) + " of " + std::to_string(steps_per_epoch) +
+                              "; wrote " + checkpoint_path + ". Continue with: latentlab train --resume " +
+                              checkpoint_path);
+  }
+}
+
+// The epoch's log.csv row: epoch, step, training metrics, test metrics (empty when not
+// evaluated), seconds.
+std::vector<std::string> log_row(const Trainer& trainer, int epoch, const Metrics& train, const Metrics* test,
+                                 double train_seconds, double eval_seconds) {
+  std::vector<std::string> row{std::to_string(epoch), std::to_string(trainer.steps_done())};
+  for (const auto& [key, value] : train) row.push_back(format_float(value));
+  for (const auto& key : trainer.test_metric_names()) row.push_back(test ? format_float(metric(*test, key)) : "");
+  row.push_back(format_float(train_seconds));
+  row.push_back(test ? format_float(eval_seconds) : "");
+  return row;
+}
+
+// The epochs up to s.epochs: train, stop on divergence or interruption, evaluate, draw the
+// sample grid, log, checkpoint. Returns the last training metrics, the last evaluation and the
+// training time.
+TrainSummary run_epochs(const TrainSettings& s, PreparedRun& run, Progress& progress) {
+  Trainer& trainer = *run.trainer;
+  SampleGrid grid(s, trainer, run.data.train);
   const std::string checkpoint_path = join_path(s.out, "checkpoint.safetensors");
-  const std::size_t steps_per_epoch = trainer->steps_per_epoch(n_train);
+  const std::size_t steps_per_epoch = trainer.steps_per_epoch(run.n_train);
   TrainSummary summary;
-  std::size_t images_trained = 0;
-  const int first_epoch = trainer->epochs_done() + 1;
-  trainer->set_stop_check(s.stop_requested);
+  trainer.set_stop_check(s.stop_requested);
 
-  for (int epoch = first_epoch; epoch <= s.epochs; ++epoch) {
+  for (int epoch = run.first_epoch; epoch <= s.epochs; ++epoch) {
     progress.start_epoch(epoch, s.epochs, steps_per_epoch);
     const auto epoch_start = Clock::now();
-    const Metrics train = trainer->train_epoch(
-        data.train, n_train,
+    const Metrics train = trainer.train_epoch(
+        run.data.train, run.n_train,
         [&](std::size_t steps, std::size_t images, const Metrics& running) { progress.step(steps, images, running); });
     const double train_seconds = seconds_since(epoch_start);
     summary.train_seconds += train_seconds;
-    images_trained += n_train;
-
-    if (!trainer->divergence().empty() || !all_finite(train) || !trainer->finite()) {
-      const std::string kept = is_regular_file(checkpoint_path)
-                                   ? "the last good checkpoint '" + checkpoint_path + "' is kept"
-                                   : "nothing was saved";
-      const std::string what = !trainer->divergence().empty() ? trainer->divergence()
-                                                              : "a loss or parameter is NaN/Inf (" + metrics_text(train) + ")";
-      throw std::runtime_error("training diverged in epoch " + std::to_string(epoch) + ": " + what + "; " + kept +
-                               ". Try a lower --lr.");
-    }
-    if (trainer->epoch_interrupted()) {
-      // Stopped between two steps: save the position in this epoch, so --resume continues exactly here.
-      Metadata meta = run_metadata(s, *trainer);
-      write_file_atomically(checkpoint_path, trainer->checkpoint_bytes(meta));
-      throw TrainingInterrupted("stopped in epoch " + std::to_string(epoch) + " after step " +
-                                std::to_string(trainer->epoch_steps_done()) + " of " + std::to_string(steps_per_epoch) +
-                                "; wrote " + checkpoint_path + ". Continue with: latentlab train --resume " +
-                                checkpoint_path);
-    }
+    stop_unless_epoch_completed(s, trainer, epoch, train, steps_per_epoch, checkpoint_path);
 
     const bool evaluate = epoch == s.epochs || (s.eval_every > 0 && epoch % s.eval_every == 0);
     Metrics test;
     const auto eval_start = Clock::now();
-    if (evaluate) test = trainer->evaluate(data.test, n_test);
+    if (evaluate) test = trainer.evaluate(run.data.test, run.n_test);
     const double eval_seconds = evaluate ? seconds_since(eval_start) : 0.0;
 
-    if (latent > 0) {  // a generative model: the fixed sample grid (a classifier has none)
-      trainer->render(fixed_z.data(), kSampleCount, sample_pixels.data());
-      char name[32];
-      std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
-      write_png_grid(join_path(join_path(s.out, "samples"), name), sample_pixels.data(), kSampleCount, data.train.rows,
-                     data.train.cols, kSampleGridColumns, 0.0f, 1.0f, kSampleScale, kSamplePadding);
-    }
-
-    std::vector<std::string> row{std::to_string(epoch), std::to_string(trainer->steps_done())};
-    for (const auto& [key, value] : train) row.push_back(format_float(value));
-    for (const auto& key : trainer->test_metric_names()) row.push_back(evaluate ? format_float(metric(test, key)) : "");
-    row.push_back(format_float(train_seconds));
-    row.push_back(evaluate ? format_float(eval_seconds) : "");
-    log.add_row(row);
-    log.save();
-
-    Metadata meta = run_metadata(s, *trainer);
+    grid.write(trainer, epoch);
+    run.log->add_row(log_row(trainer, epoch, train, evaluate ? &test : nullptr, train_seconds, eval_seconds));
+    run.log->save();
+    Metadata meta = run_metadata(s, trainer);
     for (const auto& [key, value] : train) meta["train_" + key] = format_float(value);
-    const std::vector<std::uint8_t> checkpoint = trainer->checkpoint_bytes(meta);
-    write_file_atomically(checkpoint_path, checkpoint);
+    write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(meta));
 
     char rate[96];
     std::snprintf(rate, sizeof rate, "epoch %d/%d  %zu steps  %.1f s  %.0f img/s  ", epoch, s.epochs, steps_per_epoch,
-                  train_seconds, static_cast<double>(n_train) / train_seconds);
+                  train_seconds, static_cast<double>(run.n_train) / train_seconds);
     progress.end_epoch(rate + metrics_text(train) + (evaluate ? "  |  " + metrics_text(test) : ""));
 
     summary.train = train;
@@ -281,35 +278,43 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
       throw TrainingInterrupted("stopped after epoch " + std::to_string(epoch) + "; wrote " + checkpoint_path +
                                 ". Continue with: latentlab train --resume " + checkpoint_path);
   }
+  return summary;
+}
 
-  // The model, with the run's settings and final metrics in its metadata.
-  Metadata meta = run_metadata(s, *trainer);
+// model.safetensors (the run's settings and final metrics in its metadata) and summary.json;
+// completes `summary` with the counters, the rate and the wall time.
+void write_outputs(const TrainSettings& s, const PreparedRun& run, TrainSummary& summary,
+                   Clock::time_point wall_start, Progress& progress) {
+  const Trainer& trainer = *run.trainer;
+  Metadata meta = run_metadata(s, trainer);
   for (const auto& [key, value] : summary.train) meta["train_" + key] = format_float(value);
   for (const auto& [key, value] : summary.test) meta[key] = format_float(value);
   const std::string model_path = join_path(s.out, "model.safetensors");
-  write_file_atomically(model_path, trainer->model_bytes(meta));
+  write_file_atomically(model_path, trainer.model_bytes(meta));
 
-  summary.epochs = trainer->epochs_done();
-  summary.steps = trainer->steps_done();
+  const int epochs_run = s.epochs - run.first_epoch + 1;
+  const std::size_t images_trained = run.n_train * static_cast<std::size_t>(std::max(epochs_run, 0));
+  summary.epochs = trainer.epochs_done();
+  summary.steps = trainer.steps_done();
   summary.images_per_second = summary.train_seconds > 0 ? static_cast<double>(images_trained) / summary.train_seconds : 0;
 
   nlohmann::json j;
-  j["model"] = trainer->kind();
+  j["model"] = trainer.kind().name;
   j["dataset"] = s.data;
   j["seed"] = s.training.seed;
   j["batch"] = s.training.batch;
   j["lr"] = std::stod(shortest_float(s.training.lr));
-  j["parameters"] = params;
+  j["parameters"] = trainer.model().parameter_count();
   j["epochs"] = summary.epochs;
   j["steps"] = summary.steps;
-  j["train_images"] = n_train;
-  j["test_images"] = n_test;
+  j["train_images"] = run.n_train;
+  j["test_images"] = run.n_test;
   for (const auto& [key, value] : summary.train) j["train_" + key] = value;
   for (const auto& [key, value] : summary.test) j[key] = value;
   j["train_seconds"] = summary.train_seconds;
   j["images_per_second"] = summary.images_per_second;
-  j["seconds_per_epoch"] = s.epochs >= first_epoch ? summary.train_seconds / (s.epochs - first_epoch + 1) : 0.0;
-  j["resumed_from_epoch"] = first_epoch - 1;
+  j["seconds_per_epoch"] = epochs_run >= 1 ? summary.train_seconds / epochs_run : 0.0;
+  j["resumed_from_epoch"] = run.first_epoch - 1;
   j["threads"] = s.threads;
   j["trained_by"] = std::string("latentlab ") + latentlab_version();
   j["command_line"] = s.command_line;
@@ -318,8 +323,19 @@ TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* res
   const std::string text = j.dump(2) + "\n";
   write_file_atomically(join_path(s.out, "summary.json"), text.data(), text.size());
 
-  progress.message("wrote " + model_path + " (" + metrics_text(summary.test) + "), " + log_path + ", " +
+  progress.message("wrote " + model_path + " (" + metrics_text(summary.test) + "), " + run.log->path() + ", " +
                    join_path(s.out, "summary.json") + "; " + format_duration(summary.wall_seconds) + " in total");
+}
+
+}  // namespace
+
+TrainSummary run_training(const TrainSettings& s, const SafetensorsContents* resume, const std::string& resume_path,
+                          Progress& progress) {
+  const auto wall_start = Clock::now();
+  PreparedRun run = prepare_run(s, resume, resume_path);
+  announce(s, run, resume != nullptr, progress);
+  TrainSummary summary = run_epochs(s, run, progress);
+  write_outputs(s, run, summary, wall_start, progress);
   return summary;
 }
 

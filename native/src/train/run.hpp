@@ -16,29 +16,26 @@
 // has become NaN/Inf (the run stops with an error instead).
 #pragma once
 
+#include <any>
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
 
 #include "data/datasets.hpp"
-#include "latentlab/models/classifier.hpp"
-#include "latentlab/models/gan.hpp"
 #include "latentlab/io/safetensors.hpp"
-#include "latentlab/models/vae.hpp"
 #include "train/progress.hpp"
+#include "train/registry.hpp"
 #include "train/trainer.hpp"
 
 namespace latentlab::native {
 
 struct TrainSettings {
-  std::string model = "vae";     // "vae" | "gan" | "classifier"
+  const NativeKind* kind = nullptr;  // the model kind (registry.hpp)
+  std::any config;               // its configuration, made by the kind's entry (sizes from the data are set there)
   std::string data = "mnist";    // "mnist" | "fashion" | a directory of IDX files
   int epochs = 10;               // total epochs (a resumed run continues up to this number)
   TrainingOptions training;      // batch, lr, seed
-  VaeConfig vae;                 // used when model == "vae" (input is set from the data)
-  GanConfig gan;                 // used when model == "gan" (image is set from the data)
-  ClassifierConfig classifier;   // used when model == "classifier" (input and classes from the data)
   std::size_t limit = 0;         // use only the first `limit` training images (0: all)
   std::size_t test_limit = 0;    // evaluate on the first `test_limit` test images (0: all)
   int eval_every = 1;            // evaluate every k epochs (0: only after the last one)

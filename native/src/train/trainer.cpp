@@ -19,6 +19,40 @@ double metric(const Metrics& metrics, const std::string& name) {
   return std::nan("");
 }
 
+Trainer::Trainer(const TrainingOptions& options)
+    : options_(options), data_rng_(options.seed, kDataOrderStream), noise_rng_(options.seed, kNoiseStream) {}
+
+const ModelKind& Trainer::kind() const {
+  const Metadata config = config_metadata();
+  const ModelKind* kind = find_model_kind(config.at("kind"));
+  if (!kind) throw std::logic_error("trainer of an unregistered model kind \"" + config.at("kind") + "\"");
+  return *kind;
+}
+
+bool Trainer::finite() const {
+  for (const TensorGroup& group : model().tensor_groups())
+    if (group.trained && !parameters_finite(*group.set)) return false;
+  return true;
+}
+
+std::vector<std::uint8_t> Trainer::model_bytes(const Metadata& extra) const {
+  return save_model(model(), config_metadata(), extra, DType::F32);
+}
+
+std::vector<std::uint8_t> Trainer::checkpoint_bytes(const Metadata& extra) const {
+  Metadata metadata = extra;
+  store_counters(metadata);
+  const NamedStates<const Adam> optimisers(optimisers_.begin(), optimisers_.end());
+  return encode_checkpoint(model(), optimisers, {{"data", &data_rng_}, {"noise", &noise_rng_}}, metadata,
+                           config_metadata());
+}
+
+Result<bool> Trainer::restore(const SafetensorsContents& checkpoint) {
+  if (auto ok = restore_common(checkpoint); !ok) return ok;
+  if (auto ok = check_config(checkpoint.metadata); !ok) return ok;
+  return restore_checkpoint(checkpoint, model(), optimisers_, {{"data", &data_rng_}, {"noise", &noise_rng_}});
+}
+
 void Trainer::store_counters(Metadata& metadata) const {
   metadata[kCheckpointMarker] = "1";
   metadata["epoch"] = std::to_string(epochs_done_);
@@ -79,12 +113,14 @@ Result<bool> Trainer::restore_counters(const Metadata& metadata) {
   return R::success(true);
 }
 
-Result<bool> Trainer::restore_common(const SafetensorsContents& checkpoint, const std::string& label) {
+Result<bool> Trainer::restore_common(const SafetensorsContents& checkpoint) {
   using R = Result<bool>;
   const Metadata& m = checkpoint.metadata;
   if (auto ok = restore_counters(m); !ok) return ok;  // also checks this is a checkpoint at all
+  const ModelKind& kind = this->kind();
+  const std::string label = kind.label;
   auto found = m.find("kind");
-  if (found == m.end() || found->second != kind())
+  if (found == m.end() || found->second != kind.name)
     return R::failure("the checkpoint holds a " + (found == m.end() ? std::string("model of unknown kind") : found->second) +
                       ", not a " + label);
   for (const auto& t : checkpoint.tensors)
@@ -105,33 +141,61 @@ void for_each_test_chunk(const Dataset& data, std::size_t n,
   }
 }
 
-void Trainer::begin_epoch(Rng& data_rng, std::size_t n, std::size_t terms) {
+void Trainer::begin_epoch(std::size_t n, std::size_t terms) {
   if (position_.active) {
     if (position_.n != n || position_.sums.size() != terms)
       throw std::runtime_error("the checkpoint was stopped in an epoch over " + u64_to_decimal(position_.n) +
                                " images with " + std::to_string(position_.sums.size()) + " loss terms, this run has " +
                                std::to_string(n) + " images and " + std::to_string(terms));
-    Rng replay = position_.start;  // data_rng itself already stands after this epoch's shuffle
+    Rng replay = position_.start;  // data_rng_ itself already stands after this epoch's shuffle
     epoch_order(replay, n, order_);
     return;
   }
-  position_.start = data_rng;
-  epoch_order(data_rng, n, order_);
+  position_.start = data_rng_;
+  epoch_order(data_rng_, n, order_);
   position_.n = n;
   position_.steps = position_.images = 0;
   position_.sums.assign(terms, 0.0);
   position_.active = true;
 }
 
-Metrics Trainer::run_epoch(Rng& data_rng, std::size_t n, std::size_t images, int batch, std::size_t terms,
-                           const std::function<bool(std::size_t first, int count)>& step,
-                           const std::function<Metrics()>& means, const StepObserver& observer) {
-  begin_epoch(data_rng, n, terms);
+std::size_t Trainer::steps_per_epoch(std::size_t n) const {
+  const std::size_t b = static_cast<std::size_t>(options_.batch);
+  return drops_last_batch() ? n / b : (n + b - 1) / b;
+}
+
+// The loop of one epoch, the same for every trainer: begin_epoch over the first n images, then
+// batches of `batch` rows of order_ (the last one shorter, or dropped) until the epoch's images
+// are done. Before each batch the stop check (a stop leaves the position active, so a checkpoint
+// continues there); then train_step, whose terms are added to the running sums by position
+// (training_metric_names() order); then the step is counted and the observer sees the running
+// means. A diverged step ends the epoch (the driver reports divergence() and stops).
+Metrics Trainer::train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) {
+  const std::vector<std::string> names = training_metric_names();
+  const std::size_t batch = static_cast<std::size_t>(options_.batch);
+  const std::size_t images = drops_last_batch() ? steps_per_epoch(n) * batch : n;
+  begin_epoch(n, names.size());
   EpochPosition& p = position_;
+  const bool per_step = means_per_step();
+  const auto means = [&] {
+    const double d = static_cast<double>(std::max<std::uint64_t>(per_step ? p.steps : p.images, 1));
+    Metrics m;
+    for (std::size_t i = 0; i < names.size(); ++i) m.emplace_back(names[i], p.sums[i] / d);
+    return m;
+  };
   while (p.images < images) {
     if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
-    const int count = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(batch), images - p.images));
-    if (!step(p.images, count)) break;  // diverged: the driver reports divergence() and stops
+    const int count = static_cast<int>(std::min(batch, images - p.images));
+    const LossTerms terms = train_step(train, p.images, count);
+    if (!divergence_.empty()) break;
+    if (terms.size() != names.size())
+      throw std::logic_error("train_step returned " + std::to_string(terms.size()) + " loss terms for " +
+                             std::to_string(names.size()) + " training metrics");
+    for (std::size_t i = 0; i < terms.size(); ++i) {
+      if (names[i] != terms[i].first) throw std::logic_error("train_step's loss term " + names[i] + " is misnamed");
+      p.sums[i] += terms[i].second;
+    }
+    ++steps_done_;
     p.images += static_cast<std::size_t>(count);
     ++p.steps;
     if (observer) observer(p.steps, p.images, means());
@@ -141,7 +205,20 @@ Metrics Trainer::run_epoch(Rng& data_rng, std::size_t n, std::size_t images, int
   return means();
 }
 
-bool Trainer::step_finite(std::initializer_list<std::pair<const char*, double>> terms, const ParameterSet& params) {
+bool Trainer::apply(const LossTerms& checked, ParameterSet& params, Adam& adam) {
+  if (!step_finite(checked, params)) return false;
+  adam.step(params.values(), params.grads());
+  return true;
+}
+
+float* Trainer::gather(const Dataset& data, std::size_t first, int count, PixelRange range) {
+  const PixelMap map = pixel_map(range);
+  batch_.resize(static_cast<std::size_t>(count) * static_cast<std::size_t>(data.rows) * static_cast<std::size_t>(data.cols));
+  gather_batch(data, order_, first, count, map.scale, map.shift, batch_.data());
+  return batch_.data();
+}
+
+bool Trainer::step_finite(const LossTerms& terms, const ParameterSet& params) {
   const std::string step = "step " + std::to_string(steps_done_ + 1) + ": ";
   for (const auto& [name, value] : terms) {
     if (std::isfinite(value)) continue;

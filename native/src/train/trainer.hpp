@@ -1,5 +1,9 @@
-// What the training driver (training_run.cpp) needs from a model's trainer. VaeTrainer and
-// GanTrainer implement it; tests use them directly, without the CLI.
+// What the training driver (run.cpp) needs from a model's trainer, and the skeleton every trainer
+// shares: the epoch loop (train_epoch), the step skeleton (apply: finite check → Adam; the step
+// counted once per iteration), the checkpoint (the model's tensor groups, every registered
+// optimiser, both RNGs, the counters) and its restoration. A kind's trainer (VaeTrainer,
+// GanTrainer, ClassifierTrainer) supplies its model, one train_step and its metrics; tests use
+// them directly, without the CLI. Trainers are built through the native registry (registry.hpp).
 //
 // The random streams it uses are listed in latentlab/streams.hpp.
 #pragma once
@@ -7,13 +11,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <initializer_list>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "data/datasets.hpp"
 #include "latentlab/io/model_io.hpp"
+#include "latentlab/models/registry.hpp"
+#include "latentlab/nn/adam.hpp"
 #include "latentlab/result.hpp"
 #include "latentlab/rng.hpp"
 #include "latentlab/streams.hpp"
@@ -42,20 +47,32 @@ using StopCheck = std::function<bool()>;
 
 class Trainer {
  public:
+  // Named loss terms: a step's sums over its batch, in the order of training_metric_names().
+  using LossTerms = std::vector<std::pair<const char*, double>>;
+
+  // The RNGs every trainer has: Rng(seed, kDataOrderStream) and Rng(seed, kNoiseStream).
+  explicit Trainer(const TrainingOptions& options);
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
   virtual ~Trainer() = default;
 
-  virtual std::string kind() const = 0;  // "vae" | "gan"
-  virtual const TrainingOptions& options() const = 0;
+  // The registered kind of the model being trained (the "kind" of its config_metadata()).
+  const ModelKind& kind() const;
+  const TrainingOptions& options() const { return options_; }
+  // The model being trained: its tensor groups are what model_bytes, checkpoint_bytes, restore
+  // and finite() work on.
+  virtual const Model& model() const = 0;
   virtual int latent_dim() const = 0;
   virtual int image_size() const = 0;
   // The model configuration as weights-file metadata (config_metadata of the model).
   virtual Metadata config_metadata() const = 0;
 
-  // Optimisation steps of one epoch over n training images.
-  virtual std::size_t steps_per_epoch(std::size_t n) const = 0;
+  // Optimisation steps of one epoch over n training images (n / batch, rounded up; rounded down
+  // when the kind drops the last partial batch).
+  std::size_t steps_per_epoch(std::size_t n) const;
   // One epoch over the first n images of `train`, in an order shuffled by the data-order RNG.
   // Returns the epoch's mean loss terms (the names of training_metric_names()).
-  virtual Metrics train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) = 0;
+  Metrics train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer);
   virtual std::vector<std::string> training_metric_names() const = 0;
   // Metrics on the first n images of `test` (names of test_metric_names()).
   virtual Metrics evaluate(const Dataset& test, std::size_t n) = 0;
@@ -63,16 +80,18 @@ class Trainer {
   // Images in [0, 1] for count latents z (count × latent) → pixels (count × image).
   virtual void render(const float* z, int count, float* pixels) = 0;
 
-  // false once any parameter is NaN or infinite.
-  virtual bool finite() const = 0;
+  // false once any trained parameter is NaN or infinite.
+  bool finite() const;
   // model.safetensors bytes (F32) with `extra` metadata.
-  virtual std::vector<std::uint8_t> model_bytes(const Metadata& extra) const = 0;
-  // checkpoint.safetensors bytes: model + optimiser + RNG + counters (see checkpoint.hpp).
-  virtual std::vector<std::uint8_t> checkpoint_bytes(const Metadata& extra) const = 0;
+  std::vector<std::uint8_t> model_bytes(const Metadata& extra) const;
+  // checkpoint.safetensors bytes: model + every optimiser + both RNGs + counters (checkpoint.hpp).
+  std::vector<std::uint8_t> checkpoint_bytes(const Metadata& extra) const;
   // Restores a checkpoint written by checkpoint_bytes of a trainer with the same configuration.
   // Never throws; on failure the trainer must not be used further.
-  virtual Result<bool> restore(const SafetensorsContents& checkpoint) = 0;
+  Result<bool> restore(const SafetensorsContents& checkpoint);
 
+  Rng& data_rng() { return data_rng_; }
+  Rng& noise_rng() { return noise_rng_; }
   int epochs_done() const { return epochs_done_; }
   std::int64_t steps_done() const { return steps_done_; }
 
@@ -88,6 +107,35 @@ class Trainer {
   const std::string& divergence() const { return divergence_; }
 
  protected:
+  // One optimisation step on rows order_[first … first+count) of `train` (gather() them): the
+  // kind's gradients, then apply() per player. Returns the batch's loss terms; after a
+  // divergence (divergence() set) the epoch ends and they are not counted.
+  virtual LossTerms train_step(const Dataset& train, std::size_t first, int count) = 0;
+  // How an epoch runs: a GAN drops the last partial batch and averages its terms per step; the
+  // others keep it (PyTorch drop_last=False) and average per image.
+  virtual bool drops_last_batch() const { return false; }
+  virtual bool means_per_step() const { return false; }
+  // Refuses a checkpoint whose model configuration differs from this trainer's (the message
+  // names the kind's sizes).
+  virtual Result<bool> check_config(const Metadata& checkpoint) const = 0;
+
+  // Registers an optimiser under its checkpoint name ("adam", "adam.generator"), in save order.
+  void add_optimiser(const char* name, Adam& adam) { optimisers_.push_back({name, &adam}); }
+  // Rng(seed, kInitStream): the parameter initialisation.
+  Rng init_rng() const { return Rng(options_.seed, kInitStream); }
+  // The step skeleton of one player: its loss terms (in order) and then the gradients of
+  // `params` checked for NaN/Inf (step_finite), then adam's update. false, with nothing
+  // applied and divergence() set, on the first bad one.
+  bool apply(const LossTerms& checked, ParameterSet& params, Adam& adam);
+  // Rows order_[first … first+count) of `data` in the model's pixel range (batch_, count × image).
+  float* gather(const Dataset& data, std::size_t first, int count, PixelRange range);
+  // The image order of the current epoch (row r of a batch from `first` is image order[first + r]).
+  const std::vector<std::uint32_t>& epoch_order_rows() const { return order_; }
+
+  TrainingOptions options_;
+  Rng data_rng_, noise_rng_;
+
+ private:
   // Where a running (or stopped) epoch is: the data-order RNG at the epoch's start (the order
   // is re-derived from it), steps and images done, and the running sums of the loss terms.
   struct EpochPosition {
@@ -100,31 +148,23 @@ class Trainer {
   // Common checkpoint metadata (epoch, step, position in a stopped epoch) and its restoration.
   void store_counters(Metadata& metadata) const;
   Result<bool> restore_counters(const Metadata& metadata);
-  // What every restore checks first: a checkpoint at all (counters restored), of this `kind`
-  // ("vae", named `label` = "VAE" in messages), every tensor stored as F32.
-  Result<bool> restore_common(const SafetensorsContents& checkpoint, const std::string& label);
+  // What every restore checks first: a checkpoint at all (counters restored), of this kind,
+  // every tensor stored as F32.
+  Result<bool> restore_common(const SafetensorsContents& checkpoint);
   // Starts an epoch over n images with `terms` loss sums, drawing its order (order_) from
-  // data_rng, or continues the stopped one (its order re-derived from the stored start state).
-  void begin_epoch(Rng& data_rng, std::size_t n, std::size_t terms);
+  // data_rng_, or continues the stopped one (its order re-derived from the stored start state).
+  void begin_epoch(std::size_t n, std::size_t terms);
   bool stop_requested() const { return stop_check_ && stop_check_(); }
-  // The loop of one epoch, the same for every trainer: begin_epoch over the first n images, then
-  // batches of `batch` rows of order_ (the last one shorter) until `images` are done (n, or
-  // fewer when a trainer drops the incomplete batch). Before each batch the stop check (a stop
-  // leaves the position active, so a checkpoint continues there); then step(first, count),
-  // which gathers rows order_[first … first+count), trains, adds its loss terms to
-  // position_.sums and returns false when the step diverged (the epoch then ends); then the
-  // observer with means(), the running means of the terms. Returns means().
-  Metrics run_epoch(Rng& data_rng, std::size_t n, std::size_t images, int batch, std::size_t terms,
-                    const std::function<bool(std::size_t first, int count)>& step,
-                    const std::function<Metrics()>& means, const StepObserver& observer);
   // Checks a step's loss terms (in order) and then the gradients of `params` for NaN/Inf before
   // they are applied; on the first bad one sets divergence() and returns false.
-  bool step_finite(std::initializer_list<std::pair<const char*, double>> terms, const ParameterSet& params);
+  bool step_finite(const LossTerms& terms, const ParameterSet& params);
 
   int epochs_done_ = 0;
   std::int64_t steps_done_ = 0;
   EpochPosition position_;
   std::vector<std::uint32_t> order_;  // the image order of the current epoch
+  std::vector<float> batch_;          // gather()'s rows
+  std::vector<std::pair<const char*, Adam*>> optimisers_;
   std::string divergence_;
   StopCheck stop_check_;
 };

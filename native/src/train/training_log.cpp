@@ -49,6 +49,27 @@ bool TrainingLog::load_existing(int last_epoch) {
   return true;
 }
 
+namespace {
+std::vector<std::string> split_row(const std::string& row) {
+  std::vector<std::string> values;
+  std::size_t start = 0;
+  for (std::size_t comma; (comma = row.find(',', start)) != std::string::npos; start = comma + 1)
+    values.push_back(row.substr(start, comma - start));
+  values.push_back(row.substr(start));
+  return values;
+}
+}  // namespace
+
+bool TrainingLog::carry_over(const std::string& path, int last_epoch) {
+  TrainingLog previous(path, columns_);
+  if (!previous.load_existing(last_epoch)) return false;
+  for (const auto& row : previous.rows()) {
+    const std::vector<std::string> values = split_row(row);
+    if (values.size() == columns_.size()) add_row(values);
+  }
+  return true;
+}
+
 void TrainingLog::add_row(const std::vector<std::string>& values) {
   if (values.size() != columns_.size())
     throw std::logic_error("log row has " + std::to_string(values.size()) + " values for " +

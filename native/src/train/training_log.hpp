@@ -23,12 +23,17 @@ class TrainingLog {
  public:
   TrainingLog(std::string path, std::vector<std::string> columns);
 
+  const std::string& path() const { return path_; }
   const std::vector<std::string>& columns() const { return columns_; }
   const std::vector<std::string>& rows() const { return rows_; }
 
   // Reads an existing log (same header required) and keeps its rows of epochs ≤ last_epoch.
   // Returns false (and keeps nothing) when the file is missing or has another header.
   bool load_existing(int last_epoch);
+  // Adds the rows of epochs ≤ last_epoch of the log at `path` (same header required; rows with
+  // another number of values are skipped): a resumed run in a new directory carries over the
+  // rows of its checkpoint's run. Returns false when that log is missing or has another header.
+  bool carry_over(const std::string& path, int last_epoch);
   // Adds a row: one value per column, already formatted (empty for a missing value).
   void add_row(const std::vector<std::string>& values);
   // Writes header + rows atomically. Throws DataError on failure.

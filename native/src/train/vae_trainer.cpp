@@ -16,51 +16,19 @@ AdamConfig vae_adam(float lr) {
 }  // namespace
 
 VaeTrainer::VaeTrainer(const VaeConfig& config, const TrainingOptions& options)
-    : options_(options),
-      vae_(config),
-      adam_(vae_.parameters().size(), vae_adam(options.lr)),
-      data_rng_(options.seed, kDataOrderStream),
-      noise_rng_(options.seed, kNoiseStream) {
-  Rng init(options.seed, kInitStream);
+    : Trainer(options), vae_(config), adam_(vae_.parameters().size(), vae_adam(options.lr)) {
+  add_optimiser("adam", adam_);
+  Rng init = init_rng();
   vae_.init(init);
 }
 
 Metadata VaeTrainer::config_metadata() const { return latentlab::config_metadata(vae_.config()); }
 
-VaeLosses VaeTrainer::step(const float* batch, int count) {
-  const VaeLosses losses = vae_.compute_gradients(batch, count, noise_rng_);
-  if (!step_finite({{"reconstruction", losses.reconstruction}, {"KL", losses.kl}, {"loss", losses.total}},
-                   vae_.parameters()))
-    return losses;  // diverged: the update is not applied (see divergence())
-  adam_.step(vae_.parameters().values(), vae_.parameters().grads());
-  ++steps_done_;
-  return losses;
-}
-
-std::size_t VaeTrainer::steps_per_epoch(std::size_t n) const {
-  const std::size_t b = static_cast<std::size_t>(options_.batch);
-  return (n + b - 1) / b;  // the last partial batch is a step too (PyTorch drop_last=False)
-}
-
-Metrics VaeTrainer::train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) {
-  const int input = vae_.config().input;
-  batch_.resize(static_cast<std::size_t>(options_.batch) * static_cast<std::size_t>(input));
-  const auto means = [this] {  // sums: loss, recon, kl — per image
-    const double m = static_cast<double>(std::max<std::uint64_t>(position_.images, 1));
-    const std::vector<double>& s = position_.sums;
-    return Metrics{{"loss", s[0] / m}, {"recon", s[1] / m}, {"kl", s[2] / m}};
-  };
-  const auto train_step = [&](std::size_t first, int count) {
-    gather_batch(train, order_, first, count, 1.0f, 0.0f, batch_.data());
-    const VaeLosses l = step(batch_.data(), count);
-    if (!divergence_.empty()) return false;
-    std::vector<double>& s = position_.sums;
-    s[0] += l.total;
-    s[1] += l.reconstruction;
-    s[2] += l.kl;
-    return true;
-  };
-  return run_epoch(data_rng_, n, n, options_.batch, 3, train_step, means, observer);
+Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t first, int count) {
+  const float* batch = gather(train, first, count, vae_.pixel_range());
+  const VaeLosses l = vae_.compute_gradients(batch, count, noise_rng_);
+  apply({{"reconstruction", l.reconstruction}, {"KL", l.kl}, {"loss", l.total}}, vae_.parameters(), adam_);
+  return {{"loss", l.total}, {"recon", l.reconstruction}, {"kl", l.kl}};
 }
 
 Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }
@@ -81,28 +49,14 @@ Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n) {
 
 void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(z, count, pixels); }
 
-bool VaeTrainer::finite() const { return parameters_finite(vae_.parameters()); }
-
-std::vector<std::uint8_t> VaeTrainer::model_bytes(const Metadata& extra) const {
-  return save_model(vae_, config_metadata(), extra, DType::F32);
-}
-
-std::vector<std::uint8_t> VaeTrainer::checkpoint_bytes(const Metadata& extra) const {
-  Metadata metadata = extra;
-  store_counters(metadata);
-  return encode_one_adam_checkpoint(vae_.parameters(), adam_, data_rng_, noise_rng_, metadata, config_metadata());
-}
-
-Result<bool> VaeTrainer::restore(const SafetensorsContents& checkpoint) {
+Result<bool> VaeTrainer::check_config(const Metadata& m) const {
   using R = Result<bool>;
-  const Metadata& m = checkpoint.metadata;
-  if (auto ok = restore_common(checkpoint, "VAE"); !ok) return ok;
   auto config = vae_config_from_metadata(m);
   if (!config) return R::failure(config.error());
   if (latentlab::config_metadata(config.value()) != config_metadata())
     return R::failure("the checkpoint's VAE (hidden " + m.at("hidden") + ", latent " + m.at("latent") +
                       ") differs from the one being trained");
-  return restore_one_adam_checkpoint(checkpoint, vae_.parameters(), adam_, data_rng_, noise_rng_);
+  return R::success(true);
 }
 
 }  // namespace latentlab::native

@@ -26,36 +26,26 @@ class VaeTrainer : public Trainer {
 
   Vae& vae() { return vae_; }
   Adam& adam() { return adam_; }
-  Rng& data_rng() { return data_rng_; }
-  Rng& noise_rng() { return noise_rng_; }
 
-  // One optimisation step on a batch (count × input, pixels in [0, 1]). Returns the summed losses.
-  VaeLosses step(const float* batch, int count);
-
-  std::string kind() const override { return "vae"; }
-  const TrainingOptions& options() const override { return options_; }
+  const Model& model() const override { return vae_; }
   int latent_dim() const override { return vae_.config().latent; }
   int image_size() const override { return vae_.config().input; }
   Metadata config_metadata() const override;
-  std::size_t steps_per_epoch(std::size_t n) const override;
-  Metrics train_epoch(const Dataset& train, std::size_t n, const StepObserver& observer) override;
   std::vector<std::string> training_metric_names() const override { return {"loss", "recon", "kl"}; }
   Metrics evaluate(const Dataset& test, std::size_t n) override;
   std::vector<std::string> test_metric_names() const override {
     return {"test_loss", "test_recon", "test_kl", "test_loss_mu"};
   }
   void render(const float* z, int count, float* pixels) override;
-  bool finite() const override;
-  std::vector<std::uint8_t> model_bytes(const Metadata& extra) const override;
-  std::vector<std::uint8_t> checkpoint_bytes(const Metadata& extra) const override;
-  Result<bool> restore(const SafetensorsContents& checkpoint) override;
+
+ protected:
+  // Gradients of BCE + β·KL on the batch (pixels in [0, 1]), then Adam.
+  LossTerms train_step(const Dataset& train, std::size_t first, int count) override;
+  Result<bool> check_config(const Metadata& checkpoint) const override;
 
  private:
-  TrainingOptions options_;
   Vae vae_;
   Adam adam_;
-  Rng data_rng_, noise_rng_;
-  std::vector<float> batch_;
 };
 
 // The test metrics above (names of test_metric_names()) of `vae` on the first n images of `test`;

@@ -1,5 +1,6 @@
 // Checkpoints: exact scalar encodings, a bit-exact round trip of the whole training state
-// (parameters, Adam moments and step counts, both RNG streams, counters) for both models,
+// (parameters, Adam moments and step counts, both RNG streams, counters) for both models and,
+// through the native registry, for every registered kind,
 // refusal of checkpoints that do not fit, and atomic writes that keep the previous file when
 // writing fails.
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include "support/cli.hpp"
 #include "output/file_io.hpp"
 #include "train/gan_trainer.hpp"
+#include "train/registry.hpp"
 #include "train/vae_trainer.hpp"
 
 using namespace latentlab;
@@ -275,4 +277,46 @@ TEST_CASE("finite() notices a NaN parameter (nothing is saved from a diverged ru
   CHECK(gan.finite());
   gan.gan().discriminator_parameters().values()[0] = std::numeric_limits<float>::infinity();
   CHECK_FALSE(gan.finite());
+}
+
+TEST_CASE("every registered kind trains from its registry entry and resumes from its checkpoint bit for bit",
+          "[checkpoint][registry]") {
+  const DatasetPair& data = small_mnist();
+  TrainingOptions options;
+  options.batch = 64;
+  options.seed = 3;
+  for (const NativeKind* kind : native_kinds()) {
+    INFO(kind->kind->name);
+    ModelFlags flags;  // small hidden layers; every other model flag at its default
+    flags.latent = {kind->defaults.latent, false};
+    flags.hidden = {"16", true};
+    flags.beta = {1.0f, false};
+    flags.generator = "stable";
+    const std::any config = kind->fresh_config(flags);
+    const DataShape shape{data.train.rows * data.train.cols, data.train.num_classes};
+    std::unique_ptr<Trainer> a = kind->make_trainer(config, options, shape);
+    std::unique_ptr<Trainer> b = kind->make_trainer(config, options, shape);
+    CHECK(&a->kind() == kind->kind);
+    CHECK(&native_kind(a->kind()) == kind);
+    a->train_epoch(data.train, 192, nullptr);
+    REQUIRE(a->steps_done() == 3);
+
+    // The checkpoint starts with the model file's tensors, in the same order.
+    const SafetensorsContents checkpoint = decode(a->checkpoint_bytes({}));
+    const SafetensorsContents model = decode(a->model_bytes({}));
+    REQUIRE(checkpoint.tensors.size() > model.tensors.size());
+    for (std::size_t i = 0; i < model.tensors.size(); ++i) CHECK(checkpoint.tensors[i].name == model.tensors[i].name);
+    auto stored = kind->checkpoint_config(checkpoint.metadata);
+    REQUIRE(stored.ok());
+
+    REQUIRE(b->restore(checkpoint).ok());
+    CHECK(b->steps_done() == 3);
+    CHECK(a->train_epoch(data.train, 192, nullptr) == b->train_epoch(data.train, 192, nullptr));
+    CHECK(decode(a->checkpoint_bytes({})).tensors.size() == checkpoint.tensors.size());
+    const SafetensorsContents ca = decode(a->checkpoint_bytes({})), cb = decode(b->checkpoint_bytes({}));
+    for (std::size_t i = 0; i < ca.tensors.size(); ++i) {
+      INFO(ca.tensors[i].name);
+      CHECK(ca.tensors[i].values == cb.tensors[i].values);
+    }
+  }
 }
