@@ -122,12 +122,6 @@ std::vector<int> parse_width_list(const std::string& text, const std::string& fl
   return widths;
 }
 
-std::string join_widths(const std::vector<int>& widths) {
-  std::string s;
-  for (std::size_t i = 0; i < widths.size(); ++i) s += (i ? "," : "") + std::to_string(widths[i]);
-  return s;
-}
-
 LoadedModel load_weights_file(const std::string& path) {
   const std::vector<std::uint8_t> bytes = read_file(path, kMaxWeightsFileBytes);
   Result<LoadedModel> model = load_model(bytes.data(), bytes.size());
@@ -162,32 +156,6 @@ void write_text_output(const std::string& path, const std::string& text) {
     return;
   }
   write_file_atomically(path, text.data(), text.size());
-}
-
-std::string format_float(double value) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.9g", value);
-  return buf;
-}
-
-std::string shortest_float(float value) {
-  char buf[32];
-  for (int digits = 1; digits <= 9; ++digits) {
-    std::snprintf(buf, sizeof buf, "%.*g", digits, static_cast<double>(value));
-    if (std::strtof(buf, nullptr) == value) break;
-  }
-  return buf;
-}
-
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "?";
-  const long total = std::lround(seconds);
-  char buf[32];
-  if (total >= 3600)
-    std::snprintf(buf, sizeof buf, "%ld:%02ld:%02ld", total / 3600, (total / 60) % 60, total % 60);
-  else
-    std::snprintf(buf, sizeof buf, "%ld:%02ld", total / 60, total % 60);
-  return buf;
 }
 
 std::string join_command_line(int argc, const char* const* argv) {

@@ -10,23 +10,11 @@
 #include <string>
 #include <vector>
 
+#include "program.hpp"
 #include "latentlab/io/model_io.hpp"
+#include "output/format.hpp"
 
 namespace latentlab::native {
-
-// Exit codes of the program (documented in `latentlab --help`).
-inline constexpr int kExitSuccess = 0;
-inline constexpr int kExitRuntimeError = 1;  // missing data, corrupt weights, unwritable output, divergence…
-inline constexpr int kExitUsageError = 2;    // bad flags or a combination of flags that cannot work
-
-// A wrong combination of flags found after parsing (exit code 2).
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-// The program's version, as stored in "trained_by": "latentlab <version>".
-const char* latentlab_version();
 
 // One subcommand: its CLI11 node and what to run when it was chosen. run() returns the exit code
 // and may throw UsageError, DataError or std::runtime_error (main maps them to 2, 1, 1).
@@ -51,7 +39,6 @@ CLI::Validator width_list();
 
 // Parses a list accepted by width_list(). Throws UsageError otherwise.
 std::vector<int> parse_width_list(const std::string& text, const std::string& flag);
-std::string join_widths(const std::vector<int>& widths);
 
 // Reads and validates a weights (or checkpoint) file. Throws DataError naming the file on failure.
 LoadedModel load_weights_file(const std::string& path);
@@ -67,12 +54,6 @@ inline constexpr std::size_t kMaxWeightsFileBytes = std::size_t(2) << 30;
 // Writes text to `path` atomically, or to stdout when path is "-".
 void write_text_output(const std::string& path, const std::string& text);
 
-// "%.9g": 9 significant digits (a float written so round-trips exactly).
-std::string format_float(double value);
-// The shortest decimal that reads back as exactly this float ("0.001", not "0.00100000005").
-std::string shortest_float(float value);
-// "1:02:03" or "2:03" for a number of seconds.
-std::string format_duration(double seconds);
 // The command line as one string, each argument quoted when it needs it.
 std::string join_command_line(int argc, const char* const* argv);
 

@@ -81,7 +81,7 @@ int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) 
   }
   std::printf("file        %s (%zu bytes)\n", f.file.c_str(), bytes.size());
   std::printf("kind        %s\n", c.kind->name);
-  std::printf("config      input %d, hidden [%s] (ReLU), classes %d\n", config.input, join_widths(config.hidden).c_str(),
+  std::printf("config      input %d, hidden [%s] (ReLU), classes %d\n", config.input, join_ints(config.hidden).c_str(),
               config.classes);
   std::printf("parameters  %zu\n", c.parameter_count);
   std::printf("stored as   %s\n", dtype_name(c.stored_dtype));

@@ -46,8 +46,8 @@ std::string timestamp() {
 ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   ModelFlags m;
   m.latent = {given(f.o_latent) ? f.latent : kind.defaults.latent, given(f.o_latent)};
-  m.hidden = {f.hidden, given(f.o_hidden)};
-  m.disc_hidden = {f.disc_hidden, given(f.o_disc_hidden)};
+  if (given(f.o_hidden)) m.hidden = {parse_width_list(f.hidden, "--hidden"), true};
+  if (given(f.o_disc_hidden)) m.disc_hidden = {parse_width_list(f.disc_hidden, "--disc-hidden"), true};
   m.beta = {f.beta, given(f.o_beta)};
   m.generator = f.generator;
   return m;

@@ -10,7 +10,6 @@
 #include "eval/class_stats.hpp"
 #include "eval/vae_bounds.hpp"
 #include "train/classifier_trainer.hpp"
-#include "train/vae_trainer.hpp"
 
 namespace latentlab::native {
 

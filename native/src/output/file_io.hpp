@@ -10,13 +10,9 @@
 #include <string>
 #include <vector>
 
-namespace latentlab::native {
+#include "program.hpp"
 
-// A user-facing error about a file or a data set (missing, malformed, unwritable...).
-class DataError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+namespace latentlab::native {
 
 // Reads a whole regular file. Throws DataError if it is missing, a directory (or another
 // non-regular file), unreadable, or larger than max_bytes; the size is checked with fstat

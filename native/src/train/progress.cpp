@@ -4,7 +4,8 @@
 
 #include <cmath>
 
-#include "cli/common.hpp"
+#include "program.hpp"
+#include "output/format.hpp"
 
 namespace latentlab::native {
 

@@ -6,7 +6,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "cli/common.hpp"
+#include "program.hpp"
+#include "output/format.hpp"
 #include "train/classifier_trainer.hpp"
 #include "train/gan_trainer.hpp"
 #include "train/vae_trainer.hpp"
@@ -15,7 +16,6 @@ namespace latentlab::native {
 
 namespace {
 
-std::vector<int> widths(const Flag<std::string>& flag, const char* name) { return parse_width_list(flag.value, name); }
 std::vector<int> reversed(std::vector<int> v) { return {v.rbegin(), v.rend()}; }
 
 // ---- vae ----
@@ -29,7 +29,7 @@ std::any vae_fresh(const ModelFlags& f) {
   VaeConfig c;
   c.latent = f.latent.value;
   c.beta = f.beta.value;
-  if (f.hidden.given) c.hidden = widths(f.hidden, "--hidden");
+  if (f.hidden.given) c.hidden = f.hidden.value;
   return c;
 }
 
@@ -43,7 +43,7 @@ void vae_resume_flags(const std::any& config, const ModelFlags& f, const Conflic
   const VaeConfig& c = std::any_cast<const VaeConfig&>(config);
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator, the checkpoint holds a VAE");
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
-  if (f.hidden.given) conflict("--hidden", join_widths(widths(f.hidden, "--hidden")), join_widths(c.hidden));
+  if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.hidden));
   if (f.beta.given) conflict("--beta", shortest_float(f.beta.value), shortest_float(c.beta));
 }
 
@@ -64,10 +64,10 @@ std::any gan_fresh(const ModelFlags& f) {
   GanConfig c;
   c.latent = f.latent.value;
   if (f.hidden.given) {
-    c.generator_hidden = widths(f.hidden, "--hidden");
+    c.generator_hidden = f.hidden.value;
     c.discriminator_hidden = reversed(c.generator_hidden);
   }
-  if (f.disc_hidden.given) c.discriminator_hidden = widths(f.disc_hidden, "--disc-hidden");
+  if (f.disc_hidden.given) c.discriminator_hidden = f.disc_hidden.value;
   // "stable": LeakyReLU + BatchNorm(eps 0.8) in G (the PyTorch-GAN recipe); "plain": ReLU, no
   // normalisation — which mode-collapses on MNIST here and in PyTorch (docs/training.md).
   if (f.generator == "stable") {
@@ -88,9 +88,9 @@ void gan_resume_flags(const std::any& config, const ModelFlags& f, const Conflic
   const GanConfig& c = std::any_cast<const GanConfig&>(config);
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight, the checkpoint holds a GAN");
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
-  if (f.hidden.given) conflict("--hidden", join_widths(widths(f.hidden, "--hidden")), join_widths(c.generator_hidden));
+  if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.generator_hidden));
   if (f.disc_hidden.given)
-    conflict("--disc-hidden", join_widths(widths(f.disc_hidden, "--disc-hidden")), join_widths(c.discriminator_hidden));
+    conflict("--disc-hidden", join_ints(f.disc_hidden.value), join_ints(c.discriminator_hidden));
 }
 
 std::unique_ptr<Trainer> gan_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
@@ -110,7 +110,7 @@ std::any classifier_fresh(const ModelFlags& f) {
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
   if (f.latent.given) throw UsageError("--latent: a classifier has no latent space");
   ClassifierConfig c;
-  if (f.hidden.given) c.hidden = widths(f.hidden, "--hidden");
+  if (f.hidden.given) c.hidden = f.hidden.value;
   return c;
 }
 
@@ -124,7 +124,7 @@ void classifier_resume_flags(const std::any& config, const ModelFlags& f, const 
   const ClassifierConfig& c = std::any_cast<const ClassifierConfig&>(config);
   if (f.disc_hidden.given || f.beta.given || f.latent.given)
     throw UsageError("--disc-hidden, --beta and --latent do not apply to the classifier the checkpoint holds");
-  if (f.hidden.given) conflict("--hidden", join_widths(widths(f.hidden, "--hidden")), join_widths(c.hidden));
+  if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.hidden));
 }
 
 std::unique_ptr<Trainer> classifier_trainer(const std::any& config, const TrainingOptions& options,

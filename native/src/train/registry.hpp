@@ -32,7 +32,7 @@ struct Flag {
 // given is the default: the kind's defaults.latent, --beta's 1.
 struct ModelFlags {
   Flag<int> latent;
-  Flag<std::string> hidden, disc_hidden;
+  Flag<std::vector<int>> hidden, disc_hidden;  // layer widths (parsed and checked by the CLI)
   Flag<float> beta;
   std::string generator;      // "stable" | "plain" (GAN generator variant)
 };

@@ -9,7 +9,9 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "cli/common.hpp"
+#include "latentlab/infer/generation.hpp"
+#include "program.hpp"
+#include "output/format.hpp"
 #include "output/file_io.hpp"
 #include "output/image_grid.hpp"
 #include "latentlab/kernels/parallel.hpp"
@@ -179,7 +181,7 @@ class SampleGrid {
         cols_(data.cols),
         z_(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(trainer.latent_dim())),
         pixels_(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(data.rows * data.cols)) {
-    Rng(s.training.seed, kSampleStream).fill_normal(z_.data(), z_.size());
+    sample_latents(s.training.seed, z_.data(), z_.size());  // the sampling contract: `sample --seed` draws the same
   }
 
   // samples/epoch_NNN.png
