@@ -113,7 +113,7 @@ bool read_header_table(const std::uint8_t* p, std::uint32_t size, latentlab::Par
 
 bool loaded(const LlModel* m) { return m && m->error.empty() && m->model.model; }
 
-// Decodes n latents into pixels in [0, 1] (n × image_size): decode_to_pixels's contract, through
+// Decodes n latents into pixels in [0, 1] (n × image_size): GenerativeModel::decode's contract, through
 // the ImageDecoder (generation.hpp) that packs the model's weights once instead of per call.
 void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) {
   if (!m->decoder) m->decoder = std::make_unique<latentlab::ImageDecoder>(*m->model);

@@ -81,7 +81,7 @@ Bytes tiny_vae() {
   Vae vae(c);
   Rng rng(7);
   vae.init(rng);
-  return save_vae(vae, {{"dataset", "corpus"}});
+  return save_model(vae, config_metadata(vae.config()), {{"dataset", "corpus"}});
 }
 
 Gan tiny_gan_model(bool batchnorm) {
@@ -99,12 +99,7 @@ Bytes tiny_gan(bool batchnorm, bool with_discriminator) {
   Gan gan = tiny_gan_model(batchnorm);
   Rng rng(8);
   gan.init(rng);
-  if (with_discriminator) return save_gan(gan, {});
-  auto tensors = tensors_to_write(gan.generator_parameters());
-  auto buffers = tensors_to_write(gan.generator_buffers());
-  tensors.insert(tensors.end(), buffers.begin(), buffers.end());
-  Metadata m = config_metadata(gan.config());
-  return encode_safetensors(tensors, m, DType::F32);
+  return save_model(gan, config_metadata(gan.config()), {}, DType::F32, /*generate_only=*/!with_discriminator);
 }
 
 // A safetensors file from a literal header and data section.

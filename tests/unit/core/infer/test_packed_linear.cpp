@@ -1,5 +1,5 @@
 // PackedLinear (weights packed once, bias / BatchNorm / activation in the GEMM's epilogue)
-// against a scalar double-precision reference, and ImageDecoder against decode_to_pixels.
+// against a scalar double-precision reference, and ImageDecoder against the model's own decode.
 //
 // Tolerance, as in test_kernels.cpp: a dot product of K terms summed in fp32 in any order is
 // within γ_K·Σ|x_k w_k| of the exact value (Higham §3.1); we allow (K + 8)·u·(Σ|x_k w_k| + |b|),
@@ -153,7 +153,7 @@ void check_decoder(latentlab::GenerativeModel& model, const char* what, std::uin
 
 }  // namespace
 
-TEST_CASE("ImageDecoder gives decode_to_pixels' pixels (VAE and GAN with BatchNorm)", "[packed_linear]") {
+TEST_CASE("ImageDecoder gives the model's decode pixels (VAE and GAN with BatchNorm)", "[packed_linear]") {
   latentlab::Rng rng(5, 0);
   {
     latentlab::VaeConfig config;
@@ -189,4 +189,36 @@ TEST_CASE("ImageDecoder gives decode_to_pixels' pixels (VAE and GAN with BatchNo
     }
     check_decoder(gan, "gan", 21);
   }
+}
+
+namespace {
+
+// A generative model whose decoder is not an MLP (a stand-in for a convolutional one): pixel i of
+// image k is a fixed function of z, so the test knows every expected value.
+class ClosedFormModel : public latentlab::GenerativeModel {
+ public:
+  int latent_dim() const override { return 2; }
+  int image_size() const override { return 5; }
+  latentlab::PixelRange pixel_range() const override { return latentlab::PixelRange::ZeroOne; }
+  void decode(const float* z, int n, float* pixels) override {
+    ++calls;
+    for (int k = 0; k < n; ++k)
+      for (int i = 0; i < 5; ++i) pixels[k * 5 + i] = 0.1f * static_cast<float>(i) + 0.01f * z[2 * k] - 0.02f * z[2 * k + 1];
+  }
+  int calls = 0;
+};
+
+}  // namespace
+
+TEST_CASE("ImageDecoder decodes a model whose decoder is not an MLP through the model itself", "[packed_linear]") {
+  ClosedFormModel model;
+  REQUIRE(model.mlp_decoder().mlp == nullptr);
+  latentlab::ImageDecoder decoder(model);
+  const std::vector<float> z = {1.0f, 2.0f, -3.0f, 0.5f, 0.0f, 0.0f};
+  std::vector<float> got(15, -1.0f), expected(15, -2.0f);
+  decoder.decode(z.data(), 3, got.data());
+  CHECK(model.calls == 1);
+  model.decode(z.data(), 3, expected.data());
+  CHECK(got == expected);
+  CHECK(got[5 * 1 + 4] == Approx(0.4 - 0.03 - 0.01).margin(1e-6));
 }
