@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "data/batches.hpp"
 #include "data/datasets.hpp"
 #include "latentlab/io/model_io.hpp"
 #include "latentlab/models/registry.hpp"
@@ -25,9 +26,6 @@
 #include "latentlab/io/safetensors.hpp"
 
 namespace latentlab::native {
-
-// Test images evaluated per forward pass.
-inline constexpr int kEvalChunk = 500;
 
 // Named values in a fixed order (log.csv columns, progress line, summary.json).
 using Metrics = std::vector<std::pair<std::string, double>>;
@@ -168,20 +166,5 @@ class Trainer {
   std::string divergence_;
   StopCheck stop_check_;
 };
-
-// The indices 0…n−1 in the order of one epoch: identity, then Rng::shuffle with `rng`.
-// Starting from the identity every epoch (rather than re-shuffling the last order) makes the
-// order a function of the RNG state alone, which is all a checkpoint needs to store.
-void epoch_order(Rng& rng, std::size_t n, std::vector<std::uint32_t>& order);
-
-// Calls visit(chunk, first, count) for the first n images of `data` in order, in chunks of at
-// most kEvalChunk images (chunk: count × image floats, pixels in [0, 1]): the test evaluations.
-void for_each_test_chunk(const Dataset& data, std::size_t n,
-                         const std::function<void(const float* chunk, std::size_t first, int count)>& visit);
-
-// Copies rows order[first … first+count) of `data` into `batch` (count × image floats),
-// mapping each pixel p to scale·p + shift (VAE: 1·p + 0, GAN: 2·p − 1).
-void gather_batch(const Dataset& data, const std::vector<std::uint32_t>& order, std::size_t first, int count,
-                  float scale, float shift, float* batch);
 
 }  // namespace latentlab::native
