@@ -36,31 +36,26 @@ bool holds_any_of(const SafetensorsContents& contents, const ParameterSet& param
   return false;
 }
 
-struct Built {
-  std::unique_ptr<Model> model;
-  std::size_t parameter_count = 0;
-};
-
-// The checks, the build and the tensors of a model of `kind` from `contents`. A group needed to
-// generate must be in the file; any other group is loaded when the file holds any of its tensors
-// (all or nothing: a page needs only a GAN's generator).
-Result<Built> build_and_load(const ModelKind& kind, const SafetensorsContents& contents) {
-  using R = Result<Built>;
+// The checks, the build and the tensors of a model of `kind` from `contents` into `model`, adding
+// the trained values read to `count`. A group needed to generate must be in the file; any other
+// group is loaded when the file holds any of its tensors (all or nothing: a page needs only a
+// GAN's generator). Returns the refusal, or "" when the model is ready.
+std::string build_and_load(const ModelKind& kind, const SafetensorsContents& contents, std::unique_ptr<Model>& model,
+                           std::size_t& count) {
   const std::string what = std::string(kind.label) + " weights: ";
   auto required = kind.check(contents.metadata);
-  if (!required) return R::failure(what + required.error());
-  const std::string too_few = file_too_small_for(contents, kind.label, required.value());
-  if (!too_few.empty()) return R::failure(too_few);
-  Built out;
-  out.model.reset(kind.build(contents.metadata));
-  if (!out.model) return R::failure(what + "out of memory building the model");
-  for (const TensorGroup& group : out.model->tensor_groups()) {
+  if (!required) return what + required.error();
+  std::string refused = file_too_small_for(contents, kind.label, required.value());
+  if (!refused.empty()) return refused;
+  model.reset(kind.build(contents.metadata));
+  if (!model) return what + "out of memory building the model";
+  for (const TensorGroup& group : model->tensor_groups()) {
     if (!group.needed_to_generate && !holds_any_of(contents, *group.set)) continue;
     auto ok = load_parameters(contents, *group.set);
-    if (!ok) return R::failure(what + ok.error());
-    if (group.trained) out.parameter_count += group.set->count();
+    if (!ok) return what + ok.error();
+    if (group.trained) count += group.set->count();
   }
-  return R::success(std::move(out));
+  return std::string();
 }
 
 DType first_dtype(const SafetensorsContents& contents) {
@@ -128,15 +123,15 @@ Result<LoadedModel> load_model(const SafetensorsContents& contents) {
   const ModelKind* kind = find_generative_kind(name->second);
   if (!kind)
     return R::failure("model kind \"" + name->second + "\" in __metadata__ is not a generative model" + expected);
-  auto built = build_and_load(*kind, contents);
-  if (!built) return R::failure(built.error());
   LoadedModel out;
+  std::unique_ptr<Model> model;
+  const std::string refused = build_and_load(*kind, contents, model, out.parameter_count);
+  if (!refused.empty()) return R::failure(refused);
   out.kind = kind;
   // The registry builds a GenerativeModel for every kind of role Generative.
-  out.model.reset(static_cast<GenerativeModel*>(built.value().model.release()));
+  out.model.reset(static_cast<GenerativeModel*>(model.release()));
   out.metadata = contents.metadata;
   out.stored_dtype = first_dtype(contents);
-  out.parameter_count = built.value().parameter_count;
   return R::success(std::move(out));
 }
 
@@ -155,15 +150,15 @@ Result<LoadedClassifier> load_classifier(const SafetensorsContents& contents) {
   const ModelKind* kind = find_classifier_kind(name->second);
   if (!kind)
     return R::failure("this is a " + name->second + " model, not a classifier (kind " + expected + ")");
-  auto built = build_and_load(*kind, contents);
-  if (!built) return R::failure(built.error());
   LoadedClassifier out;
+  std::unique_ptr<Model> model;
+  const std::string refused = build_and_load(*kind, contents, model, out.parameter_count);
+  if (!refused.empty()) return R::failure(refused);
   out.kind = kind;
   // The registry builds a Classifier for every kind of role Classifier.
-  out.classifier.reset(static_cast<Classifier*>(built.value().model.release()));
+  out.classifier.reset(static_cast<Classifier*>(model.release()));
   out.metadata = contents.metadata;
   out.stored_dtype = first_dtype(contents);
-  out.parameter_count = built.value().parameter_count;
   return R::success(std::move(out));
 }
 

@@ -1,6 +1,8 @@
 // The parts of the model interface that are the same for every kind (model.hpp).
 #include "latentlab/models/model.hpp"
 
+#include <cstdlib>
+
 namespace latentlab {
 
 PixelMap pixel_map(PixelRange range) {
@@ -16,13 +18,14 @@ void pixels_to_unit(PixelRange range, float* pixels, std::size_t count) {
 
 std::size_t Model::parameter_count() const {
   std::size_t n = 0;
-  for (const TensorGroup& g : groups_)
+  for (const TensorGroup& g : tensor_groups())
     if (g.trained) n += g.set->count();
   return n;
 }
 
 void Model::add_group(const char* name, ParameterSet& set, bool trained, bool needed_to_generate) {
-  groups_.push_back({name, &set, trained, needed_to_generate});
+  if (count_ == kMaxGroups) std::abort();  // a kind with more groups: raise kMaxGroups
+  groups_[count_++] = {name, &set, trained, needed_to_generate};
 }
 
 }  // namespace latentlab

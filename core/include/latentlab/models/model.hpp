@@ -55,7 +55,16 @@ class Model {
   Model& operator=(const Model&) = delete;
   virtual ~Model() = default;
 
-  const std::vector<TensorGroup>& tensor_groups() const { return groups_; }
+  // The groups, in save order (a model has at most kMaxGroups).
+  struct Groups {
+    const TensorGroup* first;
+    std::size_t count;
+    const TensorGroup* begin() const { return first; }
+    const TensorGroup* end() const { return first + count; }
+    std::size_t size() const { return count; }
+    const TensorGroup& operator[](std::size_t i) const { return first[i]; }
+  };
+  Groups tensor_groups() const { return {groups_, count_}; }
   // Parameters of the trained groups (real values, no alignment padding).
   std::size_t parameter_count() const;
 
@@ -64,7 +73,9 @@ class Model {
   void add_group(const char* name, ParameterSet& set, bool trained, bool needed_to_generate);
 
  private:
-  std::vector<TensorGroup> groups_;
+  static constexpr std::size_t kMaxGroups = 4;
+  TensorGroup groups_[kMaxGroups] = {};
+  std::size_t count_ = 0;
 };
 
 class VariationalModel;
