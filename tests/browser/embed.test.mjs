@@ -21,9 +21,22 @@ after(async () => {
   if (env) await env.close();
 });
 
+// A widget's canvas exists from its first render on, but in headless Chromium its first paint can
+// read back blank for a frame or two (seen about 1 load in 4 for the morph, before and after the
+// redesign alike); what counts is that the widget shows digits, so poll up to 5 s for them.
+async function paintedStats(root) {
+  let stats;
+  for (let tries = 0; tries < 50; ++tries) {
+    stats = await canvasStats(page, 'canvas', { root });
+    if (stats.width > 0 && stats.std > 5) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return stats;
+}
+
 test('both widgets render non-blank pixels inside their shadow roots', async () => {
   for (const root of ['#vae-grid', '#gan-morph']) {
-    const stats = await canvasStats(page, 'canvas', { root });
+    const stats = await paintedStats(root);
     assert.ok(stats.width > 0 && stats.std > 5, `${root}: std ${stats.std}`);
   }
   // The grid widget is 4 × 4 digits of 28 px + 1 px gaps, drawn ×3.
