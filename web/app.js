@@ -5,7 +5,7 @@
 // are decode(Rng(s, 0).fill_normal(n · latentDim)), the same as the native CLI's.
 
 import { loadModel, wasmSimdSupported } from './latentlab.js';
-import { paintDigits } from './latent-digits.js';
+import { paintDigits } from './digit-canvas.js';
 
 const BUILTIN = { vae: 'models/vae.safetensors', gan: 'models/gan.safetensors' };
 const GRID_COLS = 8;
