@@ -33,14 +33,15 @@ void gather_batch(const Dataset& data, const std::vector<std::uint32_t>& order, 
 }
 
 void for_each_test_chunk(const Dataset& data, std::size_t n,
-                         const std::function<void(const float* chunk, std::size_t first, int count)>& visit) {
+                         const std::function<void(const float* chunk, std::size_t first, int count)>& visit,
+                         PixelMap map) {
   const std::size_t pixels = static_cast<std::size_t>(data.rows) * static_cast<std::size_t>(data.cols);
   std::vector<float> chunk(static_cast<std::size_t>(kEvalChunk) * pixels);
   std::vector<std::uint32_t> identity(n);
   std::iota(identity.begin(), identity.end(), 0u);
   for (std::size_t first = 0; first < n; first += kEvalChunk) {
     const int count = static_cast<int>(std::min<std::size_t>(kEvalChunk, n - first));
-    gather_batch(data, identity, first, count, 1.0f, 0.0f, chunk.data());
+    gather_batch(data, identity, first, count, map.scale, map.shift, chunk.data());
     visit(chunk.data(), first, count);
   }
 }

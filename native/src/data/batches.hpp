@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/datasets.hpp"
+#include "latentlab/models/model.hpp"
 #include "latentlab/rng.hpp"
 
 namespace latentlab::native {
@@ -21,9 +22,11 @@ inline constexpr int kEvalChunk = 500;
 void epoch_order(Rng& rng, std::size_t n, std::vector<std::uint32_t>& order);
 
 // Calls visit(chunk, first, count) for the first n images of `data` in order, in chunks of at
-// most kEvalChunk images (chunk: count × image floats, pixels in [0, 1]): the test evaluations.
+// most kEvalChunk images (chunk: count × image floats, pixels p mapped to map.scale·p + map.shift,
+// the model's pixel_map; [0, 1] by default): the test evaluations.
 void for_each_test_chunk(const Dataset& data, std::size_t n,
-                         const std::function<void(const float* chunk, std::size_t first, int count)>& visit);
+                         const std::function<void(const float* chunk, std::size_t first, int count)>& visit,
+                         PixelMap map = {1.0f, 0.0f});
 
 // Copies rows order[first … first+count) of `data` into `batch` (count × image floats),
 // mapping each pixel p to scale·p + shift (the model's pixel_map, latentlab/models/model.hpp).

@@ -44,19 +44,15 @@ Trainer::LossTerms GanTrainer::train_step(const Dataset& train, std::size_t firs
 }
 
 Metrics GanTrainer::evaluate(const Dataset& test, std::size_t n) {
-  const std::size_t image = static_cast<std::size_t>(gan_.config().image);
-  std::vector<float> chunk(static_cast<std::size_t>(kEvalChunk) * image);
   std::vector<float> logits(kEvalChunk);
-  std::vector<std::uint32_t> identity(n);
-  for (std::size_t i = 0; i < n; ++i) identity[i] = static_cast<std::uint32_t>(i);
-  const PixelMap map = pixel_map(gan_.pixel_range());
   double score = 0;
-  for (std::size_t first = 0; first < n; first += kEvalChunk) {
-    const int count = static_cast<int>(std::min<std::size_t>(kEvalChunk, n - first));
-    gather_batch(test, identity, first, count, map.scale, map.shift, chunk.data());
-    gan_.discriminate(chunk.data(), count, logits.data());
-    for (int i = 0; i < count; ++i) score += stable_sigmoid(logits[static_cast<std::size_t>(i)]);
-  }
+  for_each_test_chunk(
+      test, n,
+      [&](const float* chunk, std::size_t, int count) {
+        gan_.discriminate(chunk, count, logits.data());
+        for (int i = 0; i < count; ++i) score += stable_sigmoid(logits[static_cast<std::size_t>(i)]);
+      },
+      pixel_map(gan_.pixel_range()));
   return {{"test_d_real", score / static_cast<double>(std::max<std::size_t>(n, 1))}};
 }
 

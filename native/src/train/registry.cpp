@@ -18,6 +18,14 @@ namespace {
 
 std::vector<int> reversed(std::vector<int> v) { return {v.rbegin(), v.rend()}; }
 
+// A kind's configuration from a checkpoint's metadata, through its codec (core registry).
+template <class Config, Result<Config> (*parse)(const Metadata&)>
+Result<std::any> config_from_checkpoint(const Metadata& m) {
+  auto c = parse(m);
+  if (!c) return Result<std::any>::failure(c.error());
+  return Result<std::any>::success(c.value());
+}
+
 // ---- vae ----
 
 Metrics vae_metrics(GenerativeModel& model, const Dataset& test, std::size_t n) {
@@ -31,12 +39,6 @@ std::any vae_fresh(const ModelFlags& f) {
   c.beta = f.beta.value;
   if (f.hidden.given) c.hidden = f.hidden.value;
   return c;
-}
-
-Result<std::any> vae_from_checkpoint(const Metadata& m) {
-  auto c = vae_config_from_metadata(m);
-  if (!c) return Result<std::any>::failure(c.error());
-  return Result<std::any>::success(c.value());
 }
 
 void vae_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
@@ -78,12 +80,6 @@ std::any gan_fresh(const ModelFlags& f) {
   return c;
 }
 
-Result<std::any> gan_from_checkpoint(const Metadata& m) {
-  auto c = gan_config_from_metadata(m);
-  if (!c) return Result<std::any>::failure(c.error());
-  return Result<std::any>::success(c.value());
-}
-
 void gan_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
   const GanConfig& c = std::any_cast<const GanConfig&>(config);
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight, the checkpoint holds a GAN");
@@ -114,12 +110,6 @@ std::any classifier_fresh(const ModelFlags& f) {
   return c;
 }
 
-Result<std::any> classifier_from_checkpoint(const Metadata& m) {
-  auto c = classifier_config_from_metadata(m);
-  if (!c) return Result<std::any>::failure(c.error());
-  return Result<std::any>::success(c.value());
-}
-
 void classifier_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
   const ClassifierConfig& c = std::any_cast<const ClassifierConfig&>(config);
   if (f.disc_hidden.given || f.beta.given || f.latent.given)
@@ -145,7 +135,8 @@ const NativeKind kKinds[] = {
      {10, 128, "1e-3", 20, "400",
       "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 400\n"
       "       pixels in [0,1]; an epoch includes the last partial batch (PyTorch drop_last=False)"},
-     false, vae_fresh, vae_from_checkpoint, vae_resume_flags, vae_trainer, vae_describe},
+     false, vae_fresh, config_from_checkpoint<VaeConfig, vae_config_from_metadata>, vae_resume_flags, vae_trainer,
+     vae_describe},
     // The GAN's test metric needs the discriminator, which a file may leave out.
     {find_model_kind("gan"),
      "image latent generator_hidden discriminator_hidden leaky_slope generator_activation generator_batchnorm "
@@ -155,13 +146,15 @@ const NativeKind kKinds[] = {
       "--epochs 30  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
       "       --hidden 128,256,512,1024 (G)  --disc-hidden 1024,512,256 (D); pixels in [-1,1];\n"
       "       an epoch drops the last partial batch"},
-     false, gan_fresh, gan_from_checkpoint, gan_resume_flags, gan_trainer, gan_describe},
+     false, gan_fresh, config_from_checkpoint<GanConfig, gan_config_from_metadata>, gan_resume_flags, gan_trainer,
+     gan_describe},
     {find_model_kind("classifier"), "input hidden classes", nullptr,
      {15, 128, "1e-3", 0, "512,256",
       "--epochs 15  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --hidden 512,256\n"
       "       784-512-256-10 ReLU MLP, softmax cross-entropy, training images shifted by up to 2 pixels;\n"
       "       no sample grids (docs/evaluation.md)"},
-     true, classifier_fresh, classifier_from_checkpoint, classifier_resume_flags, classifier_trainer,
+     true, classifier_fresh, config_from_checkpoint<ClassifierConfig, classifier_config_from_metadata>,
+     classifier_resume_flags, classifier_trainer,
      classifier_describe},
 };
 
