@@ -56,7 +56,7 @@ Metrics GanTrainer::evaluate(const Dataset& test, std::size_t n) {
   return {{"test_d_real", score / static_cast<double>(std::max<std::size_t>(n, 1))}};
 }
 
-void GanTrainer::render(const float* z, int count, float* pixels) { gan_.decode(z, count, pixels); }
+void GanTrainer::render(const float* z, int count, float* pixels) { gan_.decode(z, nullptr, count, pixels); }
 
 Result<bool> GanTrainer::check_config(const Metadata& m) const {
   using R = Result<bool>;

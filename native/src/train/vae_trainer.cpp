@@ -47,7 +47,7 @@ Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n) {
   return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
 }
 
-void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(z, count, pixels); }
+void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(z, nullptr, count, pixels); }
 
 Result<bool> VaeTrainer::check_config(const Metadata& m) const {
   using R = Result<bool>;
