@@ -170,7 +170,10 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
 
   // Under mpirun, rank 0 speaks for the job (the other ranks hold the same state).
   const bool speaks = distributed::rank() == 0;
-  Progress progress(detect_progress_mode(f.quiet), speaks ? stdout : nullptr);
+  // mpirun gives every rank a pseudo-terminal whatever its own stdout is: plain lines then.
+  ProgressMode mode = detect_progress_mode(f.quiet);
+  if (distributed::size() > 1 && mode == ProgressMode::Terminal) mode = ProgressMode::Lines;
+  Progress progress(mode, speaks ? stdout : nullptr);
   StopSignals signals;
   s.stop_requested = [] { return StopSignals::received() != 0; };
   try {
