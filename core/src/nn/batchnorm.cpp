@@ -1,10 +1,18 @@
 // Batch normalisation, forward and backward side by side (math in batchnorm.hpp).
 #include "latentlab/nn/batchnorm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
 namespace latentlab {
+
+namespace {
+const CrossBatchSum* g_cross_batch_sum = nullptr;
+}  // namespace
+
+void set_cross_batch_sum(const CrossBatchSum* group) { g_cross_batch_sum = group; }
+const CrossBatchSum* cross_batch_sum() { return g_cross_batch_sum; }
 
 BatchNorm::BatchNorm(ParameterSet& params, ParameterSet& buffers, const std::string& name, int features, float eps,
                      float momentum)
@@ -50,23 +58,34 @@ void BatchNorm::forward(const float* x, int batch, float* y, bool training) {
     x_hat_.reserve_discard(static_cast<std::size_t>(batch) * F);
     capacity_ = batch;
   }
-  // Statistics per feature, accumulated row by row (rows are contiguous) in double.
+  // Statistics per feature, accumulated row by row (rows are contiguous) in double. A
+  // synchronised BatchNorm sums Σx (with this process's row count appended) and then Σ(x − μ)²
+  // over the group: two passes, as here, so the variance keeps the two-pass accuracy.
+  const CrossBatchSum* group = g_cross_batch_sum;
   std::vector<double>& mean = sum_a_;
   std::vector<double>& var = sum_b_;
-  mean.assign(static_cast<std::size_t>(F), 0.0);  // sized once: no allocation per step
+  mean.assign(static_cast<std::size_t>(F) + (group ? 1 : 0), 0.0);  // sized once: no allocation per step
   var.assign(static_cast<std::size_t>(F), 0.0);
   for (int i = 0; i < batch; ++i)
     for (int j = 0; j < F; ++j) mean[j] += x[static_cast<std::size_t>(i) * F + j];
-  for (int j = 0; j < F; ++j) mean[j] /= batch;
+  double rows = batch;
+  if (group) {
+    mean[static_cast<std::size_t>(F)] = batch;
+    group->sum(mean.data(), mean.size());
+    rows = mean[static_cast<std::size_t>(F)];
+  }
+  total_rows_ = rows;
+  for (int j = 0; j < F; ++j) mean[j] /= rows;
   for (int i = 0; i < batch; ++i)
     for (int j = 0; j < F; ++j) {
       const double d = x[static_cast<std::size_t>(i) * F + j] - mean[j];
       var[j] += d * d;
     }
+  if (group) group->sum(var.data(), var.size());
   for (int j = 0; j < F; ++j) {
-    var[j] /= batch;
+    var[j] /= rows;
     inv_std_[j] = static_cast<float>(1.0 / std::sqrt(var[j] + eps_));
-    const double unbiased = batch > 1 ? var[j] * batch / (batch - 1) : var[j];
+    const double unbiased = rows > 1 ? var[j] * rows / (rows - 1) : var[j];
     running_mean[j] = static_cast<float>((1.0 - momentum_) * running_mean[j] + momentum_ * mean[j]);
     running_var[j] = static_cast<float>((1.0 - momentum_) * running_var[j] + momentum_ * unbiased);
   }
@@ -101,12 +120,22 @@ void BatchNorm::backward(float* grad, int batch, ParamGrads mode) {
       dbeta[j] = (add ? dbeta[j] : 0.0f) + static_cast<float>(sum_g[j]);
     }
   }
-  // dx = γ/(B√(σ²+ε)) · (B·g − Σg − x̂·Σ(g x̂))
+  // dγ, dβ above are this process's share; dx needs Σg and Σg·x̂ over the whole batch.
+  if (const CrossBatchSum* group = g_cross_batch_sum) {
+    shared_.resize(2 * static_cast<std::size_t>(F));
+    std::copy(sum_g.begin(), sum_g.end(), shared_.begin());
+    std::copy(sum_g_xhat.begin(), sum_g_xhat.end(), shared_.begin() + F);
+    group->sum(shared_.data(), shared_.size());
+    std::copy(shared_.begin(), shared_.begin() + F, sum_g.begin());
+    std::copy(shared_.begin() + F, shared_.end(), sum_g_xhat.begin());
+  }
+  // dx = γ/(B√(σ²+ε)) · (B·g − Σg − x̂·Σ(g x̂)), B the rows of the last training forward
+  const double rows = total_rows_;
   for (int i = 0; i < batch; ++i)
     for (int j = 0; j < F; ++j) {
       const std::size_t k = static_cast<std::size_t>(i) * F + j;
-      const double scale = static_cast<double>(gamma[j]) * inv_std_[j] / batch;
-      grad[k] = static_cast<float>(scale * (static_cast<double>(batch) * grad[k] - sum_g[j] - x_hat_[k] * sum_g_xhat[j]));
+      const double scale = static_cast<double>(gamma[j]) * inv_std_[j] / rows;
+      grad[k] = static_cast<float>(scale * (rows * grad[k] - sum_g[j] - x_hat_[k] * sum_g_xhat[j]));
     }
 }
 

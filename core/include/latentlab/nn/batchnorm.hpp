@@ -5,14 +5,35 @@
 //   eval      y = γ (x − running_mean)/√(running_var + ε) + β
 //   backward  dγ = Σ_i g x̂,  dβ = Σ_i g,
 //             dx = γ/(B√(σ²+ε)) · (B·g − Σ_i g − x̂ Σ_i g x̂)     (per feature j; training mode)
+//
+// Synchronised BatchNorm (data-parallel training, docs/distributed.md): when a batch of B rows is
+// split over several processes, each holding B_r of them, the sums above (Σx, Σ(x−μ)², Σg, Σg·x̂
+// and B itself) are taken over the whole batch through a CrossBatchSum that the program sets;
+// μ, σ², the running statistics and dx are then those of the whole batch. dγ and dβ stay the
+// sums over this process's rows: the trainer sums every parameter gradient across processes.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "latentlab/nn/parameters.hpp"
 
 namespace latentlab {
+
+// Sums values element-wise over every process that holds a part of the batch, leaving the same
+// bits on each (a fixed summation order). Core knows no MPI: the native trainer implements it.
+class CrossBatchSum {
+ public:
+  virtual ~CrossBatchSum() = default;
+  virtual void sum(double* values, std::size_t n) const = 0;
+};
+
+// The group every training-mode BatchNorm sums its statistics over; nullptr (the default): this
+// process holds the whole batch. Every process of the group must run the same training-mode
+// forward and backward passes in the same order, since each of them is a collective call.
+void set_cross_batch_sum(const CrossBatchSum* group);
+const CrossBatchSum* cross_batch_sum();
 
 class BatchNorm {
  public:
@@ -47,6 +68,8 @@ class BatchNorm {
   AlignedBuffer inv_std_;  // features
   // Per-feature double sums: mean and variance in forward, Σg and Σg·x̂ in backward.
   std::vector<double> sum_a_, sum_b_;
+  double total_rows_ = 0;  // B of the last training forward: the rows of every process
+  std::vector<double> shared_;  // what a synchronised step sums across processes
 };
 
 }  // namespace latentlab
