@@ -99,6 +99,10 @@ TEST_CASE("eval --images scores a PyTorch-made .npy exactly as the same digits i
   CHECK(m["fd"].get<double>() < 3 * floor + 1);
   CHECK(from_noise["models"][0]["fd"].get<double>() > 10 * m["fd"].get<double>());
 
+  // The data directory's own training images are exactly the FD floor's first set: the same number.
+  const nlohmann::json train = eval_json(with("--images", subset_dir() + "/train-images-idx3-ubyte"));
+  CHECK(train["models"][0]["fd"] == train["real"]["fd"]);
+
   // The table names the file.
   const ProcessResult table = run_cli({"eval", "--images", npy, "--data", subset_dir(), "--classifier", shipped("mnist"),
                                        "--quiet"});
