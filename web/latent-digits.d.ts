@@ -19,12 +19,13 @@ export interface LatentDigitsAttributes {
   interp?: 'slerp' | 'lerp';
 }
 
-export interface LatentDigitsEventMap extends HTMLElementEventMap {
+/** The element's own events, beside every HTMLElement event (its 'error' is a CustomEvent, not an ErrorEvent). */
+export type LatentDigitsEventMap = Omit<HTMLElementEventMap, 'error'> & {
   /** The model loaded and the first frame was drawn; detail = model.info. */
   load: CustomEvent<ModelInfo>;
   /** The model could not be loaded; detail = the Error (its message is also shown in the widget). */
-  error: CustomEvent<Error> & ErrorEvent;
-}
+  error: CustomEvent<Error>;
+};
 
 export class LatentDigits extends HTMLElement {
   static readonly observedAttributes: string[];

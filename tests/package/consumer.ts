@@ -19,6 +19,8 @@ export async function firstDigits(canvas: HTMLCanvasElement): Promise<ModelInfo>
 const widget = document.createElement('latent-digits');  // typed LatentDigits via HTMLElementTagNameMap
 widget.setAttribute('src', 'models/gan.safetensors');
 widget.addEventListener('load', (event) => console.log(event.detail.label, event.detail.latentDim));
+widget.addEventListener('error', (event) => console.log(event.detail.message));
+widget.addEventListener('click', (event) => console.log(event.clientX));
 const mode: 'grid' | 'morph' | 'explore' = widget.mode;
 const isClass: boolean = widget instanceof LatentDigits && widget.model === null && mode === 'grid';
 console.log(isClass);
