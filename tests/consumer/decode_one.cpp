@@ -18,6 +18,6 @@ int main(int argc, char** argv) {
   latentlab::LoadedModel& model = loaded.value();
   std::vector<float> z(model->latent_dim()), pixels(model->image_size());
   latentlab::sample_latents(std::stoull(argv[2]), z.data(), z.size());
-  model->decode(z.data(), 1, pixels.data());
+  model->decode(z.data(), nullptr, 1, pixels.data());  // labels: nullptr, an unconditional model
   for (float p : pixels) std::printf("%.9g\n", p);
 }
