@@ -13,6 +13,7 @@
 
 #include "output/file_io.hpp"
 #include "data/idx.hpp"
+#include "data/npy.hpp"
 #include "latentlab/infer/generation.hpp"
 #include "latentlab/io/model_io.hpp"
 #include "latentlab/io/safetensors.hpp"
@@ -111,6 +112,18 @@ void idx_one_input(const std::uint8_t* data, std::size_t size) {
     if (labels.labels.empty()) fail("IDX labels file with 0 labels accepted");
   } catch (const native::DataError& e) {
     if (std::string(e.what()).find(path) == std::string::npos) fail("IDX error does not name the file");
+  }
+}
+
+void npy_one_input(const std::uint8_t* data, std::size_t size) {
+  try {
+    const native::NpyImages images = native::parse_npy_images(data, size, "fuzz-input.npy");
+    if (images.count == 0 || images.image_size() == 0) fail("npy images with a zero dimension accepted");
+    if (images.pixels.size() != images.count * images.image_size()) fail("npy: pixel count differs from the shape");
+    for (float v : images.pixels)
+      if (!(v >= 0.0f && v <= 1.0f)) fail("npy: a pixel outside [0, 1] accepted");
+  } catch (const native::DataError& e) {
+    if (std::string(e.what()).find("fuzz-input.npy") == std::string::npos) fail("npy error does not name the file");
   }
 }
 

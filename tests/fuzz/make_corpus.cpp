@@ -1,4 +1,4 @@
-// Writes the seed corpus of the fuzz targets into <dir>/{safetensors,idx,model}/ (committed as
+// Writes the seed corpus of the fuzz targets into <dir>/{safetensors,idx,npy,model}/ (committed as
 // tests/fuzz/corpus/; regenerate with `scripts/fuzz --make-corpus`). Small valid files, so the
 // fuzzer starts from inputs that reach deep into each parser, and a few invalid ones (truncated,
 // wrong magic, lying headers) that stop at each early check.
@@ -112,6 +112,32 @@ Bytes raw_safetensors(const std::string& header, const Bytes& data) {
   return b;
 }
 
+// A .npy file as numpy.save writes it: magic, version, header length (u16 for 1.x, else u32), the
+// dict padded with spaces and '\n' to a multiple of 64 bytes, then the data.
+Bytes npy(const std::string& dict, const Bytes& data, int major = 1) {
+  Bytes b = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<std::uint8_t>(major), 0};
+  const std::size_t length_bytes = major == 1 ? 2 : 4;
+  std::string header = dict;
+  while ((b.size() + length_bytes + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  for (std::size_t i = 0; i < length_bytes; ++i) b.push_back(static_cast<std::uint8_t>(header.size() >> (8 * i)));
+  b.insert(b.end(), header.begin(), header.end());
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+
+// n float32 pixels k/n (little-endian), all in [0, 1).
+Bytes npy_pixels(std::size_t n) {
+  Bytes b;
+  for (std::size_t k = 0; k < n; ++k) {
+    const float v = static_cast<float>(k) / static_cast<float>(n);
+    std::uint32_t bits;
+    std::memcpy(&bits, &v, 4);
+    for (int i = 0; i < 4; ++i) b.push_back(static_cast<std::uint8_t>(bits >> (8 * i)));
+  }
+  return b;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -168,6 +194,26 @@ int main(int argc, char** argv) {
   Bytes trailing = labels;
   trailing.push_back(0);
   write(idx, "labels_trailing_byte.idx", trailing);
+
+  // .npy: images in each accepted layout and version, and refused ones.
+  const fs::path np = root / "npy";
+  const auto dict = [](const std::string& shape, const std::string& descr = "<f4", const char* fortran = "False") {
+    return "{'descr': '" + descr + "', 'fortran_order': " + fortran + ", 'shape': " + shape + ", }";
+  };
+  const Bytes valid = npy(dict("(2, 4, 4)"), npy_pixels(32));
+  write(np, "valid_2x4x4.npy", valid);
+  write(np, "valid_v2_2x16.npy", npy(dict("(2, 16)"), npy_pixels(32), 2));
+  write(np, "valid_v3_nchw.npy", npy(dict("(1, 1, 3, 3)"), npy_pixels(9), 3));
+  write(np, "float64.npy", npy(dict("(1, 4)", "<f8"), Bytes(32, 0)));
+  write(np, "fortran.npy", npy(dict("(2, 4, 4)", "<f4", "True"), npy_pixels(32)));
+  write(np, "truncated_data.npy", truncated(valid, valid.size() - 3));
+  write(np, "truncated_header.npy", truncated(valid, 40));
+  Bytes nan = valid;
+  nan[nan.size() - 2] = 0xc0;
+  nan[nan.size() - 1] = 0x7f;
+  write(np, "nan.npy", nan);
+  write(np, "claims_2e16_images.npy", npy(dict("(65536, 65536, 4)"), npy_pixels(4)));
+  write(np, "unknown_key.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1), 'x': 0}", npy_pixels(1)));
 
   // Model files: tiny VAE and GANs (full, generator-only, BatchNorm) and wrong ones.
   const fs::path model = root / "model";

@@ -1,11 +1,14 @@
 #include "cli/eval.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "data/image_file.hpp"
+#include "data/known_datasets.hpp"
 #include "eval/evaluation.hpp"
 #include "output/file_io.hpp"
 
@@ -16,6 +19,7 @@ namespace {
 struct EvalFlags {
   std::vector<std::string> weights;
   std::string data, classifier;
+  std::string images;  // eval --images: a file of images made by any tool, instead of --weights
   EvalSettings settings;
   bool json = false, quiet = false;
   CLI::Option* o_data = nullptr;
@@ -52,19 +56,31 @@ LoadedModel load_generator(const std::string& path) {
 }
 
 // --data, else the data set the first model was trained on (if named), else mnist.
-std::string resolve_data(const EvalFlags& f, const LoadedModel& first) {
+std::string resolve_data(const EvalFlags& f, const LoadedModel* first) {
   if (f.o_data->count() > 0) return f.data;
-  auto it = first.metadata.find("dataset");
-  if (it != first.metadata.end() && (it->second == "mnist" || it->second == "fashion")) return it->second;
+  if (!first) return "mnist";
+  auto it = first->metadata.find("dataset");
+  if (it != first->metadata.end() && (it->second == "mnist" || it->second == "fashion")) return it->second;
   return "mnist";
 }
 
-std::string resolve_classifier(const EvalFlags& f, const std::string& data) {
+// --classifier, else the shipped classifier of mnist / fashion, or of a directory whose test set
+// is MNIST's or Fashion-MNIST's by content (data/known_datasets.hpp).
+std::string resolve_classifier(const EvalFlags& f, const std::string& data, const DatasetPair& loaded,
+                               const std::string& command) {
   if (!f.classifier.empty()) return f.classifier;
-  if (data != "mnist" && data != "fashion")
-    throw UsageError("--classifier is required for the data directory '" + data +
-                     "' (the shipped classifiers cover mnist and fashion)");
-  const std::string relative = "native/models/classifier-" + data + ".safetensors";
+  std::string known = data;
+  if (data != "mnist" && data != "fashion") {
+    known = recognise_test_set(loaded.test);
+    if (known.empty())
+      throw UsageError("--classifier is required for the data directory '" + data +
+                       "' (the shipped classifiers cover mnist and fashion, and its test images are neither "
+                       "test set: SHA-256 " + test_images_sha256(loaded.test) + ")");
+    progress_line(f, command, "the test images of '" + data + "' are the " +
+                                  (known == "mnist" ? std::string("MNIST") : std::string("Fashion-MNIST")) +
+                                  " test set (SHA-256): using the shipped classifier");
+  }
+  const std::string relative = "native/models/classifier-" + known + ".safetensors";
   const std::string found = find_in_checkout(relative);
   if (found.empty())
     throw DataError("the shipped classifier " + relative +
@@ -118,9 +134,14 @@ void print_table(const std::vector<std::string>& names, const std::vector<ModelR
                  const std::string& data, const std::string& classifier_path, const EvalSettings& s) {
   std::printf("data %s, classifier %s (test accuracy %.4f), seed %llu\n", data.c_str(), classifier_path.c_str(),
               metric(real.metrics, "accuracy"), static_cast<unsigned long long>(s.seed));
-  std::printf("%zu generated vs %zu real test images; FD floor = %zu train vs test images; IWAE k = %d on the first %zu "
-              "test images\n\n",
-              s.samples, s.real_images, s.real_images, s.iwae_k, s.iwae_images);
+  const bool any_model = std::any_of(reports.begin(), reports.end(), [](const ModelReport& r) { return r.kind != "images"; });
+  if (any_model)
+    std::printf("%zu generated vs %zu real test images; FD floor = %zu train vs test images; IWAE k = %d on the first %zu "
+                "test images\n\n",
+                s.samples, s.real_images, s.real_images, s.iwae_k, s.iwae_images);
+  else  // eval --images: FD grows as the sample shrinks, so the floor is comparable only at the same count
+    std::printf("%zu images from the file vs %zu real test images; FD floor = %zu train vs test images\n\n", s.samples,
+                s.real_images, s.real_images);
   constexpr int kLabel = 64, kColumn = 14;
   std::printf("%-*s", kLabel, "metric");
   for (std::size_t i = 0; i < reports.size(); ++i) {
@@ -150,32 +171,54 @@ void print_table(const std::vector<std::string>& names, const std::vector<ModelR
 
 int run_eval(const EvalFlags& f, const std::string& command) {
   const auto start = std::chrono::steady_clock::now();
+  std::vector<std::string> names;  // --weights files, or the --images file
+  for (const std::string& path : f.weights)
+    if (!path.empty()) names.push_back(path);
+  if (names.empty() && f.images.empty())
+    throw UsageError("eval needs --weights FILE (a VAE or GAN) or --images FILE (IDX u8 or .npy float32 images)");
   std::vector<LoadedModel> models;
-  for (const std::string& path : f.weights) models.push_back(load_generator(path));
-  const std::string data_name = resolve_data(f, models.front());
-  const std::string classifier_path = resolve_classifier(f, data_name);
-  std::unique_ptr<Classifier> classifier = std::move(load_classifier_file(classifier_path).classifier);
+  for (const std::string& path : names) models.push_back(load_generator(path));
+  ImageFile images;
+  if (!f.images.empty()) {
+    images = read_image_file(f.images);
+    if (images.count < 2)
+      throw DataError("'" + f.images + "' holds " + std::to_string(images.count) +
+                      " image: the Frechet distance needs at least 2 (use thousands for a stable value)");
+    names.push_back(f.images);
+  }
+  const std::string data_name = resolve_data(f, models.empty() ? nullptr : &models.front());
 
   progress_line(f, command, "loading data set " + data_name);
   const DatasetPair data = load_dataset(data_name);
+  const std::string classifier_path = resolve_classifier(f, data_name, data, command);
+  std::unique_ptr<Classifier> classifier = std::move(load_classifier_file(classifier_path).classifier);
   const int image = data.test.rows * data.test.cols;
   if (classifier->config().input != image)
     throw DataError("the classifier '" + classifier_path + "' takes " + std::to_string(classifier->config().input) +
                     " pixels, but the images of '" + data_name + "' have " + std::to_string(image));
   for (std::size_t i = 0; i < models.size(); ++i)
     if (models[i]->image_size() != image)
-      throw DataError("'" + f.weights[i] + "' makes images of " + std::to_string(models[i]->image_size()) +
+      throw DataError("'" + names[i] + "' makes images of " + std::to_string(models[i]->image_size()) +
                       " pixels, but the images of '" + data_name + "' have " + std::to_string(image));
+  if (!f.images.empty() && images.image_size() != static_cast<std::size_t>(image))
+    throw DataError("'" + f.images + "' holds images of " + std::to_string(images.rows) + " x " +
+                    std::to_string(images.cols) + " pixels, but the images of '" + data_name + "' are " +
+                    std::to_string(data.test.rows) + " x " + std::to_string(data.test.cols));
   if (data.test.count < 2 || data.train.count < 2) throw DataError("data set '" + data_name + "' has too few images");
 
   const EvalProgress progress = [&](const std::string& text) { progress_line(f, command, text); };
   const RealReference real = evaluate_real(*classifier, data, f.settings, progress);
   std::vector<ModelReport> reports;
   for (std::size_t i = 0; i < models.size(); ++i) {
-    progress_line(f, command, "evaluating " + f.weights[i]);
+    progress_line(f, command, "evaluating " + names[i]);
     reports.push_back(evaluate_model(models[i], *classifier, data, real, f.settings, progress));
   }
+  if (!f.images.empty()) {
+    progress_line(f, command, "scoring " + std::to_string(images.count) + " " + images.format + " images of " + f.images);
+    reports.push_back(evaluate_images(images.pixels.data(), images.count, *classifier, real, progress));
+  }
   EvalSettings shown = f.settings;
+  if (models.empty()) shown.samples = images.count;
   shown.real_images = std::min(shown.real_images, data.test.count);
   shown.iwae_images = std::min(shown.iwae_images, data.test.count);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -193,7 +236,7 @@ int run_eval(const EvalFlags& f, const std::string& command) {
     j["models"] = nlohmann::json::array();
     for (std::size_t i = 0; i < reports.size(); ++i) {
       nlohmann::json m = metrics_json(reports[i].metrics, reports[i].histogram);
-      m["weights"] = f.weights[i];
+      m[i < models.size() ? "weights" : "images"] = names[i];
       m["kind"] = reports[i].kind;
       m["seconds"] = reports[i].seconds;
       j["models"].push_back(m);
@@ -201,7 +244,7 @@ int run_eval(const EvalFlags& f, const std::string& command) {
     j["seconds"] = seconds;
     std::printf("%s\n", j.dump(2).c_str());
   } else {
-    print_table(f.weights, reports, real, data_name, classifier_path, shown);
+    print_table(names, reports, real, data_name, classifier_path, shown);
     std::printf("total %.1f s\n", seconds);
   }
   return kExitSuccess;
@@ -243,10 +286,16 @@ void add_shared_flags(CLI::App* app, EvalFlags& f) {
 Command add_eval_command(CLI::App& parent) {
   auto f = std::make_shared<EvalFlags>();
   f->weights.resize(1);
-  CLI::App* app = parent.add_subcommand("eval", "Measure a trained VAE or GAN: likelihood, sharpness, diversity");
-  app->add_option("--weights", f->weights[0], "VAE or GAN weights file (model.safetensors or an export)")
-      ->required()
-      ->check(CLI::ExistingFile);
+  CLI::App* app = parent.add_subcommand("eval", "Measure a trained VAE or GAN (or images made by any tool): likelihood, sharpness, diversity");
+  CLI::Option* weights =
+      app->add_option("--weights", f->weights[0], "VAE or GAN weights file (model.safetensors or an export)")
+          ->check(CLI::ExistingFile);
+  app->add_option("--images", f->images,
+                  "Score images made by any tool instead of a model's samples: an IDX file of u8 images (plain or "
+                  "gzip) or a .npy float32 array (N,784), (N,28,28) or (N,1,28,28) of pixels in [0, 1]; every image "
+                  "is used (--samples does not apply)")
+      ->check(CLI::ExistingFile)
+      ->excludes(weights);
   add_shared_flags(app, *f);
   return Command{app, [f]() { return run_eval(*f, "eval"); }};
 }

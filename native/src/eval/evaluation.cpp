@@ -66,7 +66,29 @@ std::vector<float> generate(LoadedModel& model, std::size_t count, std::uint64_t
   return pixels;
 }
 
+// FD against the real test images and the class statistics of n images (pixels in [0, 1]).
+void score_images(Classifier& classifier, const float* pixels, std::size_t n, const RealReference& real,
+                  ModelReport& report) {
+  const Classified classified = classify(classifier, pixels, n);
+  report.metrics.push_back({"fd", frechet_distance(classified.features, real.test_stats)});
+  add_class_metrics(report.metrics, classified.classes);
+  report.histogram = classified.classes.histogram;
+}
+
 }  // namespace
+
+ModelReport evaluate_images(const float* pixels, std::size_t n, Classifier& classifier, const RealReference& real,
+                            const EvalProgress& progress) {
+  const auto start = Clock::now();
+  ModelReport report;
+  report.kind = "images";
+  score_images(classifier, pixels, n, real, report);
+  report.seconds = seconds_since(start);
+  char line[120];
+  std::snprintf(line, sizeof line, "images: %zu classified (%.1f s)", n, report.seconds);
+  say(progress, line);
+  return report;
+}
 
 RealReference evaluate_real(Classifier& classifier, const DatasetPair& data, const EvalSettings& s,
                             const EvalProgress& progress) {
@@ -99,10 +121,7 @@ ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const Dat
 
   auto t = Clock::now();
   const std::vector<float> pixels = generate(model, s.samples, s.seed);
-  const Classified generated = classify(classifier, pixels.data(), s.samples);
-  report.metrics.push_back({"fd", frechet_distance(generated.features, real.test_stats)});
-  add_class_metrics(report.metrics, generated.classes);
-  report.histogram = generated.classes.histogram;
+  score_images(classifier, pixels.data(), s.samples, real, report);
   std::snprintf(line, sizeof line, "%s: %zu samples generated and classified (%.1f s)", model.kind->name, s.samples,
                 seconds_since(t));
   say(progress, line);

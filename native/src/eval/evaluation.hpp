@@ -61,6 +61,12 @@ struct ModelReport {
   double seconds = 0;
 };
 
+// The metrics of n images made by any tool (pixels in [0, 1], row-major, the classifier's input
+// size each), computed exactly as for a model's samples: fd, classes_covered, kl_uniform,
+// is_score, confidence. kind = "images".
+ModelReport evaluate_images(const float* pixels, std::size_t n, Classifier& classifier, const RealReference& real,
+                            const EvalProgress& progress);
+
 ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const DatasetPair& data,
                            const RealReference& real, const EvalSettings& settings, const EvalProgress& progress);
 

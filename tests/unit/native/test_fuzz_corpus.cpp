@@ -11,6 +11,7 @@
 
 #include "fuzz/entry_points.hpp"
 #include "data/idx.hpp"
+#include "data/npy.hpp"
 #include "latentlab/io/model_io.hpp"
 #include "latentlab/io/safetensors.hpp"
 
@@ -36,7 +37,7 @@ std::vector<fs::path> seeds(const std::string& target) {
 
 TEST_CASE("fuzz seed corpus replays through the fuzz entry points without a broken invariant", "[fuzz]") {
   std::size_t replayed = 0;
-  for (const char* target : {"safetensors", "idx", "model"}) {
+  for (const char* target : {"safetensors", "idx", "npy", "model"}) {
     const auto files = seeds(target);
     INFO("target " << target);
     CHECK(files.size() >= 8);
@@ -45,11 +46,12 @@ TEST_CASE("fuzz seed corpus replays through the fuzz entry points without a brok
       INFO("seed " << f.filename().string());
       if (std::string(target) == "safetensors") latentlab::fuzz::safetensors_one_input(b.data(), b.size());
       if (std::string(target) == "idx") latentlab::fuzz::idx_one_input(b.data(), b.size());
+      if (std::string(target) == "npy") latentlab::fuzz::npy_one_input(b.data(), b.size());
       if (std::string(target) == "model") latentlab::fuzz::model_one_input(b.data(), b.size());
       ++replayed;  // an invariant violation aborts the test binary, which ctest reports as a failure
     }
   }
-  CHECK(replayed >= 30);
+  CHECK(replayed >= 40);
 }
 
 TEST_CASE("fuzz seed corpus: valid seeds parse and invalid seeds are refused", "[fuzz]") {
@@ -91,6 +93,17 @@ TEST_CASE("fuzz seed corpus: valid seeds parse and invalid seeds are refused", "
     CHECK_THROWS_AS(read_idx_images((idx / name).string()), latentlab::native::DataError);
   }
   CHECK_THROWS_AS(read_idx_labels((idx / "labels_trailing_byte.idx").string()), latentlab::native::DataError);
+
+  const fs::path npy = kCorpus / "npy";
+  using latentlab::native::read_npy_images;
+  CHECK(read_npy_images((npy / "valid_2x4x4.npy").string()).pixels.size() == 32);
+  CHECK(read_npy_images((npy / "valid_v2_2x16.npy").string()).image_size() == 16);
+  CHECK(read_npy_images((npy / "valid_v3_nchw.npy").string()).rows == 3);
+  for (const char* name : {"float64.npy", "fortran.npy", "truncated_data.npy", "truncated_header.npy", "nan.npy",
+                           "claims_2e16_images.npy", "unknown_key.npy"}) {
+    INFO(name);
+    CHECK_THROWS_AS(read_npy_images((npy / name).string()), latentlab::native::DataError);
+  }
 }
 
 TEST_CASE("load_model refuses metadata that claims more parameters than the file holds before building the model",
