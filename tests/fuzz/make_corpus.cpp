@@ -183,7 +183,8 @@ int main(int argc, char** argv) {
                         R"("x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
                         {0, 0, 0, 0}));
   write(model, "gan_claims_big_generator.safetensors",
-        raw_safetensors(R"({"__metadata__":{"kind":"gan","image":"65536","latent":"100","generator_hidden":"1024","discriminator_hidden":"1"},)"
+        raw_safetensors(R"({"__metadata__":{"kind":"gan","image":"65536","latent":"100","generator_hidden":"1024","discriminator_hidden":"1",)"
+                        R"("generator_activation":"relu","generator_batchnorm":"0"},)"
                         R"("x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
                         {0, 0, 0, 0}));
   std::printf("make_corpus: wrote seeds under %s\n", root.c_str());

@@ -248,6 +248,7 @@ Command add_eval_command(CLI::App& parent) {
       ->required()
       ->check(CLI::ExistingFile);
   add_shared_flags(app, *f);
+  add_load_flags(app);
   return Command{app, [f]() { return run_eval(*f, "eval"); }};
 }
 
@@ -259,6 +260,7 @@ Command add_compare_command(CLI::App& parent) {
       ->expected(2, 64)
       ->check(CLI::ExistingFile);
   add_shared_flags(app, *f);
+  add_load_flags(app);
   return Command{app, [f]() { return run_eval(*f, "compare"); }};
 }
 
