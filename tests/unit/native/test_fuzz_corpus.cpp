@@ -54,7 +54,7 @@ TEST_CASE("fuzz seed corpus replays through the fuzz entry points without a brok
 
 TEST_CASE("fuzz seed corpus: valid seeds parse and invalid seeds are refused", "[fuzz]") {
   const fs::path st = kCorpus / "safetensors";
-  for (const char* name : {"valid_f32", "valid_f16", "valid_bf16", "valid_empty", "scalar", "tiny_vae"}) {
+  for (const char* name : {"valid_f32", "valid_f16", "valid_bf16", "valid_empty", "valid_integer_dtypes", "scalar", "tiny_vae"}) {
     const Bytes b = read_bytes(st / (std::string(name) + ".safetensors"));
     INFO(name);
     CHECK(latentlab::decode_safetensors(b.data(), b.size()).ok());
