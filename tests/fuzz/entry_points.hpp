@@ -13,7 +13,8 @@
 namespace latentlab::fuzz {
 
 // core decode_safetensors: never throws; an accepted buffer has tensors whose value counts
-// match their shapes, all finite, and it re-encodes to a buffer that decodes to the same values.
+// match their shapes, all finite (integer tensors: no decoded values), and its float tensors
+// re-encode to a buffer that decodes to the same values.
 void safetensors_one_input(const std::uint8_t* data, std::size_t size);
 
 // native read_idx_images / read_idx_labels on the bytes as a file (plain, or gzip when the

@@ -157,6 +157,12 @@ int main(int argc, char** argv) {
   write(st, "valid_bf16.safetensors",
         raw_safetensors(R"({"x":{"dtype":"BF16","shape":[2],"data_offsets":[0,4]}})", {0x80, 0x3f, 0x00, 0xc0}));
   write(st, "valid_empty.safetensors", raw_safetensors("{}", {}));
+  // Integer dtypes (PyTorch's BatchNorm num_batches_tracked is an I64 scalar) beside a float.
+  write(st, "valid_integer_dtypes.safetensors",
+        raw_safetensors(R"({"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]},)"
+                        R"("m":{"dtype":"BOOL","shape":[2],"data_offsets":[8,10]},)"
+                        R"("x":{"dtype":"F16","shape":[1],"data_offsets":[10,12]}})",
+                        {7, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0x00, 0x3c}));
   write(st, "scalar.safetensors",
         raw_safetensors(R"({"s":{"dtype":"F32","shape":[],"data_offsets":[0,4]}})", {0, 0, 128, 63}));
   write(st, "tiny_vae.safetensors", tiny_vae());
@@ -229,7 +235,8 @@ int main(int argc, char** argv) {
                         R"("x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
                         {0, 0, 0, 0}));
   write(model, "gan_claims_big_generator.safetensors",
-        raw_safetensors(R"({"__metadata__":{"kind":"gan","image":"65536","latent":"100","generator_hidden":"1024","discriminator_hidden":"1"},)"
+        raw_safetensors(R"({"__metadata__":{"kind":"gan","image":"65536","latent":"100","generator_hidden":"1024","discriminator_hidden":"1",)"
+                        R"("generator_activation":"relu","generator_batchnorm":"0"},)"
                         R"("x":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})",
                         {0, 0, 0, 0}));
   std::printf("make_corpus: wrote seeds under %s\n", root.c_str());

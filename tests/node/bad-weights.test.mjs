@@ -76,7 +76,8 @@ const cases = [
   ['no __metadata__ (not a latentlab file)', () => withHeader((h) => { delete h.__metadata__; }), /kind|metadata/i],
   ['unknown model kind', () => withHeader((h) => { h.__metadata__.kind = 'transformer'; }), /transformer|kind/],
   ['kind says GAN but the tensors are a VAE\'s', () => withHeader((h) => {
-    Object.assign(h.__metadata__, { kind: 'gan', image: '784', latent: '3', generator_hidden: '8', discriminator_hidden: '8' });
+    Object.assign(h.__metadata__, { kind: 'gan', image: '784', latent: '3', generator_hidden: '8', discriminator_hidden: '8',
+      generator_activation: 'relu', generator_batchnorm: '0' });
   }), /generator/],
   ['kind says VAE but the tensors are a GAN\'s', () => {
     const g = makeGan({ latent: 4, generatorHidden: [8], discriminatorHidden: [8], seed: 2 });

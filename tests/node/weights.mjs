@@ -187,7 +187,8 @@ export function makeGan({ image = 784, latent = 8, generatorHidden = [16, 32], d
     format: 'latentlab', format_version: '1', kind: 'gan',
     image: String(image), latent: String(latent),
     generator_hidden: generatorHidden.join(','), discriminator_hidden: discriminatorHidden.join(','),
-    leaky_slope: '0.2', image_height: String(side), image_width: String(side), pixel_range: '-1,1',
+    leaky_slope: '0.2', generator_activation: 'relu', generator_batchnorm: '0',
+    image_height: String(side), image_width: String(side), pixel_range: '-1,1',
   };
   const params = all.reduce((s, [, i, o]) => s + i * o + o, 0);
   return { bytes: encodeSafetensors(tensors, metadata), weights, layers, metadata, params };

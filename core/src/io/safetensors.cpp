@@ -183,15 +183,6 @@ void append_u16_le(std::vector<std::uint8_t>* out, std::uint16_t v) {
 
 }  // namespace
 
-const char* dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::F32: return "F32";
-    case DType::F16: return "F16";
-    case DType::BF16: return "BF16";
-  }
-  return "?";
-}
-
 const DecodedTensor* SafetensorsContents::find(const std::string& name) const {
   for (const DecodedTensor& t : tensors) {
     if (t.name == name) return &t;
@@ -218,6 +209,7 @@ std::vector<std::uint8_t> encode_safetensors(const std::vector<TensorToWrite>& t
     }
     assert(count == 0 || t.values != nullptr);
     assert(t.name != kMetadataKey && !header.contains(t.name));
+    assert(is_float_dtype(dtype));
     const std::uint64_t bytes = count * dtype_size(dtype);
     header[t.name] = {{"dtype", dtype_name(dtype)},
                       {"shape", t.shape},

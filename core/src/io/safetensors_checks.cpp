@@ -12,7 +12,24 @@
 
 namespace latentlab::safetensors_detail {
 
-std::size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+namespace {
+struct DTypeInfo {
+  DType dtype;
+  const char* name;
+  std::size_t size;
+};
+// Every dtype the safetensors spec names that latentlab accepts (F64 and the F8 types are refused).
+constexpr DTypeInfo kDTypes[] = {{DType::F32, "F32", 4}, {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2},
+                                 {DType::BOOL, "BOOL", 1}, {DType::U8, "U8", 1},    {DType::I8, "I8", 1},
+                                 {DType::I16, "I16", 2},   {DType::U16, "U16", 2},  {DType::I32, "I32", 4},
+                                 {DType::U32, "U32", 4},   {DType::I64, "I64", 8},  {DType::U64, "U64", 8}};
+}  // namespace
+
+std::size_t dtype_size(DType dtype) {
+  for (const DTypeInfo& d : kDTypes)
+    if (d.dtype == dtype) return d.size;
+  return 0;
+}
 
 Result<SafetensorsContents> fail(const std::string& message) {
   return Result<SafetensorsContents>::failure("safetensors: " + message);
@@ -74,16 +91,15 @@ std::string check_framing(std::size_t size, std::uint64_t header_size) {
 }
 
 std::string check_dtype(const std::string& label, const std::string& name, DType* dtype) {
-  if (name == "F32") {
-    *dtype = DType::F32;
-  } else if (name == "F16") {
-    *dtype = DType::F16;
-  } else if (name == "BF16") {
-    *dtype = DType::BF16;
-  } else {
-    return label + ": dtype " + quoted(name) + " not supported: latentlab reads F32, F16 and BF16";
+  for (const DTypeInfo& d : kDTypes) {
+    if (name == d.name) {
+      *dtype = d.dtype;
+      return {};
+    }
   }
-  return {};
+  return label + ": dtype " + quoted(name) +
+         " not supported: latentlab reads F32, F16 and BF16 values and accepts (without using them) "
+         "BOOL, U8, I8, I16, U16, I32, U32, I64 and U64 tensors";
 }
 
 std::string check_rank(const std::string& label, std::size_t rank) {
@@ -184,6 +200,10 @@ Result<SafetensorsContents> decode_entries(std::map<std::string, std::string> me
     t.name = e.name;
     t.stored_dtype = e.dtype;
     t.shape = e.shape;
+    if (!is_float_dtype(e.dtype)) {  // size checked above; the values are never used
+      contents.tensors.push_back(std::move(t));
+      continue;
+    }
     t.values.resize(static_cast<std::size_t>(e.elements));
     decode_values(data_section + e.begin, e.dtype, &t.values);
     for (std::size_t i = 0; i < t.values.size(); ++i) {
@@ -201,6 +221,14 @@ Result<SafetensorsContents> decode_entries(std::map<std::string, std::string> me
 }  // namespace latentlab::safetensors_detail
 
 namespace latentlab {
+
+const char* dtype_name(DType dtype) {
+  for (const safetensors_detail::DTypeInfo& d : safetensors_detail::kDTypes)
+    if (d.dtype == dtype) return d.name;
+  return "?";
+}
+
+bool is_float_dtype(DType dtype) { return dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16; }
 
 Result<SafetensorsContents> decode_parsed_safetensors(const ParsedSafetensorsHeader& header,
                                                       const std::uint8_t* data_section, std::uint64_t data_size) {

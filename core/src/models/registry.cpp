@@ -203,11 +203,17 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   if (!disc) return R::failure(disc.error());
   auto slope = metadata_float(m, "leaky_slope", {1e-6f, 1.0f, "[9.99999997e-07, 1]"}, 0.2f);
   if (!slope) return R::failure(slope.error());
-  // Generator variant keys are optional (files of format_version 1 before they existed are plain).
+  // The generator variant keys are required (batchnorm_eps when generator_batchnorm is 1): no
+  // fallback is right for every file, as the trainer's default generator (LeakyReLU, BatchNorm eps
+  // 0.8), PyTorch's BatchNorm1d (eps 1e-5) and the plain generator all differ.
+  for (const char* key : {"generator_activation", "generator_batchnorm"})
+    if (!m.count(key)) return R::failure(std::string("metadata has no \"") + key + "\" (required for a GAN)");
   auto leaky = metadata_switch(m, "generator_activation", "relu", "leaky_relu", false);
   if (!leaky) return R::failure(leaky.error());
   auto batchnorm = metadata_switch(m, "generator_batchnorm", "0", "1", false);
   if (!batchnorm) return R::failure(batchnorm.error());
+  if (batchnorm.value() && !m.count("batchnorm_eps"))
+    return R::failure("metadata has no \"batchnorm_eps\" (required when generator_batchnorm is 1)");
   auto bn_eps = metadata_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
   if (!bn_eps) return R::failure(bn_eps.error());
   c.image = image.value();

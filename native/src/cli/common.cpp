@@ -122,17 +122,35 @@ std::vector<int> parse_width_list(const std::string& text, const std::string& fl
   return widths;
 }
 
+namespace {
+LoadOptions load_options;  // set by the parsed command's --allow-extra-tensors
+}  // namespace
+
+void add_load_flags(CLI::App* app) {
+  app->add_flag("--allow-extra-tensors", load_options.allow_extra_tensors,
+                "Accept a weights file holding tensors the model does not use (from another tool): they are "
+                "ignored with a note (by default such a file is refused, naming the tensor)");
+}
+
+const LoadOptions& cli_load_options() { return load_options; }
+
+void print_load_notes(const std::string& path, const std::vector<std::string>& notes) {
+  for (const std::string& note : notes) std::fprintf(stderr, "note: %s: %s\n", path.c_str(), note.c_str());
+}
+
 LoadedModel load_weights_file(const std::string& path) {
   const std::vector<std::uint8_t> bytes = read_file(path, kMaxWeightsFileBytes);
-  Result<LoadedModel> model = load_model(bytes.data(), bytes.size());
+  Result<LoadedModel> model = load_model(bytes.data(), bytes.size(), load_options);
   if (!model) throw DataError("cannot load weights from '" + path + "': " + model.error());
+  print_load_notes(path, model.value().notes);
   return model.take();
 }
 
 LoadedClassifier load_classifier_file(const std::string& path) {
   const std::vector<std::uint8_t> bytes = read_file(path, kMaxWeightsFileBytes);
-  Result<LoadedClassifier> c = load_classifier(bytes.data(), bytes.size());
+  Result<LoadedClassifier> c = load_classifier(bytes.data(), bytes.size(), load_options);
   if (!c) throw DataError("cannot load the classifier from '" + path + "': " + c.error());
+  print_load_notes(path, c.value().notes);
   return c.take();
 }
 

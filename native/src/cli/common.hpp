@@ -40,6 +40,15 @@ CLI::Validator width_list();
 // Parses a list accepted by width_list(). Throws UsageError otherwise.
 std::vector<int> parse_width_list(const std::string& text, const std::string& flag);
 
+// `--allow-extra-tensors` on a command that reads weights files: the loader's
+// LoadOptions::allow_extra_tensors for every file the command loads (a file written by another
+// tool may hold tensors latentlab's model has no use for; they are ignored with a note).
+void add_load_flags(CLI::App* app);
+// The options those flags set (strict by default).
+const LoadOptions& cli_load_options();
+// The loader's notes (tensors skipped or ignored) on stderr, "note: <path>: <note>".
+void print_load_notes(const std::string& path, const std::vector<std::string>& notes);
+
 // Reads and validates a weights (or checkpoint) file. Throws DataError naming the file on failure.
 LoadedModel load_weights_file(const std::string& path);
 // The same for a classifier file (kind "classifier").

@@ -297,6 +297,7 @@ Command add_eval_command(CLI::App& parent) {
       ->check(CLI::ExistingFile)
       ->excludes(weights);
   add_shared_flags(app, *f);
+  add_load_flags(app);
   return Command{app, [f]() { return run_eval(*f, "eval"); }};
 }
 
@@ -308,6 +309,7 @@ Command add_compare_command(CLI::App& parent) {
       ->expected(2, 64)
       ->check(CLI::ExistingFile);
   add_shared_flags(app, *f);
+  add_load_flags(app);
   return Command{app, [f]() { return run_eval(*f, "compare"); }};
 }
 

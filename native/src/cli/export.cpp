@@ -65,6 +65,7 @@ int run_export(const ExportFlags& f) {
 Command add_export_command(CLI::App& parent) {
   auto flags = std::make_shared<ExportFlags>();
   CLI::App* app = parent.add_subcommand("export", "Re-encode a weights file (e.g. F16 for the web page)");
+  add_load_flags(app);
   app->add_option("weights", flags->in, "Weights file to read")->required();
   app->add_option("--out", flags->out, "File to write (atomically)")->required();
   app->add_option("--dtype", flags->dtype, "Storage type: f16 (default) or f32")->check(CLI::IsMember({"f16", "f32"}));

@@ -1,5 +1,6 @@
 #include "cli/info.hpp"
 
+#include <algorithm>
 #include <memory>
 #include <nlohmann/json.hpp>
 
@@ -59,10 +60,53 @@ void print_other_metadata(const Metadata& m) {
   }
 }
 
+// The stored dtypes of the file's tensors: "F16", or "F16, F32 (mixed)" when they differ.
+std::string stored_dtypes(const SafetensorsContents& contents) {
+  std::vector<std::string> names;
+  for (const DecodedTensor& t : contents.tensors) {
+    const std::string name = dtype_name(t.stored_dtype);
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
+  if (names.empty()) return "no tensors";
+  return names.size() > 1 ? s + " (mixed)" : s;
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+// Every tensor of the file in its storage order: name, dtype, shape.
+void print_tensors(const SafetensorsContents& contents) {
+  std::printf("tensors\n");
+  std::size_t width = 0;
+  for (const DecodedTensor& t : contents.tensors) width = std::max(width, t.name.size());
+  for (const DecodedTensor& t : contents.tensors)
+    std::printf("  %-*s %-4s %s\n", static_cast<int>(width), t.name.c_str(), dtype_name(t.stored_dtype),
+                shape_text(t.shape).c_str());
+}
+
+nlohmann::json tensors_json(const SafetensorsContents& contents) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const DecodedTensor& t : contents.tensors)
+    list.push_back({{"name", t.name}, {"dtype", dtype_name(t.stored_dtype)}, {"shape", t.shape}});
+  return list;
+}
+
+void print_notes(const std::vector<std::string>& notes) {
+  for (const std::string& n : notes) std::printf("note        %s\n", n.c_str());
+}
+
 // A classifier file (the evaluator's; `latentlab train --model classifier`).
 int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) {
-  Result<LoadedClassifier> loaded = load_classifier(bytes.data(), bytes.size());
+  Result<LoadedClassifier> loaded = load_classifier(bytes.data(), bytes.size(), cli_load_options());
   if (!loaded) throw DataError("cannot load weights from '" + f.file + "': " + loaded.error());
+  const auto decoded = decode_safetensors(bytes.data(), bytes.size());  // succeeded inside load_classifier
+  const SafetensorsContents& contents = decoded.value();
   const LoadedClassifier& c = loaded.value();
   const ClassifierConfig& config = c.classifier->config();
   if (f.json) {
@@ -70,11 +114,13 @@ int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) 
     j["file"] = f.file;
     j["file_bytes"] = bytes.size();
     j["kind"] = c.kind->name;
-    j["stored_dtype"] = dtype_name(c.stored_dtype);
+    j["stored_dtype"] = stored_dtypes(contents);
     j["parameters"] = c.parameter_count;
     j["input"] = config.input;
     j["hidden"] = config.hidden;
     j["classes"] = config.classes;
+    j["tensors"] = tensors_json(contents);
+    j["notes"] = c.notes;
     j["metadata"] = c.metadata;
     std::printf("%s\n", j.dump(2).c_str());
     return kExitSuccess;
@@ -84,7 +130,9 @@ int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) 
   std::printf("config      input %d, hidden [%s] (ReLU), classes %d\n", config.input, join_ints(config.hidden).c_str(),
               config.classes);
   std::printf("parameters  %zu\n", c.parameter_count);
-  std::printf("stored as   %s\n", dtype_name(c.stored_dtype));
+  std::printf("stored as   %s, %zu tensors\n", stored_dtypes(contents).c_str(), contents.tensors.size());
+  print_notes(c.notes);
+  print_tensors(contents);
   print_other_metadata(c.metadata);
   return kExitSuccess;
 }
@@ -92,11 +140,12 @@ int classifier_info(const InfoFlags& f, const std::vector<std::uint8_t>& bytes) 
 int run_info(const InfoFlags& f) {
   const std::vector<std::uint8_t> bytes = read_file(f.file, kMaxWeightsFileBytes);
   if (holds_classifier(f.file)) return classifier_info(f, bytes);
-  Result<LoadedModel> loaded = load_model(bytes.data(), bytes.size());
+  Result<LoadedModel> loaded = load_model(bytes.data(), bytes.size(), cli_load_options());
   if (!loaded) throw DataError("cannot load weights from '" + f.file + "': " + loaded.error());
   LoadedModel& model = loaded.value();
   const auto decoded = decode_safetensors(bytes.data(), bytes.size());  // succeeded inside load_model
-  const std::size_t tensors = decoded ? decoded.value().tensors.size() : 0;
+  const SafetensorsContents& contents = decoded.value();
+  const std::size_t tensors = contents.tensors.size();
   const bool checkpoint = model.metadata.count("checkpoint") && model.metadata.at("checkpoint") == "1";
 
   // A model trained as several parts (a GAN's generator and discriminator) shows each part's
@@ -104,8 +153,8 @@ int run_info(const InfoFlags& f) {
   std::vector<std::pair<std::string, std::size_t>> parts;
   for (const TensorGroup& g : model->tensor_groups()) {
     if (!g.trained || *g.name == '\0') continue;
-    bool in_file = decoded.ok();
-    for (const auto& t : g.set->tensors()) in_file = in_file && decoded.value().find(t.name) != nullptr;
+    bool in_file = true;
+    for (const auto& t : g.set->tensors()) in_file = in_file && contents.find(t.name) != nullptr;
     parts.emplace_back(g.name, in_file ? g.set->count() : 0);
   }
   int rows = 0, cols = 0;
@@ -117,8 +166,9 @@ int run_info(const InfoFlags& f) {
     j["file_bytes"] = bytes.size();
     j["kind"] = model.kind->name;
     j["checkpoint"] = checkpoint;
-    j["stored_dtype"] = dtype_name(model.stored_dtype);
-    j["tensors"] = tensors;
+    j["stored_dtype"] = stored_dtypes(contents);
+    j["tensors"] = tensors_json(contents);
+    j["notes"] = model.notes;
     j["parameters"] = model.parameter_count;
     for (const auto& [part, count] : parts) j[part + "_parameters"] = count;
     j["has_encoder"] = model->has_encoder();
@@ -145,7 +195,9 @@ int run_info(const InfoFlags& f) {
   for (const auto& [part, count] : parts)
     split += (split.empty() ? " (" : ", ") + part + " " + std::to_string(count) + (count ? "" : ": not in the file");
   std::printf("parameters  %zu%s\n", model.parameter_count, split.empty() ? "" : (split + ")").c_str());
-  std::printf("stored as   %s, %zu tensors\n", dtype_name(model.stored_dtype), tensors);
+  std::printf("stored as   %s, %zu tensors\n", stored_dtypes(contents).c_str(), tensors);
+  print_notes(model.notes);
+  print_tensors(contents);
   print_other_metadata(m);
   return kExitSuccess;
 }
@@ -154,9 +206,10 @@ int run_info(const InfoFlags& f) {
 
 Command add_info_command(CLI::App& parent) {
   auto f = std::make_shared<InfoFlags>();
-  CLI::App* app = parent.add_subcommand("info", "Show what a weights file holds: kind, sizes, metadata, parameter count");
+  CLI::App* app = parent.add_subcommand("info", "Show what a weights file holds: kind, sizes, every tensor (name, dtype, shape), metadata");
   app->add_option("file", f->file, "Weights or checkpoint file (.safetensors)")->required()->check(CLI::ExistingFile);
   app->add_flag("--json", f->json, "Print the information as JSON");
+  add_load_flags(app);
   return Command{app, [f]() { return run_info(*f); }};
 }
 

@@ -54,6 +54,7 @@ int run_interpolate(const InterpolateFlags& f) {
 Command add_interpolate_command(CLI::App& parent) {
   auto f = std::make_shared<InterpolateFlags>();
   CLI::App* app = parent.add_subcommand("interpolate", "Walk the latent space from one seed's image to another's");
+  add_load_flags(app);
   app->footer(
       "z_from = Rng(from, 0).fill_normal(latent), z_to likewise; frame i (t = i/(steps-1)) decodes\n"
       "slerp (default): sin((1-t)W)/sin W * z_from + sin(tW)/sin W * z_to, W = angle between them;\n"

@@ -79,6 +79,7 @@ int run_reconstruct(const ReconstructFlags& f, bool data_given) {
 Command add_reconstruct_command(CLI::App& parent) {
   auto f = std::make_shared<ReconstructFlags>();
   CLI::App* app = parent.add_subcommand("reconstruct", "VAE: first test images (above) and their reconstructions (below)");
+  add_load_flags(app);
   app->footer("Reconstructions decode z = mu (the encoder's mean). GAN weights are refused: a GAN has no encoder.");
   app->add_option("--weights", f->weights, "VAE weights file")->required()->check(CLI::ExistingFile);
   auto* data = app->add_option("--data", f->data,

@@ -38,6 +38,7 @@ int run_sample(const SampleFlags& f) {
     head["latent"] = model->latent_dim();
     head["rows"] = rows;
     head["cols"] = cols;
+    head["latents"] = z;  // n × latent, exactly (17 digits): for tools that reproduce the draw
     write_text_output(f.raw, raw_pixels_json(head, pixels));
     if (f.raw != "-") std::printf("wrote %s: %zu pixel values\n", f.raw.c_str(), pixels.size());
   }
@@ -49,6 +50,7 @@ int run_sample(const SampleFlags& f) {
 Command add_sample_command(CLI::App& parent) {
   auto f = std::make_shared<SampleFlags>();
   CLI::App* app = parent.add_subcommand("sample", "Draw images from a trained model into a PNG grid");
+  add_load_flags(app);
   app->footer(
       "z = Rng(seed, 0).fill_normal(n * latent) (the same contract as the web page's sample(n, seed));\n"
       "VAE pixels = sigmoid(decoder(z)), GAN pixels = (G(z) + 1) / 2. The grid has ceil(sqrt(n)) columns.\n"
@@ -60,7 +62,7 @@ Command add_sample_command(CLI::App& parent) {
   app->add_option("--seed", f->seed, "Seed of the latent draw")->transform(unsigned_64())->capture_default_str();
   app->add_option("--out", f->out, "PNG file to write");
   app->add_option("--raw", f->raw, "Also write the pixels as JSON to this file ('-' for stdout): "
-                                   "{\"weights\", \"seed\", \"n\", …, \"pixels\": [n*rows*cols values]}");
+                                   "{\"weights\", \"seed\", \"n\", …, \"latents\": [n*latent], \"pixels\": [n*rows*cols values]}");
   app->add_option("--scale", f->scale, "Upscaling of each image in the PNG")
       ->transform(integer_in(1, 16))
       ->capture_default_str();

@@ -16,15 +16,19 @@
 
 namespace latentlab {
 
-enum class DType { F32, F16, BF16 };
+// The float dtypes are decoded to float32; the integer ones of the safetensors spec (PyTorch writes
+// BatchNorm's num_batches_tracked as I64) are accepted and checked for size, but their values
+// are not decoded: no latentlab model has an integer tensor.
+enum class DType { F32, F16, BF16, BOOL, U8, I8, I16, U16, I32, U32, I64, U64 };
 const char* dtype_name(DType);
+bool is_float_dtype(DType);
 
-// A tensor decoded to float32, whatever its stored dtype.
+// A tensor decoded to float32, whatever its stored float dtype.
 struct DecodedTensor {
   std::string name;
   DType stored_dtype = DType::F32;
   std::vector<std::int64_t> shape;
-  std::vector<float> values;
+  std::vector<float> values;  // empty for an integer dtype
 };
 
 struct SafetensorsContents {
@@ -40,7 +44,7 @@ struct TensorToWrite {
   const float* values = nullptr;  // product(shape) floats
 };
 
-// Encodes tensors (stored as `dtype`: F32 or F16) with metadata.
+// Encodes tensors (stored as `dtype`: F32, F16 or BF16) with metadata.
 std::vector<std::uint8_t> encode_safetensors(const std::vector<TensorToWrite>& tensors,
                                              const std::map<std::string, std::string>& metadata,
                                              DType dtype = DType::F32);

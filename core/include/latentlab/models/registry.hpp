@@ -8,8 +8,9 @@
 //               pixel_range ("0,1" or "-1,1")
 //   vae         input, hidden ("400" or "512,256"), latent, beta (default 1)
 //   gan         image, latent, generator_hidden, discriminator_hidden, leaky_slope (default 0.2),
-//               generator_activation ("relu" | "leaky_relu", default relu),
-//               generator_batchnorm ("0" | "1", default 0), batchnorm_eps (default 1e-5)
+//               generator_activation ("relu" | "leaky_relu", required),
+//               generator_batchnorm ("0" | "1", required), batchnorm_eps (required when
+//               generator_batchnorm is "1"; docs/weights-format.md)
 //   classifier  input, hidden, classes
 #pragma once
 

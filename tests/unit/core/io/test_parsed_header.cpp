@@ -112,6 +112,8 @@ TEST_CASE("the float ranges of GAN metadata messages are the %.9g texts of their
   REQUIRE_FALSE(slope.ok());
   CHECK_THAT(slope.error(), Contains("is not a number in [9.99999997e-07, 1]"));
   meta["leaky_slope"] = "0.2";
+  meta["generator_activation"] = "leaky_relu";
+  meta["generator_batchnorm"] = "1";
   meta["batchnorm_eps"] = "11";
   auto eps = gan_config_from_metadata(meta);
   REQUIRE_FALSE(eps.ok());
