@@ -108,7 +108,7 @@ std::vector<float> pixels_of(LoadedModel& model) {
   std::vector<float> z(static_cast<std::size_t>(2 * model->latent_dim()));
   sample_latents(4, z.data(), z.size());
   std::vector<float> p(static_cast<std::size_t>(2 * model->image_size()));
-  model->decode(z.data(), 2, p.data());
+  model->decode(z.data(), nullptr, 2, p.data());
   return p;
 }
 
