@@ -34,7 +34,7 @@ void Conv2d::init(Rng& rng) {
 }
 
 void Conv2d::forward(const float* x, int batch, float* y) {
-  kernels::conv2d_forward(geometry_, x, batch, weight(), y);                         // y = W ⋆ x
+  kernels::conv2d_forward(geometry_, x, batch, weight(), y, scratch_);                         // y = W ⋆ x
   kernels::add_channel_bias(y, bias(), batch, output_.channels, output_.plane());    // y += b
   activation_forward(activation_, y, static_cast<std::size_t>(batch) * output_.size());  // y = f(y)
 }
@@ -44,10 +44,10 @@ void Conv2d::backward(const float* x, const float* y, float* grad_y, int batch, 
   activation_backward(activation_, y, g, static_cast<std::size_t>(batch) * output_.size());  // g = dL/dy ⊙ f′
   if (mode != ParamGrads::Skip) {
     const bool add = mode == ParamGrads::Accumulate;
-    kernels::conv2d_backward_weight(geometry_, x, g, batch, weight_grad(), add);          // dW (+)= g ⋆ x
+    kernels::conv2d_backward_weight(geometry_, x, g, batch, weight_grad(), add, scratch_);          // dW (+)= g ⋆ x
     kernels::channel_sums(g, batch, output_.channels, output_.plane(), bias_grad(), add);  // db (+)= Σ g
   }
-  if (grad_x != nullptr) kernels::conv2d_backward_input(geometry_, g, batch, weight(), grad_x);  // dx = Wᵀ ⋆ g
+  if (grad_x != nullptr) kernels::conv2d_backward_input(geometry_, g, batch, weight(), grad_x, scratch_);  // dx = Wᵀ ⋆ g
 }
 
 }  // namespace latentlab

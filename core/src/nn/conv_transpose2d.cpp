@@ -44,7 +44,7 @@ void ConvTranspose2d::init(Rng& rng) {
 }
 
 void ConvTranspose2d::forward(const float* x, int batch, float* y) {
-  kernels::conv2d_backward_input(geometry_, x, batch, weight(), y);                  // y = W scattered by x
+  kernels::conv2d_backward_input(geometry_, x, batch, weight(), y, scratch_);                  // y = W scattered by x
   kernels::add_channel_bias(y, bias(), batch, output_.channels, output_.plane());    // y += b
   activation_forward(activation_, y, static_cast<std::size_t>(batch) * output_.size());  // y = f(y)
 }
@@ -55,10 +55,10 @@ void ConvTranspose2d::backward(const float* x, const float* y, float* grad_y, in
   activation_backward(activation_, y, g, static_cast<std::size_t>(batch) * output_.size());  // g = dL/dy ⊙ f′
   if (mode != ParamGrads::Skip) {
     const bool add = mode == ParamGrads::Accumulate;
-    kernels::conv2d_backward_weight(geometry_, g, x, batch, weight_grad(), add);           // dW (+)= x ⋆ g
+    kernels::conv2d_backward_weight(geometry_, g, x, batch, weight_grad(), add, scratch_);           // dW (+)= x ⋆ g
     kernels::channel_sums(g, batch, output_.channels, output_.plane(), bias_grad(), add);  // db (+)= Σ g
   }
-  if (grad_x != nullptr) kernels::conv2d_forward(geometry_, g, batch, weight(), grad_x);  // dx = W ⋆ g
+  if (grad_x != nullptr) kernels::conv2d_forward(geometry_, g, batch, weight(), grad_x, scratch_);  // dx = W ⋆ g
 }
 
 }  // namespace latentlab

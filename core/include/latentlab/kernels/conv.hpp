@@ -12,6 +12,8 @@
 // The bias and activation are applied by the layers (add_channel_bias, channel_sums).
 #pragma once
 
+#include <vector>
+
 namespace latentlab::kernels {
 
 struct ConvShape {
@@ -32,12 +34,22 @@ struct ConvShape {
   double flops(int batch) const;
 };
 
+// Working memory of the fast kernels (the lowered image columns and a channel-major copy of a
+// chunk of images); owned by the caller (one per layer), it only grows.
+struct ConvScratch {
+  std::vector<float> columns, images;
+};
+
+// The fast kernels: the products are lowered onto kernels::gemm (conv.cpp describes how), and
+// give the same bits for any thread count.
 // y (batch × out_size) = conv(x); y is written without being read.
-void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y);
+void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y, ConvScratch& scratch);
 // dx (batch × in_size) = convᵀ(dy); dx is written without being read.
-void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const float* w, float* dx);
+void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const float* w, float* dx,
+                           ConvScratch& scratch);
 // dw (weight_size) = (accumulate ? dw : 0) + Σ over the batch.
-void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate);
+void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate,
+                            ConvScratch& scratch);
 
 // y[n,c,·] += bias[c] over a batch × channels × plane tensor.
 void add_channel_bias(float* y, const float* bias, int batch, int channels, int plane);

@@ -60,6 +60,7 @@ class Conv2d {
   kernels::ConvShape geometry_;
   ActivationSpec activation_;
   std::size_t weight_offset_, bias_offset_;
+  kernels::ConvScratch scratch_;
 };
 
 }  // namespace latentlab

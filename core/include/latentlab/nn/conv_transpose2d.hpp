@@ -64,6 +64,7 @@ class ConvTranspose2d {
   kernels::ConvShape geometry_;  // the convolution output → input this layer transposes
   ActivationSpec activation_;
   std::size_t weight_offset_, bias_offset_;
+  kernels::ConvScratch scratch_;
 };
 
 }  // namespace latentlab
