@@ -63,91 +63,91 @@ float* grow(std::vector<float>& buffer, std::size_t n) {
   return buffer.data();
 }
 
-// The output columns [lo, hi) whose tap kw reads inside the row: 0 ≤ ow·s − p + kw < width.
-struct Span {
-  int lo, hi;
-};
-Span valid_span(int out_size, int in_size, int stride, int padding, int tap) {
-  int lo = 0, hi = out_size;
-  while (lo < hi && lo * stride - padding + tap < 0) ++lo;
-  while (hi > lo && (hi - 1) * stride - padding + tap >= in_size) --hi;
-  return {lo, hi};
-}
-
-// body(n, c) for every (image, channel) plane of a chunk, split across threads in whole planes.
+// body(begin, end) over `planes` (image, channel) planes, split across threads in whole planes.
 template <class Body>
-void for_planes(int images, int channels, std::size_t work_per_plane, Body&& body) {
-  const std::size_t planes = static_cast<std::size_t>(images) * channels;
+void for_planes(std::size_t planes, std::size_t work_per_plane, Body&& body) {
   const int parts = static_cast<int>(std::min<std::size_t>(
       planes, static_cast<std::size_t>(parallel::parts_for(planes * work_per_plane,
                                                            parallel::min_elements_per_part(parallel::Cost::Cheap)))));
-  parallel::for_ranges(planes, parts, 1, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t u = begin; u < end; ++u) body(static_cast<int>(u / channels), static_cast<int>(u % channels));
-  });
+  parallel::for_ranges(planes, parts, 1, body);
 }
 
-// columns (K × ld) ← im2col of images x[0 … nb) (each in_size floats), at column n·P.
-void im2col(const ConvShape& g, const float* x, int nb, float* columns, int ld) {
-  const int k = g.kernel, s = g.stride, P = g.out_plane();
-  for_planes(nb, g.in_channels, static_cast<std::size_t>(k) * k * P, [&](int n, int ci) {
-    const float* plane = x + (static_cast<std::ptrdiff_t>(n) * g.in_channels + ci) * g.in_plane();
-    for (int kh = 0; kh < k; ++kh)
-      for (int kw = 0; kw < k; ++kw) {
-        const Span cols = valid_span(g.out_width, g.in_width, s, g.padding, kw);
-        float* dst = columns + static_cast<std::ptrdiff_t>((ci * k + kh) * k + kw) * ld + static_cast<std::ptrdiff_t>(n) * P;
-        for (int oh = 0; oh < g.out_height; ++oh, dst += g.out_width) {
-          const int ih = oh * s - g.padding + kh;
-          if (ih < 0 || ih >= g.in_height) {
-            std::fill(dst, dst + g.out_width, 0.0f);
-            continue;
-          }
-          const float* src = plane + static_cast<std::ptrdiff_t>(ih) * g.in_width - g.padding + kw;
-          std::fill(dst, dst + cols.lo, 0.0f);
-          if (s == 1) {
-            std::memcpy(dst + cols.lo, src + cols.lo, sizeof(float) * static_cast<std::size_t>(cols.hi - cols.lo));
-          } else {
-            for (int ow = cols.lo; ow < cols.hi; ++ow) dst[ow] = src[ow * s];
-          }
-          std::fill(dst + cols.hi, dst + g.out_width, 0.0f);
-        }
+// The padded plane: (H + 2p) × (W + 2p), the image at (p, p), zeros around it. Reading taps
+// from it needs no bounds tests.
+int padded_width(const ConvShape& g) { return g.in_width + 2 * g.padding; }
+int padded_plane(const ConvShape& g) { return (g.in_height + 2 * g.padding) * padded_width(g); }
+
+// taps[(kh·k + kw)·P + oh·Wo + ow] = the padded-plane offset that output pixel (oh, ow) reads
+// through tap (kh, kw): (oh·s + kh)·(W + 2p) + ow·s + kw.
+const int* tap_offsets(const ConvShape& g, std::vector<int>& taps) {
+  const int k = g.kernel, P = g.out_plane(), pw = padded_width(g);
+  taps.resize(static_cast<std::size_t>(k) * k * P);
+  for (int kh = 0; kh < k; ++kh)
+    for (int kw = 0; kw < k; ++kw)
+      for (int oh = 0; oh < g.out_height; ++oh)
+        for (int ow = 0; ow < g.out_width; ++ow)
+          taps[static_cast<std::size_t>(kh * k + kw) * P + oh * g.out_width + ow] =
+              (oh * g.stride + kh) * pw + ow * g.stride + kw;
+  return taps.data();
+}
+
+// columns (K × ld) ← im2col of images x[0 … nb) (each in_size floats), at column n·P: each
+// (image, channel) plane is copied into a zero-padded plane, then every row of its k² rows is a
+// gather through the tap offsets.
+void im2col(const ConvShape& g, const float* x, int nb, float* columns, int ld, const int* taps) {
+  const int k = g.kernel, P = g.out_plane(), pw = padded_width(g), pad = g.padding;
+  const std::size_t planes = static_cast<std::size_t>(nb) * g.in_channels;
+  for_planes(planes, static_cast<std::size_t>(k) * k * P, [&](std::size_t begin, std::size_t end) {
+    std::vector<float> padded(static_cast<std::size_t>(padded_plane(g)), 0.0f);  // borders stay 0
+    for (std::size_t u = begin; u < end; ++u) {
+      const int n = static_cast<int>(u / g.in_channels), ci = static_cast<int>(u % g.in_channels);
+      const float* plane = x + static_cast<std::ptrdiff_t>(u) * g.in_plane();
+      for (int ih = 0; ih < g.in_height; ++ih)
+        std::memcpy(padded.data() + (ih + pad) * pw + pad, plane + ih * g.in_width, sizeof(float) * g.in_width);
+      for (int r = 0; r < k * k; ++r) {
+        const int* tap = taps + static_cast<std::ptrdiff_t>(r) * P;
+        float* dst = columns + static_cast<std::ptrdiff_t>(ci * k * k + r) * ld + static_cast<std::ptrdiff_t>(n) * P;
+        for (int p = 0; p < P; ++p) dst[p] = padded[tap[p]];
       }
+    }
   });
 }
 
 // dx[0 … nb) (each in_size floats) ← col2im of columns (K × ld): every input pixel is the sum of
-// the column entries that read it, added in row order (kh, kw).
-void col2im(const ConvShape& g, const float* columns, int ld, int nb, float* dx) {
-  const int k = g.kernel, s = g.stride, P = g.out_plane();
-  for_planes(nb, g.in_channels, static_cast<std::size_t>(k) * k * P, [&](int n, int ci) {
-    float* plane = dx + (static_cast<std::ptrdiff_t>(n) * g.in_channels + ci) * g.in_plane();
-    std::fill(plane, plane + g.in_plane(), 0.0f);
-    for (int kh = 0; kh < k; ++kh)
-      for (int kw = 0; kw < k; ++kw) {
-        const Span cols = valid_span(g.out_width, g.in_width, s, g.padding, kw);
-        const float* src = columns + static_cast<std::ptrdiff_t>((ci * k + kh) * k + kw) * ld + static_cast<std::ptrdiff_t>(n) * P;
-        for (int oh = 0; oh < g.out_height; ++oh, src += g.out_width) {
-          const int ih = oh * s - g.padding + kh;
-          if (ih < 0 || ih >= g.in_height) continue;
-          float* dst = plane + static_cast<std::ptrdiff_t>(ih) * g.in_width - g.padding + kw;
-          if (s == 1) {
-            for (int ow = cols.lo; ow < cols.hi; ++ow) dst[ow] += src[ow];
-          } else {
-            for (int ow = cols.lo; ow < cols.hi; ++ow) dst[ow * s] += src[ow];
-          }
-        }
+// the column entries that read it, added in row order (kh, kw) into a zeroed padded plane whose
+// interior is then the result.
+void col2im(const ConvShape& g, const float* columns, int ld, int nb, float* dx, const int* taps) {
+  const int k = g.kernel, P = g.out_plane(), pw = padded_width(g), pad = g.padding;
+  const std::size_t planes = static_cast<std::size_t>(nb) * g.in_channels;
+  for_planes(planes, static_cast<std::size_t>(k) * k * P, [&](std::size_t begin, std::size_t end) {
+    std::vector<float> padded(static_cast<std::size_t>(padded_plane(g)));
+    for (std::size_t u = begin; u < end; ++u) {
+      const int n = static_cast<int>(u / g.in_channels), ci = static_cast<int>(u % g.in_channels);
+      std::fill(padded.begin(), padded.end(), 0.0f);
+      for (int r = 0; r < k * k; ++r) {
+        const int* tap = taps + static_cast<std::ptrdiff_t>(r) * P;
+        const float* src = columns + static_cast<std::ptrdiff_t>(ci * k * k + r) * ld + static_cast<std::ptrdiff_t>(n) * P;
+        for (int p = 0; p < P; ++p) padded[tap[p]] += src[p];  // one tap reads each pixel at most once
       }
+      float* plane = dx + static_cast<std::ptrdiff_t>(u) * g.in_plane();
+      for (int ih = 0; ih < g.in_height; ++ih)
+        std::memcpy(plane + ih * g.in_width, padded.data() + (ih + pad) * pw + pad, sizeof(float) * g.in_width);
+    }
   });
 }
 
 // Channel-major copy of nb images: to[c][n·plane + p] = from[n][c][p] (to_images = false) or back.
 void regroup(const float* from, float* to, int nb, int channels, int plane, bool to_images) {
-  for_planes(nb, channels, static_cast<std::size_t>(plane), [&](int n, int c) {
-    const std::ptrdiff_t image = (static_cast<std::ptrdiff_t>(n) * channels + c) * plane;
-    const std::ptrdiff_t grouped = (static_cast<std::ptrdiff_t>(c) * nb + n) * plane;
-    if (to_images) {
-      std::memcpy(to + image, from + grouped, sizeof(float) * static_cast<std::size_t>(plane));
-    } else {
-      std::memcpy(to + grouped, from + image, sizeof(float) * static_cast<std::size_t>(plane));
+  const std::size_t bytes = sizeof(float) * static_cast<std::size_t>(plane);
+  for_planes(static_cast<std::size_t>(nb) * channels, static_cast<std::size_t>(plane), [&](std::size_t begin, std::size_t end) {
+    for (std::size_t u = begin; u < end; ++u) {
+      const std::ptrdiff_t n = static_cast<std::ptrdiff_t>(u / channels), c = static_cast<std::ptrdiff_t>(u % channels);
+      const std::ptrdiff_t image = static_cast<std::ptrdiff_t>(u) * plane, grouped = (c * nb + n) * plane;
+      if (to_images) {
+        std::memcpy(to + image, from + grouped, bytes);
+      } else {
+        std::memcpy(to + grouped, from + image, bytes);
+      }
     }
   });
 }
@@ -156,10 +156,11 @@ void regroup(const float* from, float* to, int nb, int channels, int plane, bool
 
 void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y, ConvScratch& scratch) {
   const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
+  const int* taps = tap_offsets(g, scratch.taps);
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
-    im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols);
+    im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
     float* out = y + static_cast<std::ptrdiff_t>(n0) * g.out_size();
     float* grouped = nb == 1 ? out : grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
     gemm(false, false, g.out_channels, cols, K, 1.0f, w, K, columns, cols, 0.0f, grouped, cols);  // Y = W·X̃
@@ -170,6 +171,7 @@ void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* 
 void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const float* w, float* dx,
                            ConvScratch& scratch) {
   const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
+  const int* taps = tap_offsets(g, scratch.taps);
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
     const float* in = dy + static_cast<std::ptrdiff_t>(n0) * g.out_size();
@@ -181,13 +183,14 @@ void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const
     }
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
     gemm(true, false, K, cols, g.out_channels, 1.0f, w, K, grouped, cols, 0.0f, columns, cols);  // X̃' = Wᵀ·dY
-    col2im(g, columns, cols, nb, dx + static_cast<std::ptrdiff_t>(n0) * g.in_size());
+    col2im(g, columns, cols, nb, dx + static_cast<std::ptrdiff_t>(n0) * g.in_size(), taps);
   }
 }
 
 void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate,
                             ConvScratch& scratch) {
   const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
+  const int* taps = tap_offsets(g, scratch.taps);
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
     const float* in = dy + static_cast<std::ptrdiff_t>(n0) * g.out_size();
@@ -198,18 +201,21 @@ void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy,
       grouped = images;
     }
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
-    im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols);
+    im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
     const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
     gemm(false, true, g.out_channels, K, cols, 1.0f, grouped, cols, columns, cols, beta, dw, K);  // dW (+)= dY·X̃ᵀ
   }
 }
 
 void add_channel_bias(float* y, const float* bias, int batch, int channels, int plane) {
-  for_planes(batch, channels, static_cast<std::size_t>(plane), [&](int n, int c) {
-    float* row = y + (static_cast<std::ptrdiff_t>(n) * channels + c) * plane;
-    const float b = bias[c];
-    for (int p = 0; p < plane; ++p) row[p] += b;
-  });
+  for_planes(static_cast<std::size_t>(batch) * channels, static_cast<std::size_t>(plane),
+             [&](std::size_t begin, std::size_t end) {
+               for (std::size_t u = begin; u < end; ++u) {
+                 float* row = y + static_cast<std::ptrdiff_t>(u) * plane;
+                 const float b = bias[u % channels];
+                 for (int p = 0; p < plane; ++p) row[p] += b;
+               }
+             });
 }
 
 void channel_sums(const float* g, int batch, int channels, int plane, float* out, bool accumulate) {

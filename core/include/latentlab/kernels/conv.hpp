@@ -34,10 +34,11 @@ struct ConvShape {
   double flops(int batch) const;
 };
 
-// Working memory of the fast kernels (the lowered image columns and a channel-major copy of a
-// chunk of images); owned by the caller (one per layer), it only grows.
+// Working memory of the fast kernels (the lowered image columns, a channel-major copy of a chunk
+// of images, the tap offsets); owned by the caller (one per layer), it only grows.
 struct ConvScratch {
   std::vector<float> columns, images;
+  std::vector<int> taps;
 };
 
 // The fast kernels: the products are lowered onto kernels::gemm (conv.cpp describes how), and
