@@ -152,6 +152,15 @@ void regroup(const float* from, float* to, int nb, int channels, int plane, bool
   });
 }
 
+// A chunk of nb output-shaped images (dY) as the channel-major Co × nb·P matrix the GEMMs read:
+// the images themselves when nb = 1, else a regrouped copy in scratch.images.
+const float* grouped_outputs(const ConvShape& g, const float* images, int nb, ConvScratch& scratch) {
+  if (nb == 1) return images;
+  float* grouped = grow(scratch.images, static_cast<std::size_t>(g.out_size()) * nb);
+  regroup(images, grouped, nb, g.out_channels, g.out_plane(), false);
+  return grouped;
+}
+
 }  // namespace
 
 void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y, ConvScratch& scratch) {
@@ -174,13 +183,7 @@ void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const
   const int* taps = tap_offsets(g, scratch.taps);
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
-    const float* in = dy + static_cast<std::ptrdiff_t>(n0) * g.out_size();
-    const float* grouped = in;
-    if (nb > 1) {
-      float* images = grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
-      regroup(in, images, nb, g.out_channels, P, false);
-      grouped = images;
-    }
+    const float* grouped = grouped_outputs(g, dy + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
     gemm(true, false, K, cols, g.out_channels, 1.0f, w, K, grouped, cols, 0.0f, columns, cols);  // X̃' = Wᵀ·dY
     col2im(g, columns, cols, nb, dx + static_cast<std::ptrdiff_t>(n0) * g.in_size(), taps);
@@ -193,13 +196,7 @@ void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy,
   const int* taps = tap_offsets(g, scratch.taps);
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
-    const float* in = dy + static_cast<std::ptrdiff_t>(n0) * g.out_size();
-    const float* grouped = in;
-    if (nb > 1) {
-      float* images = grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
-      regroup(in, images, nb, g.out_channels, P, false);
-      grouped = images;
-    }
+    const float* grouped = grouped_outputs(g, dy + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
     im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
     const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
