@@ -204,17 +204,6 @@ void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy,
   }
 }
 
-void add_channel_bias(float* y, const float* bias, int batch, int channels, int plane) {
-  for_planes(static_cast<std::size_t>(batch) * channels, static_cast<std::size_t>(plane),
-             [&](std::size_t begin, std::size_t end) {
-               for (std::size_t u = begin; u < end; ++u) {
-                 float* row = y + static_cast<std::ptrdiff_t>(u) * plane;
-                 const float b = bias[u % channels];
-                 for (int p = 0; p < plane; ++p) row[p] += b;
-               }
-             });
-}
-
 void channel_sums(const float* g, int batch, int channels, int plane, float* out, bool accumulate) {
   // Per channel: each image's plane summed in 8 interleaved float partial sums (lane j takes
   // pixels j, j+8, …; the compiler keeps them in one vector), the partial sums and the images

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "latentlab/kernels/parallel.hpp"
 #include "latentlab/rng.hpp"
 
 namespace latentlab {
@@ -33,12 +34,26 @@ void ConvLayerBase::init(Rng& rng) {
 }
 
 void ConvLayerBase::bias_activation(float* y, int batch) {
-  kernels::add_channel_bias(y, bias(), batch, output_.channels, output_.plane());
-  activation_forward(activation_, y, static_cast<std::size_t>(batch) * output_.size());
+  // Plane by plane (one image's channel, b[c] for all its pixels), each while it is in cache,
+  // split across threads in whole planes: the result does not depend on the split.
+  const int C = output_.channels;
+  const std::size_t P = static_cast<std::size_t>(output_.plane());
+  const bool transcendental = activation_.kind == Activation::Sigmoid || activation_.kind == Activation::Tanh;
+  const float* b = bias();
+  parallel::for_rows(static_cast<std::size_t>(batch) * C, P,
+                     transcendental ? parallel::Cost::Transcendental : parallel::Cost::Cheap,
+                     [&](std::size_t begin, std::size_t end) {
+                       for (std::size_t r = begin; r < end; ++r) {
+                         float* plane = y + r * P;
+                         const float bc = b[r % C];
+                         for (std::size_t p = 0; p < P; ++p) plane[p] += bc;
+                         activation_forward(activation_, plane, P);
+                       }
+                     });
 }
 
 void ConvLayerBase::activation_bias_backward(const float* y, float* g, int batch, ParamGrads mode) {
-  activation_backward(activation_, y, g, static_cast<std::size_t>(batch) * output_.size());
+  activation_backward_rows(activation_, y, g, batch, output_.size());
   if (mode != ParamGrads::Skip)
     kernels::channel_sums(g, batch, output_.channels, output_.plane(), bias_grad(), mode == ParamGrads::Accumulate);
 }

@@ -9,7 +9,7 @@
 // (taps that fall in the padding read zero). A transposed convolution ConvTranspose2d(A → B) is
 // the backward_input of the convolution B → A with the same k, s, p, and its weight layout
 // [A, B, k, k] is exactly that convolution's [co, ci, k, k]: the conv layers share these three.
-// The bias and activation are applied by the layers (add_channel_bias, channel_sums).
+// The bias and activation are applied by the layers (conv2d_base.cpp; channel_sums below).
 #pragma once
 
 #include <vector>
@@ -52,8 +52,6 @@ void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const
 void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate,
                             ConvScratch& scratch);
 
-// y[n,c,·] += bias[c] over a batch × channels × plane tensor.
-void add_channel_bias(float* y, const float* bias, int batch, int channels, int plane);
 // out[c] (+)= Σ_{n,p} g[n,c,p]: the bias gradient of a conv layer.
 void channel_sums(const float* g, int batch, int channels, int plane, float* out, bool accumulate);
 

@@ -186,7 +186,7 @@ TEST_CASE("conv kernels give the same bits for 1, 2 and 3 threads", "[conv][kern
   }
 }
 
-TEST_CASE("channel_sums and add_channel_bias match the reference", "[conv][kernels]") {
+TEST_CASE("channel_sums matches the reference", "[conv][kernels]") {
   for (int plane : {1, 7, 8, 49, 196}) {
     INFO("plane " << plane);
     const int batch = 3, channels = 5;
@@ -198,13 +198,5 @@ TEST_CASE("channel_sums and add_channel_bias match the reference", "[conv][kerne
       reference::channel_sums(g.data(), batch, channels, plane, expected.data(), accumulate);
       for (int c = 0; c < channels; ++c) CHECK(fast[c] == Approx(expected[c]).margin(1e-5));
     }
-    std::vector<float> y = g;
-    add_channel_bias(y.data(), start.data(), batch, channels, plane);
-    for (int n = 0; n < batch; ++n)
-      for (int c = 0; c < channels; ++c)
-        for (int p = 0; p < plane; ++p) {
-          const std::size_t i = (static_cast<std::size_t>(n) * channels + c) * plane + p;
-          CHECK(y[i] == g[i] + start[c]);
-        }
   }
 }
