@@ -204,7 +204,7 @@ EMSCRIPTEN_KEEPALIVE int ll_model_encode(LlModel* m, const float* images, int n,
   latentlab::VariationalModel* encoder = m->model->variational();
   if (!encoder) return -3;
   if (n < 1 || n > kMaxBatch || !images || !mu || !logvar) return -2;
-  encoder->encode(images, n, mu, logvar);
+  encoder->encode(images, nullptr, n, mu, logvar);
   return 0;
 }
 

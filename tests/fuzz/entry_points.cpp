@@ -133,7 +133,7 @@ void model_one_input(const std::uint8_t* data, std::size_t size) {
   std::vector<float> z(static_cast<std::size_t>(latent));
   sample_latents(1, z.data(), z.size());
   std::vector<float> pixels(static_cast<std::size_t>(image));
-  model->decode(z.data(), 1, pixels.data());
+  model->decode(z.data(), nullptr, 1, pixels.data());
 }
 
 }  // namespace latentlab::fuzz

@@ -72,7 +72,7 @@ ImageDecoder::ImageDecoder(GenerativeModel& model) : range_(model.pixel_range())
 
 void ImageDecoder::decode(const float* z, int n, float* pixels) {
   if (fallback_) {
-    fallback_->decode(z, n, pixels);
+    fallback_->decode(z, nullptr, n, pixels);
     return;
   }
   if (n > capacity_) {

@@ -123,7 +123,7 @@ void Gan::generate(const float* z, int n, float* images) {
   std::memcpy(images, out, static_cast<std::size_t>(n) * config_.image * sizeof(float));
 }
 
-void Gan::decode(const float* z, int n, float* pixels) {
+void Gan::decode(const float* z, const int* /*labels: unconditional*/, int n, float* pixels) {
   generate(z, n, pixels);
   pixels_to_unit(pixel_range(), pixels, static_cast<std::size_t>(n) * static_cast<std::size_t>(config_.image));
 }

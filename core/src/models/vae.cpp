@@ -154,20 +154,22 @@ VaeLosses Vae::evaluate(const float* x, int batch, Rng* rng) {
   return rng ? forward(x, batch, Eps::Draw, rng) : forward(x, batch, Eps::None);
 }
 
-void Vae::encode(const float* x, int n, float* mu, float* logvar) {
+void Vae::encode(const float* x, const int* /*labels: unconditional*/, int n, float* mu, float* logvar) {
   const float* h = encoder_.forward(x, n);
   mu_head_.forward(h, n, mu);
   logvar_head_.forward(h, n, logvar);
   clamp_logvar(logvar, static_cast<std::size_t>(n) * config_.latent, config_.logvar_limit);
 }
 
-void Vae::decode(const float* z, int n, float* pixels) {
+void Vae::decode(const float* z, const int* /*labels: unconditional*/, int n, float* pixels) {
   const float* logits = decoder_.forward(z, n);
   const std::size_t count = static_cast<std::size_t>(n) * config_.input;
   std::memcpy(pixels, logits, count * sizeof(float));
   sigmoid_forward(pixels, count);
 }
 
-const float* Vae::decode_logits(const float* z, int n) { return decoder_.forward(z, n); }
+const float* Vae::decode_logits(const float* z, const int* /*labels: unconditional*/, int n) {
+  return decoder_.forward(z, n);
+}
 
 }  // namespace latentlab

@@ -4,6 +4,7 @@
 // total; with plane = 1 that share is the one value itself, so BatchNorm1d sums row by row.
 #include "latentlab/nn/batchnorm2d.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
@@ -11,6 +12,8 @@
 namespace latentlab {
 
 namespace {
+const CrossBatchSum* g_cross_batch_sum = nullptr;
+
 // Σ_{p < P} term(p) in double: blocks of 8 consecutive pixels go to 8 interleaved partial sums
 // (one vector; lane j takes pixels j, j + 8, …), added in lane order, then the < 8 remaining
 // pixels one by one. A plane of fewer than 8 (BatchNorm1d: 1) is a plain running sum.
@@ -29,6 +32,9 @@ double plane_sum(int P, Term term) {
   return total;
 }
 }  // namespace
+
+void set_cross_batch_sum(const CrossBatchSum* group) { g_cross_batch_sum = group; }
+const CrossBatchSum* cross_batch_sum() { return g_cross_batch_sum; }
 
 BatchNorm2d::BatchNorm2d(ParameterSet& params, ParameterSet& buffers, const std::string& name, int channels, int plane,
                          float eps, float momentum)
@@ -81,16 +87,26 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
     x_hat_.reserve_discard(total);
     capacity_ = batch;
   }
-  const long long count = static_cast<long long>(batch) * P;  // N values per channel
+  // Statistics per channel in double. A synchronised BatchNorm sums Σx (with this process's
+  // value count appended) and then Σ(x − μ)² over the group: two passes, as here, so the variance
+  // keeps the two-pass accuracy.
+  const CrossBatchSum* group = g_cross_batch_sum;
   std::vector<double>& mean = sum_a_;
   std::vector<double>& var = sum_b_;
-  mean.assign(static_cast<std::size_t>(C), 0.0);  // sized once: no allocation per step
+  mean.assign(static_cast<std::size_t>(C) + (group ? 1 : 0), 0.0);  // sized once: no allocation per step
   var.assign(static_cast<std::size_t>(C), 0.0);
   for (int n = 0; n < batch; ++n)
     for (int c = 0; c < C; ++c) {
       const float* row = x + index(n, c, 0);
       mean[c] += plane_sum(P, [row](int p) { return static_cast<double>(row[p]); });
     }
+  double count = static_cast<double>(batch) * P;  // N values per channel
+  if (group) {
+    mean[static_cast<std::size_t>(C)] = count;
+    group->sum(mean.data(), mean.size());
+    count = mean[static_cast<std::size_t>(C)];
+  }
+  total_count_ = count;
   for (int c = 0; c < C; ++c) mean[c] /= count;
   for (int n = 0; n < batch; ++n)
     for (int c = 0; c < C; ++c) {
@@ -101,6 +117,7 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
         return d * d;
       });
     }
+  if (group) group->sum(var.data(), var.size());
   for (int c = 0; c < C; ++c) {
     var[c] /= count;
     inv_std_[c] = static_cast<float>(1.0 / std::sqrt(var[c] + eps_));
@@ -126,7 +143,6 @@ void BatchNorm2d::backward(float* grad, int batch, ParamGrads mode) {
   const int C = channels_, P = plane_;
   const float* gamma = params_->values() + gamma_offset_;
   const auto index = [C, P](int n, int c, int p) { return (static_cast<std::size_t>(n) * C + c) * P + p; };
-  const long long count = static_cast<long long>(batch) * P;
   std::vector<double>& sum_g = sum_a_;
   std::vector<double>& sum_g_xhat = sum_b_;
   sum_g.assign(static_cast<std::size_t>(C), 0.0);
@@ -148,11 +164,21 @@ void BatchNorm2d::backward(float* grad, int batch, ParamGrads mode) {
       dbeta[c] = (add ? dbeta[c] : 0.0f) + static_cast<float>(sum_g[c]);
     }
   }
-  // dx = γ/(N√(σ²+ε)) · (N·g − Σg − x̂·Σ(g x̂))
+  // dγ, dβ above are this process's share; dx needs Σg and Σg·x̂ over the whole batch.
+  if (const CrossBatchSum* group = g_cross_batch_sum) {
+    shared_.resize(2 * static_cast<std::size_t>(C));
+    std::copy(sum_g.begin(), sum_g.end(), shared_.begin());
+    std::copy(sum_g_xhat.begin(), sum_g_xhat.end(), shared_.begin() + C);
+    group->sum(shared_.data(), shared_.size());
+    std::copy(shared_.begin(), shared_.begin() + C, sum_g.begin());
+    std::copy(shared_.begin() + C, shared_.end(), sum_g_xhat.begin());
+  }
+  // dx = γ/(N√(σ²+ε)) · (N·g − Σg − x̂·Σ(g x̂)), N the values of the last training forward
+  const double N = total_count_;
   for (int n = 0; n < batch; ++n)
     for (int c = 0; c < C; ++c) {
-      const double scale = static_cast<double>(gamma[c]) * inv_std_[c] / count;
-      const double sg = sum_g[c], sgx = sum_g_xhat[c], N = static_cast<double>(count);
+      const double scale = static_cast<double>(gamma[c]) * inv_std_[c] / N;
+      const double sg = sum_g[c], sgx = sum_g_xhat[c];
       float* __restrict g = grad + index(n, c, 0);
       const float* __restrict xh = x_hat + index(n, c, 0);
       for (int p = 0; p < P; ++p) g[p] = static_cast<float>(scale * (N * g[p] - sg - xh[p] * sgx));

@@ -61,7 +61,7 @@ std::vector<float> generate(LoadedModel& model, std::size_t count, std::uint64_t
   for (std::size_t first = 0; first < count; first += kChunk) {
     const int n = static_cast<int>(std::min<std::size_t>(kChunk, count - first));
     rng.fill_normal(z.data(), static_cast<std::size_t>(n) * latent);
-    model->decode(z.data(), n, pixels.data() + first * image);
+    model->decode(z.data(), nullptr, n, pixels.data() + first * image);
   }
   return pixels;
 }

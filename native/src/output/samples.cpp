@@ -24,7 +24,7 @@ std::vector<float> interpolated_latents(const float* a, const float* b, int late
 
 std::vector<float> generate_pixels(GenerativeModel& model, const float* z, int n) {
   std::vector<float> pixels(static_cast<std::size_t>(n) * static_cast<std::size_t>(model.image_size()));
-  model.decode(z, n, pixels.data());
+  model.decode(z, nullptr, n, pixels.data());
   return pixels;
 }
 

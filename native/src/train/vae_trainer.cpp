@@ -26,7 +26,8 @@ Metadata VaeTrainer::config_metadata() const { return latentlab::config_metadata
 
 Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* batch = gather(train, first, count, vae_.pixel_range());
-  const VaeLosses l = vae_.compute_gradients(batch, count, noise_rng_);
+  // ε for the global batch, this rank's rows (the same ε per image for any number of ranks).
+  const VaeLosses l = vae_.compute_gradients(batch, count, step_normals(vae_.config().latent));
   apply({{"reconstruction", l.reconstruction}, {"KL", l.kl}, {"loss", l.total}}, vae_.parameters(), adam_);
   return {{"loss", l.total}, {"recon", l.reconstruction}, {"kl", l.kl}};
 }
@@ -47,7 +48,7 @@ Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n) {
   return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
 }
 
-void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(z, count, pixels); }
+void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(z, nullptr, count, pixels); }
 
 Result<bool> VaeTrainer::check_config(const Metadata& m) const {
   using R = Result<bool>;

@@ -59,7 +59,7 @@ class Gan : public GenerativeModel {
   int latent_dim() const override { return config_.latent; }
   int image_size() const override { return config_.image; }
   PixelRange pixel_range() const override { return PixelRange::MinusOneOne; }
-  void decode(const float* z, int n, float* pixels) override;
+  void decode(const float* z, const int* labels, int n, float* pixels) override;
   MlpDecoder mlp_decoder() const override { return {&generator_, false}; }
 
   // Step 1: draws z (batch×latent) from rng and generates fakes. z may instead be given.

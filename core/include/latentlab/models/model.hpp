@@ -92,8 +92,9 @@ class GenerativeModel : public Model {
   bool has_encoder() { return variational() != nullptr; }
   bool conditional() const { return classes() > 0; }
 
-  // Pixels in [0, 1] (n × image_size) for latents z (n × latent_dim).
-  virtual void decode(const float* z, int n, float* pixels) = 0;
+  // Pixels in [0, 1] (n × image_size) for latents z (n × latent_dim). labels: the n class indices
+  // in [0, classes()) the images are asked for; nullptr for an unconditional model (which ignores it).
+  virtual void decode(const float* z, const int* labels, int n, float* pixels) = 0;
 
   // The decoder as one MLP, for ImageDecoder's packed inference path (infer/generation.hpp):
   // `mlp` maps z to the last layer's output; sigmoid_output says that output is logits to be
@@ -110,9 +111,10 @@ class VariationalModel {
  public:
   virtual ~VariationalModel() = default;
   // μ and logvar (n × latent each) of images x (n × image, pixels in [0, 1]).
-  virtual void encode(const float* x, int n, float* mu, float* logvar) = 0;
+  // labels as in GenerativeModel::decode (the images' classes; nullptr when unconditional).
+  virtual void encode(const float* x, const int* labels, int n, float* mu, float* logvar) = 0;
   // The decoder's Bernoulli logits (n × image) for z; owned by the model, valid until its next pass.
-  virtual const float* decode_logits(const float* z, int n) = 0;
+  virtual const float* decode_logits(const float* z, const int* labels, int n) = 0;
 };
 
 }  // namespace latentlab

@@ -53,10 +53,10 @@ class Vae : public GenerativeModel, public VariationalModel {
   VaeLosses evaluate(const float* x, int batch, Rng* rng);
 
   // Out of line: VariationalModel's entry (a thunk) then calls it instead of holding a copy.
-  [[gnu::noinline]] void encode(const float* x, int n, float* mu, float* logvar) override;
+  [[gnu::noinline]] void encode(const float* x, const int* labels, int n, float* mu, float* logvar) override;
   // Pixels σ(logits) in [0,1] (n×input).
-  void decode(const float* z, int n, float* pixels) override;
-  const float* decode_logits(const float* z, int n) override;
+  void decode(const float* z, const int* labels, int n, float* pixels) override;
+  const float* decode_logits(const float* z, const int* labels, int n) override;
 
   // Intermediate values of the last forward pass (batch×latent, batch×latent, batch×latent, batch×input).
   const float* last_mu() const { return mu_.data(); }

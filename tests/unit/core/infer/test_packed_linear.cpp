@@ -143,7 +143,7 @@ void check_decoder(latentlab::GenerativeModel& model, const char* what, std::uin
     latentlab::sample_latents(seed + n, z.data(), z.size());
     std::vector<float> expected(static_cast<std::size_t>(n) * model.image_size());
     std::vector<float> got(expected.size(), -1.0f);
-    model.decode(z.data(), n, expected.data());
+    model.decode(z.data(), nullptr, n, expected.data());
     decoder.decode(z.data(), n, got.data());
     INFO(what << " n = " << n);
     // Both in [0, 1]; the two paths differ only in fp32 rounding (a few ulps of the logits).
@@ -200,7 +200,7 @@ class ClosedFormModel : public latentlab::GenerativeModel {
   int latent_dim() const override { return 2; }
   int image_size() const override { return 5; }
   latentlab::PixelRange pixel_range() const override { return latentlab::PixelRange::ZeroOne; }
-  void decode(const float* z, int n, float* pixels) override {
+  void decode(const float* z, const int* /*labels*/, int n, float* pixels) override {
     ++calls;
     for (int k = 0; k < n; ++k)
       for (int i = 0; i < 5; ++i) pixels[k * 5 + i] = 0.1f * static_cast<float>(i) + 0.01f * z[2 * k] - 0.02f * z[2 * k + 1];
@@ -218,7 +218,7 @@ TEST_CASE("ImageDecoder decodes a model whose decoder is not an MLP through the 
   std::vector<float> got(15, -1.0f), expected(15, -2.0f);
   decoder.decode(z.data(), 3, got.data());
   CHECK(model.calls == 1);
-  model.decode(z.data(), 3, expected.data());
+  model.decode(z.data(), nullptr, 3, expected.data());
   CHECK(got == expected);
   CHECK(got[5 * 1 + 4] == Approx(0.4 - 0.03 - 0.01).margin(1e-6));
 }

@@ -138,8 +138,8 @@ TEST_CASE("save_model and load_model round-trip every generative kind through it
     std::vector<float> z(static_cast<std::size_t>(3 * full.latent_dim()));
     sample_latents(9, z.data(), z.size());
     std::vector<float> p1(static_cast<std::size_t>(3 * full.image_size())), p2(p1.size());
-    full.decode(z.data(), 3, p1.data());
-    sampler.value()->decode(z.data(), 3, p2.data());
+    full.decode(z.data(), nullptr, 3, p1.data());
+    sampler.value()->decode(z.data(), nullptr, 3, p2.data());
     CHECK(p1 == p2);
     for (float p : p1) REQUIRE((p >= 0.0f && p <= 1.0f));
   }

@@ -473,7 +473,7 @@ TEST_CASE("sample --raw follows the shared contract z = Rng(seed, 0).fill_normal
     latentlab::Rng(77, 0).fill_normal(z.data(), z.size());
     std::vector<float> expected(5 * 784);
     if (auto* vae = dynamic_cast<latentlab::Vae*>(model.model.get())) {
-      vae->decode(z.data(), 5, expected.data());
+      vae->decode(z.data(), nullptr, 5, expected.data());
     } else {
       dynamic_cast<latentlab::Gan&>(*model).generate(z.data(), 5, expected.data());
       for (float& p : expected) p = (p + 1.0f) / 2.0f;
@@ -522,7 +522,7 @@ TEST_CASE("interpolate: first and last frames are the two seeds samples, the ler
   latentlab::Rng(3, 0).fill_normal(za.data(), za.size());
   latentlab::Rng(9, 0).fill_normal(zb.data(), zb.size());
   for (int k = 0; k < latent; ++k) mid[k] = 0.5f * za[k] + 0.5f * zb[k];
-  model->decode(mid.data(), 1, expected.data());
+  model->decode(mid.data(), nullptr, 1, expected.data());
   for (std::size_t i = 0; i < 784; ++i) REQUIRE(lerp[784 + i] == Approx(expected[i]).margin(1e-5));
   // slerp's middle frame differs from lerp's (it keeps the latent's norm).
   r = run_cli({"interpolate", "--weights", weights, "--from", "3", "--to", "9", "--steps", "3", "--raw",
