@@ -1,5 +1,6 @@
-// Synchronised BatchNorm (batchnorm.hpp's CrossBatchSum): a batch split over two "ranks" (two
-// threads, each with its own BatchNorm, summing through a CrossBatchSum that pairs their calls)
+// Synchronised BatchNorm (batchnorm2d.hpp's CrossBatchSum; BatchNorm is BatchNorm2d with one
+// value per feature): a batch split over two "ranks" (two threads, each with its own BatchNorm,
+// summing through a CrossBatchSum that pairs their calls)
 // gives the outputs, running statistics and input gradients of one BatchNorm over the whole
 // batch, and dγ, dβ that add up to the whole batch's.
 #include <catch2/catch.hpp>

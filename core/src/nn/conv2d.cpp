@@ -1,0 +1,27 @@
+// 2-D convolution layer, forward and backward side by side (math in conv2d.hpp).
+#include "latentlab/nn/conv2d.hpp"
+
+namespace latentlab {
+
+Conv2d::Conv2d(ParameterSet& params, const std::string& name, ImageShape input, int out_channels, int kernel,
+               int stride, int padding, ActivationSpec activation)
+    : ConvLayerBase(params, "Conv2d", name, input, out_channels,
+                    kernels::ConvShape::make(input.channels, input.height, input.width, out_channels, kernel, stride,
+                                             padding),
+                    false, activation) {}
+
+void Conv2d::forward(const float* x, int batch, float* y) {
+  kernels::conv2d_forward(geometry_, x, batch, weight(), y, scratch_);  // y = W ⋆ x
+  bias_activation(y, batch);                                            // y = f(y + b)
+}
+
+void Conv2d::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode) {
+  float* g = grad_y;
+  activation_bias_backward(y, g, batch, mode);  // g = dL/dy ⊙ f′;  db (+)= Σ g
+  if (mode != ParamGrads::Skip)
+    kernels::conv2d_backward_weight(geometry_, x, g, batch, weight_grad(), mode == ParamGrads::Accumulate,
+                                    scratch_);  // dW (+)= g ⋆ x
+  if (grad_x != nullptr) kernels::conv2d_backward_input(geometry_, g, batch, weight(), grad_x, scratch_);  // dx = Wᵀ ⋆ g
+}
+
+}  // namespace latentlab
