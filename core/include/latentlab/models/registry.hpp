@@ -11,6 +11,7 @@
 //               generator_activation ("relu" | "leaky_relu", default relu),
 //               generator_batchnorm ("0" | "1", default 0), batchnorm_eps (default 1e-5)
 //   classifier  input, hidden, classes
+//   vae, gan    classes (2…256): present only for a conditional model (models/model.hpp classes())
 #pragma once
 
 #include <cstdint>
