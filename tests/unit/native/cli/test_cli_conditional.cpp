@@ -110,7 +110,7 @@ TEST_CASE("sample --class and the default labels follow the contract of generati
   }
 }
 
-TEST_CASE("--class and --classes are refused for an unconditional model and out of range", "[cli][conditional]") {
+TEST_CASE("a class is refused for an unconditional model, out of range, or malformed (sample, interpolate, eval)", "[cli][conditional]") {
   TempDir dir;
   train("vae", dir / "plain");
   train("vae", dir / "cond", {"--conditional"});
