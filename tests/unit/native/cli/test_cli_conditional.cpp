@@ -149,6 +149,23 @@ TEST_CASE("a class is refused for an unconditional model, out of range, or malfo
   CHECK(contains(r.err, "--conditional"));
 }
 
+TEST_CASE("reconstruct and export (F16) work on a conditional VAE", "[cli][conditional]") {
+  TempDir dir;
+  train("vae", dir / "cond", {"--conditional"});
+  const std::string weights = dir / "cond/model.safetensors";
+  ProcessResult r = run_cli({"reconstruct", "--weights", weights, "--data", subset_dir(), "--n", "8", "--out", dir / "r.png"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(contains(r.out, "reconstruction BCE per image"));
+  r = run_cli({"export", weights, "--out", dir / "f16.safetensors", "--dtype", "f16"});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  latentlab::LoadedModel exported = load(dir / "f16.safetensors");
+  CHECK(exported->classes() == 10);
+  r = run_cli({"sample", "--weights", dir / "f16.safetensors", "--class", "4", "--n", "3", "--out", dir / "s.png"});
+  CHECK(r.exit_code == 0);
+}
+
 TEST_CASE("interpolate on a conditional model draws one row per class", "[cli][conditional]") {
   TempDir dir;
   train("vae", dir / "cond", {"--conditional"});
