@@ -18,6 +18,10 @@
 //     the same code as the native decoder, and load_model(contents) assembles the model.
 //   * 64-bit seeds and streams travel as two uint32 halves (lo, hi): Emscripten 3.1.6 without
 //     WASM_BIGINT cannot pass i64 to JS cleanly.
+//   * Class labels (a conditional model, ll_model_classes > 0): decode and encode take an int32
+//     array of n labels, or null for "none" (decode: the classes in turn, label k = k mod classes,
+//     generation.hpp; encode: refused, -4); sample takes one class, or -1 for none. An
+//     unconditional model refuses any label (-4); a label outside [0, classes) is -4 too.
 //   * Functions returning int return 0 on success and a negative code on misuse; JS checks
 //     every argument first, so these codes are a second line of defence, never the message.
 #include <emscripten/emscripten.h>
@@ -32,6 +36,7 @@
 
 #include "latentlab/infer/generation.hpp"
 #include "latentlab/kernels/kernels.hpp"
+#include "latentlab/nn/label_input.hpp"
 #include "latentlab/io/model_io.hpp"
 #include "latentlab/rng.hpp"
 #include "latentlab/io/safetensors.hpp"
@@ -46,6 +51,7 @@ struct LlModel {
   latentlab::LoadedModel model;
   std::string error;          // empty when the model loaded
   std::vector<float> latents; // scratch for sample()
+  std::vector<int> labels;    // scratch: the labels of a decode or sample
   std::unique_ptr<latentlab::ImageDecoder> decoder;  // weights packed once, at the first decode
 };
 
@@ -115,9 +121,27 @@ bool loaded(const LlModel* m) { return m && m->error.empty() && m->model.model; 
 
 // Decodes n latents into pixels in [0, 1] (n × image_size): GenerativeModel::decode's contract, through
 // the ImageDecoder (generation.hpp) that packs the model's weights once instead of per call.
-void decode_to_unit(LlModel* m, const float* z, int n, float* pixels) {
+void decode_to_unit(LlModel* m, const float* z, const int* labels, int n, float* pixels) {
   if (!m->decoder) m->decoder = std::make_unique<latentlab::ImageDecoder>(*m->model);
-  m->decoder->decode(z, n, pixels);
+  m->decoder->decode(z, labels, n, pixels);
+}
+
+// The labels of n images for decode (the contract above): given ones checked, none cycled.
+// Null with *ok = false when refused; null with *ok = true for an unconditional model.
+const int* decode_labels(LlModel* m, const int* given, int n, bool* ok) {
+  const int classes = m->model->classes();
+  *ok = true;
+  if (classes == 0) {
+    *ok = given == nullptr;
+    return nullptr;
+  }
+  if (given) {
+    *ok = latentlab::labels_in_range(given, n, classes);
+    return given;
+  }
+  m->labels.resize(static_cast<std::size_t>(n));
+  latentlab::cycle_labels(classes, n, m->labels.data());
+  return m->labels.data();
 }
 
 }  // namespace
@@ -177,34 +201,49 @@ EMSCRIPTEN_KEEPALIVE const char* ll_model_dtype(const LlModel* m) {
   return loaded(m) ? latentlab::dtype_name(m->model.stored_dtype) : "";
 }
 
-// z: n × latent → pixels: n × image, in [0, 1].
-EMSCRIPTEN_KEEPALIVE int ll_model_decode(LlModel* m, const float* z, int n, float* pixels) {
+// z: n × latent → pixels: n × image, in [0, 1]. labels: n classes or null (the conventions above).
+EMSCRIPTEN_KEEPALIVE int ll_model_decode(LlModel* m, const float* z, const int* labels, int n, float* pixels) {
   if (!loaded(m)) return -1;
   if (n < 1 || n > kMaxBatch || !z || !pixels) return -2;
-  decode_to_unit(m, z, n, pixels);
+  bool ok = false;
+  const int* used = decode_labels(m, labels, n, &ok);
+  if (!ok) return -4;
+  decode_to_unit(m, z, used, n, pixels);
   return 0;
 }
 
-// The sampling contract at the top of this file.
-EMSCRIPTEN_KEEPALIVE int ll_model_sample(LlModel* m, int n, std::uint32_t seed_lo, std::uint32_t seed_hi,
+// The sampling contract at the top of this file; label: every image's class, or -1 for none.
+EMSCRIPTEN_KEEPALIVE int ll_model_sample(LlModel* m, int n, std::uint32_t seed_lo, std::uint32_t seed_hi, int label,
                                          float* pixels) {
   if (!loaded(m)) return -1;
   if (n < 1 || n > kMaxBatch || !pixels) return -2;
+  if (label >= 0) {
+    if (label >= m->model->classes()) return -4;
+    m->labels.assign(static_cast<std::size_t>(n), label);
+  } else if (label != -1) {
+    return -4;
+  }
+  bool ok = false;
+  const int* used = decode_labels(m, label >= 0 ? m->labels.data() : nullptr, n, &ok);
+  if (!ok) return -4;
   const std::size_t count = static_cast<std::size_t>(n) * m->model->latent_dim();
   m->latents.resize(count);
   latentlab::sample_latents(join64(seed_lo, seed_hi), m->latents.data(), count);
-  decode_to_unit(m, m->latents.data(), n, pixels);
+  decode_to_unit(m, m->latents.data(), used, n, pixels);
   return 0;
 }
 
 // Models with an encoder: images (n × image, in [0, 1]) → μ and logvar (n × latent each). -3 for a
-// model without one.
-EMSCRIPTEN_KEEPALIVE int ll_model_encode(LlModel* m, const float* images, int n, float* mu, float* logvar) {
+// model without one. labels: the images' n classes (required by a conditional model, -4 without).
+EMSCRIPTEN_KEEPALIVE int ll_model_encode(LlModel* m, const float* images, const int* labels, int n, float* mu,
+                                         float* logvar) {
   if (!loaded(m)) return -1;
   latentlab::VariationalModel* encoder = m->model->variational();
   if (!encoder) return -3;
   if (n < 1 || n > kMaxBatch || !images || !mu || !logvar) return -2;
-  encoder->encode(images, nullptr, n, mu, logvar);
+  const int classes = m->model->classes();
+  if (classes == 0 ? labels != nullptr : !labels || !latentlab::labels_in_range(labels, n, classes)) return -4;
+  encoder->encode(images, labels, n, mu, logvar);
   return 0;
 }
 

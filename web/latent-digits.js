@@ -9,6 +9,7 @@
 //   seed     non-negative integer (default 0): the grid's digits, the morph's first endpoint
 //   cols, rows   grid size (default 4 × 4)
 //   interp   morph interpolation: slerp (default) | lerp
+//   class    a conditional model's digit class (0–9 for MNIST); absent: the classes in turn
 // Everything renders inside a Shadow DOM with its own styles: nothing leaks in or out.
 // Instances that name the same src share one loaded model (and all share one wasm module).
 //
@@ -69,7 +70,7 @@ function parseSeed(text) {
 
 export class LatentDigits extends HTMLElement {
   static get observedAttributes() {
-    return ['src', 'mode', 'seed', 'cols', 'rows', 'interp'];
+    return ['src', 'mode', 'seed', 'cols', 'rows', 'interp', 'class'];
   }
 
   constructor() {
@@ -106,6 +107,12 @@ export class LatentDigits extends HTMLElement {
 
   get seed() {
     return parseSeed(this.getAttribute('seed') ?? '0');
+  }
+
+  // The class attribute as the options of sample/interpolate (a bad value is the model's error to report).
+  get _classOptions() {
+    const c = this.getAttribute('class');
+    return c === null || c === '' ? {} : { label: Number(c) };
   }
 
   _int(name, fallback, max) {
@@ -178,7 +185,7 @@ export class LatentDigits extends HTMLElement {
     let seed = this.seed;
     const draw = () => {
       const { label, imageShape } = this.model.info;
-      const pixels = this.model.sample(cols * rows, seed);
+      const pixels = this.model.sample(cols * rows, seed, this._classOptions);
       paintDigits(canvas, pixels, cols * rows, cols, imageShape, { scale: 3, gap: 1 });
       canvas.setAttribute('aria-label', `${cols * rows} digits sampled by a ${label} from seed ${seed}`);
       status.textContent = `${label} · seed ${seed}`;
@@ -209,7 +216,7 @@ export class LatentDigits extends HTMLElement {
     const buildLeg = () => {
       const za = model.sampleLatents(1, this.seed + leg);
       const zb = model.sampleLatents(1, this.seed + leg + 1);
-      frames = model.interpolate(za, zb, steps, mode);
+      frames = model.interpolate(za, zb, steps, mode, this._classOptions);
       status.textContent = `${label} · ${mode} seed ${this.seed + leg} → ${this.seed + leg + 1}`;
     };
     const size = imageShape[0] * imageShape[1];
@@ -266,7 +273,8 @@ export class LatentDigits extends HTMLElement {
     pad.setAttribute('aria-label', `Latent pad for ${label} dimensions z${dx} (arrow left/right) and z${dy} (arrow up/down)`);
     digit.setAttribute('aria-label', 'Decoded digit at the pad position');
     const draw = () => {
-      paintDigits(digit, model.decode(z, 1), 1, 1, imageShape, { scale: 6, gap: 0 });
+      const { label: y } = this._classOptions;
+      paintDigits(digit, model.decode(z, 1, { labels: y === undefined ? undefined : [y] }), 1, 1, imageShape, { scale: 6, gap: 0 });
       const ctx = pad.getContext('2d');
       const W = pad.width;
       ctx.fillStyle = '#09090b';

@@ -507,15 +507,28 @@ class Model {
     return this.#handle;
   }
 
-  /** n digits from seed (the sampling contract at the top of this file) → Float32Array(n·imageSize). */
-  sample(n, seed) {
+  // A class label for a conditional model (-1: none); throws for a bad one or an unconditional model.
+  #label(label) {
+    if (label === undefined || label === null) return -1;
+    const c = this.info.classes;
+    if (c === 0) throw new Error(`this ${this.info.label} is not conditional: it takes no class label`);
+    if (!Number.isInteger(label) || label < 0 || label >= c) throw new RangeError(`label must be an integer in [0, ${c - 1}], got ${label}`);
+    return label;
+  }
+
+  /**
+   * n digits from seed (the sampling contract at the top of this file) → Float32Array(n·imageSize).
+   * options.label: the class of every digit (conditional models; default: the classes in turn).
+   */
+  sample(n, seed, options = {}) {
     const handle = this.#live();
     checkCount('n', n);
     const [lo, hi] = split64('seed', seed);
+    const label = this.#label(options.label);
     const rt = this.#runtime;
     const count = n * this.info.imageSize;
     return rt.withHeap([count * 4], ([out]) => {
-      const rc = rt.M.ll_model_sample(handle, n, lo, hi, out);
+      const rc = rt.M.ll_model_sample(handle, n, lo, hi, label, out);
       if (rc !== 0) throw new Error(`sample failed (code ${rc})`);
       return rt.readF32(out, count);
     });
@@ -528,38 +541,54 @@ class Model {
     return this.#runtime.rngNormal(seed, 0, n * this.info.latentDim);
   }
 
-  /** z (n·latentDim, row-major) → pixels in [0, 1] (n·imageSize). n defaults to z.length / latentDim. */
-  decode(z, n) {
+  /**
+   * z (n·latentDim, row-major) → pixels in [0, 1] (n·imageSize). n defaults to z.length / latentDim.
+   * options.labels: n classes (conditional models; default: the classes in turn). decode(z, n, options)
+   * and decode(z, options) both work.
+   */
+  decode(z, n, options = {}) {
     const handle = this.#live();
+    if (n !== null && typeof n === 'object') [n, options] = [undefined, n];
     const d = this.info.latentDim;
     if (n === undefined && z != null && typeof z.length === 'number') n = z.length / d;
     checkCount('n', n);
     z = toFloat32('z', z, n * d);
+    const labels = options.labels == null ? null : Int32Array.from(options.labels, (y) => this.#label(y));
+    if (labels && labels.length !== n) throw new RangeError(`labels must hold ${n} classes, got ${labels.length}`);
     const rt = this.#runtime;
     const count = n * this.info.imageSize;
-    return rt.withHeap([z.length * 4, count * 4], ([zp, out]) => {
+    return rt.withHeap([z.length * 4, count * 4, labels ? n * 4 : 4], ([zp, out, lp]) => {
       rt.writeF32(zp, z);
-      const rc = rt.M.ll_model_decode(handle, zp, n, out);
+      if (labels) rt.M.HEAPU32.set(labels, lp >> 2);
+      const rc = rt.M.ll_model_decode(handle, zp, labels ? lp : 0, n, out);
       if (rc !== 0) throw new Error(`decode failed (code ${rc})`);
       return rt.readF32(out, count);
     });
   }
 
-  /** Models with an encoder (info.hasEncoder): images in [0, 1] (n·imageSize) → { mu, logvar } (n·latentDim each). */
-  encode(images, n) {
+  /**
+   * Models with an encoder (info.hasEncoder): images in [0, 1] (n·imageSize) → { mu, logvar } (n·latentDim each).
+   * options.labels: the images' n classes (required by a conditional model).
+   */
+  encode(images, n, options = {}) {
     const handle = this.#live();
     if (!this.info.hasEncoder) {
       throw new Error(`encode needs a model with an encoder: this ${this.info.label} has no encoder (it only maps latents to images)`);
     }
     const size = this.info.imageSize;
+    if (n !== null && typeof n === 'object') [n, options] = [undefined, n];
     if (n === undefined && images != null && typeof images.length === 'number') n = images.length / size;
     checkCount('n', n);
     images = toFloat32('images', images, n * size);
+    const labels = options.labels == null ? null : Int32Array.from(options.labels, (y) => this.#label(y));
+    if (this.info.conditional && !labels) throw new Error(`encode: this conditional ${this.info.label} needs options.labels`);
+    if (labels && labels.length !== n) throw new RangeError(`labels must hold ${n} classes, got ${labels.length}`);
     const rt = this.#runtime;
     const count = n * this.info.latentDim;
-    return rt.withHeap([images.length * 4, count * 4, count * 4], ([xp, mup, lvp]) => {
+    return rt.withHeap([images.length * 4, count * 4, count * 4, labels ? n * 4 : 4], ([xp, mup, lvp, lp]) => {
       rt.writeF32(xp, images);
-      const rc = rt.M.ll_model_encode(handle, xp, n, mup, lvp);
+      if (labels) rt.M.HEAPU32.set(labels, lp >> 2);
+      const rc = rt.M.ll_model_encode(handle, xp, labels ? lp : 0, n, mup, lvp);
       if (rc !== 0) throw new Error(`encode failed (code ${rc})`);
       return { mu: rt.readF32(mup, count), logvar: rt.readF32(lvp, count) };
     });
@@ -586,9 +615,10 @@ class Model {
     });
   }
 
-  /** The decoded interpolation: Float32Array(steps·imageSize). */
-  interpolate(zA, zB, steps, mode = 'slerp') {
-    return this.decode(this.interpolateLatents(zA, zB, steps, mode), steps);
+  /** The decoded interpolation: Float32Array(steps·imageSize); options.label: every frame's class. */
+  interpolate(zA, zB, steps, mode = 'slerp', options = {}) {
+    const labels = options.label == null ? undefined : new Array(steps).fill(options.label);
+    return this.decode(this.interpolateLatents(zA, zB, steps, mode), steps, { labels });
   }
 
   /** Frees the model's wasm memory; any later call throws. Safe to call twice. */

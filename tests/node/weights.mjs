@@ -114,16 +114,16 @@ export function vaeLayers({ input = 784, hidden = [16], latent = 4 } = {}) {
   return { encoder, heads, decoder };
 }
 
-export function ganLayers({ image = 784, latent = 8, generatorHidden = [16, 32], discriminatorHidden = [8] } = {}) {
+export function ganLayers({ image = 784, latent = 8, generatorHidden = [16, 32], discriminatorHidden = [8], classes = 0 } = {}) {
   const generator = [];
-  let prev = latent;
+  let prev = latent + classes;  // a conditional generator reads [z | onehot(y)]
   generatorHidden.forEach((h, k) => {
     generator.push([`generator.fc${k + 1}`, prev, h, 'relu']);
     prev = h;
   });
   generator.push(['generator.out', prev, image, 'tanh']);
   const discriminator = [];
-  prev = image;
+  prev = image + classes;
   discriminatorHidden.forEach((h, k) => {
     discriminator.push([`discriminator.fc${k + 1}`, prev, h, 'leaky']);
     prev = h;
@@ -178,8 +178,8 @@ export function makeVae({ input = 784, hidden = [16], latent = 4, seed = 1, gain
 }
 
 export function makeGan({ image = 784, latent = 8, generatorHidden = [16, 32], discriminatorHidden = [8], seed = 2, gain = 1,
-  withDiscriminator = true } = {}) {
-  const layers = ganLayers({ image, latent, generatorHidden, discriminatorHidden });
+  withDiscriminator = true, classes = 0 } = {}) {
+  const layers = ganLayers({ image, latent, generatorHidden, discriminatorHidden, classes });
   const all = withDiscriminator ? [...layers.generator, ...layers.discriminator] : [...layers.generator];
   const { tensors, weights } = randomTensors(all, prng(seed), gain);
   const side = Math.round(Math.sqrt(image));
@@ -189,6 +189,7 @@ export function makeGan({ image = 784, latent = 8, generatorHidden = [16, 32], d
     generator_hidden: generatorHidden.join(','), discriminator_hidden: discriminatorHidden.join(','),
     leaky_slope: '0.2', generator_activation: 'relu', generator_batchnorm: '0',
     image_height: String(side), image_width: String(side), pixel_range: '-1,1',
+    ...(classes > 0 ? { classes: String(classes) } : {}),
   };
   const params = all.reduce((s, [, i, o]) => s + i * o + o, 0);
   return { bytes: encodeSafetensors(tensors, metadata), weights, layers, metadata, params };

@@ -19,6 +19,10 @@ W [out, in] ("<name>.weight") and b [out] ("<name>.bias"); its BatchNorm is "<na
   Discriminator  discriminator.fc1..fcN (LeakyReLU(slope)), discriminator.out (1 logit).
   Classifier  classifier.fc1..fcN (ReLU), classifier.fc{N+1} (logits).
 
+Conditional models (classes > 0, latentlab's LabelInput): the encoder reads [x | onehot(y)], the
+decoder [z | onehot(y)]; the generator [z | onehot(y)], the discriminator [x | onehot(y)]
+(with_labels below).
+
 Every forward takes an optional list `pre`, to which it appends the input of each ReLU /
 LeakyReLU (the fixture generator keeps those away from 0).
 """
@@ -77,22 +81,30 @@ def hidden_layers(widths, kind, slope=0.0):
     return [('fc%d' % (i + 1), w, kind, slope, None) for i, w in enumerate(widths)]
 
 
+def with_labels(x, labels, classes):
+    """[x | onehot(labels)] (x unchanged when classes is 0)."""
+    if not classes:
+        return x
+    return torch.cat([x, F.one_hot(labels, classes).to(x.dtype)], dim=1)
+
+
 class Vae(nn.Module):
-    def __init__(self, input, hidden, latent, beta=1.0):
+    def __init__(self, input, hidden, latent, beta=1.0, classes=0):
         super().__init__()
-        self.latent, self.beta = latent, beta
-        self.encoder = Mlp(input, hidden_layers(hidden, 'relu'))
+        self.latent, self.beta, self.classes = latent, beta, classes
+        self.encoder = Mlp(input + classes, hidden_layers(hidden, 'relu'))
         self.encoder.add_module('mu', Linear(hidden[-1], latent))
         self.encoder.add_module('logvar', Linear(hidden[-1], latent))
-        self.decoder = Mlp(latent, hidden_layers(hidden[::-1], 'relu') + [('out', input, 'identity', 0.0, None)])
+        self.decoder = Mlp(latent + classes,
+                           hidden_layers(hidden[::-1], 'relu') + [('out', input, 'identity', 0.0, None)])
 
-    def forward(self, x, eps, pre=None):
+    def forward(self, x, eps, pre=None, labels=None):
         """mu, logvar, z, logits and the losses recon, kl, loss (sums over the batch)."""
-        h = self.encoder(x, pre)
+        h = self.encoder(with_labels(x, labels, self.classes), pre)
         mu = self.encoder.mu(h)
         logvar = self.encoder.logvar(h).clamp(-LOGVAR_CLAMP, LOGVAR_CLAMP)
         z = mu + torch.exp(0.5 * logvar) * eps
-        logits = self.decoder(z, pre)
+        logits = self.decoder(with_labels(z, labels, self.classes), pre)
         recon = F.binary_cross_entropy_with_logits(logits, x, reduction='sum')
         kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
         return {'mu': mu, 'logvar': logvar, 'z': z, 'logits': logits, 'recon': recon, 'kl': kl,
@@ -116,15 +128,16 @@ class Discriminator(Mlp):
 
 class Gan(nn.Module):
     """GanConfig as a dict: image, latent, generator_hidden, discriminator_hidden, leaky_slope and
-    optionally generator_leaky, generator_batchnorm, batchnorm_eps."""
+    optionally generator_leaky, generator_batchnorm, batchnorm_eps, classes."""
 
     def __init__(self, cfg):
         super().__init__()
-        self.generator = Generator(cfg['latent'], cfg['generator_hidden'], cfg['image'],
+        self.classes = cfg.get('classes', 0)
+        self.generator = Generator(cfg['latent'] + self.classes, cfg['generator_hidden'], cfg['image'],
                                    leaky=cfg.get('generator_leaky', False), slope=cfg['leaky_slope'],
                                    batchnorm=cfg.get('generator_batchnorm', False),
                                    bn_eps=cfg.get('batchnorm_eps', 1e-5))
-        self.discriminator = Discriminator(cfg['image'], cfg['discriminator_hidden'], cfg['leaky_slope'])
+        self.discriminator = Discriminator(cfg['image'] + self.classes, cfg['discriminator_hidden'], cfg['leaky_slope'])
 
 
 class Classifier(nn.Module):

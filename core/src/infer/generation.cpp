@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "latentlab/nn/label_input.hpp"
 #include "latentlab/nn/mlp.hpp"
 #include "latentlab/rng.hpp"
 #include "latentlab/streams.hpp"
@@ -10,6 +11,10 @@
 namespace latentlab {
 
 void sample_latents(std::uint64_t seed, float* z, std::size_t count) { Rng(seed, kSampleStream).fill_normal(z, count); }
+
+void cycle_labels(int classes, int n, int* labels) {
+  for (int k = 0; k < n; ++k) labels[k] = classes > 0 ? k % classes : 0;
+}
 
 void interpolate_latents(const float* a, const float* b, int dim, int steps, LatentPath path, float* out) {
   const std::size_t d = static_cast<std::size_t>(dim);
@@ -60,7 +65,8 @@ std::vector<PackedLinear> freeze(const Mlp& mlp, bool sigmoid_output) {
 
 }  // namespace
 
-ImageDecoder::ImageDecoder(GenerativeModel& model) : range_(model.pixel_range()) {
+ImageDecoder::ImageDecoder(GenerativeModel& model)
+    : latent_(model.latent_dim()), classes_(model.classes()), range_(model.pixel_range()) {
   const GenerativeModel::MlpDecoder mlp = model.mlp_decoder();
   if (!mlp.mlp) {
     fallback_ = &model;
@@ -70,17 +76,22 @@ ImageDecoder::ImageDecoder(GenerativeModel& model) : range_(model.pixel_range())
   hidden_.resize(layers_.size() - 1);
 }
 
-void ImageDecoder::decode(const float* z, int n, float* pixels) {
+void ImageDecoder::decode(const float* z, const int* labels, int n, float* pixels) {
   if (fallback_) {
-    fallback_->decode(z, nullptr, n, pixels);
+    fallback_->decode(z, labels, n, pixels);
     return;
   }
   if (n > capacity_) {
     for (std::size_t i = 0; i + 1 < layers_.size(); ++i)
       hidden_[i].reserve_discard(static_cast<std::size_t>(n) * layers_[i].out());
+    if (classes_ > 0) input_.reserve_discard(static_cast<std::size_t>(n) * (latent_ + classes_));
     capacity_ = n;
   }
   const float* in = z;
+  if (classes_ > 0) {
+    LabelInput(latent_, classes_).forward(z, labels, n, input_.data());  // the decoder reads [z | onehot]
+    in = input_.data();
+  }
   for (std::size_t i = 0; i + 1 < layers_.size(); ++i) {
     layers_[i].forward(in, n, hidden_[i].data(), layers_[i].out());
     in = hidden_[i].data();

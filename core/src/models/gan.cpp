@@ -36,9 +36,13 @@ std::vector<LayerSpec> discriminator_layers(const GanConfig& c) {
 
 Gan::Gan(const GanConfig& config)
     : config_(config),
-      generator_(generator_params_, "generator", config.latent, generator_layers(config), &generator_buffers_),
-      discriminator_(discriminator_params_, "discriminator", config.image, discriminator_layers(config)) {
+      generator_(generator_params_, "generator", config.latent + config.classes, generator_layers(config),
+                 &generator_buffers_),
+      discriminator_(discriminator_params_, "discriminator", config.image + config.classes, discriminator_layers(config)),
+      g_label_(config.latent, config.classes),
+      d_label_(config.image, config.classes) {
   if (!(config.leaky_slope > 0.0f)) throw std::invalid_argument("GAN leaky_slope must be > 0");
+  if (config.classes < 0) throw std::invalid_argument("GAN classes must be >= 0");
   generator_params_.allocate();
   discriminator_params_.allocate();
   generator_buffers_.allocate();
@@ -60,23 +64,55 @@ void Gan::reserve(int batch) {
   d_input_.reserve_discard(static_cast<std::size_t>(2 * batch) * config_.image);
   grad_logits_.reserve_discard(static_cast<std::size_t>(2 * batch));
   grad_fakes_.reserve_discard(static_cast<std::size_t>(batch) * config_.image);
+  if (config_.classes > 0) grad_d_in_.reserve_discard(static_cast<std::size_t>(batch) * d_label_.width());
   capacity_ = batch;
 }
 
-void Gan::sample_fakes(int batch, Rng& rng) {
+const float* Gan::generator_input(const float* z, const int* labels, int n) {
+  if (config_.classes == 0) return z;
+  if (!labels) throw std::invalid_argument("a conditional GAN needs the images' labels");
+  if (static_cast<std::size_t>(n) > g_input_rows_) {
+    g_input_.reserve_discard(static_cast<std::size_t>(n) * g_label_.width());
+    g_input_rows_ = static_cast<std::size_t>(n);
+  }
+  g_label_.forward(z, labels, n, g_input_.data());
+  return g_input_.data();
+}
+
+const float* Gan::discriminator_input(const float* images, const int* labels, int n) {
+  if (config_.classes == 0) return images;
+  if (!labels) throw std::invalid_argument("a conditional GAN needs the images' labels");
+  if (static_cast<std::size_t>(n) > d_scratch_rows_) {
+    d_scratch_.reserve_discard(static_cast<std::size_t>(n) * d_label_.width());
+    d_scratch_rows_ = static_cast<std::size_t>(n);
+  }
+  d_label_.forward(images, labels, n, d_scratch_.data());
+  return d_scratch_.data();
+}
+
+void Gan::generate_fakes(int batch, const int* labels) {
+  if (config_.classes > 0) {
+    if (!labels) throw std::invalid_argument("a conditional GAN needs the fakes' labels");
+    labels_.assign(labels, labels + batch);
+    d_labels_.assign(labels, labels + batch);
+    d_labels_.insert(d_labels_.end(), labels, labels + batch);
+  }
+  generator_.set_training(true);
+  generator_.forward(generator_input(z_.data(), labels, batch), batch);
+}
+
+void Gan::sample_fakes(int batch, Rng& rng, const int* labels) {
   reserve(batch);
   batch_ = batch;
   rng.fill_normal(z_.data(), static_cast<std::size_t>(batch) * config_.latent);
-  generator_.set_training(true);
-  generator_.forward(z_.data(), batch);
+  generate_fakes(batch, labels);
 }
 
-void Gan::set_fakes_from(const float* z, int batch) {
+void Gan::set_fakes_from(const float* z, int batch, const int* labels) {
   reserve(batch);
   batch_ = batch;
   std::memcpy(z_.data(), z, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
-  generator_.set_training(true);
-  generator_.forward(z_.data(), batch);
+  generate_fakes(batch, labels);
 }
 
 GanLosses Gan::discriminator_gradients(const float* real) {
@@ -86,7 +122,8 @@ GanLosses Gan::discriminator_gradients(const float* real) {
   // and the parameter gradients of both halves add up as L_D's two terms do.
   std::memcpy(d_input_.data(), real, image_floats * sizeof(float));
   std::memcpy(d_input_.data() + image_floats, generator_.output(), image_floats * sizeof(float));
-  const float* logits = discriminator_.forward(d_input_.data(), 2 * B);
+  const float* d_in = discriminator_input(d_input_.data(), d_labels_.data(), 2 * B);
+  const float* logits = discriminator_.forward(d_in, 2 * B);
 
   GanLosses losses;
   float* grad = grad_logits_.data();
@@ -99,7 +136,7 @@ GanLosses Gan::discriminator_gradients(const float* real) {
   losses.fake_score /= B;
 
   // One backward over both halves: each D parameter gradient is written once (no zeroing).
-  discriminator_.backward(d_input_.data(), grad, 2 * B, nullptr, ParamGrads::Write);
+  discriminator_.backward(d_in, grad, 2 * B, nullptr, ParamGrads::Write);
   return losses;
 }
 
@@ -107,29 +144,37 @@ double Gan::generator_gradients() {
   const int B = batch_;
   const float* fakes = generator_.output();
   // L_G = mean softplus(−D(G(z))) through the current D; D's own gradients are not needed.
-  const float* logits = discriminator_.forward(fakes, B);
+  const float* d_in = discriminator_input(fakes, labels_.data(), B);
+  const float* logits = discriminator_.forward(d_in, B);
   const double loss = gan_generator_loss(logits, static_cast<std::size_t>(B), grad_logits_.data());
-  discriminator_.backward(fakes, grad_logits_.data(), B, grad_fakes_.data(), ParamGrads::Skip);
-  generator_.backward(z_.data(), grad_fakes_.data(), B, nullptr, ParamGrads::Write);
+  if (config_.classes == 0) {
+    discriminator_.backward(fakes, grad_logits_.data(), B, grad_fakes_.data(), ParamGrads::Skip);
+    generator_.backward(z_.data(), grad_fakes_.data(), B, nullptr, ParamGrads::Write);
+  } else {
+    // dL/d[fakes | onehot] → its image columns; G's input [z | onehot] is still in g_input_.
+    discriminator_.backward(d_in, grad_logits_.data(), B, grad_d_in_.data(), ParamGrads::Skip);
+    d_label_.backward(grad_d_in_.data(), B, grad_fakes_.data());
+    generator_.backward(g_input_.data(), grad_fakes_.data(), B, nullptr, ParamGrads::Write);
+  }
   return loss;
 }
 
-void Gan::generate(const float* z, int n, float* images) {
+void Gan::generate(const float* z, const int* labels, int n, float* images) {
   // Sampling uses BatchNorm's running statistics (eval mode), so an image does not depend on
   // the other images of its batch.
   generator_.set_training(false);
-  const float* out = generator_.forward(z, n);
+  const float* out = generator_.forward(generator_input(z, labels, n), n);
   generator_.set_training(true);
   std::memcpy(images, out, static_cast<std::size_t>(n) * config_.image * sizeof(float));
 }
 
-void Gan::decode(const float* z, const int* /*labels: unconditional*/, int n, float* pixels) {
-  generate(z, n, pixels);
+void Gan::decode(const float* z, const int* labels, int n, float* pixels) {
+  generate(z, labels, n, pixels);
   pixels_to_unit(pixel_range(), pixels, static_cast<std::size_t>(n) * static_cast<std::size_t>(config_.image));
 }
 
-void Gan::discriminate(const float* images, int n, float* logits) {
-  const float* out = discriminator_.forward(images, n);
+void Gan::discriminate(const float* images, const int* labels, int n, float* logits) {
+  const float* out = discriminator_.forward(discriminator_input(images, labels, n), n);
   std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
 }
 

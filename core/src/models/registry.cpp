@@ -51,10 +51,10 @@ std::string over_limit(std::uint64_t total, const char* label) {
 
 std::uint64_t vae_parameters(const VaeConfig& c) {
   const std::vector<int> reversed(c.hidden.rbegin(), c.hidden.rend());
-  std::vector<int> encoder{c.input};
+  std::vector<int> encoder{c.input + c.classes};
   encoder.insert(encoder.end(), c.hidden.begin(), c.hidden.end());
   return mlp_parameters(encoder) + 2 * mlp_parameters({c.hidden.back(), c.latent}) +
-         mlp_parameters(chain(c.latent, reversed, c.input));
+         mlp_parameters(chain(c.latent + c.classes, reversed, c.input));
 }
 
 Result<std::uint64_t> check_vae(const Metadata& m) {
@@ -71,11 +71,11 @@ std::uint64_t gan_generator_parameters(const GanConfig& c) {
   std::uint64_t batchnorm = 0;  // γ and β after every hidden Linear but the first (gan.hpp)
   for (std::size_t i = 1; c.generator_batchnorm && i < c.generator_hidden.size(); ++i)
     batchnorm += 2 * static_cast<std::uint64_t>(c.generator_hidden[i]);
-  return mlp_parameters(chain(c.latent, c.generator_hidden, c.image)) + batchnorm;
+  return mlp_parameters(chain(c.latent + c.classes, c.generator_hidden, c.image)) + batchnorm;
 }
 
 std::uint64_t gan_discriminator_parameters(const GanConfig& c) {
-  return mlp_parameters(chain(c.image, c.discriminator_hidden, 1));
+  return mlp_parameters(chain(c.image + c.classes, c.discriminator_hidden, 1));
 }
 
 Result<std::uint64_t> check_gan(const Metadata& m) {
@@ -100,6 +100,17 @@ Result<std::uint64_t> check_classifier(const Metadata& m) {
 
 Model* build_classifier(const Metadata& m) {
   return new (std::nothrow) Classifier(classifier_config_from_metadata(m).value());
+}
+
+// The optional "classes" key of a conditional model: absent (0, unconditional) or 2…256.
+Result<int> conditional_classes(const Metadata& m) {
+  if (m.find("classes") == m.end()) return Result<int>::success(0);
+  return metadata_int(m, "classes", 2, 256);  // labels are bytes
+}
+
+// Recorded only for a conditional model, so an unconditional model's file is unchanged.
+void put_classes(Metadata& m, int classes) {
+  if (classes > 0) m["classes"] = std::to_string(classes);
 }
 
 // ---- the registry ----
@@ -147,6 +158,7 @@ Metadata config_metadata(const VaeConfig& c) {
   m["hidden"] = join_ints(c.hidden);
   m["latent"] = std::to_string(c.latent);
   m["beta"] = format_float(c.beta);
+  put_classes(m, c.classes);
   return m;
 }
 
@@ -160,6 +172,7 @@ Metadata config_metadata(const GanConfig& c) {
   m["generator_activation"] = c.generator_leaky ? "leaky_relu" : "relu";
   m["generator_batchnorm"] = c.generator_batchnorm ? "1" : "0";
   m["batchnorm_eps"] = format_float(c.batchnorm_eps);
+  put_classes(m, c.classes);
   return m;
 }
 
@@ -182,6 +195,9 @@ Result<VaeConfig> vae_config_from_metadata(const Metadata& m) {
   if (!latent) return R::failure(latent.error());
   auto beta = metadata_float(m, "beta", {0.0f, 1e6f, "[0, 1000000]"}, 1.0f);
   if (!beta) return R::failure(beta.error());
+  auto classes = conditional_classes(m);
+  if (!classes) return R::failure(classes.error());
+  c.classes = classes.value();
   c.input = input.value();
   c.hidden = hidden.value();
   c.latent = latent.value();
@@ -216,6 +232,9 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
     return R::failure("metadata has no \"batchnorm_eps\" (required when generator_batchnorm is 1)");
   auto bn_eps = metadata_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
   if (!bn_eps) return R::failure(bn_eps.error());
+  auto classes = conditional_classes(m);
+  if (!classes) return R::failure(classes.error());
+  c.classes = classes.value();
   c.image = image.value();
   c.latent = latent.value();
   c.generator_hidden = gen.value();

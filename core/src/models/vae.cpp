@@ -42,11 +42,14 @@ std::vector<LayerSpec> decoder_layers(const VaeConfig& c) {
 
 Vae::Vae(const VaeConfig& config)
     : config_(config),
-      encoder_(params_, "encoder", config.input, encoder_layers(config)),
+      encoder_(params_, "encoder", config.input + config.classes, encoder_layers(config)),
       mu_head_(params_, "encoder.mu", config.hidden.back(), config.latent, kIdentity),
       logvar_head_(params_, "encoder.logvar", config.hidden.back(), config.latent, kIdentity),
-      decoder_(params_, "decoder", config.latent, decoder_layers(config)) {
-  encoder_.set_sparse_input(true);  // pixels: mostly exact zeros
+      decoder_(params_, "decoder", config.latent + config.classes, decoder_layers(config)),
+      enc_label_(config.input, config.classes),
+      dec_label_(config.latent, config.classes) {
+  if (config.classes < 0) throw std::invalid_argument("VAE classes must be >= 0");
+  encoder_.set_sparse_input(true);  // pixels (and a one-hot code): mostly exact zeros  // pixels: mostly exact zeros
   params_.allocate();
   add_group("", params_, /*trained=*/true, /*needed_to_generate=*/true);
 }
@@ -64,15 +67,41 @@ void Vae::reserve(int batch) {
   for (AlignedBuffer* b : {&mu_, &logvar_, &eps_, &z_, &grad_mu_, &grad_logvar_, &grad_z_}) b->reserve_discard(latent);
   grad_logits_.reserve_discard(static_cast<std::size_t>(batch) * config_.input);
   grad_hidden_.reserve_discard(static_cast<std::size_t>(batch) * config_.hidden.back() * 2);
+  if (config_.classes > 0)
+    grad_dec_in_.reserve_discard(static_cast<std::size_t>(batch) * dec_label_.width());
   capacity_ = batch;
 }
 
-VaeLosses Vae::forward(const float* x, int batch, Eps eps, Rng* rng) {
+const float* Vae::encoder_input(const float* x, const int* labels, int n) {
+  if (config_.classes == 0) return x;
+  if (!labels) throw std::invalid_argument("a conditional VAE needs the images' labels");
+  if (n > label_capacity_) {
+    enc_in_.reserve_discard(static_cast<std::size_t>(n) * enc_label_.width());
+    dec_in_.reserve_discard(static_cast<std::size_t>(n) * dec_label_.width());
+    label_capacity_ = n;
+  }
+  enc_label_.forward(x, labels, n, enc_in_.data());
+  return enc_in_.data();
+}
+
+const float* Vae::decoder_input(const float* z, const int* labels, int n) {
+  if (config_.classes == 0) return z;
+  if (!labels) throw std::invalid_argument("a conditional VAE needs the images' labels");
+  if (n > label_capacity_) {
+    enc_in_.reserve_discard(static_cast<std::size_t>(n) * enc_label_.width());
+    dec_in_.reserve_discard(static_cast<std::size_t>(n) * dec_label_.width());
+    label_capacity_ = n;
+  }
+  dec_label_.forward(z, labels, n, dec_in_.data());
+  return dec_in_.data();
+}
+
+VaeLosses Vae::forward(const float* x, const int* labels, int batch, Eps eps, Rng* rng) {
   reserve(batch);
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
   const std::size_t n_pixels = static_cast<std::size_t>(batch) * config_.input;
 
-  const float* h = encoder_.forward(x, batch);
+  const float* h = encoder_.forward(encoder_input(x, labels, batch), batch);
   // μ = h W_μᵀ + b_μ,  logvar = clamp(h W_lvᵀ + b_lv): two heads that read h and write disjoint outputs.
   float* logvar = logvar_.data();
   const auto mu_head = [&] { mu_head_.forward(h, batch, mu_.data()); };
@@ -92,7 +121,7 @@ VaeLosses Vae::forward(const float* x, int batch, Eps eps, Rng* rng) {
   } else {
     reparameterize_forward(mu_.data(), logvar, eps_.data(), z_.data(), n_latent);  // z = μ + σ ⊙ ε
   }
-  logits_ = decoder_.forward(z_.data(), batch);
+  logits_ = decoder_.forward(decoder_input(z_.data(), labels, batch), batch);
 
   // Losses summed over the batch; their gradients are written for the backward pass.
   VaeLosses losses;
@@ -102,28 +131,34 @@ VaeLosses Vae::forward(const float* x, int batch, Eps eps, Rng* rng) {
   return losses;
 }
 
-VaeLosses Vae::compute_gradients(const float* x, int batch, Rng& rng) {
+VaeLosses Vae::compute_gradients(const float* x, const int* labels, int batch, Rng& rng) {
   reserve(batch);
-  return gradients(x, batch, Eps::Draw, &rng);
+  return gradients(x, labels, batch, Eps::Draw, &rng);
 }
 
-VaeLosses Vae::compute_gradients(const float* x, int batch, const float* eps) {
+VaeLosses Vae::compute_gradients(const float* x, const int* labels, int batch, const float* eps) {
   reserve(batch);
   if (eps != eps_.data())
     std::memcpy(eps_.data(), eps, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
-  return gradients(x, batch, Eps::Given);
+  return gradients(x, labels, batch, Eps::Given);
 }
 
-VaeLosses Vae::gradients(const float* x, int batch, Eps eps, Rng* rng) {
-  const VaeLosses losses = forward(x, batch, eps, rng);
+VaeLosses Vae::gradients(const float* x, const int* labels, int batch, Eps eps, Rng* rng) {
+  const VaeLosses losses = forward(x, labels, batch, eps, rng);
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
   const std::size_t n_hidden = static_cast<std::size_t>(batch) * config_.hidden.back();
   // Every parameter is used once in the graph, so each gradient has exactly one contribution:
   // the layers write them (ParamGrads::Write) and no zeroing pass is needed.
   constexpr ParamGrads kWrite = ParamGrads::Write;
 
-  // Decoder: dL/dlogits = σ(logits) − x (from the BCE) → dL/dz.
-  decoder_.backward(z_.data(), grad_logits_.data(), batch, grad_z_.data(), kWrite);
+  // Decoder: dL/dlogits = σ(logits) − x (from the BCE) → dL/dz (conditional: dL/d[z | onehot], then
+  // its z columns).
+  if (config_.classes == 0) {
+    decoder_.backward(z_.data(), grad_logits_.data(), batch, grad_z_.data(), kWrite);
+  } else {
+    decoder_.backward(dec_in_.data(), grad_logits_.data(), batch, grad_dec_in_.data(), kWrite);
+    dec_label_.backward(grad_dec_in_.data(), batch, grad_z_.data());
+  }
 
   // KL gradients (already in grad_mu_, grad_logvar_) are weighted by β, then the
   // reparameterisation adds the path through z.
@@ -145,31 +180,31 @@ VaeLosses Vae::gradients(const float* x, int batch, Eps eps, Rng* rng) {
     kernels::axpy(grad_h + begin, grad_h_logvar + begin, end - begin, 1.0f);
   });
 
-  encoder_.backward(x, grad_h, batch, nullptr, kWrite);
+  encoder_.backward(config_.classes == 0 ? x : enc_in_.data(), grad_h, batch, nullptr, kWrite);
   return losses;
 }
 
-VaeLosses Vae::evaluate(const float* x, int batch, Rng* rng) {
+VaeLosses Vae::evaluate(const float* x, const int* labels, int batch, Rng* rng) {
   reserve(batch);
-  return rng ? forward(x, batch, Eps::Draw, rng) : forward(x, batch, Eps::None);
+  return rng ? forward(x, labels, batch, Eps::Draw, rng) : forward(x, labels, batch, Eps::None);
 }
 
-void Vae::encode(const float* x, const int* /*labels: unconditional*/, int n, float* mu, float* logvar) {
-  const float* h = encoder_.forward(x, n);
+void Vae::encode(const float* x, const int* labels, int n, float* mu, float* logvar) {
+  const float* h = encoder_.forward(encoder_input(x, labels, n), n);
   mu_head_.forward(h, n, mu);
   logvar_head_.forward(h, n, logvar);
   clamp_logvar(logvar, static_cast<std::size_t>(n) * config_.latent, config_.logvar_limit);
 }
 
-void Vae::decode(const float* z, const int* /*labels: unconditional*/, int n, float* pixels) {
-  const float* logits = decoder_.forward(z, n);
+void Vae::decode(const float* z, const int* labels, int n, float* pixels) {
+  const float* logits = decoder_.forward(decoder_input(z, labels, n), n);
   const std::size_t count = static_cast<std::size_t>(n) * config_.input;
   std::memcpy(pixels, logits, count * sizeof(float));
   sigmoid_forward(pixels, count);
 }
 
-const float* Vae::decode_logits(const float* z, const int* /*labels: unconditional*/, int n) {
-  return decoder_.forward(z, n);
+const float* Vae::decode_logits(const float* z, const int* labels, int n) {
+  return decoder_.forward(decoder_input(z, labels, n), n);
 }
 
 }  // namespace latentlab

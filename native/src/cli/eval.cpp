@@ -9,6 +9,7 @@
 
 #include "data/image_file.hpp"
 #include "data/known_datasets.hpp"
+#include "cli/class_flags.hpp"
 #include "eval/evaluation.hpp"
 #include "output/file_io.hpp"
 
@@ -23,6 +24,7 @@ struct EvalFlags {
   EvalSettings settings;
   bool json = false, quiet = false;
   CLI::Option* o_data = nullptr;
+  ClassFlags classes;
 };
 
 // The rows of the table: metric key, label. Keys a model lacks print as "-".
@@ -32,6 +34,9 @@ const std::pair<const char*, const char*> kRows[] = {
     {"is_score", "Inception-Score-style score (max = number of classes)"},
     {"classes_covered", "classes covered (>= 1/10 of a fair share)"},
     {"kl_uniform", "KL(class histogram || uniform), nats"},
+    {"cond_accuracy", "conditional: samples asked for c classified c, mean"},
+    {"cond_accuracy_worst", "conditional: the same, worst class"},
+    {"cond_accuracy_worst_class", "conditional: the worst class"},
     {"test_loss", "VAE test loss BCE+KL per image, z sampled (nats)"},
     {"test_loss_mu", "VAE test loss per image, z = mu (nats)"},
     {"test_recon", "VAE test BCE per image, z sampled (nats)"},
@@ -211,7 +216,9 @@ int run_eval(const EvalFlags& f, const std::string& command) {
   std::vector<ModelReport> reports;
   for (std::size_t i = 0; i < models.size(); ++i) {
     progress_line(f, command, "evaluating " + names[i]);
-    reports.push_back(evaluate_model(models[i], *classifier, data, real, f.settings, progress));
+    EvalSettings settings = f.settings;
+    settings.asked = requested_classes(f.classes, *models[i]);
+    reports.push_back(evaluate_model(models[i], *classifier, data, real, settings, progress));
   }
   if (!f.images.empty()) {
     progress_line(f, command, "scoring " + std::to_string(images.count) + " " + images.format + " images of " + f.images);
@@ -269,6 +276,7 @@ void add_shared_flags(CLI::App* app, EvalFlags& f) {
   app->add_option("--iwae-n", f.settings.iwae_images, "VAE: first N test images of the IWAE bound (0: skip it)")
       ->transform(integer_in(0, 1000000))
       ->capture_default_str();
+  add_class_flags(app, f.classes, " (the samples are asked for these classes in turn; default: all)");
   app->add_flag("--json", f.json, "Print the results as JSON instead of a table");
   app->add_flag("--quiet,-q", f.quiet, "No progress messages on stderr");
   app->footer(
@@ -276,7 +284,9 @@ void add_shared_flags(CLI::App* app, EvalFlags& f) {
       "generated and the real test images, beside the real-vs-real floor (train subset vs test); the\n"
       "classifier's class histogram of the samples (classes covered, KL to uniform), an Inception-Score-style\n"
       "score and the mean confidence, beside the real test set's; for a VAE also the test loss (BCE + KL),\n"
-      "the IWAE log-likelihood bound, reconstruction MSE and interpolation smoothness. Progress goes to\n"
+      "the IWAE log-likelihood bound, reconstruction MSE and interpolation smoothness; for a conditional\n"
+      "model the conditional accuracy (of the samples asked for class c, the fraction classified c: mean\n"
+      "and worst class; cond_accuracy_c<c> per class in --json). Progress goes to\n"
       "stderr. Deterministic for a given --seed.\n"
       "Exit codes: 0 success, 1 runtime error (files, data), 2 usage error.");
 }

@@ -3,6 +3,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "cli/class_flags.hpp"
 #include "output/samples.hpp"
 #include "output/image_grid.hpp"
 
@@ -15,6 +16,7 @@ struct InterpolateFlags {
   std::uint64_t from = 0, to = 0;
   int steps = 10, scale = 2;
   bool lerp = false, slerp = false;
+  ClassFlags classes;
 };
 
 int run_interpolate(const InterpolateFlags& f) {
@@ -25,11 +27,18 @@ int run_interpolate(const InterpolateFlags& f) {
   const std::vector<float> b = sampled_latents(f.to, 1, latent);
   const LatentPath path = f.lerp ? LatentPath::Lerp : LatentPath::Slerp;
   const std::vector<float> z = interpolated_latents(a.data(), b.data(), latent, f.steps, path);
-  const std::vector<float> pixels = generate_pixels(*model, z.data(), f.steps);
+  // A conditional model walks in each asked class (one row each); asked for none, in every class.
+  std::vector<int> asked = requested_classes(f.classes, *model);
+  if (asked.empty())
+    for (int c = 0; c < model->classes(); ++c) asked.push_back(c);
+  const ClassRows class_rows = model->conditional() ? rows_per_class(z, f.steps, asked) : ClassRows{z, {}};
+  const int count = static_cast<int>(class_rows.z.size() / static_cast<std::size_t>(latent));
+  const std::vector<float> pixels =
+      generate_pixels(*model, class_rows.z.data(), count, class_rows.labels.empty() ? nullptr : class_rows.labels.data());
   int rows = 0, cols = 0;
   image_shape(model, rows, cols);
   if (!f.out.empty()) {
-    write_png_grid(f.out, pixels.data(), f.steps, rows, cols, f.steps, 0.0f, 1.0f, f.scale, 2);
+    write_png_grid(f.out, pixels.data(), count, rows, cols, f.steps, 0.0f, 1.0f, f.scale, 2);
     std::printf("wrote %s: %d frames from seed %llu to seed %llu (%s)\n", f.out.c_str(), f.steps,
                 static_cast<unsigned long long>(f.from), static_cast<unsigned long long>(f.to),
                 f.lerp ? "lerp" : "slerp");
@@ -41,6 +50,7 @@ int run_interpolate(const InterpolateFlags& f) {
     head["from"] = f.from;
     head["to"] = f.to;
     head["steps"] = f.steps;
+    if (model->conditional()) head["classes"] = asked;
     head["path"] = f.lerp ? "lerp" : "slerp";
     head["rows"] = rows;
     head["cols"] = cols;
@@ -58,7 +68,8 @@ Command add_interpolate_command(CLI::App& parent) {
   app->footer(
       "z_from = Rng(from, 0).fill_normal(latent), z_to likewise; frame i (t = i/(steps-1)) decodes\n"
       "slerp (default): sin((1-t)W)/sin W * z_from + sin(tW)/sin W * z_to, W = angle between them;\n"
-      "lerp: (1-t) z_from + t z_to. Frames are written in one row.");
+      "lerp: (1-t) z_from + t z_to. Frames are written in one row; a conditional model draws one row per\n"
+      "class (--class C, --classes A-B, or every class when neither is given).");
   app->add_option("--weights", f->weights, "Weights file")->required()->check(CLI::ExistingFile);
   app->add_option("--from", f->from, "Seed of the first latent")->required()->transform(unsigned_64());
   app->add_option("--to", f->to, "Seed of the last latent")->required()->transform(unsigned_64());
@@ -66,6 +77,7 @@ Command add_interpolate_command(CLI::App& parent) {
   auto* lerp = app->add_flag("--lerp", f->lerp, "Straight line between the latents");
   auto* slerp = app->add_flag("--slerp", f->slerp, "Great-circle path (the default)");
   lerp->excludes(slerp);
+  add_class_flags(app, f->classes, " (one row of frames per class)");
   app->add_option("--out", f->out, "PNG file to write (one row of frames)");
   app->add_option("--raw", f->raw, "Also write the pixels as JSON ('-' for stdout)");
   app->add_option("--scale", f->scale, "Upscaling of each image in the PNG")

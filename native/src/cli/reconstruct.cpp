@@ -46,8 +46,12 @@ int run_reconstruct(const ReconstructFlags& f, bool data_given) {
   const int n = f.n, latent = model->latent_dim();
   const std::vector<float> originals = test.to_float(0, static_cast<std::size_t>(n));
   std::vector<float> mu(static_cast<std::size_t>(n) * latent), logvar(mu.size()), recon(static_cast<std::size_t>(n) * pixels);
-  vae->encode(originals.data(), nullptr, n, mu.data(), logvar.data());
-  model->decode(mu.data(), nullptr, n, recon.data());
+  // A conditional VAE encodes and decodes each image with its own label.
+  std::vector<int> labels;
+  if (model->conditional()) labels.assign(test.labels.begin(), test.labels.begin() + n);
+  const int* y = labels.empty() ? nullptr : labels.data();
+  vae->encode(originals.data(), y, n, mu.data(), logvar.data());
+  model->decode(mu.data(), y, n, recon.data());
 
   // Rows of up to 16 originals, each followed by the row of their reconstructions, so every
   // reconstruction sits right below its original. Gaps of a last, shorter chunk are mid-gray
@@ -66,7 +70,7 @@ int run_reconstruct(const ReconstructFlags& f, bool data_given) {
 
   // How good they are: BCE of the decoder's logits at z = μ, summed over pixels, per image (the
   // VAE's reconstruction term).
-  const float* logits = vae->decode_logits(mu.data(), nullptr, n);
+  const float* logits = vae->decode_logits(mu.data(), y, n);
   const double bce = bce_with_logits(logits, originals.data(), originals.size(), Reduction::Sum, nullptr);
   std::printf("wrote %s: %d test images of %s (rows of originals, reconstructions below); "
               "reconstruction BCE per image (z = mu) %.3f\n",

@@ -26,7 +26,7 @@ struct TrainFlags {
   long long limit = 0, test_limit = 0;
   float lr = 0, beta = 1.0f;
   std::uint64_t seed = 1;
-  bool quiet = false, overwrite = false;
+  bool quiet = false, overwrite = false, conditional = false;
   // The CLI11 options, to ask whether a flag was given.
   CLI::Option *o_model, *o_data, *o_epochs, *o_batch, *o_lr, *o_latent, *o_hidden, *o_disc_hidden, *o_beta, *o_seed,
       *o_limit, *o_test_limit, *o_out, *o_eval_every;
@@ -52,6 +52,7 @@ ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   if (given(f.o_disc_hidden)) m.disc_hidden = {parse_width_list(f.disc_hidden, "--disc-hidden"), true};
   m.beta = {f.beta, given(f.o_beta)};
   m.generator = f.generator;
+  m.conditional = f.conditional;
   return m;
 }
 
@@ -254,6 +255,9 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                                      "GAN discriminator widths (default 1024,512,256; the reverse of --hidden when "
                                      "only --hidden is given)")
                          ->check(width_list());
+  app->add_flag("--conditional", f->conditional,
+                "VAE, GAN: condition the model on the data set's class labels (10 for mnist/fashion); sample, "
+                "interpolate and eval then take --class C or --classes A-B");
   f->o_beta = app->add_option("--beta", f->beta, "VAE: weight of the KL term (1 = the ELBO)")
                   ->transform(finite_number(0, 1e6, false))
                   ->capture_default_str();

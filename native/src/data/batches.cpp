@@ -32,6 +32,11 @@ void gather_batch(const Dataset& data, const std::vector<std::uint32_t>& order, 
   });
 }
 
+void gather_labels(const Dataset& data, const std::vector<std::uint32_t>& order, std::size_t first, int count,
+                   int* labels) {
+  for (int r = 0; r < count; ++r) labels[r] = data.labels[order[first + static_cast<std::size_t>(r)]];
+}
+
 void for_each_test_chunk(const Dataset& data, std::size_t n,
                          const std::function<void(const float* chunk, std::size_t first, int count)>& visit,
                          PixelMap map) {

@@ -33,4 +33,8 @@ void for_each_test_chunk(const Dataset& data, std::size_t n,
 void gather_batch(const Dataset& data, const std::vector<std::uint32_t>& order, std::size_t first, int count,
                   float scale, float shift, float* batch);
 
+// labels[r] = the label of image order[first + r], r < count: the classes of a gather_batch's rows.
+void gather_labels(const Dataset& data, const std::vector<std::uint32_t>& order, std::size_t first, int count,
+                   int* labels);
+
 }  // namespace latentlab::native

@@ -28,6 +28,7 @@ void say(const EvalProgress& progress, const std::string& text) {
 struct Classified {
   GaussianStats features;
   ClassStats classes;
+  std::vector<int> predicted;  // argmax class of each image
 };
 
 Classified classify(Classifier& classifier, const float* pixels, std::size_t n) {
@@ -42,7 +43,13 @@ Classified classify(Classifier& classifier, const float* pixels, std::size_t n) 
     std::copy(classifier.features(), classifier.features() + static_cast<std::size_t>(count) * dim,
               features.begin() + static_cast<std::ptrdiff_t>(first * dim));
   }
-  return {gaussian_stats(features.data(), n, static_cast<int>(dim)), class_stats(probabilities.data(), n, k)};
+  std::vector<int> predicted(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const float* p = probabilities.data() + i * static_cast<std::size_t>(k);
+    predicted[i] = static_cast<int>(std::max_element(p, p + k) - p);
+  }
+  return {gaussian_stats(features.data(), n, static_cast<int>(dim)), class_stats(probabilities.data(), n, k),
+          std::move(predicted)};
 }
 
 void add_class_metrics(Metrics& m, const ClassStats& c) {
@@ -52,8 +59,20 @@ void add_class_metrics(Metrics& m, const ClassStats& c) {
   m.push_back({"confidence", c.mean_confidence});
 }
 
-// Pixels of `count` generated images (z = Rng(seed, kEvalSampleStream) normals), in chunks.
-std::vector<float> generate(LoadedModel& model, std::size_t count, std::uint64_t seed) {
+// The classes `count` generated images are asked for (EvalSettings::asked); empty when unconditional.
+std::vector<int> asked_labels(const GenerativeModel& model, const EvalSettings& s, std::size_t count) {
+  if (!model.conditional()) return {};
+  std::vector<int> asked = s.asked;
+  if (asked.empty())
+    for (int c = 0; c < model.classes(); ++c) asked.push_back(c);
+  std::vector<int> labels(count);
+  for (std::size_t i = 0; i < count; ++i) labels[i] = asked[i % asked.size()];
+  return labels;
+}
+
+// Pixels of `count` generated images (z = Rng(seed, kEvalSampleStream) normals; labels: their
+// classes, or empty), in chunks.
+std::vector<float> generate(LoadedModel& model, std::size_t count, std::uint64_t seed, const std::vector<int>& labels) {
   const std::size_t latent = static_cast<std::size_t>(model->latent_dim());
   const std::size_t image = static_cast<std::size_t>(model->image_size());
   Rng rng(seed, kEvalSampleStream);
@@ -61,18 +80,51 @@ std::vector<float> generate(LoadedModel& model, std::size_t count, std::uint64_t
   for (std::size_t first = 0; first < count; first += kChunk) {
     const int n = static_cast<int>(std::min<std::size_t>(kChunk, count - first));
     rng.fill_normal(z.data(), static_cast<std::size_t>(n) * latent);
-    model->decode(z.data(), nullptr, n, pixels.data() + first * image);
+    model->decode(z.data(), labels.empty() ? nullptr : labels.data() + first, n, pixels.data() + first * image);
   }
   return pixels;
 }
 
-// FD against the real test images and the class statistics of n images (pixels in [0, 1]).
-void score_images(Classifier& classifier, const float* pixels, std::size_t n, const RealReference& real,
-                  ModelReport& report) {
+// FD against the real test images and the class statistics of n images (pixels in [0, 1]); returns
+// the classifier's view of them (each image's predicted class, for the conditional accuracy).
+Classified score_images(Classifier& classifier, const float* pixels, std::size_t n, const RealReference& real,
+                      ModelReport& report) {
   const Classified classified = classify(classifier, pixels, n);
   report.metrics.push_back({"fd", frechet_distance(classified.features, real.test_stats)});
   add_class_metrics(report.metrics, classified.classes);
   report.histogram = classified.classes.histogram;
+  return classified;
+}
+
+// cond_accuracy (mean over the asked classes), cond_accuracy_worst (+ its class) and one
+// cond_accuracy_c<c> per asked class: of the samples asked for c, the fraction predicted c.
+void add_conditional_accuracy(Metrics& m, const std::vector<int>& asked, const std::vector<int>& predicted, int classes) {
+  std::vector<double> asked_count(static_cast<std::size_t>(classes)), hits(static_cast<std::size_t>(classes));
+  for (std::size_t i = 0; i < asked.size(); ++i) {
+    const std::size_t c = static_cast<std::size_t>(asked[i]);
+    asked_count[c] += 1;
+    if (predicted[i] == asked[i]) hits[c] += 1;
+  }
+  double sum = 0, worst = 2;
+  int worst_class = -1, used = 0;
+  Metrics per_class;
+  for (int c = 0; c < classes; ++c) {
+    const std::size_t k = static_cast<std::size_t>(c);
+    if (asked_count[k] == 0) continue;
+    const double accuracy = hits[k] / asked_count[k];
+    per_class.push_back({"cond_accuracy_c" + std::to_string(c), accuracy});
+    sum += accuracy;
+    ++used;
+    if (accuracy < worst) {
+      worst = accuracy;
+      worst_class = c;
+    }
+  }
+  if (used == 0) return;
+  m.push_back({"cond_accuracy", sum / used});
+  m.push_back({"cond_accuracy_worst", worst});
+  m.push_back({"cond_accuracy_worst_class", static_cast<double>(worst_class)});
+  m.insert(m.end(), per_class.begin(), per_class.end());
 }
 
 }  // namespace
@@ -120,8 +172,10 @@ ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const Dat
   char line[200];
 
   auto t = Clock::now();
-  const std::vector<float> pixels = generate(model, s.samples, s.seed);
-  score_images(classifier, pixels.data(), s.samples, real, report);
+  const std::vector<int> asked = asked_labels(*model, s, s.samples);
+  const std::vector<float> pixels = generate(model, s.samples, s.seed, asked);
+  const Classified generated = score_images(classifier, pixels.data(), s.samples, real, report);
+  if (!asked.empty()) add_conditional_accuracy(report.metrics, asked, generated.predicted, model->classes());
   std::snprintf(line, sizeof line, "%s: %zu samples generated and classified (%.1f s)", model.kind->name, s.samples,
                 seconds_since(t));
   say(progress, line);

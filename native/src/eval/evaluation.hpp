@@ -31,6 +31,9 @@ struct EvalSettings {
   std::size_t iwae_images = 1000;  // first test images of the IWAE bound (0: skip it)
   std::size_t smooth_pairs = 100;  // interpolation pairs of the smoothness metric
   int smooth_frames = 10;          // frames per interpolation
+  // A conditional model's generated images: sample i is asked for class asked[i mod size]
+  // (--class / --classes); empty: every class in turn (i mod classes, generation.hpp).
+  std::vector<int> asked;
 };
 
 // One progress message on stderr ("" messages are not printed); may be empty.
@@ -54,6 +57,9 @@ RealReference evaluate_real(Classifier& classifier, const DatasetPair& data, con
 //   test_loss, test_recon, test_kl, test_loss_mu                  VAE, per test image (nats)
 //   iwae_log_likelihood, iwae_elbo                                VAE, first iwae_images (nats)
 //   recon_mse, smooth_step, smooth_jump                           VAE
+//   cond_accuracy, cond_accuracy_worst, cond_accuracy_worst_class, cond_accuracy_c<c>
+//                                 conditional models: of the samples asked for class c, the fraction
+//                                 the classifier labels c (per class c; mean and minimum over them)
 struct ModelReport {
   std::string kind;
   Metrics metrics;

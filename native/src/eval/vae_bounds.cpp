@@ -13,6 +13,15 @@ namespace latentlab::native {
 
 namespace {
 constexpr int kDecodeBatch = 500;
+
+// The labels of images first … first+count−1 of `data` for a conditional model (each image is
+// encoded and decoded with its own class); empty for an unconditional one.
+std::vector<int> image_labels(const GenerativeModel& model, const Dataset& data, std::size_t first, std::size_t count) {
+  if (!model.conditional()) return {};
+  return std::vector<int>(data.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                          data.labels.begin() + static_cast<std::ptrdiff_t>(first + count));
+}
+const int* or_null(const std::vector<int>& v) { return v.empty() ? nullptr : v.data(); }
 }
 
 IwaeResult iwae_bound(GenerativeModel& model, const Dataset& data, std::size_t n, int k, std::uint64_t seed, std::uint64_t stream) {
@@ -28,7 +37,9 @@ IwaeResult iwae_bound(GenerativeModel& model, const Dataset& data, std::size_t n
   double sum_bound = 0.0, sum_elbo = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
     const std::vector<float> x = data.to_float(i, 1);
-    vae.encode(x.data(), nullptr, 1, mu.data(), logvar.data());
+    const std::vector<int> y = image_labels(model, data, i, 1);
+    const std::vector<int> y_k = y.empty() ? y : std::vector<int>(kDecodeBatch, y[0]);
+    vae.encode(x.data(), or_null(y), 1, mu.data(), logvar.data());
     double half_logvar_sum = 0.0;
     for (std::size_t d = 0; d < latent; ++d) half_logvar_sum += 0.5 * logvar[d];
     for (int first = 0; first < k; first += kDecodeBatch) {
@@ -39,7 +50,7 @@ IwaeResult iwae_bound(GenerativeModel& model, const Dataset& data, std::size_t n
           const std::size_t at = static_cast<std::size_t>(j) * latent + d;
           z[at] = mu[d] + std::exp(0.5f * logvar[d]) * eps[at];
         }
-      const float* logits = vae.decode_logits(z.data(), nullptr, count);
+      const float* logits = vae.decode_logits(z.data(), or_null(y_k), count);
       for (int j = 0; j < count; ++j) {
         const std::size_t row = static_cast<std::size_t>(j);
         const double log_px = -bce_with_logits(logits + row * pixels, x.data(), pixels, Reduction::Sum, nullptr);
@@ -76,8 +87,9 @@ double reconstruction_mse(GenerativeModel& model, const Dataset& data, std::size
   for (std::size_t first = 0; first < n; first += kDecodeBatch) {
     const int count = static_cast<int>(std::min<std::size_t>(kDecodeBatch, n - first));
     const std::vector<float> x = data.to_float(first, static_cast<std::size_t>(count));
-    vae.encode(x.data(), nullptr, count, mu.data(), logvar.data());
-    model.decode(mu.data(), nullptr, count, out.data());
+    const std::vector<int> y = image_labels(model, data, first, static_cast<std::size_t>(count));
+    vae.encode(x.data(), or_null(y), count, mu.data(), logvar.data());
+    model.decode(mu.data(), or_null(y), count, out.data());
     const std::size_t values = static_cast<std::size_t>(count) * pixels;
     for (std::size_t i = 0; i < values; ++i) {
       const double d = static_cast<double>(x[i]) - out[i];
@@ -98,9 +110,12 @@ Smoothness latent_smoothness(GenerativeModel& model, const Dataset& data, std::s
   s.frames = frames;
   double step_total = 0.0, ratio_total = 0.0;
   for (std::size_t p = 0; p < pairs; ++p) {
-    vae.encode(data.to_float(2 * p, 2).data(), nullptr, 2, mu.data(), logvar.data());  // images 2p and 2p+1
+    const std::vector<int> y = image_labels(model, data, 2 * p, 2);
+    vae.encode(data.to_float(2 * p, 2).data(), or_null(y), 2, mu.data(), logvar.data());  // images 2p and 2p+1
     interpolate_latents(mu.data(), mu.data() + latent, latent, frames, LatentPath::Lerp, path.data());
-    model.decode(path.data(), nullptr, frames, images.data());
+    // A conditional model walks in the first image's class.
+    const std::vector<int> y_path = y.empty() ? y : std::vector<int>(static_cast<std::size_t>(frames), y[0]);
+    model.decode(path.data(), or_null(y_path), frames, images.data());
     double pair_total = 0.0, pair_max = 0.0;
     for (int f = 1; f < frames; ++f) {
       const float* a = images.data() + static_cast<std::size_t>(f - 1) * pixels;

@@ -22,9 +22,15 @@ std::vector<float> interpolated_latents(const float* a, const float* b, int late
   return z;
 }
 
-std::vector<float> generate_pixels(GenerativeModel& model, const float* z, int n) {
+std::vector<float> generate_pixels(GenerativeModel& model, const float* z, int n, const int* labels) {
   std::vector<float> pixels(static_cast<std::size_t>(n) * static_cast<std::size_t>(model.image_size()));
-  model.decode(z, nullptr, n, pixels.data());
+  std::vector<int> cycled;
+  if (model.conditional() && !labels) {
+    cycled.resize(static_cast<std::size_t>(n));
+    cycle_labels(model.classes(), n, cycled.data());
+    labels = cycled.data();
+  }
+  model.decode(z, model.conditional() ? labels : nullptr, n, pixels.data());
   return pixels;
 }
 

@@ -20,8 +20,9 @@ std::vector<float> sampled_latents(std::uint64_t seed, int n, int latent);
 // The core's interpolate_latents, as a vector (steps × latent).
 std::vector<float> interpolated_latents(const float* a, const float* b, int latent, int steps, LatentPath path);
 
-// Pixels in [0, 1] (n × image) for the latents z (n × latent): model.decode.
-std::vector<float> generate_pixels(GenerativeModel& model, const float* z, int n);
+// Pixels in [0, 1] (n × image) for the latents z (n × latent): model.decode. labels: the n
+// images' classes for a conditional model; null: the classes in turn (k mod classes, generation.hpp).
+std::vector<float> generate_pixels(GenerativeModel& model, const float* z, int n, const int* labels = nullptr);
 
 // Image height and width of a model: from "image_height"/"image_width" when they multiply to
 // the image size, else a square when the size is one, else size × 1.

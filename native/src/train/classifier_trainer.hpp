@@ -30,7 +30,7 @@ class ClassifierTrainer : public Trainer {
   std::vector<std::string> training_metric_names() const override { return {"loss", "accuracy"}; }
   Metrics evaluate(const Dataset& test, std::size_t n) override;
   std::vector<std::string> test_metric_names() const override { return {"test_loss", "test_accuracy"}; }
-  void render(const float*, int, float*) override {}
+  void render(const float*, const int*, int, float*) override {}
 
  protected:
   // The batch shifted at random (noise RNG), with its labels: cross-entropy gradients, then Adam.

@@ -33,8 +33,14 @@ Metadata GanTrainer::config_metadata() const { return latentlab::config_metadata
 
 Trainer::LossTerms GanTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* real = gather(train, first, count, gan_.pixel_range());
+  const int* labels = nullptr;
+  if (gan_.conditional()) {
+    labels_.resize(static_cast<std::size_t>(count));
+    gather_labels(train, epoch_order_rows(), first, count, labels_.data());
+    labels = labels_.data();
+  }
   // z for the global batch, this rank's rows (the same z per row for any number of ranks).
-  gan_.set_fakes_from(step_normals(gan_.config().latent), count);
+  gan_.set_fakes_from(step_normals(gan_.config().latent), count, labels);
   GanLosses l = gan_.discriminator_gradients(real);
   // A diverged step applies no further update (see divergence()).
   if (apply({{"discriminator loss", l.discriminator}}, gan_.discriminator_parameters(), adam_d_)) {
@@ -47,17 +53,26 @@ Trainer::LossTerms GanTrainer::train_step(const Dataset& train, std::size_t firs
 Metrics GanTrainer::evaluate(const Dataset& test, std::size_t n) {
   std::vector<float> logits(kEvalChunk);
   double score = 0;
+  std::vector<int> labels;
   for_each_test_chunk(
       test, n,
-      [&](const float* chunk, std::size_t, int count) {
-        gan_.discriminate(chunk, count, logits.data());
+      [&](const float* chunk, std::size_t first, int count) {
+        const int* y = nullptr;
+        if (gan_.conditional()) {
+          labels.assign(test.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                        test.labels.begin() + static_cast<std::ptrdiff_t>(first) + count);
+          y = labels.data();
+        }
+        gan_.discriminate(chunk, y, count, logits.data());
         for (int i = 0; i < count; ++i) score += stable_sigmoid(logits[static_cast<std::size_t>(i)]);
       },
       pixel_map(gan_.pixel_range()));
   return {{"test_d_real", score / static_cast<double>(std::max<std::size_t>(n, 1))}};
 }
 
-void GanTrainer::render(const float* z, int count, float* pixels) { gan_.decode(z, nullptr, count, pixels); }
+void GanTrainer::render(const float* z, const int* labels, int count, float* pixels) {
+  gan_.decode(z, labels, count, pixels);
+}
 
 Result<bool> GanTrainer::check_config(const Metadata& m) const {
   using R = Result<bool>;

@@ -9,6 +9,8 @@
 // Metrics: d_loss (L_D), g_loss (L_G), d_real = mean σ(D(real)), d_fake = mean σ(D(G(z))) —
 // running means over the epoch; test_d_real = mean σ(D(x)) over the test images (a D that
 // has not merely memorised the training set still calls unseen digits real).
+// A conditional GAN (classes > 0): the fakes of a step are asked for the real batch's labels
+// (gan.hpp), and test_d_real scores each test image with its own label.
 #pragma once
 
 #include "latentlab/nn/adam.hpp"
@@ -35,7 +37,8 @@ class GanTrainer : public Trainer {
   Metrics evaluate(const Dataset& test, std::size_t n) override;
   std::vector<std::string> test_metric_names() const override { return {"test_d_real"}; }
   // (G(z) + 1) / 2.
-  void render(const float* z, int count, float* pixels) override;
+  void render(const float* z, const int* labels, int count, float* pixels) override;
+  int classes() const override { return gan_.config().classes; }
 
  protected:
   // One iteration on a batch of real images (pixels in [−1, 1]): fakes, D step, G step.
@@ -47,6 +50,7 @@ class GanTrainer : public Trainer {
  private:
   Gan gan_;
   Adam adam_g_, adam_d_;
+  std::vector<int> labels_;  // the batch's classes (conditional)
 };
 
 }  // namespace latentlab::native

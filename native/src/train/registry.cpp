@@ -26,6 +26,25 @@ Result<std::any> config_from_checkpoint(const Metadata& m) {
   return Result<std::any>::success(c.value());
 }
 
+// A conditional model's classes: the data set's (a fresh run), or the stored count, which must be
+// the data set's (a resumed run).
+int classes_for(int configured, const DataShape& data) {
+  if (configured == kClassesOfData) return data.classes;
+  if (configured > 0 && configured != data.classes)
+    throw DataError("the checkpoint's model is conditional on " + std::to_string(configured) +
+                    " classes, but the data set has " + std::to_string(data.classes));
+  return configured;
+}
+
+void conditional_resume_flag(int classes, const ModelFlags& f, const Conflict& conflict) {
+  if (f.conditional) conflict("--conditional", "a conditional model", classes > 0 ? "a conditional model" : "an unconditional model");
+}
+
+std::string conditional_text(const Metadata& m) {
+  auto it = m.find("classes");
+  return it == m.end() ? std::string() : ", conditional on " + it->second + " classes";
+}
+
 // ---- vae ----
 
 Metrics vae_metrics(GenerativeModel& model, const Dataset& test, std::size_t n) {
@@ -38,6 +57,7 @@ std::any vae_fresh(const ModelFlags& f) {
   c.latent = f.latent.value;
   c.beta = f.beta.value;
   if (f.hidden.given) c.hidden = f.hidden.value;
+  if (f.conditional) c.classes = kClassesOfData;
   return c;
 }
 
@@ -47,16 +67,19 @@ void vae_resume_flags(const std::any& config, const ModelFlags& f, const Conflic
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.hidden));
   if (f.beta.given) conflict("--beta", shortest_float(f.beta.value), shortest_float(c.beta));
+  conditional_resume_flag(c.classes, f, conflict);
 }
 
 std::unique_ptr<Trainer> vae_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
   VaeConfig c = std::any_cast<const VaeConfig&>(config);
   c.input = data.image_size;
+  c.classes = classes_for(c.classes, data);
   return std::make_unique<VaeTrainer>(c, options);
 }
 
 std::string vae_describe(const Metadata& m) {
-  return "VAE " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("latent") + ", beta " + m.at("beta");
+  return "VAE " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("latent") + ", beta " + m.at("beta") +
+         conditional_text(m);
 }
 
 // ---- gan ----
@@ -77,6 +100,7 @@ std::any gan_fresh(const ModelFlags& f) {
     c.generator_batchnorm = true;
     c.batchnorm_eps = 0.8f;
   }
+  if (f.conditional) c.classes = kClassesOfData;
   return c;
 }
 
@@ -87,16 +111,19 @@ void gan_resume_flags(const std::any& config, const ModelFlags& f, const Conflic
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.generator_hidden));
   if (f.disc_hidden.given)
     conflict("--disc-hidden", join_ints(f.disc_hidden.value), join_ints(c.discriminator_hidden));
+  conditional_resume_flag(c.classes, f, conflict);
 }
 
 std::unique_ptr<Trainer> gan_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
   GanConfig c = std::any_cast<const GanConfig&>(config);
   c.image = data.image_size;
+  c.classes = classes_for(c.classes, data);
   return std::make_unique<GanTrainer>(c, options);
 }
 
 std::string gan_describe(const Metadata& m) {
-  return "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]";
+  return "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]" +
+         conditional_text(m);
 }
 
 // ---- classifier ----
@@ -105,6 +132,7 @@ std::any classifier_fresh(const ModelFlags& f) {
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
   if (f.latent.given) throw UsageError("--latent: a classifier has no latent space");
+  if (f.conditional) throw UsageError("--conditional: a classifier predicts the class, it is not given one");
   ClassifierConfig c;
   if (f.hidden.given) c.hidden = f.hidden.value;
   return c;
@@ -112,8 +140,8 @@ std::any classifier_fresh(const ModelFlags& f) {
 
 void classifier_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
   const ClassifierConfig& c = std::any_cast<const ClassifierConfig&>(config);
-  if (f.disc_hidden.given || f.beta.given || f.latent.given)
-    throw UsageError("--disc-hidden, --beta and --latent do not apply to the classifier the checkpoint holds");
+  if (f.disc_hidden.given || f.beta.given || f.latent.given || f.conditional)
+    throw UsageError("--disc-hidden, --beta, --latent and --conditional do not apply to the classifier the checkpoint holds");
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.hidden));
 }
 
@@ -131,7 +159,7 @@ std::string classifier_describe(const Metadata& m) {
 
 // Defaults: PyTorch's examples/vae and the usual MLP GAN recipe.
 const NativeKind kKinds[] = {
-    {find_model_kind("vae"), "input hidden latent beta", vae_metrics,
+    {find_model_kind("vae"), "input hidden latent beta classes", vae_metrics,
      {10, 128, "1e-3", 20, "400",
       "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 400\n"
       "       pixels in [0,1]; an epoch includes the last partial batch (PyTorch drop_last=False)"},
@@ -140,7 +168,7 @@ const NativeKind kKinds[] = {
     // The GAN's test metric needs the discriminator, which a file may leave out.
     {find_model_kind("gan"),
      "image latent generator_hidden discriminator_hidden leaky_slope generator_activation generator_batchnorm "
-     "batchnorm_eps",
+     "batchnorm_eps classes",
      nullptr,
      {30, 64, "2e-4", 100, "128,256,512,1024",
       "--epochs 30  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"

@@ -35,7 +35,12 @@ struct ModelFlags {
   Flag<std::vector<int>> hidden, disc_hidden;  // layer widths (parsed and checked by the CLI)
   Flag<float> beta;
   std::string generator;      // "stable" | "plain" (GAN generator variant)
+  bool conditional = false;   // --conditional: condition on the data set's classes (VAE, GAN)
 };
+
+// A fresh conditional configuration's classes before the data set is known: make_trainer sets
+// the data set's class count.
+inline constexpr int kClassesOfData = -1;
 
 // What a resumed run's flag must agree with: throws UsageError when `wanted` != `stored`.
 using Conflict = std::function<void(const char* flag, const std::string& wanted, const std::string& stored)>;

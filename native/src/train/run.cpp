@@ -185,31 +185,44 @@ void announce(const TrainSettings& s, const PreparedRun& run, bool resumed, Prog
 
 // The per-epoch sample grid: the model's images of a fixed latent batch, drawn once from the
 // run's seed (kSampleStream). A kind without a latent space (the classifier) draws none.
+// Unconditional: 64 latents, 8 × 8. Conditional (C classes): one row per class, the same 8
+// latents in every row (image (c, j) = decode(z_j, c)), as `sample --seed S --classes 0-(C-1) --n 8`.
 class SampleGrid {
  public:
   SampleGrid(const TrainSettings& s, const Trainer& trainer, const Dataset& data)
       : dir_(join_path(s.out, "samples")),
         rows_(data.rows),
         cols_(data.cols),
-        z_(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(trainer.latent_dim())),
-        pixels_(static_cast<std::size_t>(kSampleCount) * static_cast<std::size_t>(data.rows * data.cols)) {
-    sample_latents(s.training.seed, z_.data(), z_.size());  // the sampling contract: `sample --seed` draws the same
+        count_(trainer.classes() > 0 ? trainer.classes() * kSampleGridColumns : kSampleCount),
+        pixels_(static_cast<std::size_t>(count_) * static_cast<std::size_t>(data.rows * data.cols)) {
+    const int drawn = trainer.classes() > 0 ? kSampleGridColumns : kSampleCount;
+    std::vector<float> z(static_cast<std::size_t>(drawn) * static_cast<std::size_t>(trainer.latent_dim()));
+    sample_latents(s.training.seed, z.data(), z.size());  // the sampling contract: `sample --seed` draws the same
+    if (trainer.classes() == 0 || z.empty()) {
+      z_ = std::move(z);
+      return;
+    }
+    for (int c = 0; c < trainer.classes(); ++c) {
+      z_.insert(z_.end(), z.begin(), z.end());
+      labels_.insert(labels_.end(), kSampleGridColumns, c);
+    }
   }
 
   // samples/epoch_NNN.png
   void write(Trainer& trainer, int epoch) {
     if (z_.empty()) return;
-    trainer.render(z_.data(), kSampleCount, pixels_.data());
+    trainer.render(z_.data(), labels_.empty() ? nullptr : labels_.data(), count_, pixels_.data());
     char name[32];
     std::snprintf(name, sizeof name, "epoch_%03d.png", epoch);
-    write_png_grid(join_path(dir_, name), pixels_.data(), kSampleCount, rows_, cols_, kSampleGridColumns, 0.0f, 1.0f,
+    write_png_grid(join_path(dir_, name), pixels_.data(), count_, rows_, cols_, kSampleGridColumns, 0.0f, 1.0f,
                    kSampleScale, kSamplePadding);
   }
 
  private:
   std::string dir_;
-  int rows_, cols_;
+  int rows_, cols_, count_;
   std::vector<float> z_, pixels_;
+  std::vector<int> labels_;
 };
 
 // After train_epoch: a diverged epoch ends the run (the last good checkpoint stays), and one the

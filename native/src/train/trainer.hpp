@@ -81,8 +81,11 @@ class Trainer {
   // Metrics on the first n images of `test` (names of test_metric_names()).
   virtual Metrics evaluate(const Dataset& test, std::size_t n) = 0;
   virtual std::vector<std::string> test_metric_names() const = 0;
-  // Images in [0, 1] for count latents z (count × latent) → pixels (count × image).
-  virtual void render(const float* z, int count, float* pixels) = 0;
+  // Images in [0, 1] for count latents z (count × latent) → pixels (count × image); labels: their
+  // classes for a conditional model (classes() > 0), else nullptr.
+  virtual void render(const float* z, const int* labels, int count, float* pixels) = 0;
+  // The classes the model is conditioned on (0: unconditional).
+  virtual int classes() const { return 0; }
 
   // false once any trained parameter is NaN or infinite.
   bool finite() const;

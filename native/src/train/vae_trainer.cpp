@@ -26,8 +26,14 @@ Metadata VaeTrainer::config_metadata() const { return latentlab::config_metadata
 
 Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* batch = gather(train, first, count, vae_.pixel_range());
+  const int* labels = nullptr;
+  if (vae_.conditional()) {
+    labels_.resize(static_cast<std::size_t>(count));
+    gather_labels(train, epoch_order_rows(), first, count, labels_.data());
+    labels = labels_.data();
+  }
   // ε for the global batch, this rank's rows (the same ε per image for any number of ranks).
-  const VaeLosses l = vae_.compute_gradients(batch, count, step_normals(vae_.config().latent));
+  const VaeLosses l = vae_.compute_gradients(batch, labels, count, step_normals(vae_.config().latent));
   apply({{"reconstruction", l.reconstruction}, {"KL", l.kl}, {"loss", l.total}}, vae_.parameters(), adam_);
   return {{"loss", l.total}, {"recon", l.reconstruction}, {"kl", l.kl}};
 }
@@ -37,18 +43,27 @@ Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_te
 Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n) {
   Rng eval_rng(kEvalSeed, kEvalStream);
   double loss = 0, recon = 0, kl = 0, loss_mu = 0;
-  for_each_test_chunk(test, n, [&](const float* chunk, std::size_t, int count) {
-    const VaeLosses sampled = vae.evaluate(chunk, count, &eval_rng);
+  std::vector<int> labels;
+  for_each_test_chunk(test, n, [&](const float* chunk, std::size_t first, int count) {
+    const int* y = nullptr;  // the test images' own classes (conditional)
+    if (vae.conditional()) {
+      labels.assign(test.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                    test.labels.begin() + static_cast<std::ptrdiff_t>(first) + count);
+      y = labels.data();
+    }
+    const VaeLosses sampled = vae.evaluate(chunk, y, count, &eval_rng);
     loss += sampled.total;
     recon += sampled.reconstruction;
     kl += sampled.kl;
-    loss_mu += vae.evaluate(chunk, count, nullptr).total;
+    loss_mu += vae.evaluate(chunk, y, count, nullptr).total;
   });
   const double m = static_cast<double>(std::max<std::size_t>(n, 1));
   return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
 }
 
-void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(z, nullptr, count, pixels); }
+void VaeTrainer::render(const float* z, const int* labels, int count, float* pixels) {
+  vae_.decode(z, labels, count, pixels);
+}
 
 Result<bool> VaeTrainer::check_config(const Metadata& m) const {
   using R = Result<bool>;

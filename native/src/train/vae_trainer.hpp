@@ -1,5 +1,6 @@
 // Trains the MLP VAE as PyTorch's examples/vae does: Adam (β = 0.9, 0.999), per-step loss =
-// BCE(sum) + β·KL(sum) over the batch, pixels in [0, 1].
+// BCE(sum) + β·KL(sum) over the batch, pixels in [0, 1]. A conditional VAE (classes > 0) is
+// given each batch's labels, and its test metrics the test images' labels.
 //
 // An epoch visits every one of the n training images once, in a fresh shuffled order, in
 // ceil(n / batch) steps: the last, partial batch is INCLUDED, as with PyTorch's DataLoader
@@ -36,7 +37,8 @@ class VaeTrainer : public Trainer {
   std::vector<std::string> test_metric_names() const override {
     return {"test_loss", "test_recon", "test_kl", "test_loss_mu"};
   }
-  void render(const float* z, int count, float* pixels) override;
+  void render(const float* z, const int* labels, int count, float* pixels) override;
+  int classes() const override { return vae_.config().classes; }
 
  protected:
   // Gradients of BCE + β·KL on the batch (pixels in [0, 1]), then Adam.
@@ -46,6 +48,7 @@ class VaeTrainer : public Trainer {
  private:
   Vae vae_;
   Adam adam_;
+  std::vector<int> labels_;  // the batch's classes (conditional)
 };
 
 // The test metrics above (names of test_metric_names()) of `vae` on the first n images of `test`;

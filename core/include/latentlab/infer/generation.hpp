@@ -10,6 +10,11 @@
 //                       slerp: sin((1 − t)Ω)/sin Ω · a + sin(tΩ)/sin Ω · b,
 //                              Ω = acos(clamp(a·b / (|a||b|), −1, 1)), in double (Shoemake 1985);
 //                              when sin Ω < 1e-6 (a ∥ b, or a zero vector) slerp falls back to lerp.
+//   labels            (a conditional model, GenerativeModel::classes() = C > 0) image k is asked
+//                     for class labels[k] ∈ [0, C): decode(z, labels). Given one class c, every
+//                     label is c; given none, label k = k mod C (the classes in turn, uniform over
+//                     C consecutive images; no random stream). An unconditional model takes no
+//                     labels (nullptr); asking one for a class is the caller's usage error.
 // Slerp follows the great circle between the two latents, so intermediate frames keep the norm
 // a N(0, I) sample typically has (≈ √latent) instead of shrinking towards 0 as lerp does.
 #pragma once
@@ -27,6 +32,8 @@ enum class LatentPath { Lerp, Slerp };
 
 // count standard normals from Rng(seed, kSampleStream).
 void sample_latents(std::uint64_t seed, float* z, std::size_t count);
+// labels[k] = k mod classes, k < n (the labels of a conditional model asked for no class).
+void cycle_labels(int classes, int n, int* labels);
 // steps × dim latents between a and b (dim floats each) into out.
 void interpolate_latents(const float* a, const float* b, int dim, int steps, LatentPath path, float* out);
 // model.decode's pixels for repeated calls on a model that no longer changes (the page): a decoder
@@ -40,10 +47,13 @@ class ImageDecoder {
  public:
   // A model whose decoder is not an MLP is decoded by model.decode itself (keep the model alive).
   explicit ImageDecoder(GenerativeModel& model);
-  void decode(const float* z, int n, float* pixels);
+  // labels: n classes for a conditional model (see the contract above), else nullptr.
+  void decode(const float* z, const int* labels, int n, float* pixels);
 
  private:
   GenerativeModel* fallback_ = nullptr;  // set when the decoder is not an MLP
+  int latent_ = 0, classes_ = 0;
+  AlignedBuffer input_;  // [z | onehot(labels)] of a conditional model
   std::vector<PackedLinear> layers_;
   PixelRange range_ = PixelRange::ZeroOne;
   std::vector<AlignedBuffer> hidden_;  // output of each layer but the last

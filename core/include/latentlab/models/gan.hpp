@@ -8,11 +8,16 @@
 //   3. (caller) Adam step on D
 //   4. generator_gradients(): ∇_G mean softplus(−D(fakes)), backpropagated through the updated D
 //   5. (caller) Adam step on G
+// Conditional (classes > 0; Mirza & Osindero 2014): every image has a class y; the generator
+// reads [z | onehot(y)] and the discriminator [x | onehot(y)] (LabelInput, nn/label_input.hpp).
+// In training the fakes are asked for the real batch's labels, so D sees each class equally
+// often real and fake.
 #pragma once
 
 #include <vector>
 
 #include "latentlab/models/model.hpp"
+#include "latentlab/nn/label_input.hpp"
 #include "latentlab/nn/mlp.hpp"
 
 namespace latentlab {
@@ -30,6 +35,8 @@ struct GanConfig {
   bool generator_leaky = false;
   bool generator_batchnorm = false;
   float batchnorm_eps = 1e-5f;
+  // 0: unconditional; else the number of classes G and D are conditioned on.
+  int classes = 0;
 };
 
 struct GanLosses {
@@ -59,12 +66,15 @@ class Gan : public GenerativeModel {
   int latent_dim() const override { return config_.latent; }
   int image_size() const override { return config_.image; }
   PixelRange pixel_range() const override { return PixelRange::MinusOneOne; }
+  int classes() const override { return config_.classes; }
   void decode(const float* z, const int* labels, int n, float* pixels) override;
   MlpDecoder mlp_decoder() const override { return {&generator_, false}; }
 
   // Step 1: draws z (batch×latent) from rng and generates fakes. z may instead be given.
-  void sample_fakes(int batch, Rng& rng);
-  void set_fakes_from(const float* z, int batch);
+  // labels: the fakes' classes (batch values, copied; the real batch's in training) for a
+  // conditional GAN, else nullptr. Steps 2 and 4 use them for the real and the fake images alike.
+  void sample_fakes(int batch, Rng& rng, const int* labels = nullptr);
+  void set_fakes_from(const float* z, int batch, const int* labels = nullptr);
   const float* fakes() const { return generator_.output(); }
   const float* latents() const { return z_.data(); }
   // Step 2: writes every gradient of D. real is batch×image in [−1, 1]. Returns L_D etc.
@@ -73,13 +83,20 @@ class Gan : public GenerativeModel {
   double generator_gradients();
 
   // Images G(z) with pixels in [−1, 1] (n×image). Overwrites G's activations: do not call
-  // between sample_fakes and generator_gradients.
-  void generate(const float* z, int n, float* images);
-  // Discriminator logits of images (n×image) into logits (n).
-  void discriminate(const float* images, int n, float* logits);
+  // between sample_fakes and generator_gradients. labels as in decode.
+  void generate(const float* z, const int* labels, int n, float* images);
+  void generate(const float* z, int n, float* images) { generate(z, nullptr, n, images); }
+  // Discriminator logits of images (n×image) into logits (n); labels: their classes (conditional).
+  void discriminate(const float* images, const int* labels, int n, float* logits);
+  void discriminate(const float* images, int n, float* logits) { discriminate(images, nullptr, n, logits); }
 
  private:
   void reserve(int batch);
+  // G's input for z (n rows) and labels: z itself, or [z | onehot] in g_input_ (conditional;
+  // throws std::invalid_argument without labels). D's likewise for images, in d_scratch_.
+  const float* generator_input(const float* z, const int* labels, int n);
+  const float* discriminator_input(const float* images, const int* labels, int n);
+  void generate_fakes(int batch, const int* labels);
   GanConfig config_;
   ParameterSet generator_params_, discriminator_params_, generator_buffers_;
   Mlp generator_, discriminator_;
@@ -88,6 +105,13 @@ class Gan : public GenerativeModel {
   AlignedBuffer d_input_;      // [real; fakes]: 2·batch×image, so D sees both in one pass
   AlignedBuffer grad_logits_;  // 2·batch
   AlignedBuffer grad_fakes_;   // batch×image
+  // Conditional only:
+  LabelInput g_label_, d_label_;
+  std::vector<int> labels_, d_labels_;  // the fakes' labels (batch); [labels; labels] (2·batch)
+  AlignedBuffer g_input_;     // [z | onehot] of the last generator pass
+  AlignedBuffer d_scratch_;   // [images | onehot] of D's last pass
+  AlignedBuffer grad_d_in_;   // dL/d[fakes | onehot] (batch×(image + classes))
+  std::size_t g_input_rows_ = 0, d_scratch_rows_ = 0;
 };
 
 }  // namespace latentlab

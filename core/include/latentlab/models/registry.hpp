@@ -12,6 +12,7 @@
 //               generator_batchnorm ("0" | "1", required), batchnorm_eps (required when
 //               generator_batchnorm is "1"; docs/weights-format.md)
 //   classifier  input, hidden, classes
+//   vae, gan    classes (2…256): present only for a conditional model (models/model.hpp classes())
 #pragma once
 
 #include <cstdint>

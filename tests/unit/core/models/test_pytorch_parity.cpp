@@ -1,5 +1,6 @@
 // PyTorch parity: the VAE and GAN, given the weights and inputs of
-// tests/fixtures/{vae,gan}_reference.json, must reproduce what PyTorch 1.13 computed with plain
+// tests/fixtures/{vae,gan}_reference.json (and their conditional versions,
+// {vae,gan}_conditional_reference.json, with config.classes and the batch's labels), must reproduce what PyTorch 1.13 computed with plain
 // torch ops and models.py (tests/reference/make_reference_fixtures.py): forward values, losses, every
 // parameter gradient, and the parameters after Adam / AdamW steps.
 //
@@ -58,6 +59,7 @@ VaeConfig vae_config(const json& c) {
   config.hidden = c.at("hidden").get<std::vector<int>>();
   config.latent = c.at("latent").get<int>();
   config.beta = static_cast<float>(c.at("beta").get<double>());
+  config.classes = c.value("classes", 0);
   return config;
 }
 
@@ -68,6 +70,7 @@ GanConfig gan_config(const json& c) {
   config.generator_hidden = c.at("generator_hidden").get<std::vector<int>>();
   config.discriminator_hidden = c.at("discriminator_hidden").get<std::vector<int>>();
   config.leaky_slope = static_cast<float>(c.at("leaky_slope").get<double>());
+  config.classes = c.value("classes", 0);
   return config;
 }
 
@@ -87,6 +90,12 @@ std::string vae_label(const json& c) {
   return "VAE hidden [" + hidden + "] beta " + std::to_string(c.at("config").at("beta").get<double>());
 }
 
+// A conditional case's labels (a fixture's "labels"), empty for an unconditional one.
+std::vector<int> labels_of(const json& c) {
+  return c.contains("labels") ? c.at("labels").get<std::vector<int>>() : std::vector<int>();
+}
+const int* or_null(const std::vector<int>& v) { return v.empty() ? nullptr : v.data(); }
+
 // Adam (or AdamW) for `steps` steps on the same batch, checking the loss before each step.
 void check_vae_optimizer(const json& c, const char* key) {
   const json& opt = c.at(key);
@@ -94,13 +103,14 @@ void check_vae_optimizer(const json& c, const char* key) {
   set_parameters(vae.parameters(), c.at("parameters"));
   const int batch = c.at("batch").get<int>();
   const std::vector<float> x = floats(c.at("x")), eps = floats(c.at("eps"));
+  const std::vector<int> labels = labels_of(c);
   const std::vector<float> losses = floats(opt.at("losses"));
   const int steps = opt.at("steps").get<int>();
   REQUIRE(losses.size() == static_cast<std::size_t>(steps));
   ParameterSet& params = vae.parameters();
   Adam adam(params.size(), adam_config(opt));
   for (int t = 0; t < steps; ++t) {
-    const VaeLosses l = vae.compute_gradients(x.data(), batch, eps.data());
+    const VaeLosses l = vae.compute_gradients(x.data(), or_null(labels), batch, eps.data());
     check_close(std::string(key) + " loss before step " + std::to_string(t + 1), l.total, losses[t], kLossAbs,
                 kLossRel);
     adam.step(params.values(), params.grads());
@@ -110,23 +120,23 @@ void check_vae_optimizer(const json& c, const char* key) {
                 opt.at("parameters"), kParamAbs, kParamRel);
 }
 
-}  // namespace
-
-TEST_CASE("VAE forward values losses and gradients match PyTorch", "[parity][vae]") {
-  const json doc = load_fixture("vae_reference.json");
+void check_vae_forward(const char* fixture, std::size_t cases) {
+  const json doc = load_fixture(fixture);
   check_fixture_tolerances(doc);
-  REQUIRE(doc.at("cases").size() == 2);
+  REQUIRE(doc.at("cases").size() == cases);
   for (const json& c : doc.at("cases")) {
     SECTION(vae_label(c)) {
       Vae vae(vae_config(c.at("config")));
       set_parameters(vae.parameters(), c.at("parameters"));
       const int batch = c.at("batch").get<int>();
       const std::vector<float> x = floats(c.at("x")), eps = floats(c.at("eps"));
+      const std::vector<int> labels = labels_of(c);
       const auto& config = vae.config();
       REQUIRE(x.size() == static_cast<std::size_t>(batch) * config.input);
       REQUIRE(eps.size() == static_cast<std::size_t>(batch) * config.latent);
+      REQUIRE(labels.size() == (config.classes > 0 ? static_cast<std::size_t>(batch) : 0u));
 
-      const VaeLosses losses = vae.compute_gradients(x.data(), batch, eps.data());
+      const VaeLosses losses = vae.compute_gradients(x.data(), or_null(labels), batch, eps.data());
       check_close("mu", vae.last_mu(), floats(c.at("mu")), kActAbs, kActRel);
       check_close("logvar", vae.last_logvar(), floats(c.at("logvar")), kActAbs, kActRel);
       check_close("z", vae.last_z(), floats(c.at("z")), kActAbs, kActRel);
@@ -139,8 +149,8 @@ TEST_CASE("VAE forward values losses and gradients match PyTorch", "[parity][vae
   }
 }
 
-TEST_CASE("VAE parameters after 3 Adam and 3 AdamW steps match PyTorch", "[parity][vae][adam]") {
-  const json doc = load_fixture("vae_reference.json");
+void check_vae_optimizers(const char* fixture) {
+  const json doc = load_fixture(fixture);
   for (const json& c : doc.at("cases")) {
     SECTION(vae_label(c) + " Adam") { check_vae_optimizer(c, "adam"); }
     SECTION(vae_label(c) + " AdamW") {
@@ -150,8 +160,8 @@ TEST_CASE("VAE parameters after 3 Adam and 3 AdamW steps match PyTorch", "[parit
   }
 }
 
-TEST_CASE("GAN iterations match PyTorch", "[parity][gan][adam]") {
-  const json doc = load_fixture("gan_reference.json");
+void check_gan_iterations(const char* fixture) {
+  const json doc = load_fixture(fixture);
   check_fixture_tolerances(doc);
   Gan gan(gan_config(doc.at("config")));
   ParameterSet& g_params = gan.generator_parameters();
@@ -160,14 +170,16 @@ TEST_CASE("GAN iterations match PyTorch", "[parity][gan][adam]") {
   set_parameters(d_params, doc.at("discriminator_parameters"));
   const int batch = doc.at("batch").get<int>();
   const std::vector<float> z = floats(doc.at("z")), real = floats(doc.at("real"));
+  const std::vector<int> labels = labels_of(doc);
   REQUIRE(z.size() == static_cast<std::size_t>(batch) * gan.config().latent);
   REQUIRE(real.size() == static_cast<std::size_t>(batch) * gan.config().image);
+  REQUIRE(labels.size() == (gan.config().classes > 0 ? static_cast<std::size_t>(batch) : 0u));
   const AdamConfig adam = adam_config(doc.at("adam"));
   Adam adam_g(g_params.size(), adam), adam_d(d_params.size(), adam);
 
   // Iteration 1, step by step.
   const json& first = doc.at("first_iteration");
-  gan.set_fakes_from(z.data(), batch);
+  gan.set_fakes_from(z.data(), batch, or_null(labels));
   check_close("fakes", gan.fakes(), floats(first.at("fakes")), kActAbs, kActRel);
   const GanLosses d_losses = gan.discriminator_gradients(real.data());
   check_close("L_D", d_losses.discriminator, first.at("loss_d").get<double>(), kLossAbs, kLossRel);
@@ -193,7 +205,7 @@ TEST_CASE("GAN iterations match PyTorch", "[parity][gan][adam]") {
   check_close("L_D iteration 1 (listed again)", d_losses.discriminator, loss_d_ref[0], kLossAbs, kLossRel);
   check_close("L_G iteration 1 (listed again)", loss_g, loss_g_ref[0], kLossAbs, kLossRel);
   for (int it = 1; it < 3; ++it) {
-    gan.set_fakes_from(z.data(), batch);
+    gan.set_fakes_from(z.data(), batch, or_null(labels));
     const GanLosses l = gan.discriminator_gradients(real.data());
     adam_d.step(d_params.values(), d_params.grads());
     const double lg = gan.generator_gradients();
@@ -205,4 +217,29 @@ TEST_CASE("GAN iterations match PyTorch", "[parity][gan][adam]") {
                 kParamRel);
   check_tensors("D after 3 iterations", d_params, d_params.values(), after.at("discriminator_parameters"), kParamAbs,
                 kParamRel);
+}
+
+}  // namespace
+
+TEST_CASE("VAE forward values losses and gradients match PyTorch", "[parity][vae]") {
+  check_vae_forward("vae_reference.json", 2);
+}
+
+TEST_CASE("VAE parameters after 3 Adam and 3 AdamW steps match PyTorch", "[parity][vae][adam]") {
+  check_vae_optimizers("vae_reference.json");
+}
+
+TEST_CASE("GAN iterations match PyTorch", "[parity][gan][adam]") { check_gan_iterations("gan_reference.json"); }
+
+TEST_CASE("conditional VAE forward values losses and gradients match PyTorch", "[parity][vae][conditional]") {
+  check_vae_forward("vae_conditional_reference.json", 1);
+}
+
+TEST_CASE("conditional VAE parameters after 3 Adam and 3 AdamW steps match PyTorch",
+          "[parity][vae][adam][conditional]") {
+  check_vae_optimizers("vae_conditional_reference.json");
+}
+
+TEST_CASE("conditional GAN iterations match PyTorch", "[parity][gan][adam][conditional]") {
+  check_gan_iterations("gan_conditional_reference.json");
 }

@@ -1,0 +1,33 @@
+// The label input: concatenation with a one-hot code, and its backward (math in label_input.hpp).
+#include "latentlab/nn/label_input.hpp"
+
+#include <cstddef>
+#include <cstring>
+
+namespace latentlab {
+
+void LabelInput::forward(const float* x, const int* labels, int batch, float* out) const {
+  const std::size_t f = static_cast<std::size_t>(features_), w = static_cast<std::size_t>(width());
+  for (int r = 0; r < batch; ++r) {
+    float* row = out + static_cast<std::size_t>(r) * w;
+    std::memcpy(row, x + static_cast<std::size_t>(r) * f, f * sizeof(float));
+    float* code = row + f;
+    for (int c = 0; c < classes_; ++c) code[c] = 0.0f;
+    const int y = labels[r];
+    if (y >= 0 && y < classes_) code[y] = 1.0f;
+  }
+}
+
+void LabelInput::backward(const float* grad_out, int batch, float* grad_x) const {
+  const std::size_t f = static_cast<std::size_t>(features_), w = static_cast<std::size_t>(width());
+  for (int r = 0; r < batch; ++r)
+    std::memcpy(grad_x + static_cast<std::size_t>(r) * f, grad_out + static_cast<std::size_t>(r) * w, f * sizeof(float));
+}
+
+bool labels_in_range(const int* labels, int n, int classes) {
+  for (int i = 0; i < n; ++i)
+    if (labels[i] < 0 || labels[i] >= classes) return false;
+  return true;
+}
+
+}  // namespace latentlab

@@ -1,0 +1,59 @@
+// The label input layer (nn/label_input.hpp): [x | onehot(y)] forward, dL/dx backward, against
+// values written out by hand and finite differences.
+#include <catch2/catch.hpp>
+
+#include <vector>
+
+#include "latentlab/nn/label_input.hpp"
+#include "support/gradcheck.hpp"
+#include "support/values.hpp"
+
+using namespace latentlab;
+using namespace latentlab::test;
+
+TEST_CASE("LabelInput writes [x | onehot(y)] and passes back the x columns of the gradient", "[label_input]") {
+  const LabelInput layer(2, 3);
+  REQUIRE(layer.width() == 5);
+  const std::vector<float> x = {0.5f, -1.0f, 2.0f, 3.0f};
+  const std::vector<int> y = {2, 0};
+  std::vector<float> out(10, 7.0f);
+  layer.forward(x.data(), y.data(), 2, out.data());
+  CHECK(out == std::vector<float>{0.5f, -1.0f, 0, 0, 1, 2.0f, 3.0f, 1, 0, 0});
+
+  const std::vector<float> grad_out = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  std::vector<float> grad_x(4, -1.0f);
+  layer.backward(grad_out.data(), 2, grad_x.data());
+  CHECK(grad_x == std::vector<float>{1, 2, 6, 7});
+}
+
+TEST_CASE("LabelInput gives an out-of-range label an all-zero code, and labels_in_range finds it", "[label_input]") {
+  const LabelInput layer(1, 2);
+  const std::vector<float> x = {1.0f, 2.0f, 3.0f};
+  const std::vector<int> y = {-1, 2, 1};
+  std::vector<float> out(9, 7.0f);
+  layer.forward(x.data(), y.data(), 3, out.data());
+  CHECK(out == std::vector<float>{1, 0, 0, 2, 0, 0, 3, 0, 1});
+  CHECK_FALSE(labels_in_range(y.data(), 3, 2));
+  CHECK(labels_in_range(y.data() + 2, 1, 2));
+  const std::vector<int> ok = {0, 1, 1, 0};
+  CHECK(labels_in_range(ok.data(), 4, 2));
+}
+
+TEST_CASE("LabelInput backward matches finite differences of L = Σ r ⊙ out", "[gradcheck][label_input]") {
+  const int batch = 3, features = 4, classes = 5;
+  const LabelInput layer(features, classes);
+  MtRandom rng(71);
+  std::vector<float> x = uniform(rng, static_cast<std::size_t>(batch) * features, -1.0f, 1.0f);
+  const std::vector<int> y = {4, 0, 2};
+  const std::vector<float> r = uniform(rng, static_cast<std::size_t>(batch) * layer.width(), -1.0f, 1.0f);
+  std::vector<float> out(r.size()), grad_x(x.size());
+  GradCase c{"label input"};
+  c.objective = [&] {
+    layer.forward(x.data(), y.data(), batch, out.data());
+    return weighted_sum(r.data(), out.data(), out.size());
+  };
+  c.analytic = [&] { layer.backward(r.data(), batch, grad_x.data()); };
+  c.wrt("x", x.data(), grad_x.data(), x.size());
+  const GradReport report = check_gradients(c);
+  CHECK(report.checked == static_cast<int>(x.size()));
+}
