@@ -76,7 +76,7 @@ TEST_CASE("Spectral norm's backward matches finite differences (u, v fixed)", "[
   check_gradients(c);
 }
 
-TEST_CASE("Power iteration converges to the largest singular value; u and v are unit vectors", "[spectral_norm]") {
+TEST_CASE("Power iteration converges to the largest singular value with unit u and v", "[spectral_norm]") {
   // diag(3, 2, 1) padded to 3 × 4: σ_max = 3.
   const int rows = 3, cols = 4;
   std::vector<float> w(rows * cols, 0.0f), w_sn(w.size());
