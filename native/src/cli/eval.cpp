@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/evaluation.hpp"
+#include "eval/shipped_classifier.hpp"
 #include "output/file_io.hpp"
 
 namespace latentlab::native {
@@ -61,11 +62,11 @@ std::string resolve_data(const EvalFlags& f, const LoadedModel& first) {
 
 std::string resolve_classifier(const EvalFlags& f, const std::string& data) {
   if (!f.classifier.empty()) return f.classifier;
-  if (data != "mnist" && data != "fashion")
+  const std::string relative = shipped_classifier_relative_path(data);
+  if (relative.empty())
     throw UsageError("--classifier is required for the data directory '" + data +
                      "' (the shipped classifiers cover mnist and fashion)");
-  const std::string relative = "native/models/classifier-" + data + ".safetensors";
-  const std::string found = find_in_checkout(relative);
+  const std::string found = find_shipped_classifier(data);
   if (found.empty())
     throw DataError("the shipped classifier " + relative +
                     " was not found above the working directory or the executable; pass --classifier FILE");

@@ -21,7 +21,7 @@ namespace {
 
 // Flag values as parsed (strings for those whose meaning depends on the model).
 struct TrainFlags {
-  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable";
+  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable", classifier;
   int epochs = 0, batch = 0, latent = 0, threads = 1, eval_every = 1;
   long long limit = 0, test_limit = 0;
   float lr = 0, beta = 1.0f;
@@ -138,6 +138,8 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
                      " to continue");
   if (given(f.o_test_limit)) s.test_limit = static_cast<std::size_t>(f.test_limit);
   if (given(f.o_eval_every)) s.eval_every = f.eval_every;
+  if (auto c = m.find(kMetaClassifier); c != m.end()) s.classifier = c->second;
+  if (!f.classifier.empty()) s.classifier = f.classifier;
   return s;
 }
 
@@ -162,6 +164,7 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
     s.limit = static_cast<std::size_t>(f.limit);
     s.test_limit = static_cast<std::size_t>(f.test_limit);
     s.eval_every = f.eval_every;
+    s.classifier = f.classifier;
     s.out = given(f.o_out) ? f.out : "runs/" + std::string(s.kind->kind->name) + "-" + timestamp();
   }
   s.threads = f.threads;
@@ -276,6 +279,10 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                                     "Evaluate on the test set every K epochs (0: only after the last epoch)")
                         ->transform(integer_in(0, 100000))
                         ->capture_default_str();
+  app->add_option("--classifier", f->classifier,
+                  "VAE/GAN: the classifier that judges the samples at evaluated epochs (FD, classes covered, "
+                  "best.safetensors); default: the shipped one of --data mnist or fashion")
+      ->check(CLI::ExistingFile);
   app->add_flag("--quiet,-q", f->quiet, "No live progress, only one line per epoch");
   app->add_flag("--overwrite", f->overwrite, "Allow a new run in an --out directory that already holds one");
 

@@ -68,6 +68,19 @@ std::vector<float> generate(LoadedModel& model, std::size_t count, std::uint64_t
 
 }  // namespace
 
+GaussianStats test_feature_stats(Classifier& classifier, const Dataset& test, std::size_t n) {
+  return classify(classifier, test.to_float(0, n).data(), n).features;
+}
+
+Metrics sample_quality(Classifier& classifier, const float* pixels, std::size_t n, const GaussianStats& real,
+                       std::vector<double>* histogram) {
+  const Classified generated = classify(classifier, pixels, n);
+  Metrics m{{"fd", frechet_distance(generated.features, real)}};
+  add_class_metrics(m, generated.classes);
+  if (histogram) *histogram = generated.classes.histogram;
+  return m;
+}
+
 RealReference evaluate_real(Classifier& classifier, const DatasetPair& data, const EvalSettings& s,
                             const EvalProgress& progress) {
   const auto start = Clock::now();
@@ -99,10 +112,7 @@ ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const Dat
 
   auto t = Clock::now();
   const std::vector<float> pixels = generate(model, s.samples, s.seed);
-  const Classified generated = classify(classifier, pixels.data(), s.samples);
-  report.metrics.push_back({"fd", frechet_distance(generated.features, real.test_stats)});
-  add_class_metrics(report.metrics, generated.classes);
-  report.histogram = generated.classes.histogram;
+  report.metrics = sample_quality(classifier, pixels.data(), s.samples, real.test_stats, &report.histogram);
   std::snprintf(line, sizeof line, "%s: %zu samples generated and classified (%.1f s)", model.kind->name, s.samples,
                 seconds_since(t));
   say(progress, line);

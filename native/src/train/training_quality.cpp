@@ -1,0 +1,36 @@
+#include "train/training_quality.hpp"
+
+#include "cli/common.hpp"
+#include "eval/evaluation.hpp"
+#include "latentlab/rng.hpp"
+#include "latentlab/streams.hpp"
+
+namespace latentlab::native {
+
+TrainingQuality::TrainingQuality(const std::string& classifier_path, const Dataset& test, std::size_t n_test,
+                                 int latent_dim, std::uint64_t seed, std::size_t samples)
+    : classifier_(std::move(load_classifier_file(classifier_path).classifier)),
+      samples_(samples),
+      z_(samples * static_cast<std::size_t>(latent_dim)),
+      pixels_(samples * static_cast<std::size_t>(test.rows * test.cols)) {
+  if (classifier_->config().input != test.rows * test.cols)
+    throw DataError("the classifier '" + classifier_path + "' takes " + std::to_string(classifier_->config().input) +
+                    " pixels, but the images have " + std::to_string(test.rows * test.cols));
+  if (n_test < 2) throw DataError("the sample quality needs at least 2 test images");
+  test_stats_ = test_feature_stats(*classifier_, test, n_test);
+  Rng(seed, kEvalSampleStream).fill_normal(z_.data(), z_.size());
+}
+
+TrainingQuality::~TrainingQuality() = default;
+
+int TrainingQuality::classes() const { return classifier_->config().classes; }
+
+Metrics TrainingQuality::measure(Trainer& trainer) {
+  trainer.render(z_.data(), static_cast<int>(samples_), pixels_.data());
+  const Metrics all = sample_quality(*classifier_, pixels_.data(), samples_, test_stats_);
+  Metrics kept;
+  for (const auto& name : metric_names()) kept.push_back({name, metric(all, name)});
+  return kept;
+}
+
+}  // namespace latentlab::native
