@@ -58,6 +58,7 @@ Metadata run_metadata(const TrainSettings& s, const Trainer& trainer, const Coll
   m[kMetaLimit] = std::to_string(s.limit);
   m[kMetaTestLimit] = std::to_string(s.test_limit);
   m[kMetaEvalEvery] = std::to_string(s.eval_every);
+  if (s.training.kl_warmup_epochs > 0) m[kMetaKlWarmup] = std::to_string(s.training.kl_warmup_epochs);
   m["threads"] = std::to_string(s.threads);
   if (distributed::size() > 1) m["ranks"] = std::to_string(distributed::size());
   m["command_line"] = s.command_line;

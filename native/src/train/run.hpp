@@ -80,6 +80,7 @@ inline constexpr const char* kMetaSeed = "seed";
 inline constexpr const char* kMetaLimit = "limit";
 inline constexpr const char* kMetaTestLimit = "test_limit";
 inline constexpr const char* kMetaEvalEvery = "eval_every";
+inline constexpr const char* kMetaKlWarmup = "kl_warmup";  // only when > 0 (older checkpoints: 0)
 inline constexpr const char* kMetaClassifier = "eval_classifier";  // only when --classifier was given
 
 // Runs the training. `resume` (may be null) is a decoded checkpoint whose configuration
