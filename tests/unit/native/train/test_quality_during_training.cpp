@@ -135,7 +135,7 @@ TEST_CASE("CollapseWatch: the best is the first minimum FD and the collapse rule
   }
 }
 
-TEST_CASE("--kl-warmup: beta_t = beta * min(1, t / (EPOCHS * steps per epoch)), t = steps done", "[klwarmup]") {
+TEST_CASE("KL warm-up: beta_t = beta * min(1, t / (EPOCHS * steps per epoch)), t = steps done", "[klwarmup]") {
   const DatasetPair data = latentlab::test::mnist_subset(256, 10);
   VaeConfig config;
   config.hidden = {16};
