@@ -1,11 +1,17 @@
 #include "train/training_quality.hpp"
 
+#include <algorithm>
+
 #include "cli/common.hpp"
 #include "eval/evaluation.hpp"
 #include "latentlab/rng.hpp"
 #include "latentlab/streams.hpp"
 
 namespace latentlab::native {
+
+namespace {
+constexpr std::size_t kRenderChunk = 500;
+}  // namespace
 
 TrainingQuality::TrainingQuality(const std::string& classifier_path, const Dataset& test, std::size_t n_test,
                                  int latent_dim, std::uint64_t seed, std::size_t samples)
@@ -26,7 +32,12 @@ TrainingQuality::~TrainingQuality() = default;
 int TrainingQuality::classes() const { return classifier_->config().classes; }
 
 Metrics TrainingQuality::measure(Trainer& trainer) {
-  trainer.render(z_.data(), static_cast<int>(samples_), pixels_.data());
+  // In chunks, as the evaluator generates: small activations stay in cache.
+  const std::size_t latent = z_.size() / samples_, image = pixels_.size() / samples_;
+  for (std::size_t first = 0; first < samples_; first += kRenderChunk) {
+    const int count = static_cast<int>(std::min(kRenderChunk, samples_ - first));
+    trainer.render(z_.data() + first * latent, count, pixels_.data() + first * image);
+  }
   const Metrics all = sample_quality(*classifier_, pixels_.data(), samples_, test_stats_);
   Metrics kept;
   for (const auto& name : metric_names()) kept.push_back({name, metric(all, name)});
