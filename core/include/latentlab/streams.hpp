@@ -9,7 +9,9 @@
 //   kEvalStream        ε of the VAE test evaluation, from a fresh Rng(kEvalSeed, kEvalStream) at
 //                      every evaluation, so a test loss depends neither on the run's seed nor on
 //                      when it was computed
-//   kEvalSampleStream, kEvalIwaeStream   the evaluator's generated samples and IWAE importance samples
+//   kEvalSampleStream, kEvalIwaeStream   the evaluator's generated samples and IWAE importance samples;
+//                      kEvalSampleStream with the run's seed also draws, once, the fixed latents of
+//                      the sample quality measured during training (native train/training_quality.hpp)
 #pragma once
 
 #include <cstdint>

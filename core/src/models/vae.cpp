@@ -127,7 +127,7 @@ VaeLosses Vae::forward(const float* x, const int* labels, int batch, Eps eps, Rn
   VaeLosses losses;
   losses.reconstruction = bce_with_logits(logits_, x, n_pixels, Reduction::Sum, grad_logits_.data());
   losses.kl = gaussian_kl(mu_.data(), logvar, n_latent, Reduction::Sum, grad_mu_.data(), grad_logvar_.data());
-  losses.total = losses.reconstruction + static_cast<double>(config_.beta) * losses.kl;
+  losses.total = losses.reconstruction + static_cast<double>(kl_weight_) * losses.kl;
   return losses;
 }
 
@@ -162,8 +162,8 @@ VaeLosses Vae::gradients(const float* x, const int* labels, int batch, Eps eps, 
 
   // KL gradients (already in grad_mu_, grad_logvar_) are weighted by β, then the
   // reparameterisation adds the path through z.
-  kernels::scale(grad_mu_.data(), n_latent, config_.beta);
-  kernels::scale(grad_logvar_.data(), n_latent, config_.beta);
+  kernels::scale(grad_mu_.data(), n_latent, kl_weight_);
+  kernels::scale(grad_logvar_.data(), n_latent, kl_weight_);
   reparameterize_backward(logvar_.data(), eps_.data(), grad_z_.data(), grad_mu_.data(), grad_logvar_.data(), n_latent);
   // Where the clamp was active, logvar does not depend on the head's output.
   const float lim = config_.logvar_limit;

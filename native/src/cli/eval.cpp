@@ -11,6 +11,7 @@
 #include "data/known_datasets.hpp"
 #include "cli/class_flags.hpp"
 #include "eval/evaluation.hpp"
+#include "eval/shipped_classifier.hpp"
 #include "output/file_io.hpp"
 
 namespace latentlab::native {
@@ -85,8 +86,8 @@ std::string resolve_classifier(const EvalFlags& f, const std::string& data, cons
                                   (known == "mnist" ? std::string("MNIST") : std::string("Fashion-MNIST")) +
                                   " test set (SHA-256): using the shipped classifier");
   }
-  const std::string relative = "native/models/classifier-" + known + ".safetensors";
-  const std::string found = find_in_checkout(relative);
+  const std::string relative = shipped_classifier_relative_path(known);
+  const std::string found = find_shipped_classifier(known);
   if (found.empty())
     throw DataError("the shipped classifier " + relative +
                     " was not found above the working directory or the executable; pass --classifier FILE");

@@ -21,15 +21,15 @@ namespace {
 
 // Flag values as parsed (strings for those whose meaning depends on the model).
 struct TrainFlags {
-  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable";
-  int epochs = 0, batch = 0, latent = 0, threads = 1, eval_every = 1;
+  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable", classifier;
+  int epochs = 0, batch = 0, latent = 0, threads = 1, eval_every = 1, kl_warmup = 0;
   long long limit = 0, test_limit = 0;
   float lr = 0, beta = 1.0f;
   std::uint64_t seed = 1;
   bool quiet = false, overwrite = false, conditional = false;
   // The CLI11 options, to ask whether a flag was given.
   CLI::Option *o_model, *o_data, *o_epochs, *o_batch, *o_lr, *o_latent, *o_hidden, *o_disc_hidden, *o_beta, *o_seed,
-      *o_limit, *o_test_limit, *o_out, *o_eval_every;
+      *o_limit, *o_test_limit, *o_out, *o_eval_every, *o_kl_warmup;
 };
 
 bool given(const CLI::Option* o) { return o->count() > 0; }
@@ -51,6 +51,7 @@ ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   if (given(f.o_hidden)) m.hidden = {parse_width_list(f.hidden, "--hidden"), true};
   if (given(f.o_disc_hidden)) m.disc_hidden = {parse_width_list(f.disc_hidden, "--disc-hidden"), true};
   m.beta = {f.beta, given(f.o_beta)};
+  m.kl_warmup = {f.kl_warmup, given(f.o_kl_warmup)};
   m.generator = f.generator;
   m.conditional = f.conditional;
   return m;
@@ -72,6 +73,7 @@ TrainSettings fresh_settings(const TrainFlags& f) {
   s.training.batch = given(f.o_batch) ? f.batch : d.batch;
   s.training.lr = given(f.o_lr) ? f.lr : std::strtof(d.lr, nullptr);
   s.training.seed = f.seed;
+  s.training.kl_warmup_epochs = f.kl_warmup;
   return s;
 }
 
@@ -113,6 +115,7 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
   s.limit = checkpoint_u64(m, kMetaLimit, path);
   s.test_limit = checkpoint_u64(m, kMetaTestLimit, path);
   s.eval_every = static_cast<int>(checkpoint_u64(m, kMetaEvalEvery, path));
+  if (m.count(kMetaKlWarmup)) s.training.kl_warmup_epochs = static_cast<int>(checkpoint_u64(m, kMetaKlWarmup, path));
   s.epochs = static_cast<int>(checkpoint_u64(m, kMetaEpochsTarget, path));
   if (s.training.batch < 1 || s.training.batch > 65536 || !(s.training.lr > 0))
     throw DataError("cannot resume from '" + path + "': its batch or lr setting is out of range");
@@ -129,6 +132,8 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
   if (given(f.o_lr)) conflict("--lr", shortest_float(f.lr), shortest_float(s.training.lr));
   if (given(f.o_seed)) conflict("--seed", std::to_string(f.seed), std::to_string(s.training.seed));
   if (given(f.o_limit)) conflict("--limit", std::to_string(f.limit), std::to_string(s.limit));
+  if (given(f.o_kl_warmup))
+    conflict("--kl-warmup", std::to_string(f.kl_warmup), std::to_string(s.training.kl_warmup_epochs));
   kind->check_resume_flags(s.config, model_flags(f, *kind), conflict);
   // These only change what is evaluated or how long the run goes on.
   if (given(f.o_epochs)) s.epochs = f.epochs;
@@ -139,6 +144,8 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
                      " to continue");
   if (given(f.o_test_limit)) s.test_limit = static_cast<std::size_t>(f.test_limit);
   if (given(f.o_eval_every)) s.eval_every = f.eval_every;
+  if (auto c = m.find(kMetaClassifier); c != m.end()) s.classifier = c->second;
+  if (!f.classifier.empty()) s.classifier = f.classifier;
   return s;
 }
 
@@ -163,6 +170,7 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
     s.limit = static_cast<std::size_t>(f.limit);
     s.test_limit = static_cast<std::size_t>(f.test_limit);
     s.eval_every = f.eval_every;
+    s.classifier = f.classifier;
     s.out = given(f.o_out) ? f.out : "runs/" + std::string(s.kind->kind->name) + "-" + timestamp();
   }
   s.threads = f.threads;
@@ -261,6 +269,11 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
   f->o_beta = app->add_option("--beta", f->beta, "VAE: weight of the KL term (1 = the ELBO)")
                   ->transform(finite_number(0, 1e6, false))
                   ->capture_default_str();
+  f->o_kl_warmup = app->add_option("--kl-warmup", f->kl_warmup,
+                                   "VAE: the KL weight ramps linearly from 0 to --beta over this many epochs, step by "
+                                   "step (0: --beta from the start)")
+                       ->transform(integer_in(0, 100000))
+                       ->capture_default_str();
   f->o_seed = app->add_option("--seed", f->seed, "Seed of every random stream (init, data order, noise, sample grid)")
                   ->transform(unsigned_64())
                   ->capture_default_str();
@@ -277,9 +290,14 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
   f->o_test_limit = app->add_option("--test-limit", f->test_limit, "Evaluate on the first N test images only (default: all)")
                         ->transform(integer_in(1, 1000000000));
   f->o_eval_every = app->add_option("--eval-every", f->eval_every,
-                                    "Evaluate on the test set every K epochs (0: only after the last epoch)")
+                                    "Evaluate every K epochs (0: only after the last epoch): test-set metrics and, for a VAE/GAN with a "
+                                    "classifier, FD and classes covered of 2,000 samples, keeping best.safetensors")
                         ->transform(integer_in(0, 100000))
                         ->capture_default_str();
+  app->add_option("--classifier", f->classifier,
+                  "VAE/GAN: the classifier that judges the samples at evaluated epochs (FD, classes covered, "
+                  "best.safetensors); default: the shipped one of --data mnist or fashion")
+      ->check(CLI::ExistingFile);
   app->add_flag("--quiet,-q", f->quiet, "No live progress, only one line per epoch");
   app->add_flag("--overwrite", f->overwrite, "Allow a new run in an --out directory that already holds one");
 

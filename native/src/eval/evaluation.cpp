@@ -85,14 +85,15 @@ std::vector<float> generate(LoadedModel& model, std::size_t count, std::uint64_t
   return pixels;
 }
 
-// FD against the real test images and the class statistics of n images (pixels in [0, 1]); returns
-// the classifier's view of them (each image's predicted class, for the conditional accuracy).
-Classified score_images(Classifier& classifier, const float* pixels, std::size_t n, const RealReference& real,
-                      ModelReport& report) {
-  const Classified classified = classify(classifier, pixels, n);
-  report.metrics.push_back({"fd", frechet_distance(classified.features, real.test_stats)});
-  add_class_metrics(report.metrics, classified.classes);
-  report.histogram = classified.classes.histogram;
+// Appends FD against the real test images' statistics and the class statistics of n images
+// (pixels in [0, 1]) to `metrics` (the histogram too, when asked); returns the classifier's view of
+// them (each image's predicted class, for the conditional accuracy).
+Classified score_images(Classifier& classifier, const float* pixels, std::size_t n, const GaussianStats& real,
+                        Metrics& metrics, std::vector<double>* histogram) {
+  Classified classified = classify(classifier, pixels, n);
+  metrics.push_back({"fd", frechet_distance(classified.features, real)});
+  add_class_metrics(metrics, classified.classes);
+  if (histogram) *histogram = classified.classes.histogram;
   return classified;
 }
 
@@ -134,12 +135,23 @@ ModelReport evaluate_images(const float* pixels, std::size_t n, Classifier& clas
   const auto start = Clock::now();
   ModelReport report;
   report.kind = "images";
-  score_images(classifier, pixels, n, real, report);
+  score_images(classifier, pixels, n, real.test_stats, report.metrics, &report.histogram);
   report.seconds = seconds_since(start);
   char line[120];
   std::snprintf(line, sizeof line, "images: %zu classified (%.1f s)", n, report.seconds);
   say(progress, line);
   return report;
+}
+
+GaussianStats test_feature_stats(Classifier& classifier, const Dataset& test, std::size_t n) {
+  return classify(classifier, test.to_float(0, n).data(), n).features;
+}
+
+Metrics sample_quality(Classifier& classifier, const float* pixels, std::size_t n, const GaussianStats& real,
+                       std::vector<double>* histogram) {
+  Metrics m;
+  score_images(classifier, pixels, n, real, m, histogram);
+  return m;
 }
 
 RealReference evaluate_real(Classifier& classifier, const DatasetPair& data, const EvalSettings& s,
@@ -174,7 +186,7 @@ ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const Dat
   auto t = Clock::now();
   const std::vector<int> asked = asked_labels(*model, s, s.samples);
   const std::vector<float> pixels = generate(model, s.samples, s.seed, asked);
-  const Classified generated = score_images(classifier, pixels.data(), s.samples, real, report);
+  const Classified generated = score_images(classifier, pixels.data(), s.samples, real.test_stats, report.metrics, &report.histogram);
   if (!asked.empty()) add_conditional_accuracy(report.metrics, asked, generated.predicted, model->classes());
   std::snprintf(line, sizeof line, "%s: %zu samples generated and classified (%.1f s)", model.kind->name, s.samples,
                 seconds_since(t));

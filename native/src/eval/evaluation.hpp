@@ -73,6 +73,14 @@ struct ModelReport {
 ModelReport evaluate_images(const float* pixels, std::size_t n, Classifier& classifier, const RealReference& real,
                             const EvalProgress& progress);
 
+// The evaluator's cheap part, shared with `latentlab train` (training_quality.hpp):
+//   test_feature_stats   classifier features of the first n test images (FD's reference)
+//   sample_quality       fd, classes_covered, kl_uniform, is_score, confidence of n images
+//                        (pixels in [0, 1]) against those statistics; histogram filled if given
+GaussianStats test_feature_stats(Classifier& classifier, const Dataset& test, std::size_t n);
+Metrics sample_quality(Classifier& classifier, const float* pixels, std::size_t n, const GaussianStats& real,
+                       std::vector<double>* histogram = nullptr);
+
 ModelReport evaluate_model(LoadedModel& model, Classifier& classifier, const DatasetPair& data,
                            const RealReference& real, const EvalSettings& settings, const EvalProgress& progress);
 

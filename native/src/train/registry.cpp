@@ -86,6 +86,7 @@ std::string vae_describe(const Metadata& m) {
 
 std::any gan_fresh(const ModelFlags& f) {
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
+  if (f.kl_warmup.given) throw UsageError("--kl-warmup: only a VAE has a KL term (--model vae)");
   GanConfig c;
   c.latent = f.latent.value;
   if (f.hidden.given) {
@@ -107,6 +108,7 @@ std::any gan_fresh(const ModelFlags& f) {
 void gan_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
   const GanConfig& c = std::any_cast<const GanConfig&>(config);
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight, the checkpoint holds a GAN");
+  if (f.kl_warmup.given) throw UsageError("--kl-warmup: only a VAE has a KL term, the checkpoint holds a GAN");
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.generator_hidden));
   if (f.disc_hidden.given)
@@ -130,6 +132,7 @@ std::string gan_describe(const Metadata& m) {
 
 std::any classifier_fresh(const ModelFlags& f) {
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
+  if (f.kl_warmup.given) throw UsageError("--kl-warmup: only a VAE has a KL term (--model vae)");
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
   if (f.latent.given) throw UsageError("--latent: a classifier has no latent space");
   if (f.conditional) throw UsageError("--conditional: a classifier predicts the class, it is not given one");
@@ -140,8 +143,8 @@ std::any classifier_fresh(const ModelFlags& f) {
 
 void classifier_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
   const ClassifierConfig& c = std::any_cast<const ClassifierConfig&>(config);
-  if (f.disc_hidden.given || f.beta.given || f.latent.given || f.conditional)
-    throw UsageError("--disc-hidden, --beta, --latent and --conditional do not apply to the classifier the checkpoint holds");
+  if (f.disc_hidden.given || f.beta.given || f.latent.given || f.kl_warmup.given || f.conditional)
+    throw UsageError("--disc-hidden, --beta, --kl-warmup, --latent and --conditional do not apply to the classifier the checkpoint holds");
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.hidden));
 }
 

@@ -34,6 +34,7 @@ struct ModelFlags {
   Flag<int> latent;
   Flag<std::vector<int>> hidden, disc_hidden;  // layer widths (parsed and checked by the CLI)
   Flag<float> beta;
+  Flag<int> kl_warmup;        // --kl-warmup EPOCHS (its value goes to TrainingOptions; only a VAE has a KL term)
   std::string generator;      // "stable" | "plain" (GAN generator variant)
   bool conditional = false;   // --conditional: condition on the data set's classes (VAE, GAN)
 };

@@ -16,9 +16,12 @@
 #include "output/image_grid.hpp"
 #include "latentlab/kernels/parallel.hpp"
 #include "latentlab/rng.hpp"
+#include "eval/shipped_classifier.hpp"
+#include "train/collapse_watch.hpp"
 #include "train/distributed.hpp"
 #include "train/registry.hpp"
 #include "train/training_log.hpp"
+#include "train/training_quality.hpp"
 
 namespace latentlab::native {
 
@@ -44,7 +47,8 @@ double seconds_since(Clock::time_point start) { return std::chrono::duration<dou
 bool writes_files() { return distributed::rank() == 0; }
 
 // Settings stored in every file the run writes.
-Metadata run_metadata(const TrainSettings& s, const Trainer& trainer) {
+// With a watch: its best-so-far (the checkpoint carries it over a resume).
+Metadata run_metadata(const TrainSettings& s, const Trainer& trainer, const CollapseWatch* watch = nullptr) {
   Metadata m;
   m[kMetaDataset] = s.data;
   m[kMetaEpochsTarget] = std::to_string(s.epochs);
@@ -54,12 +58,15 @@ Metadata run_metadata(const TrainSettings& s, const Trainer& trainer) {
   m[kMetaLimit] = std::to_string(s.limit);
   m[kMetaTestLimit] = std::to_string(s.test_limit);
   m[kMetaEvalEvery] = std::to_string(s.eval_every);
+  if (s.training.kl_warmup_epochs > 0) m[kMetaKlWarmup] = std::to_string(s.training.kl_warmup_epochs);
   m["threads"] = std::to_string(s.threads);
   if (distributed::size() > 1) m["ranks"] = std::to_string(distributed::size());
   m["command_line"] = s.command_line;
   m["trained_by"] = std::string("latentlab ") + latentlab_version();
   m["epochs"] = std::to_string(trainer.epochs_done());
   m["steps"] = std::to_string(trainer.steps_done());
+  if (!s.classifier.empty()) m[kMetaClassifier] = s.classifier;
+  if (watch) watch->store(m);
   return m;
 }
 
@@ -108,7 +115,33 @@ struct PreparedRun {
   std::unique_ptr<Trainer> trainer;
   std::unique_ptr<TrainingLog> log;
   int first_epoch = 1;
+  // The sample quality at evaluated epochs (rank 0, generative kinds with a classifier), and the
+  // best model / collapse watch fed by it.
+  std::unique_ptr<TrainingQuality> quality;
+  std::unique_ptr<CollapseWatch> watch;
+  std::string quality_note;  // why there is no quality evaluation ("" when there is, or for a classifier run)
 };
+
+// The sample quality of a generative run, unless its data set has no classifier (a note says so).
+void prepare_quality(const TrainSettings& s, const SafetensorsContents* resume, PreparedRun& run) {
+  if (s.kind->kind->role != ModelRole::Generative || !writes_files()) return;
+  const std::string path = s.classifier.empty() ? find_shipped_classifier(s.data) : s.classifier;
+  if (path.empty()) {
+    const std::string relative = shipped_classifier_relative_path(s.data);
+    run.quality_note = relative.empty()
+                           ? "no classifier judges the data set '" + s.data +
+                                 "' (shipped: mnist, fashion): FD and classes covered are not evaluated during "
+                                 "training; pass --classifier FILE to evaluate them"
+                           : "the shipped classifier " + relative +
+                                 " was not found: FD and classes covered are not evaluated during training; pass "
+                                 "--classifier FILE";
+    return;
+  }
+  run.quality = std::make_unique<TrainingQuality>(path, run.data.test, run.n_test, run.trainer->latent_dim(),
+                                                  s.training.seed);
+  run.watch = std::make_unique<CollapseWatch>(run.quality->classes());
+  if (resume) run.watch->restore(resume->metadata);
+}
 
 // Output directory, data, trainer, resumed state and the log carried over, in that order (an
 // unwritable --out fails before minutes of data loading).
@@ -155,6 +188,7 @@ PreparedRun prepare_run(const TrainSettings& s, const SafetensorsContents* resum
                        std::to_string(trainer.epochs_done()) + " epochs; pass --epochs greater than that to continue");
   }
   run.first_epoch = trainer.epochs_done() + 1;
+  prepare_quality(s, resume, run);
 
   // Log: the header follows the trainer's metric names.
   std::vector<std::string> columns{"epoch", "step"};
@@ -162,6 +196,11 @@ PreparedRun prepare_run(const TrainSettings& s, const SafetensorsContents* resum
   for (const auto& n : trainer.test_metric_names()) columns.push_back(n);
   columns.push_back("seconds");
   columns.push_back("eval_seconds");
+  if (run.quality) {
+    for (const auto& n : TrainingQuality::metric_names()) columns.push_back(n);
+    columns.push_back("collapse");
+    columns.push_back("quality_seconds");
+  }
   run.log = std::make_unique<TrainingLog>(join_path(s.out, "log.csv"), columns);
   // Resuming into a new directory: carry over the rows of the checkpoint's own run.
   if (writes_files() && resume && !run.log->load_existing(trainer.epochs_done()))
@@ -181,6 +220,7 @@ void announce(const TrainSettings& s, const PreparedRun& run, bool resumed, Prog
                 resumed ? (" (from epoch " + std::to_string(trainer.epochs_done()) + ")").c_str() : "", s.out.c_str());
   const int ranks = distributed::size();
   progress.message(intro + (ranks > 1 ? " (data-parallel over " + std::to_string(ranks) + " ranks)" : std::string()));
+  if (!run.quality_note.empty()) progress.message(run.quality_note);
 }
 
 // The per-epoch sample grid: the model's images of a fixed latent batch, drawn once from the
@@ -228,7 +268,8 @@ class SampleGrid {
 // After train_epoch: a diverged epoch ends the run (the last good checkpoint stays), and one the
 // stop check interrupted writes its mid-epoch checkpoint and ends it.
 void stop_unless_epoch_completed(const TrainSettings& s, const Trainer& trainer, int epoch, const Metrics& train,
-                                 std::size_t steps_per_epoch, const std::string& checkpoint_path) {
+                                 std::size_t steps_per_epoch, const std::string& checkpoint_path,
+                                 const CollapseWatch* watch) {
   if (!trainer.divergence().empty() || !all_finite(train) || !trainer.finite()) {
     const std::string kept = is_regular_file(checkpoint_path)
                                  ? "the last good checkpoint '" + checkpoint_path + "' is kept"
@@ -241,7 +282,8 @@ void stop_unless_epoch_completed(const TrainSettings& s, const Trainer& trainer,
   if (trainer.epoch_interrupted()) {
     // Stopped between two steps (the same one on every rank): save the position in this epoch, so
     // --resume continues exactly here.
-    if (writes_files()) write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(run_metadata(s, trainer)));
+    if (writes_files())
+      write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(run_metadata(s, trainer, watch)));
     throw TrainingInterrupted("stopped in epoch " + std::to_string(epoch) + " after step " +
                               std::to_string(trainer.epoch_steps_done()) + " of " + std::to_string(steps_per_epoch) +
                               "; wrote " + checkpoint_path + ". Continue with: latentlab train --resume " +
@@ -259,6 +301,22 @@ std::vector<std::string> log_row(const Trainer& trainer, int epoch, const Metric
   row.push_back(format_float(train_seconds));
   row.push_back(test ? format_float(eval_seconds) : "");
   return row;
+}
+
+// The quality columns of a log row (empty when not evaluated): the metrics, collapse (1 when the
+// watch reported one, else 0) and the seconds they took.
+void add_quality_columns(std::vector<std::string>& row, const Metrics* quality, bool collapse, double seconds) {
+  for (const auto& name : TrainingQuality::metric_names()) row.push_back(quality ? format_float(metric(*quality, name)) : "");
+  row.push_back(quality ? (collapse ? "1" : "0") : "");
+  row.push_back(quality ? format_float(seconds) : "");
+}
+
+// "  |  fd 23.4  classes 10  kl_uniform 0.0123  confidence 0.912  (best)  COLLAPSE? classes covered 7 of 10, …"
+std::string quality_text(const Metrics& q, const CollapseWatch::Verdict& v) {
+  char text[160];
+  std::snprintf(text, sizeof text, "  |  fd %.2f  classes %d  kl_uniform %.4f  confidence %.3f", metric(q, "fd"),
+                static_cast<int>(metric(q, "classes_covered")), metric(q, "kl_uniform"), metric(q, "confidence"));
+  return text + std::string(v.best ? "  (best)" : "") + (v.collapse.empty() ? "" : "  COLLAPSE? " + v.collapse);
 }
 
 // The epochs up to s.epochs: train, stop on divergence or interruption, evaluate, draw the
@@ -280,7 +338,7 @@ TrainSummary run_epochs(const TrainSettings& s, PreparedRun& run, Progress& prog
         [&](std::size_t steps, std::size_t images, const Metrics& running) { progress.step(steps, images, running); });
     const double train_seconds = seconds_since(epoch_start);
     summary.train_seconds += train_seconds;
-    stop_unless_epoch_completed(s, trainer, epoch, train, steps_per_epoch, checkpoint_path);
+    stop_unless_epoch_completed(s, trainer, epoch, train, steps_per_epoch, checkpoint_path, run.watch.get());
 
     const bool evaluate = epoch == s.epochs || (s.eval_every > 0 && epoch % s.eval_every == 0);
     Metrics test;
@@ -288,12 +346,30 @@ TrainSummary run_epochs(const TrainSettings& s, PreparedRun& run, Progress& prog
     const bool writer = writes_files();
     if (evaluate && writer) test = trainer.evaluate(run.data.test, run.n_test);
     const double eval_seconds = evaluate ? seconds_since(eval_start) : 0.0;
+    const bool judge = evaluate && run.quality;  // only on rank 0
+    Metrics quality;
+    CollapseWatch::Verdict verdict;
+    const auto quality_start = Clock::now();
+    if (judge) {
+      quality = run.quality->measure(trainer);
+      verdict = run.watch->observe(epoch, metric(quality, "fd"), static_cast<int>(metric(quality, "classes_covered")));
+      test.insert(test.end(), quality.begin(), quality.end());
+    }
+    const double quality_seconds = judge ? seconds_since(quality_start) : 0.0;
 
     if (writer) {
       grid.write(trainer, epoch);
-      run.log->add_row(log_row(trainer, epoch, train, evaluate ? &test : nullptr, train_seconds, eval_seconds));
+      std::vector<std::string> row = log_row(trainer, epoch, train, evaluate ? &test : nullptr, train_seconds, eval_seconds);
+      if (run.quality) add_quality_columns(row, judge ? &quality : nullptr, !verdict.collapse.empty(), quality_seconds);
+      run.log->add_row(row);
       run.log->save();
-      Metadata meta = run_metadata(s, trainer);
+      Metadata meta = run_metadata(s, trainer, run.watch.get());
+      if (verdict.best) {
+        // best.safetensors: the model of the lowest FD so far, beside the last one.
+        Metadata best = meta;
+        for (const auto& [key, value] : test) best[key] = format_float(value);
+        write_file_atomically(join_path(s.out, "best.safetensors"), trainer.model_bytes(best));
+      }
       for (const auto& [key, value] : train) meta["train_" + key] = format_float(value);
       write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(meta));
     }
@@ -301,7 +377,12 @@ TrainSummary run_epochs(const TrainSettings& s, PreparedRun& run, Progress& prog
     char rate[96];
     std::snprintf(rate, sizeof rate, "epoch %d/%d  %zu steps  %.1f s  %.0f img/s  ", epoch, s.epochs, steps_per_epoch,
                   train_seconds, static_cast<double>(run.n_train) / train_seconds);
-    progress.end_epoch(rate + metrics_text(train) + (evaluate ? "  |  " + metrics_text(test) : ""));
+    std::string shown = metrics_text(train);
+    if (evaluate) {
+      Metrics test_only(test.begin(), test.end() - static_cast<std::ptrdiff_t>(quality.size()));
+      shown += "  |  " + metrics_text(test_only);
+    }
+    progress.end_epoch(rate + shown + (judge ? quality_text(quality, verdict) : ""));
 
     summary.train = train;
     if (evaluate) summary.test = test;
@@ -318,7 +399,7 @@ void write_outputs(const TrainSettings& s, const PreparedRun& run, TrainSummary&
                    Clock::time_point wall_start, Progress& progress) {
   const Trainer& trainer = *run.trainer;
   if (!writes_files()) return;
-  Metadata meta = run_metadata(s, trainer);
+  Metadata meta = run_metadata(s, trainer, run.watch.get());
   for (const auto& [key, value] : summary.train) meta["train_" + key] = format_float(value);
   for (const auto& [key, value] : summary.test) meta[key] = format_float(value);
   const std::string model_path = join_path(s.out, "model.safetensors");
@@ -343,6 +424,10 @@ void write_outputs(const TrainSettings& s, const PreparedRun& run, TrainSummary&
   j["test_images"] = run.n_test;
   for (const auto& [key, value] : summary.train) j["train_" + key] = value;
   for (const auto& [key, value] : summary.test) j[key] = value;
+  if (run.watch && run.watch->has_best()) {
+    j["best_epoch"] = run.watch->best_epoch();
+    j["best_fd"] = run.watch->best_fd();
+  }
   j["train_seconds"] = summary.train_seconds;
   j["images_per_second"] = summary.images_per_second;
   j["seconds_per_epoch"] = epochs_run >= 1 ? summary.train_seconds / epochs_run : 0.0;

@@ -9,6 +9,9 @@
 //   <out>/checkpoint.safetensors  after every epoch: everything needed to continue exactly
 //                                 (checkpoint.hpp), written atomically
 //   <out>/model.safetensors       at the end: the model (F32) with its training metadata
+//   <out>/best.safetensors        generative runs with a classifier: the model of the evaluated
+//                                 epoch with the lowest FD so far (collapse_watch.hpp), with its
+//                                 metrics; rewritten atomically whenever a new best is found
 //   <out>/summary.json            final metrics, wall time, epochs, steps, images/s
 //
 // No file that already holds a good model or checkpoint is ever replaced by a broken one:
@@ -38,7 +41,9 @@ struct TrainSettings {
   TrainingOptions training;      // batch, lr, seed
   std::size_t limit = 0;         // use only the first `limit` training images (0: all)
   std::size_t test_limit = 0;    // evaluate on the first `test_limit` test images (0: all)
-  int eval_every = 1;            // evaluate every k epochs (0: only after the last one)
+  int eval_every = 1;            // evaluate every k epochs (0: only after the last one); a generative
+                                 // run also measures its sample quality then (training_quality.hpp)
+  std::string classifier;        // judges the samples; "" = the data set's shipped classifier, if any
   int threads = 1;               // threads of the kernels' pool (GEMMs, Adam); results identical for any count
   std::string out;               // output directory (created)
   bool overwrite = false;        // allow starting a new run in a directory that holds one
@@ -75,6 +80,8 @@ inline constexpr const char* kMetaSeed = "seed";
 inline constexpr const char* kMetaLimit = "limit";
 inline constexpr const char* kMetaTestLimit = "test_limit";
 inline constexpr const char* kMetaEvalEvery = "eval_every";
+inline constexpr const char* kMetaKlWarmup = "kl_warmup";  // only when > 0 (older checkpoints: 0)
+inline constexpr const char* kMetaClassifier = "eval_classifier";  // only when --classifier was given
 
 // Runs the training. `resume` (may be null) is a decoded checkpoint whose configuration
 // `settings` already reproduces (the CLI checks that). `resume_path` names it in messages and

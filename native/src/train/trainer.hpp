@@ -41,6 +41,9 @@ struct TrainingOptions {
   int batch = 128;
   float lr = 1e-3f;
   std::uint64_t seed = 1;
+  // VAE kinds: the KL weight ramps linearly from 0 to β over this many epochs (0: β throughout),
+  // per step t (steps done before it) with S steps per epoch: β_t = β · min(1, t / (EPOCHS · S)).
+  int kl_warmup_epochs = 0;
 };
 
 // Called after every optimisation step of an epoch: steps and images done in this epoch, and
@@ -149,6 +152,8 @@ class Trainer {
   float* gather(const Dataset& data, std::size_t first, int count, PixelRange range);
   // The image order of the current epoch (row r of a batch from `first` is image order[first + r]).
   const std::vector<std::uint32_t>& epoch_order_rows() const { return order_; }
+  // Images of the running epoch (its n).
+  std::size_t epoch_images() const { return static_cast<std::size_t>(position_.n); }
   // The current step's rows: the global batch (order_ rows first … first+count) and this rank's
   // slice of it (rows first+offset … first+offset+local, what train_step was given).
   struct StepRows {

@@ -3,6 +3,9 @@
 //   VAE: epoch,step,loss,recon,kl,test_loss,test_recon,test_kl,test_loss_mu,seconds,eval_seconds
 //   GAN: epoch,step,d_loss,g_loss,d_real,d_fake,test_d_real,seconds,eval_seconds
 //
+// A VAE or GAN run with a classifier appends fd,classes_covered,kl_uniform,confidence,collapse,
+// quality_seconds (training_quality.hpp, collapse_watch.hpp; empty where not evaluated).
+//
 // step is the number of optimisation steps done at the end of the epoch; loss terms are the
 // epoch's running means per example (VAE) or per iteration (GAN); test columns are empty for
 // epochs without an evaluation (--eval-every); seconds is the epoch's training time and

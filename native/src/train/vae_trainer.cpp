@@ -33,9 +33,19 @@ Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t firs
     labels = labels_.data();
   }
   // ε for the global batch, this rank's rows (the same ε per image for any number of ranks).
+  vae_.set_kl_weight(kl_weight());
   const VaeLosses l = vae_.compute_gradients(batch, labels, count, step_normals(vae_.config().latent));
+  vae_.set_kl_weight(vae_.config().beta);  // evaluation and everything else use the configured β
   apply({{"reconstruction", l.reconstruction}, {"KL", l.kl}, {"loss", l.total}}, vae_.parameters(), adam_);
   return {{"loss", l.total}, {"recon", l.reconstruction}, {"kl", l.kl}};
+}
+
+float VaeTrainer::kl_weight() const {
+  const float beta = vae_.config().beta;
+  if (options_.kl_warmup_epochs <= 0) return beta;
+  const double ramp = static_cast<double>(options_.kl_warmup_epochs) * static_cast<double>(steps_per_epoch(epoch_images()));
+  const double t = static_cast<double>(steps_done());
+  return t >= ramp ? beta : static_cast<float>(static_cast<double>(beta) * (t / ramp));
 }
 
 Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }

@@ -1,6 +1,9 @@
 // Trains the MLP VAE as PyTorch's examples/vae does: Adam (β = 0.9, 0.999), per-step loss =
 // BCE(sum) + β·KL(sum) over the batch, pixels in [0, 1]. A conditional VAE (classes > 0) is
-// given each batch's labels, and its test metrics the test images' labels.
+// given each batch's labels, and its test metrics the test images' labels. With --kl-warmup EPOCHS the step's KL
+// weight is β_t = β · min(1, t / (EPOCHS · steps per epoch)), t = steps done before it
+// (TrainingOptions): a function of the step counter alone, so a resumed run continues the ramp
+// exactly; the training loss column is then BCE + β_t·KL, the test loss keeps β.
 //
 // An epoch visits every one of the n training images once, in a fresh shuffled order, in
 // ceil(n / batch) steps: the last, partial batch is INCLUDED, as with PyTorch's DataLoader
@@ -26,6 +29,8 @@ class VaeTrainer : public Trainer {
   VaeTrainer(const VaeConfig& config, const TrainingOptions& options);
 
   Vae& vae() { return vae_; }
+  // The KL weight of the next step: β, or β_t during a --kl-warmup (above).
+  float kl_weight() const;
   Adam& adam() { return adam_; }
 
   const Model& model() const override { return vae_; }

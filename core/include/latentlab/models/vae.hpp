@@ -38,6 +38,10 @@ class Vae : public GenerativeModel, public VariationalModel {
   explicit Vae(const VaeConfig& config);
 
   const VaeConfig& config() const { return config_; }
+  // The weight of the KL term in the training loss and its gradients: config().beta unless set
+  // (a KL warm-up sets it per step; config() keeps the configured β).
+  float kl_weight() const { return kl_weight_; }
+  void set_kl_weight(float weight) { kl_weight_ = weight; }
   ParameterSet& parameters() { return params_; }
   const ParameterSet& parameters() const { return params_; }
   void init(Rng& rng);
@@ -96,6 +100,7 @@ class Vae : public GenerativeModel, public VariationalModel {
   const float* decoder_input(const float* z, const int* labels, int n);
 
   VaeConfig config_;
+  float kl_weight_ = config_.beta;
   ParameterSet params_;
   Mlp encoder_;
   Linear mu_head_, logvar_head_;
