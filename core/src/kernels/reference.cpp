@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 
+#include "latentlab/kernels/conv.hpp"
 #include "latentlab/kernels/kernels.hpp"
 
 namespace latentlab::kernels::reference {
@@ -77,6 +78,84 @@ bool all_finite(const float* x, std::size_t n) {
     if (!std::isfinite(x[i])) return false;
   }
   return true;
+}
+
+// ---- convolution (conv.hpp) ----
+
+namespace {
+// x[n, c, h, w] of an NCHW batch, or 0 in the padding.
+double at(const float* x, int n, int c, int h, int w, int channels, int height, int width) {
+  if (h < 0 || h >= height || w < 0 || w >= width) return 0.0;
+  return x[((static_cast<std::ptrdiff_t>(n) * channels + c) * height + h) * width + w];
+}
+}  // namespace
+
+void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y) {
+  const int k = g.kernel;
+  for (int n = 0; n < batch; ++n)
+    for (int co = 0; co < g.out_channels; ++co)
+      for (int oh = 0; oh < g.out_height; ++oh)
+        for (int ow = 0; ow < g.out_width; ++ow) {
+          double s = 0.0;
+          for (int ci = 0; ci < g.in_channels; ++ci)
+            for (int kh = 0; kh < k; ++kh)
+              for (int kw = 0; kw < k; ++kw)
+                s += static_cast<double>(w[((static_cast<std::ptrdiff_t>(co) * g.in_channels + ci) * k + kh) * k + kw]) *
+                     at(x, n, ci, oh * g.stride - g.padding + kh, ow * g.stride - g.padding + kw, g.in_channels,
+                        g.in_height, g.in_width);
+          y[((static_cast<std::ptrdiff_t>(n) * g.out_channels + co) * g.out_height + oh) * g.out_width + ow] =
+              static_cast<float>(s);
+        }
+}
+
+void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const float* w, float* dx) {
+  const int k = g.kernel, s = g.stride;
+  for (int n = 0; n < batch; ++n)
+    for (int ci = 0; ci < g.in_channels; ++ci)
+      for (int ih = 0; ih < g.in_height; ++ih)
+        for (int iw = 0; iw < g.in_width; ++iw) {
+          double sum = 0.0;
+          for (int co = 0; co < g.out_channels; ++co)
+            for (int kh = 0; kh < k; ++kh)
+              for (int kw = 0; kw < k; ++kw) {
+                // ih = oh·s − p + kh  ⇔  oh = (ih + p − kh)/s when that is a whole number
+                const int th = ih + g.padding - kh, tw = iw + g.padding - kw;
+                if (th < 0 || tw < 0 || th % s != 0 || tw % s != 0) continue;
+                const int oh = th / s, ow = tw / s;
+                if (oh >= g.out_height || ow >= g.out_width) continue;
+                sum += static_cast<double>(w[((static_cast<std::ptrdiff_t>(co) * g.in_channels + ci) * k + kh) * k + kw]) *
+                       at(dy, n, co, oh, ow, g.out_channels, g.out_height, g.out_width);
+              }
+          dx[((static_cast<std::ptrdiff_t>(n) * g.in_channels + ci) * g.in_height + ih) * g.in_width + iw] =
+              static_cast<float>(sum);
+        }
+}
+
+void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate) {
+  const int k = g.kernel;
+  for (int co = 0; co < g.out_channels; ++co)
+    for (int ci = 0; ci < g.in_channels; ++ci)
+      for (int kh = 0; kh < k; ++kh)
+        for (int kw = 0; kw < k; ++kw) {
+          float& out = dw[((static_cast<std::ptrdiff_t>(co) * g.in_channels + ci) * k + kh) * k + kw];
+          double s = accumulate ? static_cast<double>(out) : 0.0;
+          for (int n = 0; n < batch; ++n)
+            for (int oh = 0; oh < g.out_height; ++oh)
+              for (int ow = 0; ow < g.out_width; ++ow)
+                s += at(dy, n, co, oh, ow, g.out_channels, g.out_height, g.out_width) *
+                     at(x, n, ci, oh * g.stride - g.padding + kh, ow * g.stride - g.padding + kw, g.in_channels,
+                        g.in_height, g.in_width);
+          out = static_cast<float>(s);
+        }
+}
+
+void channel_sums(const float* g, int batch, int channels, int plane, float* out, bool accumulate) {
+  for (int c = 0; c < channels; ++c) {
+    double s = accumulate ? static_cast<double>(out[c]) : 0.0;
+    for (int n = 0; n < batch; ++n)
+      for (int p = 0; p < plane; ++p) s += g[(static_cast<std::ptrdiff_t>(n) * channels + c) * plane + p];
+    out[c] = static_cast<float>(s);
+  }
 }
 
 }  // namespace latentlab::kernels::reference

@@ -5,48 +5,29 @@
 //   eval      y = γ (x − running_mean)/√(running_var + ε) + β
 //   backward  dγ = Σ_i g x̂,  dβ = Σ_i g,
 //             dx = γ/(B√(σ²+ε)) · (B·g − Σ_i g − x̂ Σ_i g x̂)     (per feature j; training mode)
+// The math is BatchNorm2d's (batchnorm2d.hpp) with one value per feature and image (H = W = 1).
 #pragma once
 
 #include <string>
-#include <vector>
 
+#include "latentlab/nn/batchnorm2d.hpp"
 #include "latentlab/nn/parameters.hpp"
 
 namespace latentlab {
 
-class BatchNorm {
+class BatchNorm : public BatchNorm2d {
  public:
   // Declares "<name>.weight" (γ, init 1) and "<name>.bias" (β, init 0) in params and
   // "<name>.running_mean" (0), "<name>.running_var" (1) in buffers (saved, not trained).
   BatchNorm(ParameterSet& params, ParameterSet& buffers, const std::string& name, int features, float eps,
-            float momentum = 0.1f);
+            float momentum = 0.1f)
+      : BatchNorm2d(params, buffers, name, features, 1, eps, momentum) {}
 
-  int features() const { return features_; }
-  float eps() const { return eps_; }
-  const float* gamma() const { return params_->values() + gamma_offset_; }
-  const float* beta() const { return params_->values() + beta_offset_; }
-  const float* running_mean() const { return buffers_->values() + mean_offset_; }
-  const float* running_var() const { return buffers_->values() + var_offset_; }
-  void init();
-
-  // y may not alias x. Training mode normalises with the batch statistics (batch ≥ 2) and
-  // updates the running statistics; eval mode uses the running statistics.
-  void forward(const float* x, int batch, float* y, bool training);
-  // grad (batch×features) is dL/dy on entry and dL/dx on return (training-mode forward only);
-  // dγ, dβ are added to (ParamGrads::Accumulate), written (Write) or skipped.
-  void backward(float* grad, int batch, ParamGrads mode = ParamGrads::Accumulate);
-
- private:
-  ParameterSet* params_;
-  ParameterSet* buffers_;
-  int features_;
-  float eps_, momentum_;
-  std::size_t gamma_offset_, beta_offset_, mean_offset_, var_offset_;
-  int capacity_ = 0;
-  AlignedBuffer x_hat_;    // batch×features of the last training forward
-  AlignedBuffer inv_std_;  // features
-  // Per-feature double sums: mean and variance in forward, Σg and Σg·x̂ in backward.
-  std::vector<double> sum_a_, sum_b_;
+  int features() const { return channels(); }
+  // forward(x, batch, y, training) and backward(grad, batch, mode) on batch×features rows: y may
+  // not alias x; training mode normalises with the batch statistics (batch ≥ 2) and updates the
+  // running statistics, eval mode uses the running statistics; grad is dL/dy on entry and dL/dx
+  // on return (training-mode forward only), dγ, dβ added to / written / skipped per ParamGrads.
 };
 
 }  // namespace latentlab

@@ -1,0 +1,65 @@
+// 2-D convolution layer with fused bias and activation, as torch.nn.Conv2d(in, out, k, stride,
+// padding) (square kernel, zero padding, no dilation or groups). Images are NCHW rows
+// (image_shape.hpp), W is [out, in, k, k] (PyTorch layout), H_out = (H + 2p − k)/s + 1:
+//   forward   y[n,o,·] = f(b[o] + Σ_{i,kh,kw} W[o,i,kh,kw] · x[n,i, s·oh−p+kh, s·ow−p+kw])
+//   backward  g = dL/dy ⊙ f′(·)                     (in place on dL/dy, from y)
+//             dL/dW[o,i,kh,kw] += Σ_{n,oh,ow} g[n,o,oh,ow] · x[n,i, s·oh−p+kh, s·ow−p+kw]
+//             dL/db[o] += Σ_{n,oh,ow} g[n,o,oh,ow]
+//             dL/dx = the transposed convolution of g with W (each g scatters back through W
+//                     to the input pixels that produced it)
+// The three products are kernels::conv2d_{forward,backward_weight,backward_input} (conv.hpp).
+#pragma once
+
+#include <string>
+
+#include "latentlab/kernels/conv.hpp"
+#include "latentlab/nn/activations.hpp"
+#include "latentlab/nn/image_shape.hpp"
+#include "latentlab/nn/parameters.hpp"
+
+namespace latentlab {
+
+class Rng;
+
+class Conv2d {
+ public:
+  // Declares "<name>.weight" [out, in, k, k] and "<name>.bias" [out] in params. Throws
+  // std::invalid_argument when the sizes give no output pixel (or are not positive).
+  Conv2d(ParameterSet& params, const std::string& name, ImageShape input, int out_channels, int kernel, int stride,
+         int padding, ActivationSpec activation = {});
+
+  ImageShape input_shape() const { return input_; }
+  ImageShape output_shape() const { return output_; }
+  const std::string& name() const { return name_; }
+  const ActivationSpec& activation() const { return activation_; }
+  int kernel() const { return geometry_.kernel; }
+  int stride() const { return geometry_.stride; }
+  int padding() const { return geometry_.padding; }
+
+  // PyTorch's default: W, b ~ U(−1/√fan_in, 1/√fan_in), fan_in = in·k·k.
+  void init(Rng& rng);
+
+  // x: batch × input_shape().size(), y: batch × output_shape().size() (may not alias x).
+  void forward(const float* x, int batch, float* y);
+  // As Linear::backward: grad_y is overwritten with dL/d(pre-activation); dW, db are added to
+  // (ParamGrads::Accumulate), written (Write) or skipped; dL/dx is written when grad_x != nullptr.
+  void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
+                ParamGrads mode = ParamGrads::Accumulate);
+
+  const float* weight() const { return params_->values() + weight_offset_; }
+  const float* bias() const { return params_->values() + bias_offset_; }
+  float* weight() { return params_->values() + weight_offset_; }
+  float* bias() { return params_->values() + bias_offset_; }
+  float* weight_grad() { return params_->grads() + weight_offset_; }
+  float* bias_grad() { return params_->grads() + bias_offset_; }
+
+ private:
+  ParameterSet* params_;
+  std::string name_;
+  ImageShape input_, output_;
+  kernels::ConvShape geometry_;
+  ActivationSpec activation_;
+  std::size_t weight_offset_, bias_offset_;
+};
+
+}  // namespace latentlab
