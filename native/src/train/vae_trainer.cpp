@@ -33,20 +33,6 @@ Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t firs
 
 Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }
 
-Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n) {
-  Rng eval_rng(kEvalSeed, kEvalStream);
-  double loss = 0, recon = 0, kl = 0, loss_mu = 0;
-  for_each_test_chunk(test, n, [&](const float* chunk, std::size_t, int count) {
-    const VaeLosses sampled = vae.evaluate(chunk, count, &eval_rng);
-    loss += sampled.total;
-    recon += sampled.reconstruction;
-    kl += sampled.kl;
-    loss_mu += vae.evaluate(chunk, count, nullptr).total;
-  });
-  const double m = static_cast<double>(std::max<std::size_t>(n, 1));
-  return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
-}
-
 void VaeTrainer::render(const float* z, int count, float* pixels) { vae_.decode(z, nullptr, count, pixels); }
 
 Result<bool> VaeTrainer::check_config(const Metadata& m) const {

@@ -48,8 +48,22 @@ class VaeTrainer : public Trainer {
   Adam adam_;
 };
 
-// The test metrics above (names of test_metric_names()) of `vae` on the first n images of `test`;
-// also used by `latentlab eval`, so its test loss is the one the training log shows.
-Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n);
+// The test metrics above (names of test_metric_names()) of a VAE (any kind with
+// evaluate(x, batch, Rng*) → VaeLosses: Vae, ConvVae) on the first n images of `test`; also used
+// by `latentlab eval`, so its test loss is the one the training log shows.
+template <class AnyVae>
+Metrics vae_test_metrics(AnyVae& vae, const Dataset& test, std::size_t n) {
+  Rng eval_rng(kEvalSeed, kEvalStream);
+  double loss = 0, recon = 0, kl = 0, loss_mu = 0;
+  for_each_test_chunk(test, n, [&](const float* chunk, std::size_t, int count) {
+    const VaeLosses sampled = vae.evaluate(chunk, count, &eval_rng);
+    loss += sampled.total;
+    recon += sampled.reconstruction;
+    kl += sampled.kl;
+    loss_mu += vae.evaluate(chunk, count, nullptr).total;
+  });
+  const double m = static_cast<double>(n > 0 ? n : 1);
+  return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
+}
 
 }  // namespace latentlab::native

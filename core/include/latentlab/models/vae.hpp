@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "latentlab/models/model.hpp"
+#include "latentlab/models/vae_objective.hpp"
 #include "latentlab/nn/mlp.hpp"
 
 namespace latentlab {
@@ -21,11 +22,6 @@ struct VaeConfig {
   // logvar is clamped to [-logvar_limit, logvar_limit] before use (gradient 0 outside).
   // ±30 never binds in normal training; it stops exp(logvar) overflowing when training diverges.
   float logvar_limit = 30.0f;
-};
-
-// Loss terms summed over a batch (divide by the batch size for per-example values).
-struct VaeLosses {
-  double total = 0, reconstruction = 0, kl = 0;
 };
 
 class Vae : public GenerativeModel, public VariationalModel {
