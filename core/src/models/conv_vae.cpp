@@ -189,4 +189,14 @@ const float* ConvVae::decode_logits(const float* z, const int* /*labels: uncondi
   return decoder_forward(z, n);
 }
 
+void ConvVae::unit_states(int batch, std::vector<char>& states) const {
+  const auto append = [&](const AlignedBuffer& buffer, std::size_t per_image) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(batch) * per_image; ++i) states.push_back(buffer[i] > 0.0f);
+  };
+  for (std::size_t i = 0; i < enc_act_.size(); ++i) append(enc_act_[i], enc_conv_[i]->output_shape().size());
+  append(h_, config_.fc);
+  append(d_h_, config_.fc);
+  for (std::size_t i = 0; i < dec_act_.size(); ++i) append(dec_act_[i], dec_deconv_[i]->input_shape().size());
+}
+
 }  // namespace latentlab

@@ -2,6 +2,7 @@
 // the steps listed in dcgan.hpp.
 #include "latentlab/models/dcgan.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -38,6 +39,16 @@ void fill_normal(ParameterSet& set, const std::string& name, float mean, float s
   float* v = set.values() + t->offset;
   rng.fill_normal(v, t->size);
   for (std::size_t i = 0; i < t->size; ++i) v[i] = mean + std * v[i];
+}
+
+// A conv bias followed by BatchNorm changes nothing (BN subtracts each channel's mean), so its exact
+// gradient is 0; the computed Σg is rounding noise, which Adam would turn into ±lr steps. Such
+// biases are held at 0 (PyTorch's example has none: bias=False): set at init, gradient written 0.
+// (The generator's Linear bias is per feature, not per channel, so it is not redundant.)
+void zero_tensor(float* base, const ParameterSet& set, const std::string& name) {
+  const TensorInfo* t = set.find(name);
+  if (!t) throw std::logic_error("no tensor " + name);
+  std::fill(base + t->offset, base + t->offset + t->size, 0.0f);
 }
 
 void check_config(const DcganConfig& c) {
@@ -120,6 +131,12 @@ void Dcgan::init(Rng& rng) {
   }
   d_out_->init(rng);
   fill_normal(discriminator_params_, "discriminator.out.weight", 0.0f, 0.02f, rng);
+  for_each_bias_before_batchnorm([](ParameterSet& set, const std::string& name) { zero_tensor(set.values(), set, name); });
+}
+
+void Dcgan::for_each_bias_before_batchnorm(const std::function<void(ParameterSet&, const std::string&)>& f) {
+  for (std::size_t i = 0; i + 1 < g_deconv_.size(); ++i) f(generator_params_, stage("generator", "deconv", i) + ".bias");
+  for (std::size_t i = 1; i < d_conv_.size(); ++i) f(discriminator_params_, stage("discriminator", "conv", i) + ".bias");
 }
 
 void Dcgan::reserve(int batch) {
@@ -187,6 +204,9 @@ void Dcgan::generator_backward(float* grad_out, int batch) {
       g_deconv_[i - 1]->backward(g_act_[i - 1].data(), g_pre_[i].data(), grad, batch, g_grad_[i - 1].data(), kWrite);
     }
   }
+  for_each_bias_before_batchnorm([this](ParameterSet& set, const std::string& name) {
+    if (&set == &generator_params_) zero_tensor(set.grads(), set, name);
+  });
 }
 
 // ---- discriminator ----
@@ -214,6 +234,10 @@ void Dcgan::discriminator_backward(const float* x, float* grad_logits, int batch
   }
   if (mode != ParamGrads::Skip || grad_x != nullptr)
     d_conv_[0]->backward(x, d_act_[0].data(), d_grad_[0].data(), batch, grad_x, mode);
+  if (mode == ParamGrads::Skip) return;
+  for_each_bias_before_batchnorm([this](ParameterSet& set, const std::string& name) {
+    if (&set == &discriminator_params_) zero_tensor(set.grads(), set, name);
+  });
 }
 
 // ---- one iteration ----
@@ -281,6 +305,14 @@ void Dcgan::decode(const float* z, const int* /*labels: unconditional*/, int n, 
 void Dcgan::discriminate(const float* images, int n, float* logits) {
   const float* out = discriminator_forward(images, n, /*training=*/false);
   std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
+}
+
+void Dcgan::unit_states(int batch, std::vector<char>& states) const {
+  const auto append = [&](const AlignedBuffer& buffer, int size) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(batch) * size; ++i) states.push_back(buffer[i] > 0.0f);
+  };
+  for (std::size_t i = 0; i < g_act_.size(); ++i) append(g_act_[i], g_deconv_[i]->input_shape().size());
+  for (std::size_t i = 0; i < d_act_.size(); ++i) append(d_act_[i], d_conv_[i]->output_shape().size());
 }
 
 }  // namespace latentlab

@@ -229,8 +229,8 @@ const NativeKind kKinds[] = {
     // The DCGAN's test metric needs the discriminator, which a file may leave out.
     {find_model_kind("dcgan"), "image latent generator_channels discriminator_channels leaky_slope batchnorm_eps",
      nullptr,
-     {5, 64, "2e-4", 100, "128,64",
-      "--epochs 5   --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
+     {10, 64, "2e-4", 100, "128,64",
+      "--epochs 10  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
       "       --hidden 128,64 (G channels)  --disc-hidden 64,128 (D channels); k4 s2 p1 convolutions,\n"
       "       BatchNorm, DCGAN N(0, 0.02) init; pixels in [-1,1]; an epoch drops the last partial batch"},
      false, dcgan_fresh, config_from_checkpoint<DcganConfig, dcgan_config_from_metadata>, dcgan_resume_flags,

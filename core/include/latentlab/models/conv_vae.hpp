@@ -61,6 +61,8 @@ class ConvVae : public GenerativeModel, public VariationalModel {
   const float* last_logvar() const { return logvar_.data(); }
   const float* last_z() const { return z_.data(); }
   const float* last_logits() const { return logits_.data(); }
+  // Test hook (gradient checks): appends [unit > 0] for every ReLU output of the last pass.
+  void unit_states(int batch, std::vector<char>& states) const;
 
  private:
   enum class Eps { None, Given, Draw };

@@ -8,7 +8,8 @@
 //                  → Linear(d_m · (S/2ᵐ)² → 1 logit)
 // Activations are NCHW rows (nn/image_shape.hpp): a Linear reads a conv layer's output as is.
 // Initialisation as the example's weights_init: conv and linear weights ~ N(0, 0.02), BatchNorm
-// γ ~ N(1, 0.02), β = 0; biases as PyTorch's layer defaults (U(±1/√fan_in)).
+// γ ~ N(1, 0.02), β = 0; biases as PyTorch's layer defaults (U(±1/√fan_in)), except that a conv
+// bias a BatchNorm follows is 0 and stays 0 (its gradient is exactly 0; the example has bias=False).
 // One training iteration, as the example (each D pass is its own BatchNorm batch):
 //   1. sample_fakes: z ~ N(0, I), fakes = G(z)  (BN on batch statistics)
 //   2. discriminator_gradients(real): ∇_D [BCE(D(real), 1) + BCE(D(fakes), 0)] (means over the
@@ -19,6 +20,7 @@
 // decode and discriminate use the BatchNorm running statistics (eval mode).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,8 +88,14 @@ class Dcgan : public GenerativeModel {
   // D's logits (n) of images (n × image), eval mode.
   void discriminate(const float* images, int n, float* logits);
 
+  // Test hook (gradient checks): appends [unit > 0] for every ReLU / LeakyReLU output of the
+  // last G pass and the last D pass, `batch` images each.
+  void unit_states(int batch, std::vector<char>& states) const;
+
  private:
   void reserve(int batch);
+  // Calls f(set, tensor name) for each conv bias that a BatchNorm follows (held at 0: dcgan.cpp).
+  void for_each_bias_before_batchnorm(const std::function<void(ParameterSet&, const std::string&)>& f);
   const float* generator_forward(const float* z, int batch, bool training);
   // dL/dfakes (batch × image) → G's parameter gradients (written).
   void generator_backward(float* grad_out, int batch);
