@@ -18,10 +18,13 @@
 #include "cli/sample.hpp"
 #include "cli/train.hpp"
 #include "output/file_io.hpp"
+#include "train/distributed.hpp"
 
 using namespace latentlab::native;
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_command_line(int argc, char** argv) {
   try {
     CLI::App app{"latentlab: variational autoencoders and GANs from first principles"};
     app.set_version_flag("--version", std::string("latentlab ") + latentlab_version());
@@ -46,6 +49,9 @@ int main(int argc, char** argv) {
     for (const Command& command : commands) {
       if (!command.app->parsed()) continue;
       try {
+        // Only training is data-parallel; any other command under mpirun -np N would run N times.
+        if (distributed::size() > 1 && command.app->get_name() != "train")
+          throw UsageError("only `latentlab train` runs over several MPI ranks; run this command without mpirun");
         return command.run();
       } catch (const UsageError& e) {
         std::fprintf(stderr, "latentlab %s: %s\nRun with --help for more information.\n", command.app->get_name().c_str(),
@@ -69,6 +75,19 @@ int main(int argc, char** argv) {
     return kExitRuntimeError;
   } catch (...) {
     std::fprintf(stderr, "latentlab: unexpected error\n");
+    return kExitRuntimeError;
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    // Joins the MPI job when started by mpirun (docs/distributed.md); a no-op otherwise.
+    distributed::Session session(argc, argv);
+    return session.finish(run_command_line(argc, argv));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "latentlab: error: %s\n", e.what());
     return kExitRuntimeError;
   }
 }

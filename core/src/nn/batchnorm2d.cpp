@@ -1,13 +1,40 @@
 // Batch normalisation per channel, forward and backward side by side (math in batchnorm2d.hpp).
-// Every loop runs image by image, channel by channel, pixel by pixel (the storage order), so with
-// plane = 1 it is BatchNorm1d's row-by-row order.
+// Every loop runs image by image, channel by channel, pixel by pixel (the storage order). Each
+// (image, channel) plane's share of a sum is formed first (plane_sum), then added to the channel's
+// total; with plane = 1 that share is the one value itself, so BatchNorm1d sums row by row.
 #include "latentlab/nn/batchnorm2d.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
 
 namespace latentlab {
+
+namespace {
+const CrossBatchSum* g_cross_batch_sum = nullptr;
+
+// Σ_{p < P} term(p) in double: blocks of 8 consecutive pixels go to 8 interleaved partial sums
+// (one vector; lane j takes pixels j, j + 8, …), added in lane order, then the < 8 remaining
+// pixels one by one. A plane of fewer than 8 (BatchNorm1d: 1) is a plain running sum.
+template <class Term>
+double plane_sum(int P, Term term) {
+  constexpr int L = 8;
+  double total = 0.0;
+  int p = 0;
+  if (P >= L) {
+    double lanes[L] = {};
+    for (; p + L <= P; p += L)
+      for (int j = 0; j < L; ++j) lanes[j] += term(p + j);
+    for (int j = 0; j < L; ++j) total += lanes[j];
+  }
+  for (; p < P; ++p) total += term(p);
+  return total;
+}
+}  // namespace
+
+void set_cross_batch_sum(const CrossBatchSum* group) { g_cross_batch_sum = group; }
+const CrossBatchSum* cross_batch_sum() { return g_cross_batch_sum; }
 
 BatchNorm2d::BatchNorm2d(ParameterSet& params, ParameterSet& buffers, const std::string& name, int channels, int plane,
                          float eps, float momentum)
@@ -60,21 +87,37 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
     x_hat_.reserve_discard(total);
     capacity_ = batch;
   }
-  const long long count = static_cast<long long>(batch) * P;  // N values per channel
+  // Statistics per channel in double. A synchronised BatchNorm sums Σx (with this process's
+  // value count appended) and then Σ(x − μ)² over the group: two passes, as here, so the variance
+  // keeps the two-pass accuracy.
+  const CrossBatchSum* group = g_cross_batch_sum;
   std::vector<double>& mean = sum_a_;
   std::vector<double>& var = sum_b_;
-  mean.assign(static_cast<std::size_t>(C), 0.0);  // sized once: no allocation per step
+  mean.assign(static_cast<std::size_t>(C) + (group ? 1 : 0), 0.0);  // sized once: no allocation per step
   var.assign(static_cast<std::size_t>(C), 0.0);
   for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c)
-      for (int p = 0; p < P; ++p) mean[c] += x[index(n, c, p)];
+    for (int c = 0; c < C; ++c) {
+      const float* row = x + index(n, c, 0);
+      mean[c] += plane_sum(P, [row](int p) { return static_cast<double>(row[p]); });
+    }
+  double count = static_cast<double>(batch) * P;  // N values per channel
+  if (group) {
+    mean[static_cast<std::size_t>(C)] = count;
+    group->sum(mean.data(), mean.size());
+    count = mean[static_cast<std::size_t>(C)];
+  }
+  total_count_ = count;
   for (int c = 0; c < C; ++c) mean[c] /= count;
   for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c)
-      for (int p = 0; p < P; ++p) {
-        const double d = x[index(n, c, p)] - mean[c];
-        var[c] += d * d;
-      }
+    for (int c = 0; c < C; ++c) {
+      const float* row = x + index(n, c, 0);
+      const double m = mean[c];
+      var[c] += plane_sum(P, [row, m](int p) {
+        const double d = row[p] - m;
+        return d * d;
+      });
+    }
+  if (group) group->sum(var.data(), var.size());
   for (int c = 0; c < C; ++c) {
     var[c] /= count;
     inv_std_[c] = static_cast<float>(1.0 / std::sqrt(var[c] + eps_));
@@ -82,32 +125,36 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
     running_mean[c] = static_cast<float>((1.0 - momentum_) * running_mean[c] + momentum_ * mean[c]);
     running_var[c] = static_cast<float>((1.0 - momentum_) * running_var[c] + momentum_ * unbiased);
   }
+  float* __restrict x_hat = x_hat_.data();
   for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c)
+    for (int c = 0; c < C; ++c) {
+      const std::size_t k0 = index(n, c, 0);
+      const double m = mean[c];
+      const float s = inv_std_[c], gm = gamma[c], bt = beta[c];
       for (int p = 0; p < P; ++p) {
-        const std::size_t k = index(n, c, p);
-        const float xh = static_cast<float>(x[k] - mean[c]) * inv_std_[c];
-        x_hat_[k] = xh;
-        y[k] = gamma[c] * xh + beta[c];
+        const float xh = static_cast<float>(x[k0 + p] - m) * s;
+        x_hat[k0 + p] = xh;
+        y[k0 + p] = gm * xh + bt;
       }
+    }
 }
 
 void BatchNorm2d::backward(float* grad, int batch, ParamGrads mode) {
   const int C = channels_, P = plane_;
   const float* gamma = params_->values() + gamma_offset_;
   const auto index = [C, P](int n, int c, int p) { return (static_cast<std::size_t>(n) * C + c) * P + p; };
-  const long long count = static_cast<long long>(batch) * P;
   std::vector<double>& sum_g = sum_a_;
   std::vector<double>& sum_g_xhat = sum_b_;
   sum_g.assign(static_cast<std::size_t>(C), 0.0);
   sum_g_xhat.assign(static_cast<std::size_t>(C), 0.0);
+  const float* x_hat = x_hat_.data();
   for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c)
-      for (int p = 0; p < P; ++p) {
-        const std::size_t k = index(n, c, p);
-        sum_g[c] += grad[k];
-        sum_g_xhat[c] += static_cast<double>(grad[k]) * x_hat_[k];
-      }
+    for (int c = 0; c < C; ++c) {
+      const float* g = grad + index(n, c, 0);
+      const float* xh = x_hat + index(n, c, 0);
+      sum_g[c] += plane_sum(P, [g](int p) { return static_cast<double>(g[p]); });
+      sum_g_xhat[c] += plane_sum(P, [g, xh](int p) { return static_cast<double>(g[p]) * xh[p]; });
+    }
   if (mode != ParamGrads::Skip) {
     float* dgamma = params_->grads() + gamma_offset_;
     float* dbeta = params_->grads() + beta_offset_;
@@ -117,14 +164,24 @@ void BatchNorm2d::backward(float* grad, int batch, ParamGrads mode) {
       dbeta[c] = (add ? dbeta[c] : 0.0f) + static_cast<float>(sum_g[c]);
     }
   }
-  // dx = γ/(N√(σ²+ε)) · (N·g − Σg − x̂·Σ(g x̂))
+  // dγ, dβ above are this process's share; dx needs Σg and Σg·x̂ over the whole batch.
+  if (const CrossBatchSum* group = g_cross_batch_sum) {
+    shared_.resize(2 * static_cast<std::size_t>(C));
+    std::copy(sum_g.begin(), sum_g.end(), shared_.begin());
+    std::copy(sum_g_xhat.begin(), sum_g_xhat.end(), shared_.begin() + C);
+    group->sum(shared_.data(), shared_.size());
+    std::copy(shared_.begin(), shared_.begin() + C, sum_g.begin());
+    std::copy(shared_.begin() + C, shared_.end(), sum_g_xhat.begin());
+  }
+  // dx = γ/(N√(σ²+ε)) · (N·g − Σg − x̂·Σ(g x̂)), N the values of the last training forward
+  const double N = total_count_;
   for (int n = 0; n < batch; ++n)
     for (int c = 0; c < C; ++c) {
-      const double scale = static_cast<double>(gamma[c]) * inv_std_[c] / count;
-      for (int p = 0; p < P; ++p) {
-        const std::size_t k = index(n, c, p);
-        grad[k] = static_cast<float>(scale * (static_cast<double>(count) * grad[k] - sum_g[c] - x_hat_[k] * sum_g_xhat[c]));
-      }
+      const double scale = static_cast<double>(gamma[c]) * inv_std_[c] / N;
+      const double sg = sum_g[c], sgx = sum_g_xhat[c];
+      float* __restrict g = grad + index(n, c, 0);
+      const float* __restrict xh = x_hat + index(n, c, 0);
+      for (int p = 0; p < P; ++p) g[p] = static_cast<float>(scale * (N * g[p] - sg - xh[p] * sgx));
     }
 }
 

@@ -42,11 +42,7 @@ void Linear::backward(const kernels::SparseRows& x, const float* y, float* grad_
 void Linear::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode) {
   float* g = grad_y;
   activation_backward_rows(activation_, y, g, batch, out_);  // g = dL/dy ⊙ f′, from y
-  const auto param_grads = [&] {  // dL/dW (+)= gᵀ x,  dL/db (+)= Σ_rows g
-    const bool add = mode == ParamGrads::Accumulate;  // Write: β = 0, dW is not read
-    kernels::gemm(true, false, out_, in_, batch, 1.0f, g, out_, x, in_, add ? 1.0f : 0.0f, weight_grad(), in_);
-    kernels::column_sums(g, batch, out_, bias_grad(), add);
-  };
+  const auto param_grads = [&] { weight_gradient(x, g, batch, mode); };
   const auto input_grad = [&] {  // dL/dx = g W
     kernels::gemm(false, false, batch, in_, out_, 1.0f, g, out_, weight(), in_, 0.0f, grad_x, in_);
   };
@@ -58,6 +54,17 @@ void Linear::backward(const float* x, const float* y, float* grad_y, int batch, 
   } else if (want_input) {
     input_grad();
   }
+}
+
+void Linear::weight_gradient(const float* x, const float* g, int batch, ParamGrads mode, bool with_bias) {
+  if (mode == ParamGrads::Skip) return;
+  const bool add = mode == ParamGrads::Accumulate;  // Write: β = 0, dW is not read
+  kernels::gemm(true, false, out_, in_, batch, 1.0f, g, out_, x, in_, add ? 1.0f : 0.0f, weight_grad(), in_);  // gᵀ x
+  if (with_bias) kernels::column_sums(g, batch, out_, bias_grad(), add);                                        // Σ_rows g
+}
+
+void Linear::tangent_forward(const float* t, int batch, float* v) const {
+  kernels::gemm(false, true, batch, out_, in_, 1.0f, t, in_, weight(), in_, 0.0f, v, out_);  // v = t Wᵀ
 }
 
 }  // namespace latentlab

@@ -3,7 +3,9 @@
 // layer's input gradient to the layer below.
 #include "latentlab/nn/mlp.hpp"
 
+#include <algorithm>
 #include <stdexcept>
+#include <utility>
 
 namespace latentlab {
 
@@ -88,6 +90,43 @@ void Mlp::backward(const float* x, float* grad_out, int batch, float* grad_x, Pa
       layers_[i].backward(in, outputs_[i].data(), g, batch, grad_in, mode);
     }
     g = grad_in;
+  }
+}
+
+bool Mlp::piecewise_linear() const {
+  if (output_size() != 1) return false;
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const Activation f = activations_[i].kind;
+    if (norms_[i] || !(f == Activation::Identity || f == Activation::ReLU || f == Activation::LeakyReLU)) return false;
+  }
+  return true;
+}
+
+void Mlp::input_gradient(const float* x, int batch, float* g) {
+  if (!piecewise_linear()) throw std::logic_error("Mlp::input_gradient: needs a scalar-output stack of Linear layers with piecewise-linear activations and no BatchNorm");
+  forward(x, batch);
+  ones_.reserve_discard(static_cast<std::size_t>(batch));
+  ones_.fill(1.0f);
+  backward(x, ones_.data(), batch, g, ParamGrads::Skip);
+}
+
+void Mlp::input_gradient_backward(const float* u, int batch) {
+  // The adjoints backward left behind: layer i's a_i was written in place over dL/d(output of
+  // layer i), which is ones_ for the last layer and grads_[i + 1] (the next layer's input gradient) below it.
+  std::size_t widest = 0;
+  for (const Linear& layer : layers_) widest = std::max<std::size_t>(widest, static_cast<std::size_t>(layer.out()));
+  tangent_.reserve_discard(static_cast<std::size_t>(batch) * widest);
+  tangent_next_.reserve_discard(static_cast<std::size_t>(batch) * widest);
+  const float* t = u;  // t_{i−1}
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    const float* a = i + 1 == layers_.size() ? ones_.data() : grads_[i + 1].data();
+    layers_[i].weight_gradient(t, a, batch, ParamGrads::Accumulate, /*with_bias=*/false);  // dP/dW_i += a_iᵀ t_{i−1}
+    if (i + 1 == layers_.size()) break;
+    float* v = tangent_next_.data();
+    layers_[i].tangent_forward(t, batch, v);  // t_{i−1} W_iᵀ
+    activation_backward_rows(activations_[i], outputs_[i].data(), v, batch, layers_[i].out());  // ⊙ f_i′
+    std::swap(tangent_, tangent_next_);
+    t = tangent_.data();
   }
 }
 

@@ -1,11 +1,13 @@
 #include "cli/train.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
 
 #include "train/checkpoint.hpp"
+#include "train/distributed.hpp"
 #include "output/file_io.hpp"
 #include "latentlab/io/model_io.hpp"
 #include "train/progress.hpp"
@@ -166,14 +168,21 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
   s.overwrite = f.overwrite;
   s.command_line = command_line;
 
-  Progress progress(detect_progress_mode(f.quiet), stdout);
+  // Under mpirun, rank 0 speaks for the job (the other ranks hold the same state).
+  const bool speaks = distributed::rank() == 0;
+  // mpirun gives every rank a pseudo-terminal whatever its own stdout is: plain lines then.
+  ProgressMode mode = detect_progress_mode(f.quiet);
+  if (distributed::size() > 1 && mode == ProgressMode::Terminal) mode = ProgressMode::Lines;
+  Progress progress(mode, speaks ? stdout : nullptr);
   StopSignals signals;
   s.stop_requested = [] { return StopSignals::received() != 0; };
   try {
     run_training(s, f.resume.empty() ? nullptr : &checkpoint, f.resume, progress);
   } catch (const TrainingInterrupted& e) {
-    const int signal = StopSignals::received();
-    std::fprintf(stderr, "latentlab train: interrupted by %s: %s\n", StopSignals::name(signal), e.what());
+    // A rank that was not signalled itself stopped because another was (the ranks agree on the
+    // stop step); it exits as the signalled ones do.
+    const int signal = StopSignals::received() != 0 ? StopSignals::received() : SIGTERM;
+    if (speaks) std::fprintf(stderr, "latentlab train: interrupted by %s: %s\n", StopSignals::name(signal), e.what());
     return 128 + signal;  // the shell's convention: 130 for SIGINT, 143 for SIGTERM
   }
   return kExitSuccess;

@@ -41,6 +41,7 @@ class ClassifierTrainer : public Trainer {
   Classifier classifier_;
   Adam adam_;  // the RNGs: epoch order; the random translations of the training images
   std::vector<float> scratch_;
+  std::vector<int> shifts_;  // (dy, dx) per row of the global batch
   std::vector<std::uint8_t> labels_;
 };
 

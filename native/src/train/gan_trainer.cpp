@@ -33,7 +33,8 @@ Metadata GanTrainer::config_metadata() const { return latentlab::config_metadata
 
 Trainer::LossTerms GanTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* real = gather(train, first, count, gan_.pixel_range());
-  gan_.sample_fakes(count, noise_rng_);
+  // z for the global batch, this rank's rows (the same z per row for any number of ranks).
+  gan_.set_fakes_from(step_normals(gan_.config().latent), count);
   GanLosses l = gan_.discriminator_gradients(real);
   // A diverged step applies no further update (see divergence()).
   if (apply({{"discriminator loss", l.discriminator}}, gan_.discriminator_parameters(), adam_d_)) {

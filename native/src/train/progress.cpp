@@ -46,7 +46,7 @@ double Progress::epoch_seconds() const {
 }
 
 void Progress::step(std::size_t steps_done, std::size_t images_done, const Metrics& running) {
-  if (mode_ == ProgressMode::Quiet) return;
+  if (mode_ == ProgressMode::Quiet || !out_) return;
   const auto now = Clock::now();
   const bool last = steps_done >= steps_total_;
   if (mode_ == ProgressMode::Terminal) {
@@ -79,6 +79,7 @@ void Progress::draw(const std::string& text, bool) {
 void Progress::end_epoch(const std::string& line) { message(line); }
 
 void Progress::message(const std::string& line) {
+  if (!out_) return;
   if (line_open_) {
     std::fprintf(out_, "\r\033[K");
     line_open_ = false;

@@ -29,6 +29,7 @@ std::string format_progress_line(int epoch, int epochs, std::size_t steps_done, 
 
 class Progress {
  public:
+  // out nullptr: prints nothing (the data-parallel ranks other than rank 0).
   Progress(ProgressMode mode, std::FILE* out);
 
   void start_epoch(int epoch, int epochs, std::size_t steps_total);

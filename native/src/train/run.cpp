@@ -16,6 +16,7 @@
 #include "output/image_grid.hpp"
 #include "latentlab/kernels/parallel.hpp"
 #include "latentlab/rng.hpp"
+#include "train/distributed.hpp"
 #include "train/registry.hpp"
 #include "train/training_log.hpp"
 
@@ -37,6 +38,11 @@ std::string join_path(const std::string& dir, const std::string& name) {
 
 double seconds_since(Clock::time_point start) { return std::chrono::duration<double>(Clock::now() - start).count(); }
 
+// Data-parallel runs (distributed.hpp): every rank trains, rank 0 alone evaluates and writes the
+// run's files (log, sample grids, checkpoints, model, summary). Every rank holds the same
+// parameters, optimiser state and RNGs, so rank 0's checkpoint resumes with any number of ranks.
+bool writes_files() { return distributed::rank() == 0; }
+
 // Settings stored in every file the run writes.
 Metadata run_metadata(const TrainSettings& s, const Trainer& trainer) {
   Metadata m;
@@ -49,6 +55,7 @@ Metadata run_metadata(const TrainSettings& s, const Trainer& trainer) {
   m[kMetaTestLimit] = std::to_string(s.test_limit);
   m[kMetaEvalEvery] = std::to_string(s.eval_every);
   m["threads"] = std::to_string(s.threads);
+  if (distributed::size() > 1) m["ranks"] = std::to_string(distributed::size());
   m["command_line"] = s.command_line;
   m["trained_by"] = std::string("latentlab ") + latentlab_version();
   m["epochs"] = std::to_string(trainer.epochs_done());
@@ -109,8 +116,10 @@ PreparedRun prepare_run(const TrainSettings& s, const SafetensorsContents* resum
   const NativeKind& kind = *s.kind;
   // A resumed run may write over its own checkpoint's directory, but not over another run.
   if (!resume || !same_directory(s.out, parent_directory(resume_path))) check_fresh_directory(s);
-  ensure_directory(s.out);
-  if (kind.kind->role == ModelRole::Generative) ensure_directory(join_path(s.out, "samples"));
+  if (writes_files()) {
+    ensure_directory(s.out);
+    if (kind.kind->role == ModelRole::Generative) ensure_directory(join_path(s.out, "samples"));
+  }
 
   PreparedRun run;
   run.data = load_dataset(s.data);
@@ -136,6 +145,8 @@ PreparedRun prepare_run(const TrainSettings& s, const SafetensorsContents* resum
     throw UsageError("--batch " + std::to_string(s.training.batch) + " is larger than the " +
                      std::to_string(run.n_train) +
                      " training images, and the GAN drops incomplete batches: lower --batch or raise --limit");
+  if (const std::string problem = trainer.data_parallel_problem(run.n_train); !problem.empty())
+    throw UsageError("cannot split the batches over " + std::to_string(distributed::size()) + " ranks: " + problem);
   if (resume) {
     auto ok = trainer.restore(*resume);
     if (!ok) throw DataError("cannot resume from '" + resume_path + "': " + ok.error());
@@ -153,7 +164,7 @@ PreparedRun prepare_run(const TrainSettings& s, const SafetensorsContents* resum
   columns.push_back("eval_seconds");
   run.log = std::make_unique<TrainingLog>(join_path(s.out, "log.csv"), columns);
   // Resuming into a new directory: carry over the rows of the checkpoint's own run.
-  if (resume && !run.log->load_existing(trainer.epochs_done()))
+  if (writes_files() && resume && !run.log->load_existing(trainer.epochs_done()))
     run.log->carry_over(join_path(parent_directory(resume_path), "log.csv"), trainer.epochs_done());
   return run;
 }
@@ -168,7 +179,8 @@ void announce(const TrainSettings& s, const PreparedRun& run, bool resumed, Prog
                 run.n_train, run.n_test, run.data.train.rows, run.data.train.cols, s.training.batch,
                 shortest_float(s.training.lr).c_str(), static_cast<unsigned long long>(s.training.seed), s.epochs,
                 resumed ? (" (from epoch " + std::to_string(trainer.epochs_done()) + ")").c_str() : "", s.out.c_str());
-  progress.message(intro);
+  const int ranks = distributed::size();
+  progress.message(intro + (ranks > 1 ? " (data-parallel over " + std::to_string(ranks) + " ranks)" : std::string()));
 }
 
 // The per-epoch sample grid: the model's images of a fixed latent batch, drawn once from the
@@ -214,8 +226,9 @@ void stop_unless_epoch_completed(const TrainSettings& s, const Trainer& trainer,
                              ". Try a lower --lr.");
   }
   if (trainer.epoch_interrupted()) {
-    // Stopped between two steps: save the position in this epoch, so --resume continues exactly here.
-    write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(run_metadata(s, trainer)));
+    // Stopped between two steps (the same one on every rank): save the position in this epoch, so
+    // --resume continues exactly here.
+    if (writes_files()) write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(run_metadata(s, trainer)));
     throw TrainingInterrupted("stopped in epoch " + std::to_string(epoch) + " after step " +
                               std::to_string(trainer.epoch_steps_done()) + " of " + std::to_string(steps_per_epoch) +
                               "; wrote " + checkpoint_path + ". Continue with: latentlab train --resume " +
@@ -259,15 +272,18 @@ TrainSummary run_epochs(const TrainSettings& s, PreparedRun& run, Progress& prog
     const bool evaluate = epoch == s.epochs || (s.eval_every > 0 && epoch % s.eval_every == 0);
     Metrics test;
     const auto eval_start = Clock::now();
-    if (evaluate) test = trainer.evaluate(run.data.test, run.n_test);
+    const bool writer = writes_files();
+    if (evaluate && writer) test = trainer.evaluate(run.data.test, run.n_test);
     const double eval_seconds = evaluate ? seconds_since(eval_start) : 0.0;
 
-    grid.write(trainer, epoch);
-    run.log->add_row(log_row(trainer, epoch, train, evaluate ? &test : nullptr, train_seconds, eval_seconds));
-    run.log->save();
-    Metadata meta = run_metadata(s, trainer);
-    for (const auto& [key, value] : train) meta["train_" + key] = format_float(value);
-    write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(meta));
+    if (writer) {
+      grid.write(trainer, epoch);
+      run.log->add_row(log_row(trainer, epoch, train, evaluate ? &test : nullptr, train_seconds, eval_seconds));
+      run.log->save();
+      Metadata meta = run_metadata(s, trainer);
+      for (const auto& [key, value] : train) meta["train_" + key] = format_float(value);
+      write_file_atomically(checkpoint_path, trainer.checkpoint_bytes(meta));
+    }
 
     char rate[96];
     std::snprintf(rate, sizeof rate, "epoch %d/%d  %zu steps  %.1f s  %.0f img/s  ", epoch, s.epochs, steps_per_epoch,
@@ -276,7 +292,7 @@ TrainSummary run_epochs(const TrainSettings& s, PreparedRun& run, Progress& prog
 
     summary.train = train;
     if (evaluate) summary.test = test;
-    if (epoch < s.epochs && s.stop_requested && s.stop_requested())
+    if (epoch < s.epochs && distributed::any(s.stop_requested && s.stop_requested()))
       throw TrainingInterrupted("stopped after epoch " + std::to_string(epoch) + "; wrote " + checkpoint_path +
                                 ". Continue with: latentlab train --resume " + checkpoint_path);
   }
@@ -288,6 +304,7 @@ TrainSummary run_epochs(const TrainSettings& s, PreparedRun& run, Progress& prog
 void write_outputs(const TrainSettings& s, const PreparedRun& run, TrainSummary& summary,
                    Clock::time_point wall_start, Progress& progress) {
   const Trainer& trainer = *run.trainer;
+  if (!writes_files()) return;
   Metadata meta = run_metadata(s, trainer);
   for (const auto& [key, value] : summary.train) meta["train_" + key] = format_float(value);
   for (const auto& [key, value] : summary.test) meta[key] = format_float(value);
@@ -318,6 +335,7 @@ void write_outputs(const TrainSettings& s, const PreparedRun& run, TrainSummary&
   j["seconds_per_epoch"] = epochs_run >= 1 ? summary.train_seconds / epochs_run : 0.0;
   j["resumed_from_epoch"] = run.first_epoch - 1;
   j["threads"] = s.threads;
+  j["ranks"] = distributed::size();
   j["trained_by"] = std::string("latentlab ") + latentlab_version();
   j["command_line"] = s.command_line;
   summary.wall_seconds = seconds_since(wall_start);

@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "train/checkpoint.hpp"
+#include "train/distributed.hpp"
 #include "latentlab/kernels/parallel.hpp"
 #include "latentlab/rng.hpp"
 
@@ -171,13 +172,17 @@ Metrics Trainer::train_epoch(const Dataset& train, std::size_t n, const StepObse
     return m;
   };
   while (p.images < images) {
-    if (stop_requested()) return means();  // the position stays active: a checkpoint continues here
+    // Every rank stops at the same step boundary if any rank was asked to stop.
+    if (distributed::any(stop_requested())) return means();  // the position stays active: a checkpoint continues here
     const int count = static_cast<int>(std::min(batch, images - p.images));
-    const LossTerms terms = train_step(train, p.images, count);
-    if (!divergence_.empty()) break;
+    const distributed::Slice slice = distributed::slice(count);
+    step_rows_ = {p.images, count, slice.offset, slice.count};
+    LossTerms terms = train_step(train, p.images + slice.offset, slice.count);
+    if (!divergence_.empty()) break;  // decided on the ranks' shared values (apply): every rank breaks
     if (terms.size() != names.size())
       throw std::logic_error("train_step returned " + std::to_string(terms.size()) + " loss terms for " +
                              std::to_string(names.size()) + " training metrics");
+    share_across_ranks(terms, nullptr);
     for (std::size_t i = 0; i < terms.size(); ++i) {
       if (names[i] != terms[i].first) throw std::logic_error("train_step's loss term " + names[i] + " is misnamed");
       p.sums[i] += terms[i].second;
@@ -193,9 +198,58 @@ Metrics Trainer::train_epoch(const Dataset& train, std::size_t n, const StepObse
 }
 
 bool Trainer::apply(const LossTerms& checked, ParameterSet& params, Adam& adam) {
-  if (!step_finite(checked, params)) return false;
+  if (distributed::size() == 1) {
+    if (!step_finite(checked, params)) return false;
+  } else {
+    LossTerms global = checked;
+    share_across_ranks(global, &params);
+    if (!step_finite(global, params)) return false;
+  }
   adam.step(params.values(), params.grads());
   return true;
+}
+
+void Trainer::share_across_ranks(LossTerms& terms, ParameterSet* params) {
+  if (distributed::size() == 1) return;
+  // A batch mean over this rank's rows counts with weight local/count in the global mean (the
+  // same for every rank: data_parallel_problem requires equal slices, so the synchronised
+  // BatchNorm's backward sees uniformly weighted rows).
+  const bool means = means_per_step();
+  const double weight = means ? static_cast<double>(step_rows_.local) / step_rows_.count : 1.0;
+  shared_terms_.resize(terms.size());
+  for (std::size_t i = 0; i < terms.size(); ++i) shared_terms_[i] = terms[i].second * weight;
+  distributed::sum(shared_terms_.data(), shared_terms_.size());
+  for (std::size_t i = 0; i < terms.size(); ++i) terms[i].second = shared_terms_[i];
+  if (!params) return;
+  if (means) {
+    const float w = static_cast<float>(weight);
+    float* g = params->grads();
+    for (std::size_t i = 0; i < params->size(); ++i) g[i] *= w;
+  }
+  distributed::sum(params->grads(), params->size());
+}
+
+const float* Trainer::step_normals(int width) {
+  const std::size_t w = static_cast<std::size_t>(width);
+  normals_.resize(static_cast<std::size_t>(step_rows_.count) * w);
+  noise_rng_.fill_normal(normals_.data(), normals_.size());
+  return normals_.data() + step_rows_.offset * w;
+}
+
+std::string Trainer::data_parallel_problem(std::size_t n) const {
+  const int ranks = distributed::size();
+  if (ranks == 1) return "";
+  const int batch = options_.batch;
+  const std::string of_ranks = " the " + std::to_string(ranks) + " ranks";
+  if (batch < ranks) return "--batch " + std::to_string(batch) + " is smaller than" + of_ranks + ": every rank needs rows";
+  const std::size_t last = n % static_cast<std::size_t>(batch);
+  if (means_per_step() && (batch % ranks != 0 || (!drops_last_batch() && last % static_cast<std::size_t>(ranks) != 0)))
+    return "this model's losses are means over the batch, and the synchronised step needs equal slices: --batch " +
+           std::to_string(batch) + " (and the last batch) must be a multiple of" + of_ranks;
+  if (!drops_last_batch() && last != 0 && last < static_cast<std::size_t>(ranks))
+    return "the epoch's last batch has " + std::to_string(last) + " images, fewer than" + of_ranks +
+           ": change --batch or --limit";
+  return "";
 }
 
 float* Trainer::gather(const Dataset& data, std::size_t first, int count, PixelRange range) {

@@ -5,6 +5,12 @@
 // GanTrainer, ClassifierTrainer) supplies its model, one train_step and its metrics; tests use
 // them directly, without the CLI. Trainers are built through the native registry (registry.hpp).
 //
+// Data parallelism (docs/distributed.md) lives here too, so every kind gets it: under
+// `mpirun -np N` each step's global batch is split into N slices (distributed.hpp), train_step
+// sees this rank's rows only, and apply() sums the gradients and the checked loss terms over the
+// ranks before Adam, which then runs identically everywhere; train_epoch sums the returned loss
+// terms and agrees on the stop check. With one process all of this is skipped.
+//
 // The random streams it uses are listed in latentlab/streams.hpp.
 #pragma once
 
@@ -98,6 +104,10 @@ class Trainer {
   // and checkpoint_bytes records the position in it, so that a resumed run continues mid-epoch
   // with bit-identical results.
   bool epoch_interrupted() const { return position_.active; }
+  // Why this trainer cannot split an epoch over n images across distributed::size() ranks
+  // (a batch with fewer rows than ranks; a batch-mean loss over a batch the ranks cannot share
+  // equally), or "" if it can.
+  std::string data_parallel_problem(std::size_t n) const;
   std::size_t epoch_steps_done() const { return position_.steps; }
   // Non-empty once a step met a non-finite loss term or gradient ("step 37: KL is inf", "step 37:
   // gradient of decoder.fc2.weight is NaN", or a gradient beyond √FLT_MAX whose square would
@@ -106,12 +116,19 @@ class Trainer {
 
  protected:
   // One optimisation step on rows order_[first … first+count) of `train` (gather() them): the
-  // kind's gradients, then apply() per player. Returns the batch's loss terms; after a
+  // kind's gradients, then apply() per player. Returns the loss terms of these rows; after a
   // divergence (divergence() set) the epoch ends and they are not counted.
+  // Data-parallel: these rows are this rank's slice of the step's global batch (step_rows());
+  // per-row noise must come from step_normals() (or be drawn for every row of the global batch,
+  // as step_normals does), so that the ranks' noise streams stay identical and a row gets the
+  // same noise for any number of ranks.
   virtual LossTerms train_step(const Dataset& train, std::size_t first, int count) = 0;
   // How an epoch runs: a GAN drops the last partial batch and averages its terms per step; the
   // others keep it (PyTorch drop_last=False) and average per image.
   virtual bool drops_last_batch() const { return false; }
+  // true: the loss terms AND the gradients of train_step are means over its rows (the GAN);
+  // false: sums over its rows. Decides how ranks combine them: a weighted sum (local/global
+  // rows) or a plain sum.
   virtual bool means_per_step() const { return false; }
   // Refuses a checkpoint whose model configuration differs from this trainer's (the message
   // names the kind's sizes).
@@ -129,6 +146,18 @@ class Trainer {
   float* gather(const Dataset& data, std::size_t first, int count, PixelRange range);
   // The image order of the current epoch (row r of a batch from `first` is image order[first + r]).
   const std::vector<std::uint32_t>& epoch_order_rows() const { return order_; }
+  // The current step's rows: the global batch (order_ rows first … first+count) and this rank's
+  // slice of it (rows first+offset … first+offset+local, what train_step was given).
+  struct StepRows {
+    std::size_t first = 0;
+    int count = 0;
+    std::size_t offset = 0;
+    int local = 0;
+  };
+  const StepRows& step_rows() const { return step_rows_; }
+  // count × width standard normals from noise_rng_ for every row of the step's global batch, in
+  // row order (what one process drawing for the whole batch draws); returns this rank's rows.
+  const float* step_normals(int width);
 
   TrainingOptions options_;
   Rng data_rng_, noise_rng_;
@@ -156,12 +185,18 @@ class Trainer {
   // Checks a step's loss terms (in order) and then the gradients of `params` for NaN/Inf before
   // they are applied; on the first bad one sets divergence() and returns false.
   bool step_finite(const LossTerms& terms, const ParameterSet& params);
+  // Data-parallel: the terms (and the gradients of params, when given) summed over the ranks,
+  // each rank's share weighted by its rows / the global rows when means_per_step().
+  void share_across_ranks(LossTerms& terms, ParameterSet* params);
 
   int epochs_done_ = 0;
   std::int64_t steps_done_ = 0;
   EpochPosition position_;
   std::vector<std::uint32_t> order_;  // the image order of the current epoch
   std::vector<float> batch_;          // gather()'s rows
+  std::vector<float> normals_;        // step_normals()'s draw for the global batch
+  std::vector<double> shared_terms_;  // share_across_ranks's buffer
+  StepRows step_rows_;
   std::vector<std::pair<const char*, Adam*>> optimisers_;
   std::string divergence_;
   StopCheck stop_check_;

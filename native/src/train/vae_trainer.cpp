@@ -26,7 +26,8 @@ Metadata VaeTrainer::config_metadata() const { return latentlab::config_metadata
 
 Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* batch = gather(train, first, count, vae_.pixel_range());
-  const VaeLosses l = vae_.compute_gradients(batch, count, noise_rng_);
+  // ε for the global batch, this rank's rows (the same ε per image for any number of ranks).
+  const VaeLosses l = vae_.compute_gradients(batch, count, step_normals(vae_.config().latent));
   apply({{"reconstruction", l.reconstruction}, {"KL", l.kl}, {"loss", l.total}}, vae_.parameters(), adam_);
   return {{"loss", l.total}, {"recon", l.reconstruction}, {"kl", l.kl}};
 }

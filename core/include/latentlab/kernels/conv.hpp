@@ -9,8 +9,10 @@
 // (taps that fall in the padding read zero). A transposed convolution ConvTranspose2d(A → B) is
 // the backward_input of the convolution B → A with the same k, s, p, and its weight layout
 // [A, B, k, k] is exactly that convolution's [co, ci, k, k]: the conv layers share these three.
-// The bias and activation are applied by the layers (add_channel_bias, channel_sums).
+// The bias and activation are applied by the layers (conv2d_base.cpp; channel_sums below).
 #pragma once
+
+#include <vector>
 
 namespace latentlab::kernels {
 
@@ -32,15 +34,24 @@ struct ConvShape {
   double flops(int batch) const;
 };
 
-// y (batch × out_size) = conv(x); y is written without being read.
-void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y);
-// dx (batch × in_size) = convᵀ(dy); dx is written without being read.
-void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const float* w, float* dx);
-// dw (weight_size) = (accumulate ? dw : 0) + Σ over the batch.
-void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate);
+// Working memory of the fast kernels (the lowered image columns, a channel-major copy of a chunk
+// of images, the tap offsets); owned by the caller (one per layer), it only grows.
+struct ConvScratch {
+  std::vector<float> columns, images;
+  std::vector<int> taps;
+};
 
-// y[n,c,·] += bias[c] over a batch × channels × plane tensor.
-void add_channel_bias(float* y, const float* bias, int batch, int channels, int plane);
+// The fast kernels: the products are lowered onto kernels::gemm (conv.cpp describes how), and
+// give the same bits for any thread count.
+// y (batch × out_size) = conv(x); y is written without being read.
+void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y, ConvScratch& scratch);
+// dx (batch × in_size) = convᵀ(dy); dx is written without being read.
+void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const float* w, float* dx,
+                           ConvScratch& scratch);
+// dw (weight_size) = (accumulate ? dw : 0) + Σ over the batch.
+void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate,
+                            ConvScratch& scratch);
+
 // out[c] (+)= Σ_{n,p} g[n,c,p]: the bias gradient of a conv layer.
 void channel_sums(const float* g, int batch, int channels, int plane, float* out, bool accumulate);
 

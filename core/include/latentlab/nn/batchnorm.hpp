@@ -5,7 +5,8 @@
 //   eval      y = γ (x − running_mean)/√(running_var + ε) + β
 //   backward  dγ = Σ_i g x̂,  dβ = Σ_i g,
 //             dx = γ/(B√(σ²+ε)) · (B·g − Σ_i g − x̂ Σ_i g x̂)     (per feature j; training mode)
-// The math is BatchNorm2d's (batchnorm2d.hpp) with one value per feature and image (H = W = 1).
+// The math is BatchNorm2d's (batchnorm2d.hpp) with one value per feature and image (H = W = 1),
+// including synchronised BatchNorm for data-parallel training (CrossBatchSum, set_cross_batch_sum).
 #pragma once
 
 #include <string>

@@ -8,8 +8,15 @@
 //   backward  dγ_c = Σ_{n,p} g x̂,  dβ_c = Σ_{n,p} g,
 //             dx = γ/(N√(σ²+ε)) · (N·g − Σ_{n,p} g − x̂ Σ_{n,p} g x̂)     (per channel; training mode)
 // BatchNorm (batchnorm.hpp, torch.nn.BatchNorm1d over features) is the case P = 1.
+//
+// Synchronised BatchNorm (data-parallel training, docs/distributed.md): when a batch is split over
+// several processes, each holding some of its images, the sums above (Σx, Σ(x−μ)², Σg, Σg·x̂ and N
+// itself) are taken over the whole batch through a CrossBatchSum that the program sets; μ, σ², the
+// running statistics and dx are then those of the whole batch. dγ and dβ stay the sums over this
+// process's images: the trainer sums every parameter gradient across processes.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -17,6 +24,20 @@
 #include "latentlab/nn/parameters.hpp"
 
 namespace latentlab {
+
+// Sums values element-wise over every process that holds a part of the batch, leaving the same
+// bits on each (a fixed summation order). Core knows no MPI: the native trainer implements it.
+class CrossBatchSum {
+ public:
+  virtual ~CrossBatchSum() = default;
+  virtual void sum(double* values, std::size_t n) const = 0;
+};
+
+// The group every training-mode BatchNorm / BatchNorm2d sums its statistics over; nullptr (the
+// default): this process holds the whole batch. Every process of the group must run the same
+// training-mode forward and backward passes in the same order, since each of them is a collective call.
+void set_cross_batch_sum(const CrossBatchSum* group);
+const CrossBatchSum* cross_batch_sum();
 
 class BatchNorm2d {
  public:
@@ -58,6 +79,8 @@ class BatchNorm2d {
   AlignedBuffer inv_std_;  // channels
   // Per-channel double sums: mean and variance in forward, Σg and Σg·x̂ in backward.
   std::vector<double> sum_a_, sum_b_;
+  double total_count_ = 0;      // N of the last training forward: the values of every process
+  std::vector<double> shared_;  // what a synchronised step sums across processes
 };
 
 }  // namespace latentlab

@@ -15,33 +15,18 @@
 
 #include <string>
 
-#include "latentlab/kernels/conv.hpp"
-#include "latentlab/nn/activations.hpp"
-#include "latentlab/nn/image_shape.hpp"
-#include "latentlab/nn/parameters.hpp"
+#include "latentlab/nn/conv2d_base.hpp"
 
 namespace latentlab {
 
-class Rng;
-
-class ConvTranspose2d {
+// Shapes, weight(), bias(), their gradients and init(rng) (PyTorch's default U(±1/√fan_in))
+// come from ConvLayerBase (conv2d_base.hpp).
+class ConvTranspose2d : public ConvLayerBase {
  public:
   // Declares "<name>.weight" [in, out, k, k] and "<name>.bias" [out] in params. Throws
   // std::invalid_argument when the sizes give no output pixel (or are not positive).
   ConvTranspose2d(ParameterSet& params, const std::string& name, ImageShape input, int out_channels, int kernel,
                   int stride, int padding, ActivationSpec activation = {});
-
-  ImageShape input_shape() const { return input_; }
-  ImageShape output_shape() const { return output_; }
-  const std::string& name() const { return name_; }
-  const ActivationSpec& activation() const { return activation_; }
-  int kernel() const { return geometry_.kernel; }
-  int stride() const { return geometry_.stride; }
-  int padding() const { return geometry_.padding; }
-
-  // PyTorch's default: W, b ~ U(−1/√fan_in, 1/√fan_in) with fan_in as PyTorch computes it for
-  // ConvTranspose2d, weight.size(1)·k·k = out·k·k.
-  void init(Rng& rng);
 
   // x: batch × input_shape().size(), y: batch × output_shape().size() (may not alias x).
   void forward(const float* x, int batch, float* y);
@@ -49,21 +34,6 @@ class ConvTranspose2d {
   // (ParamGrads::Accumulate), written (Write) or skipped; dL/dx is written when grad_x != nullptr.
   void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
                 ParamGrads mode = ParamGrads::Accumulate);
-
-  const float* weight() const { return params_->values() + weight_offset_; }
-  const float* bias() const { return params_->values() + bias_offset_; }
-  float* weight() { return params_->values() + weight_offset_; }
-  float* bias() { return params_->values() + bias_offset_; }
-  float* weight_grad() { return params_->grads() + weight_offset_; }
-  float* bias_grad() { return params_->grads() + bias_offset_; }
-
- private:
-  ParameterSet* params_;
-  std::string name_;
-  ImageShape input_, output_;
-  kernels::ConvShape geometry_;  // the convolution output → input this layer transposes
-  ActivationSpec activation_;
-  std::size_t weight_offset_, bias_offset_;
 };
 
 }  // namespace latentlab

@@ -38,6 +38,13 @@ class Linear {
   void forward(const kernels::SparseRows& x, float* y) const;
   void backward(const kernels::SparseRows& x, const float* y, float* grad_y, ParamGrads mode = ParamGrads::Accumulate);
 
+  // Second order (the input-gradient penalty, nn/gradient_penalty.hpp):
+  //   tangent_forward   v = t Wᵀ            the pre-activation's derivative along t (no bias)
+  //   weight_gradient   dL/dW (+)= gᵀ x     (and dL/db (+)= Σ_rows g when with_bias) — the
+  //                     parameter half of backward, for a g and an x the caller chooses
+  void tangent_forward(const float* t, int batch, float* v) const;
+  void weight_gradient(const float* x, const float* g, int batch, ParamGrads mode, bool with_bias = true);
+
   const float* weight() const { return params_->values() + weight_offset_; }
   const float* bias() const { return params_->values() + bias_offset_; }
   float* weight() { return params_->values() + weight_offset_; }

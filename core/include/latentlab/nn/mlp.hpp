@@ -58,6 +58,22 @@ class Mlp {
   // when it is not null.
   void backward(const float* x, float* grad_out, int batch, float* grad_x, ParamGrads mode = ParamGrads::Accumulate);
 
+  // Second order, for a penalty P(g) on a scalar-output network's input gradient g = ∂D/∂x
+  // (WGAN-GP, nn/gradient_penalty.hpp). With piecewise-linear activations (Identity, ReLU,
+  // LeakyReLU) and no BatchNorm, g = W₁ᵀ a₁ where a_l = f_l′ ⊙ (W_{l+1}ᵀ a_{l+1}) are the
+  // backward pass's pre-activation adjoints for ∂D/∂out = 1, and the masks f_l′ are piecewise
+  // constant in the parameters. Hence, with u = ∂P/∂g:
+  //   t₀ = u,   dP/dW_l = a_lᵀ t_{l−1},   t_l = f_l′ ⊙ (t_{l−1} W_lᵀ),   dP/db_l = 0 (a.e.)
+  // — one forward-mode pass along u (the "double backward" of torch.autograd.grad(create_graph)).
+  // True when the stack qualifies (the penalty functions refuse other stacks).
+  bool piecewise_linear() const;
+  // forward(x), then the backward for ∂D/∂out = 1 per row with parameter gradients skipped:
+  // writes g (batch×input) and keeps the adjoints a_l for input_gradient_backward.
+  void input_gradient(const float* x, int batch, float* g);
+  // Adds dP/dW_l to every layer's weight gradient for u = ∂P/∂g (batch×input), after
+  // input_gradient on the same batch. Biases get nothing (their dP/db is 0).
+  void input_gradient_backward(const float* u, int batch);
+
  private:
   void reserve(int batch);
   std::vector<Linear> layers_;
@@ -72,6 +88,8 @@ class Mlp {
   int capacity_ = 0;
   std::vector<AlignedBuffer> outputs_;  // post-activation output of each layer
   std::vector<AlignedBuffer> grads_;    // scratch for dL/d(input of layer i), i ≥ 1
+  AlignedBuffer ones_;                  // ∂D/∂out = 1, then a_last (input_gradient)
+  AlignedBuffer tangent_, tangent_next_;  // t_{l−1}, t_l of input_gradient_backward
 };
 
 }  // namespace latentlab

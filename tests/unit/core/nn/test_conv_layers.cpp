@@ -1,7 +1,8 @@
 // Conv2d, ConvTranspose2d, BatchNorm2d: finite-difference gradient checks of every gradient
 // (support/gradcheck.hpp) on several shapes (incl. DCGAN's k4 s2 p1, with fused activations),
 // a hand-computed example of each convolution, the layers' shapes and their refusal of sizes that
-// give no output, and BatchNorm2d's running statistics and eval mode.
+// give no output, BatchNorm2d's running statistics and eval mode, and the same bits for any
+// thread count through both conv layers.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -13,11 +14,13 @@
 #include "latentlab/nn/conv2d.hpp"
 #include "latentlab/nn/conv_transpose2d.hpp"
 #include "latentlab/nn/parameters.hpp"
+#include "latentlab/rng.hpp"
 #include "support/gradcheck.hpp"
 #include "support/values.hpp"
 
 using namespace latentlab;
 using namespace latentlab::test;
+using latentlab::test::ScopedThreads;
 
 namespace {
 
@@ -234,4 +237,42 @@ TEST_CASE("BatchNorm2d statistics are per channel over batch and pixels, as torc
   bn.forward(x, 2, y, false);
   CHECK(y[0] == Approx((1.0 - 1.25) / std::sqrt(0.5 + 0.5 * 1.25 * 4 / 3)));
   CHECK(y[7] == Approx((14.0 - 5.5) / std::sqrt(0.5 + 0.5 * 3.0 * 4 / 3)));
+}
+
+TEST_CASE("Conv2d and ConvTranspose2d give the same bits for 1, 2 and 3 threads", "[conv][parallel]") {
+  // Large enough that the GEMMs, the column copies and the bias + activation pass all split.
+  const int batch = 16;
+  ParameterSet params;
+  ConvTranspose2d up(params, "up", {32, 7, 7}, 32, 4, 2, 1, kLeaky);   // 7×7 → 14×14
+  Conv2d down(params, "down", {32, 14, 14}, 24, 4, 2, 1, kTanh);       // 14×14 → 7×7
+  params.allocate();
+  Rng rng(5);
+  up.init(rng);
+  down.init(rng);
+  MtRandom values(77);
+  const std::vector<float> x = uniform(values, static_cast<std::size_t>(batch) * up.input_shape().size(), -1.0f, 1.0f);
+  const std::vector<float> r = uniform(values, static_cast<std::size_t>(batch) * down.output_shape().size(), -1.0f, 1.0f);
+  const auto run = [&] {
+    std::vector<float> h(static_cast<std::size_t>(batch) * up.output_shape().size());
+    std::vector<float> y(r.size()), g = r, gh(h.size()), gx(x.size());
+    params.zero_grads();
+    up.forward(x.data(), batch, h.data());
+    down.forward(h.data(), batch, y.data());
+    down.backward(h.data(), y.data(), g.data(), batch, gh.data());
+    up.backward(x.data(), h.data(), gh.data(), batch, gx.data());
+    std::vector<float> all(y);
+    all.insert(all.end(), gx.begin(), gx.end());
+    all.insert(all.end(), params.grads(), params.grads() + params.size());
+    return all;
+  };
+  std::vector<float> one;
+  {
+    ScopedThreads pool(1);
+    one = run();
+  }
+  for (int threads : {2, 3}) {
+    ScopedThreads pool(threads);
+    INFO(threads << " threads");
+    CHECK(run() == one);
+  }
 }
