@@ -157,6 +157,28 @@ def per_full_epoch(seconds, model, limit):
     return [s * full / steps for s in seconds]
 
 
+def dcgan_step_flops(batch=64):
+    """FLOPs of one default DCGAN step (2 per multiply-add; convolutions and Linears only), counted
+    as latentlab runs it: G forward; D forward + backward (dW and dX, but no dX of conv1) on the real
+    and on the fake batch; the G step's D forward + backward (dX only, conv1's included) and G's
+    backward (dW and dX, but no dX of the fc). MACs per image of each layer's forward:"""
+    g = {"fc": 100 * 6272, "deconv1": 49 * 128 * 64 * 16, "deconv2": 196 * 64 * 1 * 16}
+    d = {"conv1": 196 * 64 * 1 * 16, "conv2": 49 * 128 * 64 * 16, "out": 6272}
+    g_fwd, d_fwd = sum(g.values()), sum(d.values())
+    d_train = 2 * (d_fwd + 2 * d_fwd - d["conv1"])     # real and fake: forward, dW + dX (no dX into the data)
+    g_step = d_fwd + d_fwd + (2 * g_fwd - g["fc"])     # D forward, D dX only, G dW + dX (no dX into z)
+    return 2.0 * batch * (g_fwd + d_train + g_step)
+
+
+def cpu_family_model():
+    info = {}
+    for line in open("/proc/cpuinfo"):
+        key = line.split(":", 1)[0].strip()
+        if key in ("cpu family", "model") and key not in info:
+            info[key] = line.split(":", 1)[1].strip()
+    return f"family {info.get('cpu family', '?')} model {info.get('model', '?')}"
+
+
 def vae_quality():
     """The trainer issue's quality bar: `latentlab train --model vae --seed 1` (10 epochs)."""
     out_dir = os.path.join(OUT, "runs", "vae-quality")
@@ -217,8 +239,9 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     results = {"date": started, "load_start": loadavg(), "quick": quick, "command": "scripts/bench" + (" --quick" if quick else ""),
                "cpu": next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?"),
-               "cores": os.cpu_count()}
-    log(f"bench: {started}, {results['cpu']}, {results['cores']} cores, load average {results['load_start']}")
+               "cores": os.cpu_count(), "cpu_family_model": cpu_family_model()}
+    log(f"bench: {started}, {results['cpu']} ({results['cpu_family_model']}), {results['cores']} cores, "
+        f"load average {results['load_start']}")
 
     log("bench: FMA peak ...")
     results["peak_1t"] = fma_peak(1, 3 if quick else 5)
@@ -254,6 +277,21 @@ def main():
                 rss[f"pytorch/{model}/t{t}"] = r["rss_mb"]
                 results.setdefault("pytorch_blas", r["blas"])
                 log(f"  median {epochs[f'pytorch/{model}/t{t}']['median']:.3f} s/epoch")
+    # The DCGAN step (issue 13), on partial epochs: 100 steps (quick: 20) per configuration.
+    dcgan_limit = 1280 if quick else 6400
+    steps = dcgan_limit // 64
+    for t in (1, 2):
+        log(f"bench: latentlab dcgan {t} thread(s), {steps} steps ...")
+        r = ours("dcgan", t, 1, dcgan_limit)
+        epochs[f"latentlab/dcgan/t{t}"] = stats([s / steps for s in r["epoch_seconds"]])
+        log(f"  {epochs[f'latentlab/dcgan/t{t}']['median']:.4f} s/step")
+    if not args.no_pytorch:
+        for t in [int(x) for x in args.pytorch_threads.split(",")]:
+            log(f"bench: PyTorch dcgan {t} thread(s), {steps} steps ...")
+            r = pytorch("dcgan", t, 1, dcgan_limit)
+            epochs[f"pytorch/dcgan/t{t}"] = stats([s / steps for s in r["epoch_seconds"]])
+            log(f"  {epochs[f'pytorch/dcgan/t{t}']['median']:.4f} s/step")
+    results["dcgan_step_gflop"] = dcgan_step_flops() / 1e9
     results["epochs"] = epochs
     results["rss_mb"] = rss
     if not quick:
@@ -298,6 +336,21 @@ def report(results):
         row(f"{model.upper()} 2-thread speed-up (ours: 1 thread ÷ 2 threads)", f"2 threads {b['median']:.3f} s",
             f"(ours, 1 thread {a['median']:.3f} s)",
             f"{s:.2f}×", f"≥ {TARGETS['scaling']}×", s >= TARGETS["scaling"])
+    gflop = results.get("dcgan_step_gflop")
+    for t in (1, 2):
+        a, b = epochs.get(f"latentlab/dcgan/t{t}"), epochs.get(f"pytorch/dcgan/t{t}")
+        if not a:
+            continue
+        ceiling = peak if t == 1 else results["peak_all"]["max"]
+        theirs = f"{b['median']:.4f} [{spread(b)}]; {gflop / b['median']:.0f} GFLOP/s" if b else "–"
+        row(f"DCGAN step, {t} thread{'s' if t > 1 else ''} (s; {gflop:.2f} GFLOP; PyTorch ÷ ours)",
+            f"{a['median']:.4f} [{spread(a)}]; {gflop / a['median']:.0f} GFLOP/s = "
+            f"{100 * gflop / a['median'] / ceiling:.0f}% of the FMA peak {ceiling:.0f}",
+            theirs, f"{b['median'] / a['median']:.2f}×" if b else "–", "≥ 85% of peak",
+            gflop / a["median"] / ceiling >= 0.85)
+    if epochs.get("latentlab/dcgan/t1") and epochs.get("latentlab/dcgan/t2"):
+        s = epochs["latentlab/dcgan/t1"]["median"] / epochs["latentlab/dcgan/t2"]["median"]
+        row("DCGAN 2-thread speed-up (ours: 1 thread ÷ 2 threads)", f"{s:.2f}×", "–", "–", "≥ 1.8×", s >= 1.8)
     below = []
     for name, s in sorted(gemm.items()):
         frac = s["median"] / peak
@@ -341,6 +394,7 @@ def report(results):
         if results["web"]["returncode"] != 0:
             log(f"(scripts/bench-web exited with {results['web']['returncode']}: {results['web']['stderr'][-500:]})")
     log("")
+    log(f"CPU: {results['cpu']} ({results['cpu_family_model']})")
     log(f"load average: start {results['load_start']}, end {results['load_end']}; "
         f"results in {os.path.relpath(os.path.join(OUT, 'results.json'), ROOT)}, plot in {os.path.relpath(SVG, ROOT)}")
 

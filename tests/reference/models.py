@@ -173,10 +173,135 @@ def main():
                                                          'discriminator_hidden': [1024, 512, 256],
                                                          'leaky_slope': 0.2, 'generator_leaky': True,
                                                          'generator_batchnorm': True})),
-                         ('classifier (default)', Classifier(784, [512, 256], 10))]:
+                         ('classifier (default)', Classifier(784, [512, 256], 10)),
+                         ('DCGAN (default)', Dcgan({'image': 784, 'latent': 100, 'generator_channels': [128, 64],
+                                                    'discriminator_channels': [64, 128], 'leaky_slope': 0.2})),
+                         ('conv VAE (default)', ConvVae(784, [32, 64], 256, 20))]:
         print(title)
         for n, t in model.state_dict().items():
             print('  %-40s %s' % (n, list(t.shape)))
+
+
+# ---------------------------------------------------------------- conv kinds (issue 13)
+# Names as core/src/models/{dcgan,conv_vae}.cpp declare them; every conv k4 s2 p1 (side ×2 / ÷2).
+#   Dcgan     generator.fc (Linear latent → g1·b·b), then per stage i: generator.bn<i> (BatchNorm2d)
+#             → ReLU → generator.deconv<i> (ConvTranspose2d; the last one to 1 channel, tanh);
+#             discriminator.conv1 → LeakyReLU, then discriminator.conv<i> → discriminator.bn<i> →
+#             LeakyReLU, discriminator.out (Linear → 1 logit). A conv a BatchNorm follows has no
+#             bias here (bias=False, as PyTorch's example); latentlab's has one, held at 0
+#             (missing_biases lists them).
+#   ConvVae   encoder.conv<i> (ReLU), encoder.fc (ReLU), encoder.mu, encoder.logvar;
+#             decoder.fc1 (ReLU), decoder.fc2 (ReLU), decoder.deconv<i> (ReLU, the last: logits).
+
+K, S, P = 4, 2, 1
+
+
+class DcganGenerator(nn.Module):
+    def __init__(self, latent, channels, side, bn_eps=1e-5):
+        super().__init__()
+        self.channels, self.base = channels, side >> len(channels)
+        self.fc = nn.Linear(latent, channels[0] * self.base * self.base)
+        for i, c in enumerate(channels):
+            self.add_module('bn%d' % (i + 1), nn.BatchNorm2d(c, eps=bn_eps))
+            last = i + 1 == len(channels)
+            out = 1 if last else channels[i + 1]
+            self.add_module('deconv%d' % (i + 1), nn.ConvTranspose2d(c, out, K, S, P, bias=last))
+
+    def forward(self, z, pre=None):
+        h = self.fc(z).view(z.shape[0], self.channels[0], self.base, self.base)
+        for i in range(len(self.channels)):
+            a = getattr(self, 'bn%d' % (i + 1))(h)
+            if pre is not None:
+                pre.append(a)
+            h = getattr(self, 'deconv%d' % (i + 1))(torch.relu(a))
+        return torch.tanh(h).flatten(1)
+
+
+class DcganDiscriminator(nn.Module):
+    def __init__(self, channels, side, slope=0.2, bn_eps=1e-5):
+        super().__init__()
+        self.channels, self.side, self.slope = channels, side, slope
+        for i, c in enumerate(channels):
+            self.add_module('conv%d' % (i + 1), nn.Conv2d(channels[i - 1] if i else 1, c, K, S, P, bias=not i))
+            if i:
+                self.add_module('bn%d' % (i + 1), nn.BatchNorm2d(c, eps=bn_eps))
+        base = side >> len(channels)
+        self.out = nn.Linear(channels[-1] * base * base, 1)
+
+    def forward(self, x, pre=None):
+        h = x.view(x.shape[0], 1, self.side, self.side)
+        for i in range(len(self.channels)):
+            a = getattr(self, 'conv%d' % (i + 1))(h)
+            if i:
+                a = getattr(self, 'bn%d' % (i + 1))(a)
+            if pre is not None:
+                pre.append(a)
+            h = F.leaky_relu(a, self.slope)
+        return self.out(h.flatten(1))
+
+
+def missing_biases(module, prefix):
+    """latentlab names of the biases latentlab holds at 0 where this module has none (bias=False)."""
+    return [prefix + '.' + n + '.bias' for n, m in module.named_modules()
+            if isinstance(m, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)) and m.bias is None]
+
+
+class Dcgan(nn.Module):
+    """DcganConfig as a dict: image, latent, generator_channels, discriminator_channels, leaky_slope."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        side = int(round(cfg['image'] ** 0.5))
+        eps = cfg.get('batchnorm_eps', 1e-5)
+        self.generator = DcganGenerator(cfg['latent'], cfg['generator_channels'], side, eps)
+        self.discriminator = DcganDiscriminator(cfg['discriminator_channels'], side, cfg['leaky_slope'], eps)
+
+
+class ConvVae(nn.Module):
+    def __init__(self, input, channels, fc, latent, beta=1.0):
+        super().__init__()
+        self.side = int(round(input ** 0.5))
+        self.channels, self.latent, self.beta = channels, latent, beta
+        self.base = self.side >> len(channels)
+        code = channels[-1] * self.base * self.base
+        self.encoder = nn.Module()
+        for i, c in enumerate(channels):
+            self.encoder.add_module('conv%d' % (i + 1), nn.Conv2d(channels[i - 1] if i else 1, c, K, S, P))
+        self.encoder.add_module('fc', nn.Linear(code, fc))
+        self.encoder.add_module('mu', nn.Linear(fc, latent))
+        self.encoder.add_module('logvar', nn.Linear(fc, latent))
+        self.decoder = nn.Module()
+        self.decoder.add_module('fc1', nn.Linear(latent, fc))
+        self.decoder.add_module('fc2', nn.Linear(fc, code))
+        rev = channels[::-1]
+        for i, c in enumerate(rev):
+            out = rev[i + 1] if i + 1 < len(rev) else 1
+            self.decoder.add_module('deconv%d' % (i + 1), nn.ConvTranspose2d(c, out, K, S, P))
+
+    def forward(self, x, eps, pre=None):
+        """mu, logvar, z, logits and the losses recon, kl, loss (sums over the batch), as Vae."""
+        def relu(a):
+            if pre is not None:
+                pre.append(a)
+            return torch.relu(a)
+        e, d, n = self.encoder, self.decoder, len(self.channels)
+        h = x.view(x.shape[0], 1, self.side, self.side)
+        for i in range(n):
+            h = relu(getattr(e, 'conv%d' % (i + 1))(h))
+        h = relu(e.fc(h.flatten(1)))
+        mu = e.mu(h)
+        logvar = e.logvar(h).clamp(-LOGVAR_CLAMP, LOGVAR_CLAMP)
+        z = mu + torch.exp(0.5 * logvar) * eps
+        g = relu(d.fc2(relu(d.fc1(z)))).view(x.shape[0], self.channels[-1], self.base, self.base)
+        for i in range(n):
+            g = getattr(d, 'deconv%d' % (i + 1))(g)
+            if i + 1 < n:
+                g = relu(g)
+        logits = g.flatten(1)
+        recon = F.binary_cross_entropy_with_logits(logits, x, reduction='sum')
+        kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+        return {'mu': mu, 'logvar': logvar, 'z': z, 'logits': logits, 'recon': recon, 'kl': kl,
+                'loss': recon + self.beta * kl}
 
 
 if __name__ == '__main__':

@@ -113,11 +113,74 @@ void put_classes(Metadata& m, int classes) {
   if (classes > 0) m["classes"] = std::to_string(classes);
 }
 
+// ---- conv kinds (every conv layer k4 s2 p1: conv_parameters counts one of them) ----
+
+constexpr int kMaxConvLayers = 8;  // stride-2 layers: the side must be divisible by 2^layers
+
+std::uint64_t conv_parameters(int in, int out) {
+  return static_cast<std::uint64_t>(in) * out * kDcganKernel * kDcganKernel + static_cast<std::uint64_t>(out);
+}
+
+// The side of the feature maps after `layers` stride-2 layers (0 when the image is not square).
+std::uint64_t base_plane(int image, std::size_t layers) {
+  const std::uint64_t side = static_cast<std::uint64_t>(square_side(image)) >> layers;
+  return side * side;
+}
+
+// ---- dcgan ----
+
+std::uint64_t dcgan_generator_parameters(const DcganConfig& c) {
+  const std::vector<int>& g = c.generator_channels;
+  const std::uint64_t fc_out = static_cast<std::uint64_t>(g[0]) * base_plane(c.image, g.size());
+  std::uint64_t n = static_cast<std::uint64_t>(c.latent) * fc_out + fc_out;  // Linear(latent → g₁·b²)
+  for (std::size_t i = 0; i < g.size(); ++i)
+    n += 2 * static_cast<std::uint64_t>(g[i]) + conv_parameters(g[i], i + 1 < g.size() ? g[i + 1] : 1);
+  return n;
+}
+
+std::uint64_t dcgan_discriminator_parameters(const DcganConfig& c) {
+  const std::vector<int>& d = c.discriminator_channels;
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < d.size(); ++i) n += conv_parameters(i == 0 ? 1 : d[i - 1], d[i]) + (i > 0 ? 2 * d[i] : 0);
+  return n + static_cast<std::uint64_t>(d.back()) * base_plane(c.image, d.size()) + 1;
+}
+
+Result<std::uint64_t> check_dcgan(const Metadata& m) {
+  auto c = dcgan_config_from_metadata(m);
+  if (!c) return Result<std::uint64_t>::failure(c.error());
+  return Result<std::uint64_t>::success(dcgan_generator_parameters(c.value()));  // a file may hold G alone
+}
+
+Model* build_dcgan(const Metadata& m) { return new (std::nothrow) Dcgan(dcgan_config_from_metadata(m).value()); }
+
+// ---- conv-vae ----
+
+std::uint64_t conv_vae_parameters(const ConvVaeConfig& c) {
+  const std::vector<int>& ch = c.channels;
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < ch.size(); ++i)
+    n += conv_parameters(i == 0 ? 1 : ch[i - 1], ch[i]) + conv_parameters(ch[i], i == 0 ? 1 : ch[i - 1]);
+  const int code = static_cast<int>(static_cast<std::uint64_t>(ch.back()) * base_plane(c.input, ch.size()));
+  return n + mlp_parameters({code, c.fc}) + 2 * mlp_parameters({c.fc, c.latent}) + mlp_parameters({c.latent, c.fc, code});
+}
+
+Result<std::uint64_t> check_conv_vae(const Metadata& m) {
+  auto c = conv_vae_config_from_metadata(m);
+  if (!c) return Result<std::uint64_t>::failure(c.error());
+  return Result<std::uint64_t>::success(conv_vae_parameters(c.value()));
+}
+
+Model* build_conv_vae(const Metadata& m) {
+  return new (std::nothrow) ConvVae(conv_vae_config_from_metadata(m).value());
+}
+
 // ---- the registry ----
 
 const ModelKind kGenerativeKinds[] = {
     {"vae", "VAE", ModelRole::Generative, check_vae, build_vae},
     {"gan", "GAN", ModelRole::Generative, check_gan, build_gan},
+    {"dcgan", "DCGAN", ModelRole::Generative, check_dcgan, build_dcgan},
+    {"conv-vae", "conv VAE", ModelRole::Generative, check_conv_vae, build_conv_vae},
 };
 
 const ModelKind kClassifierKinds[] = {
@@ -181,6 +244,27 @@ Metadata config_metadata(const ClassifierConfig& c) {
   m["input"] = std::to_string(c.input);
   m["hidden"] = join_ints(c.hidden);
   m["classes"] = std::to_string(c.classes);
+  return m;
+}
+
+Metadata config_metadata(const DcganConfig& c) {
+  Metadata m = common_metadata("dcgan", c.image, PixelRange::MinusOneOne);
+  m["image"] = std::to_string(c.image);
+  m["latent"] = std::to_string(c.latent);
+  m["generator_channels"] = join_ints(c.generator_channels);
+  m["discriminator_channels"] = join_ints(c.discriminator_channels);
+  m["leaky_slope"] = format_float(c.leaky_slope);
+  m["batchnorm_eps"] = format_float(c.batchnorm_eps);
+  return m;
+}
+
+Metadata config_metadata(const ConvVaeConfig& c) {
+  Metadata m = common_metadata("conv-vae", c.input, PixelRange::ZeroOne);
+  m["input"] = std::to_string(c.input);
+  m["channels"] = join_ints(c.channels);
+  m["fc"] = std::to_string(c.fc);
+  m["latent"] = std::to_string(c.latent);
+  m["beta"] = format_float(c.beta);
   return m;
 }
 
@@ -261,6 +345,62 @@ Result<ClassifierConfig> classifier_config_from_metadata(const Metadata& m) {
   c.hidden = hidden.value();
   c.classes = classes.value();
   if (auto refused = over_limit(classifier_parameters(c), "classifier"); !refused.empty()) return R::failure(refused);
+  return R::success(c);
+}
+
+Result<DcganConfig> dcgan_config_from_metadata(const Metadata& m) {
+  using R = Result<DcganConfig>;
+  DcganConfig c;
+  auto image = metadata_int(m, "image", 1, kMaxWidth);
+  if (!image) return R::failure(image.error());
+  auto latent = metadata_int(m, "latent", 1, kMaxLatent);
+  if (!latent) return R::failure(latent.error());
+  auto gen = metadata_int_list(m, "generator_channels", kMaxWidth, kMaxConvLayers);
+  if (!gen) return R::failure(gen.error());
+  auto disc = metadata_int_list(m, "discriminator_channels", kMaxWidth, kMaxConvLayers);
+  if (!disc) return R::failure(disc.error());
+  auto slope = metadata_float(m, "leaky_slope", {1e-6f, 1.0f, "[9.99999997e-07, 1]"}, 0.2f);
+  if (!slope) return R::failure(slope.error());
+  auto bn_eps = metadata_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
+  if (!bn_eps) return R::failure(bn_eps.error());
+  for (const auto* layers : {&gen.value(), &disc.value()})
+    if (auto problem = stride2_stack_problem(image.value(), static_cast<int>(layers->size())); !problem.empty())
+      return R::failure("metadata describes a DCGAN that cannot be built: " + problem);
+  c.image = image.value();
+  c.latent = latent.value();
+  c.generator_channels = gen.value();
+  c.discriminator_channels = disc.value();
+  c.leaky_slope = slope.value();
+  c.batchnorm_eps = bn_eps.value();
+  const std::uint64_t n = dcgan_generator_parameters(c) + dcgan_discriminator_parameters(c);
+  if (auto refused = over_limit(n, "DCGAN"); !refused.empty()) return R::failure(refused);
+  return R::success(c);
+}
+
+Result<ConvVaeConfig> conv_vae_config_from_metadata(const Metadata& m) {
+  using R = Result<ConvVaeConfig>;
+  ConvVaeConfig c;
+  auto input = metadata_int(m, "input", 1, kMaxWidth);
+  if (!input) return R::failure(input.error());
+  auto channels = metadata_int_list(m, "channels", kMaxWidth, kMaxConvLayers);
+  if (!channels) return R::failure(channels.error());
+  auto fc = metadata_int(m, "fc", 1, kMaxWidth);
+  if (!fc) return R::failure(fc.error());
+  auto latent = metadata_int(m, "latent", 1, kMaxLatent);
+  if (!latent) return R::failure(latent.error());
+  auto beta = metadata_float(m, "beta", {0.0f, 1e6f, "[0, 1000000]"}, 1.0f);
+  if (!beta) return R::failure(beta.error());
+  if (auto problem = stride2_stack_problem(input.value(), static_cast<int>(channels.value().size())); !problem.empty())
+    return R::failure("metadata describes a conv VAE that cannot be built: " + problem);
+  c.input = input.value();
+  c.channels = channels.value();
+  c.fc = fc.value();
+  c.latent = latent.value();
+  c.beta = beta.value();
+  // The flattened code c_n·b² is an int in the layers: bounded before anything is multiplied out.
+  if (static_cast<std::uint64_t>(c.channels.back()) * base_plane(c.input, c.channels.size()) > (1u << 30))
+    return R::failure("metadata describes a conv VAE whose code layer is too large");
+  if (auto refused = over_limit(conv_vae_parameters(c), "conv VAE"); !refused.empty()) return R::failure(refused);
   return R::success(c);
 }
 

@@ -25,11 +25,6 @@ std::vector<LayerSpec> encoder_layers(const VaeConfig& c) {
   return layers;
 }
 
-// Clamps logvar so exp(logvar) cannot overflow when training diverges (see VaeConfig).
-void clamp_logvar(float* logvar, std::size_t n, float limit) {
-  for (std::size_t i = 0; i < n; ++i) logvar[i] = std::clamp(logvar[i], -limit, limit);
-}
-
 std::vector<LayerSpec> decoder_layers(const VaeConfig& c) {
   // The encoder's hidden widths in reverse, then the output logits.
   std::vector<LayerSpec> layers;
@@ -124,11 +119,8 @@ VaeLosses Vae::forward(const float* x, const int* labels, int batch, Eps eps, Rn
   logits_ = decoder_.forward(decoder_input(z_.data(), labels, batch), batch);
 
   // Losses summed over the batch; their gradients are written for the backward pass.
-  VaeLosses losses;
-  losses.reconstruction = bce_with_logits(logits_, x, n_pixels, Reduction::Sum, grad_logits_.data());
-  losses.kl = gaussian_kl(mu_.data(), logvar, n_latent, Reduction::Sum, grad_mu_.data(), grad_logvar_.data());
-  losses.total = losses.reconstruction + static_cast<double>(kl_weight_) * losses.kl;
-  return losses;
+  return vae_losses(logits_, x, n_pixels, mu_.data(), logvar, n_latent, kl_weight_, grad_logits_.data(),
+                    grad_mu_.data(), grad_logvar_.data());
 }
 
 VaeLosses Vae::compute_gradients(const float* x, const int* labels, int batch, Rng& rng) {
@@ -160,15 +152,9 @@ VaeLosses Vae::gradients(const float* x, const int* labels, int batch, Eps eps, 
     dec_label_.backward(grad_dec_in_.data(), batch, grad_z_.data());
   }
 
-  // KL gradients (already in grad_mu_, grad_logvar_) are weighted by β, then the
-  // reparameterisation adds the path through z.
-  kernels::scale(grad_mu_.data(), n_latent, kl_weight_);
-  kernels::scale(grad_logvar_.data(), n_latent, kl_weight_);
-  reparameterize_backward(logvar_.data(), eps_.data(), grad_z_.data(), grad_mu_.data(), grad_logvar_.data(), n_latent);
-  // Where the clamp was active, logvar does not depend on the head's output.
-  const float lim = config_.logvar_limit;
-  for (std::size_t i = 0; i < n_latent; ++i)
-    if (logvar_[i] >= lim || logvar_[i] <= -lim) grad_logvar_[i] = 0.0f;
+  // dL/dμ, dL/dlogvar: the KL's (weighted by β) plus the path through z.
+  vae_latent_backward(logvar_.data(), eps_.data(), grad_z_.data(), kl_weight_, config_.logvar_limit, grad_mu_.data(),
+                      grad_logvar_.data(), n_latent);
 
   // Both heads read the same hidden activations h: dL/dh = dL/dh|μ + dL/dh|logvar.
   float* grad_h = grad_hidden_.data();

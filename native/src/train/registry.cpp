@@ -9,6 +9,8 @@
 #include "program.hpp"
 #include "output/format.hpp"
 #include "train/classifier_trainer.hpp"
+#include "train/conv_vae_trainer.hpp"
+#include "train/dcgan_trainer.hpp"
 #include "train/gan_trainer.hpp"
 #include "train/vae_trainer.hpp"
 
@@ -160,6 +162,82 @@ std::string classifier_describe(const Metadata& m) {
   return "classifier " + m.at("input") + "-[" + m.at("hidden") + "]-" + m.at("classes") + " (ReLU)";
 }
 
+// ---- dcgan ----
+
+std::any dcgan_fresh(const ModelFlags& f) {
+  if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight (--model vae or conv-vae)");
+  DcganConfig c;
+  c.latent = f.latent.value;
+  if (f.hidden.given) {
+    c.generator_channels = f.hidden.value;
+    c.discriminator_channels = reversed(c.generator_channels);
+  }
+  if (f.disc_hidden.given) c.discriminator_channels = f.disc_hidden.value;
+  return c;
+}
+
+void dcgan_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
+  const DcganConfig& c = std::any_cast<const DcganConfig&>(config);
+  if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight, the checkpoint holds a DCGAN");
+  if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
+  if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.generator_channels));
+  if (f.disc_hidden.given)
+    conflict("--disc-hidden", join_ints(f.disc_hidden.value), join_ints(c.discriminator_channels));
+}
+
+std::unique_ptr<Trainer> dcgan_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
+  DcganConfig c = std::any_cast<const DcganConfig&>(config);
+  c.image = data.image_size;
+  // The data decide the image side: refuse one the stride-2 stacks cannot have before building.
+  for (const auto* layers : {&c.generator_channels, &c.discriminator_channels})
+    if (auto problem = stride2_stack_problem(c.image, static_cast<int>(layers->size())); !problem.empty())
+      throw UsageError("--hidden/--disc-hidden: " + problem);
+  return std::make_unique<DcganTrainer>(c, options);
+}
+
+std::string dcgan_describe(const Metadata& m) {
+  return "DCGAN latent " + m.at("latent") + ", G channels [" + m.at("generator_channels") + "], D channels [" +
+         m.at("discriminator_channels") + "] (k4 s2 p1, BatchNorm)";
+}
+
+// ---- conv-vae ----
+
+Metrics conv_vae_metrics(GenerativeModel& model, const Dataset& test, std::size_t n) {
+  return vae_test_metrics(static_cast<ConvVae&>(model), test, n);
+}
+
+std::any conv_vae_fresh(const ModelFlags& f) {
+  if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan or dcgan)");
+  ConvVaeConfig c;
+  c.latent = f.latent.value;
+  c.beta = f.beta.value;
+  if (f.hidden.given) c.channels = f.hidden.value;
+  return c;
+}
+
+void conv_vae_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
+  const ConvVaeConfig& c = std::any_cast<const ConvVaeConfig&>(config);
+  if (f.disc_hidden.given)
+    throw UsageError("--disc-hidden: only a GAN has a discriminator, the checkpoint holds a conv VAE");
+  if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
+  if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.channels));
+  if (f.beta.given) conflict("--beta", shortest_float(f.beta.value), shortest_float(c.beta));
+}
+
+std::unique_ptr<Trainer> conv_vae_trainer(const std::any& config, const TrainingOptions& options,
+                                          const DataShape& data) {
+  ConvVaeConfig c = std::any_cast<const ConvVaeConfig&>(config);
+  c.input = data.image_size;
+  if (auto problem = stride2_stack_problem(c.input, static_cast<int>(c.channels.size())); !problem.empty())
+    throw UsageError("--hidden: " + problem);
+  return std::make_unique<ConvVaeTrainer>(c, options);
+}
+
+std::string conv_vae_describe(const Metadata& m) {
+  return "conv VAE " + m.at("input") + " channels [" + m.at("channels") + "] (k4 s2 p1)-" + m.at("fc") + "-" +
+         m.at("latent") + ", beta " + m.at("beta");
+}
+
 // Defaults: PyTorch's examples/vae and the usual MLP GAN recipe.
 const NativeKind kKinds[] = {
     {find_model_kind("vae"), "input hidden latent beta classes", vae_metrics,
@@ -179,6 +257,21 @@ const NativeKind kKinds[] = {
       "       an epoch drops the last partial batch"},
      false, gan_fresh, config_from_checkpoint<GanConfig, gan_config_from_metadata>, gan_resume_flags, gan_trainer,
      gan_describe},
+    // The DCGAN's test metric needs the discriminator, which a file may leave out.
+    {find_model_kind("dcgan"), "image latent generator_channels discriminator_channels leaky_slope batchnorm_eps",
+     nullptr,
+     {10, 64, "2e-4", 100, "128,64",
+      "--epochs 10  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
+      "       --hidden 128,64 (G channels)  --disc-hidden 64,128 (D channels); k4 s2 p1 convolutions,\n"
+      "       BatchNorm, DCGAN N(0, 0.02) init; pixels in [-1,1]; an epoch drops the last partial batch"},
+     false, dcgan_fresh, config_from_checkpoint<DcganConfig, dcgan_config_from_metadata>, dcgan_resume_flags,
+     dcgan_trainer, dcgan_describe},
+    {find_model_kind("conv-vae"), "input channels fc latent beta", conv_vae_metrics,
+     {10, 128, "1e-3", 20, "32,64",
+      "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 32,64 (conv channels)\n"
+      "       k4 s2 p1 convolutions, Linear width 256; pixels in [0,1]; the last partial batch is kept"},
+     false, conv_vae_fresh, config_from_checkpoint<ConvVaeConfig, conv_vae_config_from_metadata>,
+     conv_vae_resume_flags, conv_vae_trainer, conv_vae_describe},
     {find_model_kind("classifier"), "input hidden classes", nullptr,
      {15, 128, "1e-3", 0, "512,256",
       "--epochs 15  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --hidden 512,256\n"

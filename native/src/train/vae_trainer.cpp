@@ -50,27 +50,6 @@ float VaeTrainer::kl_weight() const {
 
 Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }
 
-Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n) {
-  Rng eval_rng(kEvalSeed, kEvalStream);
-  double loss = 0, recon = 0, kl = 0, loss_mu = 0;
-  std::vector<int> labels;
-  for_each_test_chunk(test, n, [&](const float* chunk, std::size_t first, int count) {
-    const int* y = nullptr;  // the test images' own classes (conditional)
-    if (vae.conditional()) {
-      labels.assign(test.labels.begin() + static_cast<std::ptrdiff_t>(first),
-                    test.labels.begin() + static_cast<std::ptrdiff_t>(first) + count);
-      y = labels.data();
-    }
-    const VaeLosses sampled = vae.evaluate(chunk, y, count, &eval_rng);
-    loss += sampled.total;
-    recon += sampled.reconstruction;
-    kl += sampled.kl;
-    loss_mu += vae.evaluate(chunk, y, count, nullptr).total;
-  });
-  const double m = static_cast<double>(std::max<std::size_t>(n, 1));
-  return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
-}
-
 void VaeTrainer::render(const float* z, const int* labels, int count, float* pixels) {
   vae_.decode(z, labels, count, pixels);
 }

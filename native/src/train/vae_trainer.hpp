@@ -56,8 +56,29 @@ class VaeTrainer : public Trainer {
   std::vector<int> labels_;  // the batch's classes (conditional)
 };
 
-// The test metrics above (names of test_metric_names()) of `vae` on the first n images of `test`;
-// also used by `latentlab eval`, so its test loss is the one the training log shows.
-Metrics vae_test_metrics(Vae& vae, const Dataset& test, std::size_t n);
+// The test metrics above (names of test_metric_names()) of a VAE (any kind with
+// evaluate(x, labels, batch, Rng*) → VaeLosses: Vae, ConvVae) on the first n images of `test`; also used
+// by `latentlab eval`, so its test loss is the one the training log shows.
+template <class AnyVae>
+Metrics vae_test_metrics(AnyVae& vae, const Dataset& test, std::size_t n) {
+  Rng eval_rng(kEvalSeed, kEvalStream);
+  double loss = 0, recon = 0, kl = 0, loss_mu = 0;
+  std::vector<int> labels;
+  for_each_test_chunk(test, n, [&](const float* chunk, std::size_t first, int count) {
+    const int* y = nullptr;  // the test images' own classes (conditional)
+    if (vae.conditional()) {
+      labels.assign(test.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                    test.labels.begin() + static_cast<std::ptrdiff_t>(first) + count);
+      y = labels.data();
+    }
+    const VaeLosses sampled = vae.evaluate(chunk, y, count, &eval_rng);
+    loss += sampled.total;
+    recon += sampled.reconstruction;
+    kl += sampled.kl;
+    loss_mu += vae.evaluate(chunk, y, count, nullptr).total;
+  });
+  const double m = static_cast<double>(n > 0 ? n : 1);
+  return {{"test_loss", loss / m}, {"test_recon", recon / m}, {"test_kl", kl / m}, {"test_loss_mu", loss_mu / m}};
+}
 
 }  // namespace latentlab::native

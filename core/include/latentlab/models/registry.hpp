@@ -12,6 +12,9 @@
 //               generator_batchnorm ("0" | "1", required), batchnorm_eps (required when
 //               generator_batchnorm is "1"; docs/weights-format.md)
 //   classifier  input, hidden, classes
+//   dcgan       image, latent, generator_channels ("128,64"), discriminator_channels ("64,128"),
+//               leaky_slope, batchnorm_eps
+//   conv-vae    input, channels ("32,64"), fc (the Linear width, 256), latent, beta
 //   vae, gan    classes (2…256): present only for a conditional model (models/model.hpp classes())
 #pragma once
 
@@ -21,6 +24,8 @@
 
 #include "latentlab/io/metadata.hpp"
 #include "latentlab/models/classifier.hpp"
+#include "latentlab/models/conv_vae.hpp"
+#include "latentlab/models/dcgan.hpp"
 #include "latentlab/models/gan.hpp"
 #include "latentlab/models/model.hpp"
 #include "latentlab/models/vae.hpp"
@@ -56,8 +61,12 @@ std::string classifier_kind_names();
 Metadata config_metadata(const VaeConfig& config);
 Metadata config_metadata(const GanConfig& config);
 Metadata config_metadata(const ClassifierConfig& config);
+Metadata config_metadata(const DcganConfig& config);
+Metadata config_metadata(const ConvVaeConfig& config);
 Result<VaeConfig> vae_config_from_metadata(const Metadata& metadata);
 Result<GanConfig> gan_config_from_metadata(const Metadata& metadata);
 Result<ClassifierConfig> classifier_config_from_metadata(const Metadata& metadata);
+Result<DcganConfig> dcgan_config_from_metadata(const Metadata& metadata);
+Result<ConvVaeConfig> conv_vae_config_from_metadata(const Metadata& metadata);
 
 }  // namespace latentlab

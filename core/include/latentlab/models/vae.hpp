@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "latentlab/models/model.hpp"
+#include "latentlab/models/vae_objective.hpp"
 #include "latentlab/nn/label_input.hpp"
 #include "latentlab/nn/mlp.hpp"
 
@@ -26,11 +27,6 @@ struct VaeConfig {
   float logvar_limit = 30.0f;
   // 0: unconditional; else the number of classes the encoder and decoder are conditioned on.
   int classes = 0;
-};
-
-// Loss terms summed over a batch (divide by the batch size for per-example values).
-struct VaeLosses {
-  double total = 0, reconstruction = 0, kl = 0;
 };
 
 class Vae : public GenerativeModel, public VariationalModel {

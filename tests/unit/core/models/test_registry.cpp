@@ -36,7 +36,19 @@ std::vector<Metadata> small_configs() {
   classifier.input = 16;
   classifier.hidden = {6};
   classifier.classes = 3;
-  return {config_metadata(vae), config_metadata(gan), config_metadata(classifier)};
+  DcganConfig dcgan;
+  dcgan.image = 64;
+  dcgan.latent = 4;
+  dcgan.generator_channels = {5, 3};
+  dcgan.discriminator_channels = {2, 4, 3};
+  ConvVaeConfig conv_vae;
+  conv_vae.input = 64;
+  conv_vae.channels = {3, 2};
+  conv_vae.fc = 7;
+  conv_vae.latent = 3;
+  conv_vae.beta = 0.5f;
+  return {config_metadata(vae),   config_metadata(gan), config_metadata(classifier), config_metadata(dcgan),
+          config_metadata(conv_vae)};
 }
 
 std::size_t values_needed_to_generate(const Model& model) {
@@ -106,6 +118,8 @@ TEST_CASE("a kind's configuration survives metadata → model → metadata", "[r
     if (m.at("kind") == "vae") CHECK(config_metadata(vae_config_from_metadata(m).value()) == m);
     if (m.at("kind") == "gan") CHECK(config_metadata(gan_config_from_metadata(m).value()) == m);
     if (m.at("kind") == "classifier") CHECK(config_metadata(classifier_config_from_metadata(m).value()) == m);
+    if (m.at("kind") == "dcgan") CHECK(config_metadata(dcgan_config_from_metadata(m).value()) == m);
+    if (m.at("kind") == "conv-vae") CHECK(config_metadata(conv_vae_config_from_metadata(m).value()) == m);
   }
 }
 

@@ -27,6 +27,8 @@
 #include "latentlab/rng.hpp"
 #include "latentlab/io/safetensors.hpp"
 #include "train/classifier_trainer.hpp"
+#include "train/conv_vae_trainer.hpp"
+#include "train/dcgan_trainer.hpp"
 #include "train/gan_trainer.hpp"
 #include "train/vae_trainer.hpp"
 
@@ -447,6 +449,42 @@ TEST_CASE("a VAE or GAN or classifier epoch stopped between steps continues bit-
     check_mid_epoch_resume(a, b, r, 11, [](ClassifierTrainer& x, ClassifierTrainer& y) {
       return std::vector<std::pair<latentlab::ParameterSet*, latentlab::ParameterSet*>>{
           {&x.classifier().parameters(), &y.classifier().parameters()}};
+    });
+  }
+}
+
+TEST_CASE("a DCGAN or conv VAE epoch stopped between steps continues bit-identically from its checkpoint",
+          "[checkpoint][interrupt]") {
+  using namespace latentlab::native;
+  TrainingOptions options;
+  options.batch = 32;  // 20 steps per epoch
+  options.seed = 9;
+  {
+    // Both players' BatchNorm running statistics are part of the state.
+    latentlab::DcganConfig c;
+    c.image = 784;
+    c.latent = 4;
+    c.generator_channels = {6, 4};
+    c.discriminator_channels = {4, 6};
+    DcganTrainer a(c, options), b(c, options), r(c, options);
+    check_mid_epoch_resume(a, b, r, 13, [](DcganTrainer& x, DcganTrainer& y) {
+      return std::vector<std::pair<latentlab::ParameterSet*, latentlab::ParameterSet*>>{
+          {&x.dcgan().generator_parameters(), &y.dcgan().generator_parameters()},
+          {&x.dcgan().generator_buffers(), &y.dcgan().generator_buffers()},
+          {&x.dcgan().discriminator_parameters(), &y.dcgan().discriminator_parameters()},
+          {&x.dcgan().discriminator_buffers(), &y.dcgan().discriminator_buffers()}};
+    });
+  }
+  {
+    latentlab::ConvVaeConfig c;
+    c.input = 784;
+    c.channels = {4, 6};
+    c.fc = 16;
+    c.latent = 3;
+    ConvVaeTrainer a(c, options), b(c, options), r(c, options);
+    check_mid_epoch_resume(a, b, r, 7, [](ConvVaeTrainer& x, ConvVaeTrainer& y) {
+      return std::vector<std::pair<latentlab::ParameterSet*, latentlab::ParameterSet*>>{
+          {&x.vae().parameters(), &y.vae().parameters()}};
     });
   }
 }

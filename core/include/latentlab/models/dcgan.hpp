@@ -1,0 +1,127 @@
+// Deep convolutional GAN (Radford et al. 2016) as in PyTorch's DCGAN example, for one-channel
+// square images of side S (MNIST: 28) with the non-saturating generator loss. With generator
+// channels g₁…g_n and discriminator channels d₁…d_m (defaults 128,64 and 64,128), every
+// (transposed) convolution is k4 s2 p1, which doubles (halves) the side:
+//   generator      z (latent) → Linear → g₁ × S/2ⁿ × S/2ⁿ → BN → ReLU
+//                  → [ConvT(gᵢ → gᵢ₊₁) → BN → ReLU] for i < n → ConvT(g_n → 1) → tanh (pixels in [−1, 1])
+//   discriminator  image → Conv(1 → d₁) → LeakyReLU(slope) → [Conv(dᵢ → dᵢ₊₁) → BN → LeakyReLU] for i < m
+//                  → Linear(d_m · (S/2ᵐ)² → 1 logit)
+// Activations are NCHW rows (nn/image_shape.hpp): a Linear reads a conv layer's output as is.
+// Initialisation as the example's weights_init: conv and linear weights ~ N(0, 0.02), BatchNorm
+// γ ~ N(1, 0.02), β = 0; biases as PyTorch's layer defaults (U(±1/√fan_in)), except that a conv
+// bias a BatchNorm follows is 0 and stays 0 (its gradient is exactly 0; the example has bias=False).
+// One training iteration, as the example (each D pass is its own BatchNorm batch):
+//   1. sample_fakes: z ~ N(0, I), fakes = G(z)  (BN on batch statistics)
+//   2. discriminator_gradients(real): ∇_D [BCE(D(real), 1) + BCE(D(fakes), 0)] (means over the
+//      batch), D run once on the real and once on the detached fake batch
+//   3. (caller) Adam step on D
+//   4. generator_gradients(): ∇_G BCE(D(fakes), 1) = mean softplus(−D(G(z))) through the updated D
+//   5. (caller) Adam step on G
+// decode and discriminate use the BatchNorm running statistics (eval mode).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "latentlab/models/gan.hpp"
+#include "latentlab/models/model.hpp"
+#include "latentlab/nn/activations.hpp"
+#include "latentlab/nn/batchnorm2d.hpp"
+#include "latentlab/nn/conv2d.hpp"
+#include "latentlab/nn/conv_transpose2d.hpp"
+#include "latentlab/nn/linear.hpp"
+
+namespace latentlab {
+
+struct DcganConfig {
+  int image = 784;  // pixels of a square one-channel image; the side must be divisible by 2ⁿ and 2ᵐ
+  int latent = 100;
+  std::vector<int> generator_channels = {128, 64};
+  std::vector<int> discriminator_channels = {64, 128};
+  float leaky_slope = 0.2f;
+  float batchnorm_eps = 1e-5f;
+};
+
+// The conv stacks' fixed geometry: kernel 4, stride 2, padding 1 (side ×2 or ÷2).
+constexpr int kDcganKernel = 4, kDcganStride = 2, kDcganPadding = 1;
+
+// The side of a square image of `image` pixels, or 0 when it is not a square.
+int square_side(int image);
+// "" when a stack of `layers` stride-2 layers fits a square image of `image` pixels (its side is
+// divisible by 2^layers), else why not.
+std::string stride2_stack_problem(int image, int layers);
+
+class Dcgan : public GenerativeModel {
+ public:
+  // Throws std::invalid_argument for sizes the stacks cannot have (checked by the codec first).
+  explicit Dcgan(const DcganConfig& config);
+
+  const DcganConfig& config() const { return config_; }
+  ParameterSet& generator_parameters() { return generator_params_; }
+  ParameterSet& discriminator_parameters() { return discriminator_params_; }
+  // BatchNorm running statistics (saved with the model, not trained).
+  ParameterSet& generator_buffers() { return generator_buffers_; }
+  ParameterSet& discriminator_buffers() { return discriminator_buffers_; }
+  void init(Rng& rng);
+
+  // GenerativeModel: pixels (G(z) + 1) / 2.
+  int latent_dim() const override { return config_.latent; }
+  int image_size() const override { return config_.image; }
+  PixelRange pixel_range() const override { return PixelRange::MinusOneOne; }
+  void decode(const float* z, const int* labels, int n, float* pixels) override;
+
+  // Step 1: z (batch × latent) drawn from rng, or given; fakes = G(z) in training mode.
+  void sample_fakes(int batch, Rng& rng);
+  void set_fakes_from(const float* z, int batch);
+  const float* fakes() const;
+  const float* latents() const { return z_.data(); }
+  // Step 2: writes every gradient of D. real is batch × image in [−1, 1].
+  GanLosses discriminator_gradients(const float* real);
+  // Step 4: writes every gradient of G (D's parameter gradients are not touched). Returns L_G.
+  double generator_gradients();
+
+  // G(z) with pixels in [−1, 1] (n × image), eval mode. Overwrites G's activations: not
+  // between sample_fakes and generator_gradients.
+  void generate(const float* z, int n, float* images);
+  // D's logits (n) of images (n × image), eval mode.
+  void discriminate(const float* images, int n, float* logits);
+
+  // Test hook (gradient checks): appends [unit > 0] for every ReLU / LeakyReLU output of the
+  // last G pass and the last D pass, `batch` images each.
+  void unit_states(int batch, std::vector<char>& states) const;
+
+ private:
+  void reserve(int batch);
+  // Calls f(set, tensor name) for each conv bias that a BatchNorm follows (held at 0: dcgan.cpp).
+  void for_each_bias_before_batchnorm(const std::function<void(ParameterSet&, const std::string&)>& f);
+  const float* generator_forward(const float* z, int batch, bool training);
+  // dL/dfakes (batch × image) → G's parameter gradients (written).
+  void generator_backward(float* grad_out, int batch);
+  const float* discriminator_forward(const float* x, int batch, bool training);
+  // grad_logits → D's parameter gradients (per mode) and dL/dx when grad_x is not null.
+  void discriminator_backward(const float* x, float* grad_logits, int batch, ParamGrads mode, float* grad_x);
+
+  DcganConfig config_;
+  ParameterSet generator_params_, discriminator_params_, generator_buffers_, discriminator_buffers_;
+  // Generator: fc, then per stage i a BatchNorm and (i + 1 < n) a ConvT, and the output ConvT.
+  std::unique_ptr<Linear> g_fc_;
+  std::vector<std::unique_ptr<BatchNorm2d>> g_bn_;
+  std::vector<std::unique_ptr<ConvTranspose2d>> g_deconv_;  // n of them; the last one outputs the image
+  // Discriminator: per stage a Conv (BatchNorm from the second on), then the output Linear.
+  std::vector<std::unique_ptr<Conv2d>> d_conv_;
+  std::vector<std::unique_ptr<BatchNorm2d>> d_bn_;  // d_bn_[i] follows d_conv_[i + 1]
+  std::unique_ptr<Linear> d_out_;
+  ActivationSpec relu_{Activation::ReLU, 0.0f}, leaky_{Activation::LeakyReLU, 0.2f};
+
+  int batch_ = 0, capacity_ = 0;
+  AlignedBuffer z_;
+  // Generator activations: pre_[i] the output of the layer before BN i, act_[i] after BN + ReLU;
+  // out_ the image. Discriminator: d_pre_[i] each conv's output, d_act_[i] after BN + LeakyReLU
+  // (d_act_[0] is conv 1's fused output), d_logits_.
+  std::vector<AlignedBuffer> g_pre_, g_act_, g_grad_, d_pre_, d_act_, d_grad_;
+  AlignedBuffer g_out_, grad_fakes_, d_logits_, grad_logits_, targets_;
+};
+
+}  // namespace latentlab

@@ -1,0 +1,318 @@
+// The DCGAN: its two conv stacks, forward and backward, and one training iteration split into
+// the steps listed in dcgan.hpp.
+#include "latentlab/models/dcgan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "latentlab/nn/losses.hpp"
+#include "latentlab/rng.hpp"
+
+namespace latentlab {
+
+int square_side(int image) {
+  int side = static_cast<int>(std::lround(std::sqrt(static_cast<double>(image))));
+  return side > 0 && side * side == image ? side : 0;
+}
+
+std::string stride2_stack_problem(int image, int layers) {
+  const int side = square_side(image);
+  if (side == 0) return "a conv model needs square images (" + std::to_string(image) + " pixels is not a square)";
+  if (layers < 1 || layers > 8 || side % (1 << layers) != 0)
+    return std::to_string(layers) + " stride-2 layers need an image side divisible by " + std::to_string(1 << layers) +
+           " (the side is " + std::to_string(side) + ")";
+  return std::string();
+}
+
+namespace {
+
+std::string stage(const char* prefix, const char* layer, std::size_t i) {
+  return std::string(prefix) + "." + layer + std::to_string(i + 1);
+}
+
+// Every value of tensor `name` ~ N(mean, std).
+void fill_normal(ParameterSet& set, const std::string& name, float mean, float std, Rng& rng) {
+  const TensorInfo* t = set.find(name);
+  if (!t) throw std::logic_error("no tensor " + name);
+  float* v = set.values() + t->offset;
+  rng.fill_normal(v, t->size);
+  for (std::size_t i = 0; i < t->size; ++i) v[i] = mean + std * v[i];
+}
+
+// A conv bias followed by BatchNorm changes nothing (BN subtracts each channel's mean), so its exact
+// gradient is 0; the computed Σg is rounding noise, which Adam would turn into ±lr steps. Such
+// biases are held at 0 (PyTorch's example has none: bias=False): set at init, gradient written 0.
+// (The generator's Linear bias is per feature, not per channel, so it is not redundant.)
+void zero_tensor(float* base, const ParameterSet& set, const std::string& name) {
+  const TensorInfo* t = set.find(name);
+  if (!t) throw std::logic_error("no tensor " + name);
+  std::fill(base + t->offset, base + t->offset + t->size, 0.0f);
+}
+
+void check_config(const DcganConfig& c) {
+  for (const std::string& problem : {stride2_stack_problem(c.image, static_cast<int>(c.generator_channels.size())),
+                                     stride2_stack_problem(c.image, static_cast<int>(c.discriminator_channels.size()))})
+    if (!problem.empty()) throw std::invalid_argument("DCGAN: " + problem);
+  if (c.latent < 1) throw std::invalid_argument("DCGAN latent must be positive");
+  if (!(c.leaky_slope > 0.0f)) throw std::invalid_argument("DCGAN leaky_slope must be > 0");
+}
+
+}  // namespace
+
+Dcgan::Dcgan(const DcganConfig& config) : config_(config) {
+  check_config(config);
+  leaky_.slope = config.leaky_slope;
+  const int side = square_side(config.image);
+  const std::vector<int>& g = config.generator_channels;
+  const std::vector<int>& d = config.discriminator_channels;
+
+  // Generator: Linear to g₁ × b × b (b = side / 2ⁿ), then BN + ReLU and a ConvT per stage.
+  const int base = side >> g.size();
+  g_fc_ = std::make_unique<Linear>(generator_params_, "generator.fc", config.latent, g[0] * base * base,
+                                   ActivationSpec{});
+  ImageShape shape{g[0], base, base};
+  for (std::size_t i = 0; i < g.size(); ++i) {
+    g_bn_.push_back(std::make_unique<BatchNorm2d>(generator_params_, generator_buffers_, stage("generator", "bn", i),
+                                                  shape, config.batchnorm_eps));
+    const bool last = i + 1 == g.size();
+    g_deconv_.push_back(std::make_unique<ConvTranspose2d>(
+        generator_params_, stage("generator", "deconv", i), shape, last ? 1 : g[i + 1], kDcganKernel, kDcganStride,
+        kDcganPadding, last ? ActivationSpec{Activation::Tanh, 0.0f} : ActivationSpec{}));
+    shape = g_deconv_.back()->output_shape();
+  }
+
+  // Discriminator: Conv + LeakyReLU, then Conv + BN + LeakyReLU per further stage, then Linear.
+  shape = ImageShape{1, side, side};
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    d_conv_.push_back(std::make_unique<Conv2d>(discriminator_params_, stage("discriminator", "conv", i), shape, d[i],
+                                               kDcganKernel, kDcganStride, kDcganPadding,
+                                               i == 0 ? leaky_ : ActivationSpec{}));
+    shape = d_conv_.back()->output_shape();
+    if (i > 0)
+      d_bn_.push_back(std::make_unique<BatchNorm2d>(discriminator_params_, discriminator_buffers_,
+                                                    stage("discriminator", "bn", i), shape, config.batchnorm_eps));
+  }
+  d_out_ = std::make_unique<Linear>(discriminator_params_, "discriminator.out", shape.size(), 1, ActivationSpec{});
+
+  generator_params_.allocate();
+  generator_buffers_.allocate();
+  discriminator_params_.allocate();
+  discriminator_buffers_.allocate();
+  for (auto& bn : g_bn_) bn->init();
+  for (auto& bn : d_bn_) bn->init();
+  // Save order: the generator and its BatchNorm statistics (all a sampler needs), then the
+  // discriminator and its statistics (optional on load).
+  add_group("generator", generator_params_, /*trained=*/true, /*needed_to_generate=*/true);
+  add_group("generator.buffers", generator_buffers_, /*trained=*/false, /*needed_to_generate=*/true);
+  add_group("discriminator", discriminator_params_, /*trained=*/true, /*needed_to_generate=*/false);
+  add_group("discriminator.buffers", discriminator_buffers_, /*trained=*/false, /*needed_to_generate=*/false);
+}
+
+void Dcgan::init(Rng& rng) {
+  // The layers' default init (biases U(±1/√fan_in)), then the example's weights_init:
+  // conv/linear weights ~ N(0, 0.02), BatchNorm γ ~ N(1, 0.02), β = 0; generator first.
+  g_fc_->init(rng);
+  fill_normal(generator_params_, "generator.fc.weight", 0.0f, 0.02f, rng);
+  for (std::size_t i = 0; i < g_deconv_.size(); ++i) {
+    g_bn_[i]->init();
+    fill_normal(generator_params_, stage("generator", "bn", i) + ".weight", 1.0f, 0.02f, rng);
+    g_deconv_[i]->init(rng);
+    fill_normal(generator_params_, stage("generator", "deconv", i) + ".weight", 0.0f, 0.02f, rng);
+  }
+  for (std::size_t i = 0; i < d_conv_.size(); ++i) {
+    d_conv_[i]->init(rng);
+    fill_normal(discriminator_params_, stage("discriminator", "conv", i) + ".weight", 0.0f, 0.02f, rng);
+    if (i > 0) {
+      d_bn_[i - 1]->init();
+      fill_normal(discriminator_params_, stage("discriminator", "bn", i) + ".weight", 1.0f, 0.02f, rng);
+    }
+  }
+  d_out_->init(rng);
+  fill_normal(discriminator_params_, "discriminator.out.weight", 0.0f, 0.02f, rng);
+  for_each_bias_before_batchnorm([](ParameterSet& set, const std::string& name) { zero_tensor(set.values(), set, name); });
+}
+
+void Dcgan::for_each_bias_before_batchnorm(const std::function<void(ParameterSet&, const std::string&)>& f) {
+  for (std::size_t i = 0; i + 1 < g_deconv_.size(); ++i) f(generator_params_, stage("generator", "deconv", i) + ".bias");
+  for (std::size_t i = 1; i < d_conv_.size(); ++i) f(discriminator_params_, stage("discriminator", "conv", i) + ".bias");
+}
+
+void Dcgan::reserve(int batch) {
+  if (batch <= capacity_) return;
+  const std::size_t b = static_cast<std::size_t>(batch);
+  const std::size_t n = g_bn_.size(), m = d_conv_.size();
+  g_pre_.resize(n);
+  g_act_.resize(n);
+  g_grad_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t size = b * static_cast<std::size_t>(g_deconv_[i]->input_shape().size());
+    g_pre_[i].reserve_discard(size);
+    g_act_[i].reserve_discard(size);
+    g_grad_[i].reserve_discard(size);
+  }
+  d_pre_.resize(m);
+  d_act_.resize(m);
+  d_grad_.resize(m);
+  for (std::size_t i = 0; i < m; ++i) {
+    const std::size_t size = b * static_cast<std::size_t>(d_conv_[i]->output_shape().size());
+    d_pre_[i].reserve_discard(size);
+    d_act_[i].reserve_discard(size);
+    d_grad_[i].reserve_discard(size);
+  }
+  const std::size_t pixels = b * static_cast<std::size_t>(config_.image);
+  z_.reserve_discard(b * static_cast<std::size_t>(config_.latent));
+  g_out_.reserve_discard(pixels);
+  grad_fakes_.reserve_discard(pixels);
+  d_logits_.reserve_discard(b);
+  grad_logits_.reserve_discard(b);
+  targets_.reserve_discard(b);
+  capacity_ = batch;
+}
+
+// ---- generator ----
+
+const float* Dcgan::generator_forward(const float* z, int batch, bool training) {
+  reserve(batch);
+  for (std::size_t i = 0; i < g_bn_.size(); ++i) {
+    if (i == 0) {
+      g_fc_->forward(z, batch, g_pre_[0].data());  // NCHW rows: the Linear's output is g₁ × b × b
+    } else {
+      g_deconv_[i - 1]->forward(g_act_[i - 1].data(), batch, g_pre_[i].data());
+    }
+    g_bn_[i]->forward(g_pre_[i].data(), batch, g_act_[i].data(), training);
+    const std::size_t size = static_cast<std::size_t>(batch) * g_deconv_[i]->input_shape().size();
+    activation_forward(relu_, g_act_[i].data(), size);
+  }
+  g_deconv_.back()->forward(g_act_.back().data(), batch, g_out_.data());  // tanh fused
+  return g_out_.data();
+}
+
+void Dcgan::generator_backward(float* grad_out, int batch) {
+  constexpr ParamGrads kWrite = ParamGrads::Write;  // every parameter has one contribution
+  const std::size_t n = g_bn_.size();
+  g_deconv_.back()->backward(g_act_[n - 1].data(), g_out_.data(), grad_out, batch, g_grad_[n - 1].data(), kWrite);
+  for (std::size_t i = n; i-- > 0;) {
+    float* grad = g_grad_[i].data();  // dL/d act_i → dL/d pre_i, in place
+    const std::size_t size = static_cast<std::size_t>(batch) * g_deconv_[i]->input_shape().size();
+    activation_backward(relu_, g_act_[i].data(), grad, size);
+    g_bn_[i]->backward(grad, batch, kWrite);
+    if (i == 0) {
+      g_fc_->backward(z_.data(), g_pre_[0].data(), grad, batch, nullptr, kWrite);
+    } else {
+      g_deconv_[i - 1]->backward(g_act_[i - 1].data(), g_pre_[i].data(), grad, batch, g_grad_[i - 1].data(), kWrite);
+    }
+  }
+  for_each_bias_before_batchnorm([this](ParameterSet& set, const std::string& name) {
+    if (&set == &generator_params_) zero_tensor(set.grads(), set, name);
+  });
+}
+
+// ---- discriminator ----
+
+const float* Dcgan::discriminator_forward(const float* x, int batch, bool training) {
+  reserve(batch);
+  d_conv_[0]->forward(x, batch, d_act_[0].data());  // LeakyReLU fused
+  for (std::size_t i = 1; i < d_conv_.size(); ++i) {
+    d_conv_[i]->forward(d_act_[i - 1].data(), batch, d_pre_[i].data());
+    d_bn_[i - 1]->forward(d_pre_[i].data(), batch, d_act_[i].data(), training);
+    activation_forward(leaky_, d_act_[i].data(), static_cast<std::size_t>(batch) * d_conv_[i]->output_shape().size());
+  }
+  d_out_->forward(d_act_.back().data(), batch, d_logits_.data());
+  return d_logits_.data();
+}
+
+void Dcgan::discriminator_backward(const float* x, float* grad_logits, int batch, ParamGrads mode, float* grad_x) {
+  const std::size_t m = d_conv_.size();
+  d_out_->backward(d_act_[m - 1].data(), d_logits_.data(), grad_logits, batch, d_grad_[m - 1].data(), mode);
+  for (std::size_t i = m; i-- > 1;) {
+    float* grad = d_grad_[i].data();  // dL/d act_i → dL/d pre_i, in place
+    activation_backward(leaky_, d_act_[i].data(), grad, static_cast<std::size_t>(batch) * d_conv_[i]->output_shape().size());
+    d_bn_[i - 1]->backward(grad, batch, mode);
+    d_conv_[i]->backward(d_act_[i - 1].data(), d_pre_[i].data(), grad, batch, d_grad_[i - 1].data(), mode);
+  }
+  if (mode != ParamGrads::Skip || grad_x != nullptr)
+    d_conv_[0]->backward(x, d_act_[0].data(), d_grad_[0].data(), batch, grad_x, mode);
+  if (mode == ParamGrads::Skip) return;
+  for_each_bias_before_batchnorm([this](ParameterSet& set, const std::string& name) {
+    if (&set == &discriminator_params_) zero_tensor(set.grads(), set, name);
+  });
+}
+
+// ---- one iteration ----
+
+void Dcgan::sample_fakes(int batch, Rng& rng) {
+  reserve(batch);
+  batch_ = batch;
+  rng.fill_normal(z_.data(), static_cast<std::size_t>(batch) * config_.latent);
+  generator_forward(z_.data(), batch, /*training=*/true);
+}
+
+void Dcgan::set_fakes_from(const float* z, int batch) {
+  reserve(batch);
+  batch_ = batch;
+  std::memcpy(z_.data(), z, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
+  generator_forward(z_.data(), batch, /*training=*/true);
+}
+
+const float* Dcgan::fakes() const { return g_out_.data(); }
+
+GanLosses Dcgan::discriminator_gradients(const float* real) {
+  const int B = batch_;
+  const std::size_t n = static_cast<std::size_t>(B);
+  GanLosses losses;
+  float* grad = grad_logits_.data();
+  float* targets = targets_.data();
+  // Real batch: BCE(D(real), 1) = mean softplus(−r); its backward writes D's gradients.
+  for (std::size_t i = 0; i < n; ++i) targets[i] = 1.0f;
+  const float* logits = discriminator_forward(real, B, true);
+  losses.discriminator = bce_with_logits(logits, targets, n, Reduction::Mean, grad);
+  for (std::size_t i = 0; i < n; ++i) losses.real_score += stable_sigmoid(logits[i]);
+  discriminator_backward(real, grad, B, ParamGrads::Write, nullptr);
+  // Fake batch (detached from G): BCE(D(fakes), 0) = mean softplus(f); its gradients add up.
+  for (std::size_t i = 0; i < n; ++i) targets[i] = 0.0f;
+  logits = discriminator_forward(g_out_.data(), B, true);
+  losses.discriminator += bce_with_logits(logits, targets, n, Reduction::Mean, grad);
+  for (std::size_t i = 0; i < n; ++i) losses.fake_score += stable_sigmoid(logits[i]);
+  discriminator_backward(g_out_.data(), grad, B, ParamGrads::Accumulate, nullptr);
+  losses.real_score /= B;
+  losses.fake_score /= B;
+  return losses;
+}
+
+double Dcgan::generator_gradients() {
+  const int B = batch_;
+  // L_G = mean softplus(−D(G(z))) through the current D (training mode, as the example);
+  // only dL/dfakes is taken from D.
+  const float* logits = discriminator_forward(g_out_.data(), B, true);
+  const double loss = gan_generator_loss(logits, static_cast<std::size_t>(B), grad_logits_.data());
+  discriminator_backward(g_out_.data(), grad_logits_.data(), B, ParamGrads::Skip, grad_fakes_.data());
+  generator_backward(grad_fakes_.data(), B);
+  return loss;
+}
+
+void Dcgan::generate(const float* z, int n, float* images) {
+  const float* out = generator_forward(z, n, /*training=*/false);
+  std::memcpy(images, out, static_cast<std::size_t>(n) * config_.image * sizeof(float));
+}
+
+void Dcgan::decode(const float* z, const int* /*labels: unconditional*/, int n, float* pixels) {
+  generate(z, n, pixels);
+  pixels_to_unit(pixel_range(), pixels, static_cast<std::size_t>(n) * static_cast<std::size_t>(config_.image));
+}
+
+void Dcgan::discriminate(const float* images, int n, float* logits) {
+  const float* out = discriminator_forward(images, n, /*training=*/false);
+  std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
+}
+
+void Dcgan::unit_states(int batch, std::vector<char>& states) const {
+  const auto append = [&](const AlignedBuffer& buffer, int size) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(batch) * size; ++i) states.push_back(buffer[i] > 0.0f);
+  };
+  for (std::size_t i = 0; i < g_act_.size(); ++i) append(g_act_[i], g_deconv_[i]->input_shape().size());
+  for (std::size_t i = 0; i < d_act_.size(); ++i) append(d_act_[i], d_conv_[i]->output_shape().size());
+}
+
+}  // namespace latentlab

@@ -1,0 +1,126 @@
+// The DCGAN's backward passes (Dcgan::discriminator_gradients, generator_gradients: convolutions,
+// transposed convolutions, BatchNorm on batch statistics, the losses) against finite differences
+// of its losses, every parameter (support/gradcheck.hpp); its configuration checks.
+#include <catch2/catch.hpp>
+
+#include <stdexcept>
+#include <vector>
+
+#include "latentlab/models/dcgan.hpp"
+#include "latentlab/rng.hpp"
+#include "support/gradcheck.hpp"
+#include "support/values.hpp"
+
+using namespace latentlab;
+using namespace latentlab::test;
+
+namespace {
+// Every parameter (not the alignment padding) ~ U(−0.5, 0.5).
+void fill_uniform(ParameterSet& set, MtRandom& rng) {
+  for (const TensorInfo& t : set.tensors())
+    for (std::size_t i = 0; i < t.size; ++i) set.values()[t.offset + i] = rng.uniform(-0.5f, 0.5f);
+}
+
+// Hundreds of ReLU / LeakyReLU units, all moved by every parameter through BatchNorm: at the
+// default h = 1e-2 most coordinates would cross some kink. A 10× smaller step crosses 10× fewer;
+// its rounding noise (float32 L ≈ 1, ~1e-7 / 2h ≈ 5e-5) is covered by the scale term. The D
+// case's real-batch pass is not in unit_states (only the last D pass is kept): a crossing there
+// would fail the comparison rather than be skipped, and the fixed seeds here have none.
+void narrow_steps(GradCase& c) {
+  c.h = 1e-3f;
+  c.tolerance = {0.0, 1e-2, 5e-3};
+  c.max_skipped = 0.25;
+}
+
+DcganConfig small_dcgan() {
+  DcganConfig c;
+  c.image = 64;  // 8 × 8: G 2×2 → 4×4 → 8×8, D 8×8 → 4×4 → 2×2
+  c.latent = 3;
+  c.generator_channels = {4, 3};
+  c.discriminator_channels = {3, 4};
+  return c;
+}
+}  // namespace
+
+TEST_CASE("DCGAN discriminator gradients of every parameter match finite differences", "[gradcheck][dcgan]") {
+  Dcgan gan(small_dcgan());
+  Rng init(5, 2);
+  gan.init(init);
+  // N(0, 0.02) weights make every gradient tiny next to the rounding of L: larger ones here.
+  MtRandom rng(71);
+  ParameterSet& d = gan.discriminator_parameters();
+  fill_uniform(d, rng);
+  const int batch = 4;
+  const std::vector<float> z = uniform(rng, static_cast<std::size_t>(batch) * 3, -2.0f, 2.0f);
+  const std::vector<float> real = uniform(rng, static_cast<std::size_t>(batch) * 64, -1.0f, 1.0f);
+
+  GradCase c{"DCGAN L_D"};
+  c.objective = [&] {
+    gan.set_fakes_from(z.data(), batch);
+    return gan.discriminator_gradients(real.data()).discriminator;
+  };
+  c.analytic = [&] { c.objective(); };
+  c.kinks = [&](Pattern& pattern) { gan.unit_states(batch, pattern); };
+  narrow_steps(c);
+  c.wrt(d);
+  const GradReport report = check_gradients(c);
+  CHECK(report.checked >= static_cast<int>(d.count() * 3 / 4));
+}
+
+TEST_CASE("DCGAN generator gradients through the discriminator match finite differences", "[gradcheck][dcgan]") {
+  Dcgan gan(small_dcgan());
+  Rng init(6, 2);
+  gan.init(init);
+  MtRandom rng(73);
+  fill_uniform(gan.generator_parameters(), rng);
+  fill_uniform(gan.discriminator_parameters(), rng);
+  const int batch = 4;
+  const std::vector<float> z = uniform(rng, static_cast<std::size_t>(batch) * 3, -2.0f, 2.0f);
+  ParameterSet& g = gan.generator_parameters();
+  const std::vector<float> d_grads_before(gan.discriminator_parameters().grads(),
+                                          gan.discriminator_parameters().grads() + gan.discriminator_parameters().size());
+
+  GradCase c{"DCGAN L_G"};
+  c.objective = [&] {
+    gan.set_fakes_from(z.data(), batch);
+    return gan.generator_gradients();
+  };
+  c.analytic = [&] { c.objective(); };
+  c.kinks = [&](Pattern& pattern) { gan.unit_states(batch, pattern); };
+  narrow_steps(c);
+  c.wrt(g);
+  const GradReport report = check_gradients(c);
+  CHECK(report.checked >= static_cast<int>(g.count() * 3 / 4));
+  // The G step takes only dL/dfakes from D: D's parameter gradients are left as they were.
+  const std::vector<float> d_grads_after(gan.discriminator_parameters().grads(),
+                                         gan.discriminator_parameters().grads() + gan.discriminator_parameters().size());
+  CHECK(d_grads_after == d_grads_before);
+}
+
+TEST_CASE("DCGAN: decode uses the running statistics, so an image does not depend on its batch", "[dcgan]") {
+  Dcgan gan(small_dcgan());
+  Rng init(7, 2);
+  gan.init(init);
+  MtRandom rng(79);
+  // Move the running statistics away from (0, 1) with a few training-mode passes.
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<float> z = uniform(rng, 6 * 3, -2.0f, 2.0f);
+    gan.set_fakes_from(z.data(), 6);
+  }
+  const std::vector<float> z = uniform(rng, 5 * 3, -2.0f, 2.0f);
+  std::vector<float> all(5 * 64), one(64);
+  gan.decode(z.data(), nullptr, 5, all.data());
+  gan.decode(z.data() + 2 * 3, nullptr, 1, one.data());
+  CHECK(std::vector<float>(all.begin() + 2 * 64, all.begin() + 3 * 64) == one);
+  for (float p : all) REQUIRE((p >= 0.0f && p <= 1.0f));
+}
+
+TEST_CASE("DCGAN refuses an image side its stride-2 stacks cannot reach", "[dcgan]") {
+  DcganConfig c = small_dcgan();
+  c.image = 36;  // 6 × 6: not divisible by 4
+  CHECK_THROWS_AS(Dcgan(c), std::invalid_argument);
+  c.image = 63;  // not a square
+  CHECK_THROWS_AS(Dcgan(c), std::invalid_argument);
+  CHECK(stride2_stack_problem(784, 2).empty());
+  CHECK(stride2_stack_problem(784, 3).find("divisible by 8") != std::string::npos);
+}
