@@ -12,36 +12,10 @@
 #include "latentlab/models/dcgan.hpp"
 #include "latentlab/nn/adam.hpp"
 #include "support/fixtures.hpp"
+#include "support/parity.hpp"
 
 using namespace latentlab;
 using namespace latentlab::test;
-
-namespace {
-
-constexpr double kActAbs = 1e-5, kActRel = 1e-4;
-constexpr double kLossAbs = 1e-5, kLossRel = 1e-5;
-constexpr double kGradAbs = 1e-5, kGradRel = 1e-4;
-constexpr double kParamAbs = 1e-5, kParamRel = 1e-4;
-
-void check_fixture_tolerances(const json& doc) {
-  const json& t = doc.at("tolerances");
-  CHECK(t.at("activation") == json({kActAbs, kActRel}));
-  CHECK(t.at("loss") == json({kLossAbs, kLossRel}));
-  CHECK(t.at("gradient") == json({kGradAbs, kGradRel}));
-  CHECK(t.at("parameter") == json({kParamAbs, kParamRel}));
-}
-
-AdamConfig adam_config(const json& a) {
-  AdamConfig config;
-  config.lr = static_cast<float>(a.at("lr").get<double>());
-  config.beta1 = static_cast<float>(a.at("beta1").get<double>());
-  config.beta2 = static_cast<float>(a.at("beta2").get<double>());
-  config.eps = static_cast<float>(a.at("eps").get<double>());
-  config.weight_decay = static_cast<float>(a.at("weight_decay").get<double>());
-  return config;
-}
-
-}  // namespace
 
 TEST_CASE("DCGAN iterations match PyTorch, BatchNorm running statistics included", "[parity][dcgan][adam]") {
   const json doc = load_fixture("dcgan_reference.json");

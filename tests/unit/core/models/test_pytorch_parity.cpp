@@ -29,29 +29,12 @@
 #include "latentlab/models/gan.hpp"
 #include "latentlab/models/vae.hpp"
 #include "support/fixtures.hpp"
+#include "support/parity.hpp"
 
 using namespace latentlab;
 using namespace latentlab::test;
 
 namespace {
-
-constexpr double kActAbs = 1e-5, kActRel = 1e-4;
-constexpr double kLossAbs = 1e-5, kLossRel = 1e-5;
-constexpr double kGradAbs = 1e-5, kGradRel = 1e-4;
-constexpr double kParamAbs = 1e-5, kParamRel = 1e-4;
-
-// The fixture's tolerance table must be the one this file states (both are edited together).
-void check_fixture_tolerances(const json& doc) {
-  const json& t = doc.at("tolerances");
-  CHECK(t.at("activation")[0].get<double>() == kActAbs);
-  CHECK(t.at("activation")[1].get<double>() == kActRel);
-  CHECK(t.at("loss")[0].get<double>() == kLossAbs);
-  CHECK(t.at("loss")[1].get<double>() == kLossRel);
-  CHECK(t.at("gradient")[0].get<double>() == kGradAbs);
-  CHECK(t.at("gradient")[1].get<double>() == kGradRel);
-  CHECK(t.at("parameter")[0].get<double>() == kParamAbs);
-  CHECK(t.at("parameter")[1].get<double>() == kParamRel);
-}
 
 VaeConfig vae_config(const json& c) {
   VaeConfig config;
@@ -71,16 +54,6 @@ GanConfig gan_config(const json& c) {
   config.discriminator_hidden = c.at("discriminator_hidden").get<std::vector<int>>();
   config.leaky_slope = static_cast<float>(c.at("leaky_slope").get<double>());
   config.classes = c.value("classes", 0);
-  return config;
-}
-
-AdamConfig adam_config(const json& a) {
-  AdamConfig config;
-  config.lr = static_cast<float>(a.at("lr").get<double>());
-  config.beta1 = static_cast<float>(a.at("beta1").get<double>());
-  config.beta2 = static_cast<float>(a.at("beta2").get<double>());
-  config.eps = static_cast<float>(a.at("eps").get<double>());
-  config.weight_decay = static_cast<float>(a.at("weight_decay").get<double>());
   return config;
 }
 
