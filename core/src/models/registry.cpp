@@ -17,6 +17,15 @@ Result<std::vector<int>> widths(const Metadata& m, const char* key) {
   return metadata_int_list(m, key, kMaxWidth, kMaxHiddenLayers);
 }
 
+// Float keys that several kinds read: each one's range and default (the trainer's) stated once.
+Result<float> beta_key(const Metadata& m) { return metadata_float(m, "beta", {0.0f, 1e6f, "[0, 1000000]"}, 1.0f); }
+Result<float> leaky_slope_key(const Metadata& m) {
+  return metadata_float(m, "leaky_slope", {1e-6f, 1.0f, "[9.99999997e-07, 1]"}, 0.2f);
+}
+Result<float> batchnorm_eps_key(const Metadata& m) {
+  return metadata_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
+}
+
 // The metadata every kind writes first: format, kind, image shape and pixel range.
 Metadata common_metadata(const char* kind, int image_size, PixelRange range) {
   const auto [h, w] = square_image_shape(image_size);
@@ -277,7 +286,7 @@ Result<VaeConfig> vae_config_from_metadata(const Metadata& m) {
   if (!hidden) return R::failure(hidden.error());
   auto latent = metadata_int(m, "latent", 1, kMaxLatent);
   if (!latent) return R::failure(latent.error());
-  auto beta = metadata_float(m, "beta", {0.0f, 1e6f, "[0, 1000000]"}, 1.0f);
+  auto beta = beta_key(m);
   if (!beta) return R::failure(beta.error());
   auto classes = conditional_classes(m);
   if (!classes) return R::failure(classes.error());
@@ -301,7 +310,7 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   if (!gen) return R::failure(gen.error());
   auto disc = widths(m, "discriminator_hidden");
   if (!disc) return R::failure(disc.error());
-  auto slope = metadata_float(m, "leaky_slope", {1e-6f, 1.0f, "[9.99999997e-07, 1]"}, 0.2f);
+  auto slope = leaky_slope_key(m);
   if (!slope) return R::failure(slope.error());
   // The generator variant keys are required (batchnorm_eps when generator_batchnorm is 1): no
   // fallback is right for every file, as the trainer's default generator (LeakyReLU, BatchNorm eps
@@ -314,7 +323,7 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   if (!batchnorm) return R::failure(batchnorm.error());
   if (batchnorm.value() && !m.count("batchnorm_eps"))
     return R::failure("metadata has no \"batchnorm_eps\" (required when generator_batchnorm is 1)");
-  auto bn_eps = metadata_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
+  auto bn_eps = batchnorm_eps_key(m);
   if (!bn_eps) return R::failure(bn_eps.error());
   auto classes = conditional_classes(m);
   if (!classes) return R::failure(classes.error());
@@ -359,9 +368,9 @@ Result<DcganConfig> dcgan_config_from_metadata(const Metadata& m) {
   if (!gen) return R::failure(gen.error());
   auto disc = metadata_int_list(m, "discriminator_channels", kMaxWidth, kMaxConvLayers);
   if (!disc) return R::failure(disc.error());
-  auto slope = metadata_float(m, "leaky_slope", {1e-6f, 1.0f, "[9.99999997e-07, 1]"}, 0.2f);
+  auto slope = leaky_slope_key(m);
   if (!slope) return R::failure(slope.error());
-  auto bn_eps = metadata_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
+  auto bn_eps = batchnorm_eps_key(m);
   if (!bn_eps) return R::failure(bn_eps.error());
   for (const auto* layers : {&gen.value(), &disc.value()})
     if (auto problem = stride2_stack_problem(image.value(), static_cast<int>(layers->size())); !problem.empty())
@@ -388,7 +397,7 @@ Result<ConvVaeConfig> conv_vae_config_from_metadata(const Metadata& m) {
   if (!fc) return R::failure(fc.error());
   auto latent = metadata_int(m, "latent", 1, kMaxLatent);
   if (!latent) return R::failure(latent.error());
-  auto beta = metadata_float(m, "beta", {0.0f, 1e6f, "[0, 1000000]"}, 1.0f);
+  auto beta = beta_key(m);
   if (!beta) return R::failure(beta.error());
   if (auto problem = stride2_stack_problem(input.value(), static_cast<int>(channels.value().size())); !problem.empty())
     return R::failure("metadata describes a conv VAE that cannot be built: " + problem);
