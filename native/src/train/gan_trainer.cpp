@@ -33,12 +33,7 @@ Metadata GanTrainer::config_metadata() const { return latentlab::config_metadata
 
 Trainer::LossTerms GanTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* real = gather(train, first, count, gan_.pixel_range());
-  const int* labels = nullptr;
-  if (gan_.conditional()) {
-    labels_.resize(static_cast<std::size_t>(count));
-    gather_labels(train, epoch_order_rows(), first, count, labels_.data());
-    labels = labels_.data();
-  }
+  const int* labels = gather_classes(train, first, count);
   // z for the global batch, this rank's rows (the same z per row for any number of ranks).
   gan_.set_fakes_from(step_normals(gan_.config().latent), count, labels);
   GanLosses l = gan_.discriminator_gradients(real);

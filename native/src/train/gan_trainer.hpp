@@ -50,7 +50,6 @@ class GanTrainer : public Trainer {
  private:
   Gan gan_;
   Adam adam_g_, adam_d_;
-  std::vector<int> labels_;  // the batch's classes (conditional)
 };
 
 }  // namespace latentlab::native

@@ -259,6 +259,13 @@ float* Trainer::gather(const Dataset& data, std::size_t first, int count, PixelR
   return batch_.data();
 }
 
+const int* Trainer::gather_classes(const Dataset& data, std::size_t first, int count) {
+  if (classes() == 0) return nullptr;
+  batch_labels_.resize(static_cast<std::size_t>(count));
+  gather_labels(data, order_, first, count, batch_labels_.data());
+  return batch_labels_.data();
+}
+
 bool Trainer::step_finite(const LossTerms& terms, const ParameterSet& params) {
   const std::string step = "step " + std::to_string(steps_done_ + 1) + ": ";
   for (const auto& [name, value] : terms) {

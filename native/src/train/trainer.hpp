@@ -150,6 +150,8 @@ class Trainer {
   bool apply(const LossTerms& checked, ParameterSet& params, Adam& adam);
   // Rows order_[first … first+count) of `data` in the model's pixel range (batch_, count × image).
   float* gather(const Dataset& data, std::size_t first, int count, PixelRange range);
+  // The classes of the same rows for a conditional model (classes() > 0; batch_labels_), else nullptr.
+  const int* gather_classes(const Dataset& data, std::size_t first, int count);
   // The image order of the current epoch (row r of a batch from `first` is image order[first + r]).
   const std::vector<std::uint32_t>& epoch_order_rows() const { return order_; }
   // Images of the running epoch (its n).
@@ -202,6 +204,7 @@ class Trainer {
   EpochPosition position_;
   std::vector<std::uint32_t> order_;  // the image order of the current epoch
   std::vector<float> batch_;          // gather()'s rows
+  std::vector<int> batch_labels_;     // gather_classes()' rows
   std::vector<float> normals_;        // step_normals()'s draw for the global batch
   std::vector<double> shared_terms_;  // share_across_ranks's buffer
   StepRows step_rows_;

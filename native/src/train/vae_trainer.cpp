@@ -26,12 +26,7 @@ Metadata VaeTrainer::config_metadata() const { return latentlab::config_metadata
 
 Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* batch = gather(train, first, count, vae_.pixel_range());
-  const int* labels = nullptr;
-  if (vae_.conditional()) {
-    labels_.resize(static_cast<std::size_t>(count));
-    gather_labels(train, epoch_order_rows(), first, count, labels_.data());
-    labels = labels_.data();
-  }
+  const int* labels = gather_classes(train, first, count);
   // ε for the global batch, this rank's rows (the same ε per image for any number of ranks).
   vae_.set_kl_weight(kl_weight());
   const VaeLosses l = vae_.compute_gradients(batch, labels, count, step_normals(vae_.config().latent));

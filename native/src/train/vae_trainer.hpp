@@ -53,7 +53,6 @@ class VaeTrainer : public Trainer {
  private:
   Vae vae_;
   Adam adam_;
-  std::vector<int> labels_;  // the batch's classes (conditional)
 };
 
 // The test metrics above (names of test_metric_names()) of a VAE (any kind with
