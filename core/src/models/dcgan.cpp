@@ -249,7 +249,7 @@ void Dcgan::sample_fakes(int batch, Rng& rng) {
   generator_forward(z_.data(), batch, /*training=*/true);
 }
 
-void Dcgan::set_fakes_from(const float* z, int batch) {
+void Dcgan::set_fakes_from(const float* z, int batch, const int* /*labels: unconditional*/) {
   reserve(batch);
   batch_ = batch;
   std::memcpy(z_.data(), z, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
@@ -302,7 +302,7 @@ void Dcgan::decode(const float* z, const int* /*labels: unconditional*/, int n, 
   pixels_to_unit(pixel_range(), pixels, static_cast<std::size_t>(n) * static_cast<std::size_t>(config_.image));
 }
 
-void Dcgan::discriminate(const float* images, int n, float* logits) {
+void Dcgan::discriminate(const float* images, const int* /*labels: unconditional*/, int n, float* logits) {
   const float* out = discriminator_forward(images, n, /*training=*/false);
   std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
 }

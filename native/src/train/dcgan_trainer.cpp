@@ -32,8 +32,9 @@ Metadata DcganTrainer::config_metadata() const { return latentlab::config_metada
 
 Trainer::LossTerms DcganTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* real = gather(train, first, count, dcgan_.pixel_range());
+  const int* labels = gather_classes(train, first, count);
   // z for the global batch, this rank's rows (the same z per row for any number of ranks).
-  dcgan_.set_fakes_from(step_normals(dcgan_.config().latent), count);
+  dcgan_.set_fakes_from(step_normals(dcgan_.config().latent), count, labels);
   GanLosses l = dcgan_.discriminator_gradients(real);
   if (apply({{"discriminator loss", l.discriminator}}, dcgan_.discriminator_parameters(), adam_d_)) {
     l.generator = dcgan_.generator_gradients();

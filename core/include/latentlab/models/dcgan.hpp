@@ -74,7 +74,8 @@ class Dcgan : public GenerativeModel {
 
   // Step 1: z (batch × latent) drawn from rng, or given; fakes = G(z) in training mode.
   void sample_fakes(int batch, Rng& rng);
-  void set_fakes_from(const float* z, int batch);
+  // labels: the fakes' classes, as Gan::set_fakes_from (nullptr: this model is unconditional).
+  void set_fakes_from(const float* z, int batch, const int* labels = nullptr);
   const float* fakes() const;
   const float* latents() const { return z_.data(); }
   // Step 2: writes every gradient of D. real is batch × image in [−1, 1].
@@ -85,8 +86,9 @@ class Dcgan : public GenerativeModel {
   // G(z) with pixels in [−1, 1] (n × image), eval mode. Overwrites G's activations: not
   // between sample_fakes and generator_gradients.
   void generate(const float* z, int n, float* images);
-  // D's logits (n) of images (n × image), eval mode.
-  void discriminate(const float* images, int n, float* logits);
+  // D's logits (n) of images (n × image), eval mode; labels as Gan::discriminate (nullptr here).
+  void discriminate(const float* images, const int* labels, int n, float* logits);
+  void discriminate(const float* images, int n, float* logits) { discriminate(images, nullptr, n, logits); }
 
   // Test hook (gradient checks): appends [unit > 0] for every ReLU / LeakyReLU output of the
   // last G pass and the last D pass, `batch` images each.
