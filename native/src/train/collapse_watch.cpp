@@ -10,7 +10,7 @@ namespace latentlab::native {
 CollapseWatch::Verdict CollapseWatch::observe(int epoch, double fd, int classes_covered) {
   Verdict v;
   char why[160] = "";
-  if (classes_covered < classes_ - 1 || (most_classes_ > 0 && classes_covered <= most_classes_ - kCollapseClassesLost))
+  if ((classes_covered < classes_ - 1 && most_classes_ >= classes_ - 1) || (most_classes_ > 0 && classes_covered <= most_classes_ - kCollapseClassesLost))
     std::snprintf(why, sizeof why, "classes covered %d of %d, most so far %d", classes_covered, classes_,
                   std::max(most_classes_, classes_covered));
   else if (has_best() && std::isfinite(fd) && fd > kCollapseFdRise * best_fd_)

@@ -3,7 +3,10 @@
 //
 //   best      the epoch of the lowest FD so far (the first one on ties); a non-finite FD never is
 //   collapse  reported for an epoch when, compared with the epochs evaluated BEFORE it,
-//               classes covered < K − 1                    (fewer than 9 of MNIST's 10), or
+//               classes covered < K − 1 once some earlier epoch covered ≥ K − 1
+//                                                        (falls below 9 of MNIST's 10; an early
+//                                                        model that never drew 9 classes is
+//                                                        still learning, not collapsing), or
 //               classes covered ≤ most covered so far − 2  (two classes lost), or
 //               FD > 1.5 × the best FD so far              (a sharp rise; not on the first epoch)
 //             and the reason is stated ("classes covered 7 of 10, most so far 10").
