@@ -15,9 +15,8 @@ As a module:
 
     # A new model from PyTorch: metadata first, then the module it describes, then your weights.
     meta = lt.dcgan_metadata(784, 100, [128, 64], [64, 128])
-    model = lt.build_module(meta, ["discriminator."])             # with its discriminator
-    model.load_state_dict(my_state_dict)                          # latentlab's tensor names
-    lt.save_module("dcgan.safetensors", model, meta)
+    model = lt.from_state_dict(meta, my_dcgan.state_dict())      # latentlab's tensor names, checked
+    lt.save_module("dcgan.safetensors", model, meta, dtype="F16")
 
     # The pytorch/examples VAE (fc1, fc21, fc22, fc3, fc4) as a latentlab file:
     lt.save_example_vae("vae.safetensors", example_vae.state_dict())
@@ -545,27 +544,48 @@ DESCRIBING_KEYS = ("input", "image", "hidden", "latent", "classes", "generator_h
                    "discriminator_channels", "channels", "fc")
 
 
-def load_module(path):
-    """(module, metadata): the module of a latentlab file with every tensor loaded strictly — the
-    file's float tensors must be exactly the module's state_dict, by name and shape (an error names
-    each tensor that is unknown, missing or mis-shaped). BatchNorm's batch counters, which latentlab
-    does not store, are set to 0."""
-    meta, tensors = read_safetensors(path)
-    if "kind" not in meta:
-        raise ValueError(f"{path}: __metadata__ has no \"kind\": not a latentlab file")
+def module_from_tensors(where, meta, tensors):
+    """The module of `meta` holding `tensors` ({name: (dtype, array)}), checked strictly by
+    check_tensors. BatchNorm's batch counters, which latentlab does not store, are set to 0."""
     module = build_module(meta, tensors.keys())
-    check_tensors(path, module, meta, tensors)
+    check_tensors(where, module, meta, tensors)
     state = {}
     for name, (dtype, values) in tensors.items():
         if is_counter(name):
             state[name] = torch.tensor(int(values), dtype=torch.long)
         else:
-            state[name] = torch.from_numpy(values.copy())
+            state[name] = torch.from_numpy(np.array(values, dtype=np.float32))
     for name, value in module.state_dict().items():
         if is_counter(name) and name not in state:
             state[name] = torch.zeros_like(value)
     module.load_state_dict(state, strict=True)
-    return module, meta
+    return module
+
+
+def load_module(path):
+    """(module, metadata): the module of a latentlab file with every tensor loaded strictly — the
+    file's float tensors must be exactly the module's state_dict, by name and shape (an error names
+    each tensor that is unknown, missing or mis-shaped)."""
+    meta, tensors = read_safetensors(path)
+    if "kind" not in meta:
+        raise ValueError(f"{path}: __metadata__ has no \"kind\": not a latentlab file")
+    return module_from_tensors(path, meta, tensors), meta
+
+
+def from_state_dict(meta, state_dict):
+    """The module of `meta` holding your PyTorch model's weights, ready for save_module. The
+    state_dict's keys are latentlab's tensor names; BatchNorm counters may be there or not; a conv
+    that BatchNorm follows may lack its bias (bias=False: written as the zeros latentlab holds it
+    at). Strict otherwise: a ValueError names every unknown, missing or mis-shaped tensor."""
+    tensors = {}
+    for name, value in state_dict.items():
+        array = value.detach().cpu().numpy()
+        tensors[name] = ("F32", array.astype(np.float32)) if value.is_floating_point() else ("I64", array)
+    module = build_module(meta, tensors.keys())
+    for name in getattr(module, "biases_held_at_zero", lambda: [])():
+        if name not in tensors:
+            tensors[name] = ("F32", np.zeros(tuple(module.get_parameter(name).shape), np.float32))
+    return module_from_tensors("state_dict", meta, tensors)
 
 
 def common_metadata(kind, image_size, pixel_range):

@@ -15,7 +15,9 @@ Checks, each against the latentlab CLI run here:
                         their F16 exports, load strictly and sample alike (the same labels: k mod
                         classes, and --classes A-B); file → module → file is exact, in latentlab's
                         tensor order; random PyTorch modules of each kind, written F16, sample alike
-                        in the CLI; the committed dcgan_small fixture (F16, generator only)
+                        in the CLI; the committed dcgan_small fixture (F16, generator only); the
+                        parity fixtures' own PyTorch twins (tests/reference/models.py: a DCGAN with
+                        bias=False convs, a conditional VAE) moved by from_state_dict
   strictness            a file with an extra tensor is refused by the CLI naming it, and read with
                         --allow-extra-tensors; a GAN file without generator_batchnorm is refused;
                         one hazard per new kind, refused by the tool's loader and by the CLI, both
@@ -28,6 +30,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import types
 
 import numpy as np
 import torch
@@ -259,6 +262,38 @@ def new_kinds():
     return files
 
 
+def twins_to_latentlab():
+    """A PyTorch user's own modules → latentlab with from_state_dict: the parity fixtures' twins
+    (tests/reference/models.py, written apart from tools/) — a DCGAN whose convs before BatchNorm
+    have bias=False, as PyTorch's example, and a conditional VAE — sampled alike by the CLI."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+    import models  # noqa: E402 (tests/reference, not part of tools/)
+    image = SIDE * SIDE
+    torch.manual_seed(5)
+    cfg = {"image": image, "latent": 7, "generator_channels": [6, 5], "discriminator_channels": [3, 6],
+           "leaky_slope": 0.2, "batchnorm_eps": 1e-3}
+    twin = models.Dcgan(cfg).eval()
+    randomise_batchnorm(twin, torch.Generator().manual_seed(5))
+    meta = lt.dcgan_metadata(image, 7, [6, 5], [3, 6], batchnorm_eps=1e-3)
+    path = os.path.join(TMP, "twin-dcgan.safetensors")
+    lt.save_module(path, lt.from_state_dict(meta, twin.state_dict()), meta, keep_counters=True)
+    _, stderr = cli_sample(path, 1, 1)
+    check("skipped tensor \"generator.bn1.num_batches_tracked\" (I64 [])" in stderr,
+          "DCGAN with I64 num_batches_tracked: latentlab skips the counters with a note")
+    shim = types.SimpleNamespace(latent=7, classes=0, decode=lambda z: (twin.generator(z) + 1.0) * 0.5)
+    compare_sample(path, shim, seed=13, n=5, what="PyTorch DCGAN with bias=False convs → from_state_dict → latentlab")
+
+    twin = models.Vae(image, [20, 10], 4, classes=10).eval()
+    meta = lt.vae_metadata(image, [20, 10], 4, classes=10)
+    path = os.path.join(TMP, "twin-cvae.safetensors")
+    lt.save_module(path, lt.from_state_dict(meta, twin.state_dict()), meta, dtype="F16")
+    half, _ = lt.load_module(path)
+    twin.load_state_dict(half.state_dict())  # the F16-rounded values latentlab reads
+    shim = types.SimpleNamespace(latent=4, classes=10, decode=lambda z, labels: torch.sigmoid(
+        twin.decoder(models.with_labels(z, torch.as_tensor(labels), 10))))
+    compare_sample(path, shim, seed=17, n=12, what="PyTorch conditional VAE (F16) → from_state_dict → latentlab")
+
+
 def refused(meta, tensors, name, what, tool_says, cli_says):
     """The file of `meta` and `tensors` is refused by the tool's loader and by `latentlab info`,
     each message containing its expected text."""
@@ -346,5 +381,6 @@ if __name__ == "__main__":
         plain = pytorch_to_latentlab()
         strictness(plain)
         new_kind_strictness(new_kinds())
+        twins_to_latentlab()
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
