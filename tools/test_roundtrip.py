@@ -24,6 +24,8 @@ Checks, each against the latentlab CLI run here:
                         naming the tensor
 Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 """
+import contextlib
+import io
 import json
 import os
 import struct
@@ -254,6 +256,23 @@ def new_kinds():
         lt.save_module(made_path, random_module(made[name], seed=len(name)), made[name], dtype="F16")
         read_back, _ = lt.load_module(made_path)  # holds the F16-rounded values latentlab reads
         compare_sample(made_path, read_back, seed=11, n=10, what=f"{name} PyTorch (F16) → latentlab")
+
+    # The tool's own `sample` (its command line's --raw record) against the CLI's record.
+    path = files["conditional gan"]
+    ours, _ = cli_sample(path, 9, 3, ["--classes", "2-4"])
+    theirs = lt.sample(path, 9, 3, classes=[2, 3, 4])
+    same = {k: ours[k] for k in ours if k != "pixels"} == {k: theirs[k] for k in theirs if k != "pixels"}
+    diff = float(np.abs(np.array(ours["pixels"]) - np.array(theirs["pixels"])).max())
+    check(same and diff <= TOLERANCE, f"latentlab_torch.py sample --classes 2-4: the CLI's --raw record "
+          f"(keys, labels, latents equal; pixels within {diff:.2e})")
+    try:
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            lt.main(["sample", files["dcgan"], "--class", "3"])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    check(code == 2 and "not a conditional model" in err.getvalue(),
+          "latentlab_torch.py sample --class on an unconditional DCGAN: usage error (exit 2), as latentlab's")
 
     fixture = os.path.join(ROOT, "tests", "fixtures", "dcgan_small.safetensors")
     module, _ = lt.load_module(fixture)
