@@ -373,7 +373,8 @@ class DcganGenerator(nn.Module):
 
 
 class DcganDiscriminator(nn.Module):
-    """conv1 (Conv2d k4 s2 p1) → LeakyReLU; per further stage i: conv{i} → bn{i} → LeakyReLU; out: Linear → 1 logit."""
+    """conv1 (Conv2d k4 s2 p1) → LeakyReLU; per further stage i: conv{i} → bn{i} → LeakyReLU;
+    out: Linear → 1 logit."""
 
     def __init__(self, channels, side, slope, eps):
         super().__init__()
@@ -499,7 +500,8 @@ def is_counter(name):
 def columns_hint(module, name, meta, file_shape, module_shape):
     """Why the weight of a layer that reads the one-hot class columns may have the wrong number of
     input columns: the "classes" key."""
-    if name not in getattr(module, "label_inputs", lambda: [])() or file_shape[0] != module_shape[0]:
+    if (name not in getattr(module, "label_inputs", lambda: [])() or len(file_shape) != 2
+            or file_shape[0] != module_shape[0]):
         return ""
     extra = file_shape[1] - module_shape[1]
     if extra > 0 and "classes" not in meta:

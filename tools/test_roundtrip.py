@@ -79,12 +79,15 @@ def compare_sample(path, module, seed, n, what, classes=None):
     z_cli = np.array(ours["latents"], dtype=np.float32).reshape(z.shape)
     check(z.tobytes() == z_cli.tobytes(), f"{what}: z of seed {seed} bit for bit ({z.size} values)")
     if labels is not None:
-        check(ours.get("labels") == labels, f"{what}: the CLI's labels are the contract's ({labels[:3]}…{labels[-1]})")
+        check(ours.get("labels") == labels,
+              f"{what}: the CLI's labels are the contract's ({labels[:3]}…{labels[-1]})")
     with torch.no_grad():
-        pixels = (module.decode(torch.from_numpy(z)) if labels is None else module.decode(torch.from_numpy(z), labels)).numpy()
+        zt = torch.from_numpy(z)
+        pixels = (module.decode(zt) if labels is None else module.decode(zt, labels)).numpy()
     diff = float(np.abs(pixels.ravel() - np.array(ours["pixels"], dtype=np.float32)).max())
     label_text = f", classes {classes[0]}-{classes[-1]}" if classes else ""
-    check(diff <= TOLERANCE, f"{what}: pixels of seed {seed}{label_text}, max |latentlab − PyTorch| = {diff:.2e} (≤ {TOLERANCE:g})")
+    check(diff <= TOLERANCE,
+          f"{what}: pixels of seed {seed}{label_text}, max |latentlab − PyTorch| = {diff:.2e} (≤ {TOLERANCE:g})")
 
 
 class ExampleVAE(nn.Module):
@@ -199,8 +202,9 @@ def write_idx_data(directory, n=64, classes=10):
 def train_tiny(name, data):
     """model.safetensors of a CLI run of two steps (BatchNorm statistics moved, biases trained)."""
     out = os.path.join(TMP, "run-" + name.replace(" ", "-"))
-    r = run(["train"] + TINY_KINDS[name] + ["--data", data, "--limit", "64", "--batch", "32", "--epochs", "1",
-                                            "--eval-every", "0", "--test-limit", "32", "--seed", "2", "-q", "--out", out])
+    flags = ["--data", data, "--limit", "64", "--batch", "32", "--epochs", "1", "--eval-every", "0",
+             "--test-limit", "32", "--seed", "2", "-q", "--out", out]
+    r = run(["train"] + TINY_KINDS[name] + flags)
     if r.returncode != 0:
         raise RuntimeError(f"latentlab train {name}: {r.stderr.strip()}")
     return os.path.join(out, "model.safetensors")
@@ -276,7 +280,8 @@ def new_kinds():
 
     fixture = os.path.join(ROOT, "tests", "fixtures", "dcgan_small.safetensors")
     module, _ = lt.load_module(fixture)
-    check(not hasattr(module, "discriminator"), "dcgan_small fixture (F16, generator only): loaded strictly, no discriminator")
+    check(not hasattr(module, "discriminator"),
+          "dcgan_small fixture (F16, generator only): loaded strictly, no discriminator")
     compare_sample(fixture, module, seed=5, n=4, what="dcgan_small fixture → PyTorch")
     return files
 
@@ -300,7 +305,8 @@ def twins_to_latentlab():
     check("skipped tensor \"generator.bn1.num_batches_tracked\" (I64 [])" in stderr,
           "DCGAN with I64 num_batches_tracked: latentlab skips the counters with a note")
     shim = types.SimpleNamespace(latent=7, classes=0, decode=lambda z: (twin.generator(z) + 1.0) * 0.5)
-    compare_sample(path, shim, seed=13, n=5, what="PyTorch DCGAN with bias=False convs → from_state_dict → latentlab")
+    compare_sample(path, shim, seed=13, n=5,
+                   what="PyTorch DCGAN with bias=False convs → from_state_dict → latentlab")
 
     twin = models.Vae(image, [20, 10], 4, classes=10).eval()
     meta = lt.vae_metadata(image, [20, 10], 4, classes=10)
@@ -339,7 +345,8 @@ def new_kind_strictness(files):
     meta, tensors = contents("dcgan")
     del tensors["generator.deconv1.bias"]
     refused(meta, tensors, "dcgan", "without generator.deconv1.bias (bias=False)",
-            "missing tensor 'generator.deconv1.bias' [4] (a conv that BatchNorm follows keeps its bias", "generator.deconv1.bias")
+            "missing tensor 'generator.deconv1.bias' [4] (a conv that BatchNorm follows keeps its bias",
+            "generator.deconv1.bias")
     # conv-vae: metadata that disagrees with the tensors (fc 128, the tensors are 256 wide).
     meta, tensors = contents("conv-vae")
     meta["fc"] = "128"
