@@ -1,14 +1,22 @@
 #!/usr/bin/python3
 """latentlab weights ⇄ PyTorch, from docs/weights-format.md alone.
 
-Needs Debian's python3-torch and python3-numpy (no safetensors package: the format is read and
-written here). As a module:
+Knows every kind latentlab writes: vae, gan, classifier, dcgan, conv-vae, and the conditional vae
+and gan (metadata "classes": the class enters as one-hot input columns). Needs Debian's
+python3-torch and python3-numpy (no safetensors package: the format is read and written here).
+As a module:
 
     import latentlab_torch as lt
     model, meta = lt.load_module("web/models/gan.safetensors")    # a torch.nn.Module, loaded strictly
     z = lt.sample_latents(seed=7, n=16, latent=model.latent)     # bit for bit `latentlab sample --seed 7`
     pixels = model.decode(torch.from_numpy(z))                    # n × image in [0, 1]
-    lt.save_module("mine.safetensors", model, meta)               # and back
+    pixels = cond.decode(torch.from_numpy(z), lt.cycle_labels(cond.classes, 16))   # a conditional model
+    lt.save_module("mine.safetensors", model, meta)               # and back (dtype="F16" for half size)
+
+    # A new model from PyTorch: metadata first, then the module it describes, then your weights.
+    meta = lt.dcgan_metadata(784, 100, [128, 64], [64, 128])
+    model = lt.from_state_dict(meta, my_dcgan.state_dict())      # latentlab's tensor names, checked
+    lt.save_module("dcgan.safetensors", model, meta, dtype="F16")
 
     # The pytorch/examples VAE (fc1, fc21, fc22, fc3, fc4) as a latentlab file:
     lt.save_example_vae("vae.safetensors", example_vae.state_dict())
@@ -16,7 +24,7 @@ written here). As a module:
 From the command line:
 
     tools/latentlab_torch.py check FILE                  build the module, load strictly, list tensors
-    tools/latentlab_torch.py sample FILE --seed S --n N [--raw OUT.json]
+    tools/latentlab_torch.py sample FILE --seed S --n N [--class C | --classes A-B] [--raw OUT.json]
                                                           the `latentlab sample --raw` JSON, from PyTorch
     tools/latentlab_torch.py from-example-vae IN.pt OUT.safetensors
                                                           a torch.save'd state_dict of pytorch/examples' VAE
@@ -156,6 +164,17 @@ def sample_latents(seed, n, latent):
 
 
 # ---------------------------------------------------------------- models
+#
+# One nn.Module per kind, whose state_dict keys are the file's tensor names (docs/weights-format.md,
+# "Tensors of each kind"). Each has .latent, .image and .classes (0: unconditional) and
+# decode(z, labels=None) → pixels in [0, 1]. tools/ owns these definitions so that it runs from
+# tools/ alone; tests/reference/models.py keeps the training twins of the parity fixtures (losses,
+# pre-activation hooks, the PyTorch examples' bias=False convs). Both are held to latentlab's C++:
+# those by the Catch2 parity tests, these by tools/test_roundtrip.py.
+
+LOGVAR_LIMIT = 30.0  # latentlab clamps log σ² to ±30 (VaeConfig::logvar_limit)
+KERNEL, STRIDE, PADDING = 4, 2, 1  # every conv layer of dcgan and conv-vae (side ×2 or ÷2)
+
 
 def widths(text):
     return [int(w) for w in text.split(",")]
@@ -164,6 +183,50 @@ def widths(text):
 def square_shape(size):
     side = int(round(math.sqrt(size)))
     return (side, side) if side * side == size else (size, 1)
+
+
+def conv_side(image, layers):
+    """The image side of a conv kind, checked as latentlab checks it (square, divisible by 2^layers)."""
+    side = int(round(math.sqrt(image)))
+    if side * side != image or side % (1 << layers) != 0:
+        raise ValueError(f"metadata describes a conv model of {image} pixels and {layers} stride-2 layers: "
+                         f"the images must be square with a side divisible by {1 << layers}")
+    return side
+
+
+def classes_of(meta):
+    """The metadata's "classes" (a conditional model) or 0."""
+    return int(meta.get("classes", "0"))
+
+
+def with_labels(x, labels, classes):
+    """[x | onehot(labels)]: how a class enters a conditional model (latentlab's LabelInput; no
+    tensor of its own: the first Linear has `classes` more input columns, the last ones). x itself
+    for an unconditional model."""
+    if classes == 0:
+        if labels is not None:
+            raise ValueError("this model is not conditional (its metadata has no \"classes\"): it takes no labels")
+        return x
+    if labels is None:
+        raise ValueError(f"a conditional model ({classes} classes) needs one label per row "
+                         "(`latentlab sample` asks row k for class k mod classes: see cycle_labels)")
+    labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+    if labels.numel() != x.shape[0]:
+        raise ValueError(f"{labels.numel()} labels for {x.shape[0]} rows")
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= classes):
+        raise ValueError(f"labels must be in [0, {classes})")
+    return torch.cat([x, nn.functional.one_hot(labels, classes).to(x.dtype)], dim=1)
+
+
+def cycle_labels(classes, n):
+    """The labels `latentlab sample` gives n images of a conditional model without --class: k mod classes."""
+    return [k % classes for k in range(n)]
+
+
+def unconditional(meta):
+    if classes_of(meta):
+        raise ValueError(f"a conditional {meta['kind']} (metadata \"classes\"): this version of "
+                         "tools/latentlab_torch.py knows conditional vae and gan only")
 
 
 class Sequence(nn.Module):
@@ -198,44 +261,57 @@ class LinearBatchNorm(nn.Module):
 
 
 class Vae(nn.Module):
-    def __init__(self, meta):
+    """kind vae. Conditional (classes C > 0): the encoder reads [x | onehot(y)], the decoder [z | onehot(y)]."""
+
+    def __init__(self, meta, tensor_names=()):
         super().__init__()
         n_in, hidden, latent = int(meta["input"]), widths(meta["hidden"]), int(meta["latent"])
-        self.latent, self.image = latent, n_in
-        chain = [n_in] + hidden
+        self.latent, self.image, self.classes = latent, n_in, classes_of(meta)
+        self.depth = len(hidden)
+        chain = [n_in + self.classes] + hidden
         self.encoder = nn.Module()
         for i in range(len(hidden)):
             setattr(self.encoder, f"fc{i + 1}", nn.Linear(chain[i], chain[i + 1]))
         self.encoder.mu = nn.Linear(hidden[-1], latent)
         self.encoder.logvar = nn.Linear(hidden[-1], latent)
-        back = [latent] + hidden[::-1]
+        back = [latent + self.classes] + hidden[::-1]
         layers = [(f"fc{i + 1}", nn.Linear(back[i], back[i + 1])) for i in range(len(hidden))]
         layers.append(("out", nn.Linear(back[-1], n_in)))
         self.decoder = Sequence(layers, torch.relu, torch.sigmoid)
 
-    def encode(self, x):
-        """(μ, logvar) of images x (n × input, pixels in [0, 1])."""
-        h = x
-        for i in range(len([k for k in self.encoder._modules if k.startswith("fc")])):
-            h = torch.relu(getattr(self.encoder, f"fc{i + 1}")(h))
-        return self.encoder.mu(h), self.encoder.logvar(h)
+    def label_inputs(self):
+        """The weights whose last `classes` input columns are the one-hot class code."""
+        return ["encoder.fc1.weight", "decoder.fc1.weight"]
 
-    def decode(self, z):
-        """Pixels in [0, 1]: sigmoid(decoder(z))."""
-        return self.decoder(z)
+    def encode(self, x, labels=None):
+        """(μ, log σ² clamped to ±30) of images x (n × input, pixels in [0, 1])."""
+        h = with_labels(x, labels, self.classes)
+        for i in range(self.depth):
+            h = torch.relu(getattr(self.encoder, f"fc{i + 1}")(h))
+        return self.encoder.mu(h), self.encoder.logvar(h).clamp(-LOGVAR_LIMIT, LOGVAR_LIMIT)
+
+    def decode(self, z, labels=None):
+        """Pixels in [0, 1]: sigmoid(decoder(z)), or sigmoid(decoder([z | onehot(labels)]))."""
+        return self.decoder(with_labels(z, labels, self.classes))
 
 
 class Gan(nn.Module):
-    def __init__(self, meta, with_discriminator=True):
+    """kind gan. Conditional: G reads [z | onehot(y)], D reads [x | onehot(y)]. The discriminator is
+    built when the file holds any of its tensors (a file holds it all or not at all)."""
+
+    def __init__(self, meta, tensor_names=()):
         super().__init__()
         image, latent = int(meta["image"]), int(meta["latent"])
         hidden = widths(meta["generator_hidden"])
         slope = float(meta.get("leaky_slope", "0.2"))
+        for key in ("generator_activation", "generator_batchnorm"):
+            if key not in meta:
+                raise ValueError(f"metadata has no \"{key}\" (required for a GAN)")
         leaky = meta["generator_activation"] == "leaky_relu"
         batchnorm = meta["generator_batchnorm"] == "1"
         eps = float(meta["batchnorm_eps"]) if batchnorm else 1e-5
-        self.latent, self.image = latent, image
-        chain = [latent] + hidden
+        self.latent, self.image, self.classes = latent, image, classes_of(meta)
+        chain = [latent + self.classes] + hidden
         layers = []
         for i in range(len(hidden)):
             bn = batchnorm and i > 0  # BatchNorm after every hidden Linear but the first
@@ -244,21 +320,30 @@ class Gan(nn.Module):
         layers.append(("out", nn.Linear(hidden[-1], image)))
         act = (lambda x: nn.functional.leaky_relu(x, slope)) if leaky else torch.relu
         self.generator = Sequence(layers, act, torch.tanh)
-        if with_discriminator:
-            d = [image] + widths(meta["discriminator_hidden"])
+        if any(n.startswith("discriminator.") for n in tensor_names):
+            d = [image + self.classes] + widths(meta["discriminator_hidden"])
             dl = [(f"fc{i + 1}", nn.Linear(d[i], d[i + 1])) for i in range(len(d) - 1)]
             dl.append(("out", nn.Linear(d[-1], 1)))
             self.discriminator = Sequence(dl, lambda x: nn.functional.leaky_relu(x, slope), lambda x: x)
 
-    def decode(self, z):
-        """Pixels in [0, 1]: (G(z) + 1) / 2."""
-        return (self.generator(z) + 1.0) * 0.5
+    def label_inputs(self):
+        """The weights whose last `classes` input columns are the one-hot class code."""
+        return ["generator.fc1.weight", "discriminator.fc1.weight"]
+
+    def decode(self, z, labels=None):
+        """Pixels in [0, 1]: (G(z) + 1) / 2, or (G([z | onehot(labels)]) + 1) / 2."""
+        return (self.generator(with_labels(z, labels, self.classes)) + 1.0) * 0.5
+
+    def discriminate(self, images, labels=None):
+        """D's logits of images in [-1, 1] (n × image)."""
+        return self.discriminator(with_labels(images, labels, self.classes))
 
 
 class Classifier(nn.Module):
-    def __init__(self, meta):
+    def __init__(self, meta, tensor_names=()):
         super().__init__()
         chain = [int(meta["input"])] + widths(meta["hidden"]) + [int(meta["classes"])]
+        self.image = chain[0]
         self.classifier = Sequence([(f"fc{i + 1}", nn.Linear(chain[i], chain[i + 1])) for i in range(len(chain) - 1)],
                                    torch.relu, lambda x: x)
 
@@ -267,45 +352,242 @@ class Classifier(nn.Module):
         return self.classifier(x)
 
 
+class DcganGenerator(nn.Module):
+    """fc: Linear(latent → g₁·b·b), viewed as g₁ × b × b; per stage i: bn{i} (BatchNorm2d) → ReLU →
+    deconv{i} (ConvTranspose2d k4 s2 p1 to g_{i+1} channels, the last to 1 channel, then tanh)."""
+
+    def __init__(self, latent, channels, side, eps):
+        super().__init__()
+        self.channels, self.base = channels, side >> len(channels)
+        self.fc = nn.Linear(latent, channels[0] * self.base * self.base)
+        for i, c in enumerate(channels):
+            out = channels[i + 1] if i + 1 < len(channels) else 1
+            self.add_module(f"bn{i + 1}", nn.BatchNorm2d(c, eps=eps))
+            self.add_module(f"deconv{i + 1}", nn.ConvTranspose2d(c, out, KERNEL, STRIDE, PADDING))
+
+    def forward(self, z):
+        h = self.fc(z).view(z.shape[0], self.channels[0], self.base, self.base)
+        for i in range(len(self.channels)):
+            h = getattr(self, f"deconv{i + 1}")(torch.relu(getattr(self, f"bn{i + 1}")(h)))
+        return torch.tanh(h).flatten(1)
+
+
+class DcganDiscriminator(nn.Module):
+    """conv1 (Conv2d k4 s2 p1) → LeakyReLU; per further stage i: conv{i} → bn{i} → LeakyReLU;
+    out: Linear → 1 logit."""
+
+    def __init__(self, channels, side, slope, eps):
+        super().__init__()
+        self.channels, self.side, self.slope = channels, side, slope
+        for i, c in enumerate(channels):
+            self.add_module(f"conv{i + 1}", nn.Conv2d(channels[i - 1] if i else 1, c, KERNEL, STRIDE, PADDING))
+            if i:
+                self.add_module(f"bn{i + 1}", nn.BatchNorm2d(c, eps=eps))
+        base = side >> len(channels)
+        self.out = nn.Linear(channels[-1] * base * base, 1)
+
+    def forward(self, x):
+        h = x.view(x.shape[0], 1, self.side, self.side)
+        for i in range(len(self.channels)):
+            h = getattr(self, f"conv{i + 1}")(h)
+            if i:
+                h = getattr(self, f"bn{i + 1}")(h)
+            h = nn.functional.leaky_relu(h, self.slope)
+        return self.out(h.flatten(1))
+
+
+class Dcgan(nn.Module):
+    """kind dcgan. A conv whose output a BatchNorm normalises keeps its bias in the file, held at 0
+    (the PyTorch DCGAN example has bias=False there): built as zeros here, listed by
+    biases_held_at_zero(). The discriminator is built when the file holds any of its tensors."""
+
+    def __init__(self, meta, tensor_names=()):
+        super().__init__()
+        unconditional(meta)
+        image, latent = int(meta["image"]), int(meta["latent"])
+        g, d = widths(meta["generator_channels"]), widths(meta["discriminator_channels"])
+        slope = float(meta.get("leaky_slope", "0.2"))
+        eps = float(meta.get("batchnorm_eps", "1e-5"))
+        self.latent, self.image, self.classes = latent, image, 0
+        self.generator = DcganGenerator(latent, g, conv_side(image, len(g)), eps)
+        if any(n.startswith("discriminator.") for n in tensor_names):
+            self.discriminator = DcganDiscriminator(d, conv_side(image, len(d)), slope, eps)
+        with torch.no_grad():
+            for name in self.biases_held_at_zero():
+                self.get_parameter(name).zero_()
+
+    def biases_held_at_zero(self):
+        names = [f"generator.deconv{i + 1}.bias" for i in range(len(self.generator.channels) - 1)]
+        if hasattr(self, "discriminator"):
+            names += [f"discriminator.conv{i + 1}.bias" for i in range(1, len(self.discriminator.channels))]
+        return names
+
+    def decode(self, z, labels=None):
+        """Pixels in [0, 1]: (G(z) + 1) / 2."""
+        return (self.generator(with_labels(z, labels, 0)) + 1.0) * 0.5
+
+    def discriminate(self, images, labels=None):
+        """D's logits of images in [-1, 1] (n × image)."""
+        return self.discriminator(with_labels(images, labels, 0))
+
+
+class ConvVae(nn.Module):
+    """kind conv-vae. encoder: conv{i} (Conv2d k4 s2 p1, ReLU), fc (Linear, ReLU), mu, logvar;
+    decoder: fc1 (ReLU), fc2 (ReLU, viewed as c_n × b × b), deconv{i} (ConvTranspose2d k4 s2 p1,
+    ReLU but the last: logits, 1 channel)."""
+
+    def __init__(self, meta, tensor_names=()):
+        super().__init__()
+        unconditional(meta)
+        n_in, channels, fc, latent = int(meta["input"]), widths(meta["channels"]), int(meta["fc"]), int(meta["latent"])
+        self.latent, self.image, self.classes = latent, n_in, 0
+        self.side, self.channels = conv_side(n_in, len(channels)), channels
+        self.base = self.side >> len(channels)
+        code = channels[-1] * self.base * self.base
+        self.encoder = nn.Module()
+        for i, c in enumerate(channels):
+            self.encoder.add_module(f"conv{i + 1}", nn.Conv2d(channels[i - 1] if i else 1, c, KERNEL, STRIDE, PADDING))
+        self.encoder.fc = nn.Linear(code, fc)
+        self.encoder.mu = nn.Linear(fc, latent)
+        self.encoder.logvar = nn.Linear(fc, latent)
+        self.decoder = nn.Module()
+        self.decoder.fc1 = nn.Linear(latent, fc)
+        self.decoder.fc2 = nn.Linear(fc, code)
+        back = channels[::-1] + [1]
+        for i in range(len(channels)):
+            self.decoder.add_module(f"deconv{i + 1}", nn.ConvTranspose2d(back[i], back[i + 1], KERNEL, STRIDE, PADDING))
+
+    def encode(self, x, labels=None):
+        """(μ, log σ² clamped to ±30) of images x (n × input, pixels in [0, 1])."""
+        h = with_labels(x, labels, 0).view(x.shape[0], 1, self.side, self.side)
+        for i in range(len(self.channels)):
+            h = torch.relu(getattr(self.encoder, f"conv{i + 1}")(h))
+        h = torch.relu(self.encoder.fc(h.flatten(1)))
+        return self.encoder.mu(h), self.encoder.logvar(h).clamp(-LOGVAR_LIMIT, LOGVAR_LIMIT)
+
+    def decode(self, z, labels=None):
+        """Pixels in [0, 1]: σ(decoder(z))."""
+        d = self.decoder
+        h = torch.relu(d.fc2(torch.relu(d.fc1(with_labels(z, labels, 0)))))
+        h = h.view(z.shape[0], self.channels[-1], self.base, self.base)
+        for i in range(len(self.channels)):
+            h = getattr(d, f"deconv{i + 1}")(h)
+            if i + 1 < len(self.channels):
+                h = torch.relu(h)
+        return torch.sigmoid(h.flatten(1))
+
+
+# The kinds this tool knows: the metadata's "kind" → the module's class.
+KINDS = {"vae": Vae, "gan": Gan, "classifier": Classifier, "dcgan": Dcgan, "conv-vae": ConvVae}
+
+
 def build_module(meta, tensor_names=()):
     """The torch.nn.Module a latentlab file's __metadata__ describes (untrained, in eval mode).
-    A GAN gets its discriminator only when tensor_names holds some of its tensors."""
+    A GAN or DCGAN gets its discriminator only when tensor_names holds some of its tensors."""
     kind = meta.get("kind")
-    if kind == "vae":
-        module = Vae(meta)
-    elif kind == "gan":
-        module = Gan(meta, with_discriminator=any(n.startswith("discriminator.") for n in tensor_names))
-    elif kind == "classifier":
-        module = Classifier(meta)
-    else:
-        raise ValueError(f"__metadata__ kind {kind!r}: this tool knows vae, gan and classifier "
-                         "(see docs/weights-format.md for the kinds added since)")
-    return module.eval()
+    if kind not in KINDS:
+        raise ValueError(f"__metadata__ kind {kind!r}: this tool knows {', '.join(KINDS)}")
+    try:
+        return KINDS[kind](meta, tensor_names).eval()
+    except KeyError as e:
+        raise ValueError(f"metadata has no {e} (required for a {kind})") from None
 
 
 def is_counter(name):
     return name.endswith(".num_batches_tracked")
 
 
-def load_module(path):
-    """(module, metadata): the module of a latentlab file with every tensor loaded strictly — the
-    file's float tensors must be exactly the module's state_dict (BatchNorm's batch counters,
-    which latentlab does not store, are set to 0)."""
-    meta, tensors = read_safetensors(path)
+def columns_hint(module, name, meta, file_shape, module_shape):
+    """Why the weight of a layer that reads the one-hot class columns may have the wrong number of
+    input columns: the "classes" key."""
+    if (name not in getattr(module, "label_inputs", lambda: [])() or len(file_shape) != 2
+            or file_shape[0] != module_shape[0]):
+        return ""
+    extra = file_shape[1] - module_shape[1]
+    if extra > 0 and "classes" not in meta:
+        return (f" ({extra} more input columns than the metadata describes: a conditional model's file "
+                f"records them as \"classes\" = \"{extra}\")")
+    if "classes" in meta:
+        return f" (the metadata's \"classes\" = \"{meta['classes']}\" adds that many input columns)"
+    return ""
+
+
+def check_tensors(path, module, meta, tensors):
+    """Every problem between a file's tensors and the module its metadata describes, in one
+    ValueError naming each tensor: an unknown tensor, a missing one, a wrong shape or dtype."""
+    expected = {name: tuple(v.shape) for name, v in module.state_dict().items() if not is_counter(name)}
+    held_at_zero = set(getattr(module, "biases_held_at_zero", lambda: [])())
+    problems = []
+    for name, (dtype, values) in tensors.items():
+        if is_counter(name):
+            if name[:-len("num_batches_tracked")] + "running_mean" not in expected:
+                problems.append(f"tensor {name!r} ({dtype} {list(values.shape)}) counts batches of a "
+                                "BatchNorm this model does not have")
+        elif name not in expected:
+            problems.append(f"tensor {name!r} ({dtype} {list(values.shape)}) is not part of this {meta['kind']}")
+        elif dtype in INTEGER_DTYPES:
+            problems.append(f"tensor {name!r} is {dtype}: latentlab's parameters are float (F32, F16, BF16)")
+        elif tuple(values.shape) != expected[name]:
+            problems.append(f"tensor {name!r} has shape {list(values.shape)}, the metadata describes "
+                            f"{list(expected[name])}" + columns_hint(module, name, meta, values.shape, expected[name]))
+    for name, shape in expected.items():
+        if name not in tensors:
+            hint = (" (a conv that BatchNorm follows keeps its bias in a latentlab file, held at 0: "
+                    "write zeros where your model has bias=False)") if name in held_at_zero else ""
+            problems.append(f"missing tensor {name!r} {list(shape)}" + hint)
+    if problems:
+        described = ", ".join(f"{k} {meta[k]}" for k in DESCRIBING_KEYS if k in meta)
+        raise ValueError(f"{path}: does not hold the {meta['kind']} its metadata describes ({described}): "
+                         + "; ".join(problems))
+
+
+DESCRIBING_KEYS = ("input", "image", "hidden", "latent", "classes", "generator_hidden", "discriminator_hidden",
+                   "generator_activation", "generator_batchnorm", "generator_channels",
+                   "discriminator_channels", "channels", "fc")
+
+
+def module_from_tensors(where, meta, tensors):
+    """The module of `meta` holding `tensors` ({name: (dtype, array)}), checked strictly by
+    check_tensors. BatchNorm's batch counters, which latentlab does not store, are set to 0."""
     module = build_module(meta, tensors.keys())
+    check_tensors(where, module, meta, tensors)
     state = {}
     for name, (dtype, values) in tensors.items():
-        if dtype in INTEGER_DTYPES:
-            if not is_counter(name):
-                raise ValueError(f"{path}: integer tensor {name!r} ({dtype}) is not a BatchNorm counter")
+        if is_counter(name):
             state[name] = torch.tensor(int(values), dtype=torch.long)
         else:
-            state[name] = torch.from_numpy(values.copy())
+            state[name] = torch.from_numpy(np.array(values, dtype=np.float32))
     for name, value in module.state_dict().items():
         if is_counter(name) and name not in state:
             state[name] = torch.zeros_like(value)
     module.load_state_dict(state, strict=True)
-    return module, meta
+    return module
+
+
+def load_module(path):
+    """(module, metadata): the module of a latentlab file with every tensor loaded strictly — the
+    file's float tensors must be exactly the module's state_dict, by name and shape (an error names
+    each tensor that is unknown, missing or mis-shaped)."""
+    meta, tensors = read_safetensors(path)
+    if "kind" not in meta:
+        raise ValueError(f"{path}: __metadata__ has no \"kind\": not a latentlab file")
+    return module_from_tensors(path, meta, tensors), meta
+
+
+def from_state_dict(meta, state_dict):
+    """The module of `meta` holding your PyTorch model's weights, ready for save_module. The
+    state_dict's keys are latentlab's tensor names; BatchNorm counters may be there or not; a conv
+    that BatchNorm follows may lack its bias (bias=False: written as the zeros latentlab holds it
+    at). Strict otherwise: a ValueError names every unknown, missing or mis-shaped tensor."""
+    tensors = {}
+    for name, value in state_dict.items():
+        array = value.detach().cpu().numpy()
+        tensors[name] = ("F32", array.astype(np.float32)) if value.is_floating_point() else ("I64", array)
+    module = build_module(meta, tensors.keys())
+    for name in getattr(module, "biases_held_at_zero", lambda: [])():
+        if name not in tensors:
+            tensors[name] = ("F32", np.zeros(tuple(module.get_parameter(name).shape), np.float32))
+    return module_from_tensors("state_dict", meta, tensors)
 
 
 def common_metadata(kind, image_size, pixel_range):
@@ -314,31 +596,66 @@ def common_metadata(kind, image_size, pixel_range):
             "image_width": str(w), "pixel_range": pixel_range}
 
 
-def vae_metadata(n_in, hidden, latent, beta=1.0):
+def join(values):
+    return ",".join(map(str, values))
+
+
+def put_classes(m, classes):
+    if classes:  # recorded only for a conditional model, as latentlab does
+        m["classes"] = str(classes)
+    return m
+
+
+def vae_metadata(n_in, hidden, latent, beta=1.0, classes=0):
     m = common_metadata("vae", n_in, "0,1")
-    m.update({"input": str(n_in), "hidden": ",".join(map(str, hidden)), "latent": str(latent),
+    m.update({"input": str(n_in), "hidden": join(hidden), "latent": str(latent), "beta": repr(float(beta))})
+    return put_classes(m, classes)
+
+
+def gan_metadata(image, latent, generator_hidden, discriminator_hidden, leaky=True, batchnorm=True,
+                 batchnorm_eps=0.8, leaky_slope=0.2, classes=0):
+    m = common_metadata("gan", image, "-1,1")
+    m.update({"image": str(image), "latent": str(latent),
+              "generator_hidden": join(generator_hidden), "discriminator_hidden": join(discriminator_hidden),
+              "leaky_slope": repr(float(leaky_slope)),
+              "generator_activation": "leaky_relu" if leaky else "relu",
+              "generator_batchnorm": "1" if batchnorm else "0", "batchnorm_eps": repr(float(batchnorm_eps))})
+    return put_classes(m, classes)
+
+
+def dcgan_metadata(image, latent, generator_channels, discriminator_channels, leaky_slope=0.2, batchnorm_eps=1e-5):
+    m = common_metadata("dcgan", image, "-1,1")
+    m.update({"image": str(image), "latent": str(latent), "generator_channels": join(generator_channels),
+              "discriminator_channels": join(discriminator_channels), "leaky_slope": repr(float(leaky_slope)),
+              "batchnorm_eps": repr(float(batchnorm_eps))})
+    return m
+
+
+def conv_vae_metadata(n_in, channels, fc, latent, beta=1.0):
+    m = common_metadata("conv-vae", n_in, "0,1")
+    m.update({"input": str(n_in), "channels": join(channels), "fc": str(fc), "latent": str(latent),
               "beta": repr(float(beta))})
     return m
 
 
-def gan_metadata(image, latent, generator_hidden, discriminator_hidden, leaky=True, batchnorm=True,
-                 batchnorm_eps=0.8, leaky_slope=0.2):
-    m = common_metadata("gan", image, "-1,1")
-    m.update({"image": str(image), "latent": str(latent),
-              "generator_hidden": ",".join(map(str, generator_hidden)),
-              "discriminator_hidden": ",".join(map(str, discriminator_hidden)),
-              "leaky_slope": repr(float(leaky_slope)),
-              "generator_activation": "leaky_relu" if leaky else "relu",
-              "generator_batchnorm": "1" if batchnorm else "0", "batchnorm_eps": repr(float(batchnorm_eps))})
-    return m
+def latentlab_order(module):
+    """The module's state_dict names in latentlab's save order: per network (encoder, decoder,
+    generator, discriminator, classifier), its parameters, then its buffers (BatchNorm statistics)."""
+    names = []
+    for child, network in module.named_children():
+        names += [f"{child}.{n}" for n, _ in network.named_parameters()]
+        names += [f"{child}.{n}" for n, _ in network.named_buffers()]
+    return names
 
 
 def save_module(path, module, meta, dtype="F32", extra=None, keep_counters=False):
     """Writes a module built by build_module (or any module whose state_dict has latentlab's names)
-    as a latentlab file. BatchNorm's integer batch counters are left out unless keep_counters
-    (latentlab skips them with a note)."""
-    tensors = {name: value.detach().cpu().numpy() for name, value in module.state_dict().items()
-               if keep_counters or not is_counter(name)}
+    as a latentlab file (dtype "F32" or "F16"), tensors in latentlab's save order. BatchNorm's
+    integer batch counters are left out unless keep_counters (latentlab skips them with a note)."""
+    state = module.state_dict()
+    order = [n for n in latentlab_order(module) if n in state]
+    order += [n for n in state if n not in order]
+    tensors = {name: state[name].detach().cpu().numpy() for name in order if keep_counters or not is_counter(name)}
     metadata = dict(extra or {})
     metadata.update(meta)
     write_safetensors(path, tensors, metadata, dtype)
@@ -371,18 +688,44 @@ def save_example_vae(path, state_dict, dtype="F32"):
     write_safetensors(path, tensors, meta, dtype)
 
 
-def sample(path, seed, n):
-    """The `latentlab sample --raw` record of a file, computed by PyTorch."""
+def class_range(text, classes):
+    """The classes of `--classes A-B` (or `--classes A`), checked as latentlab checks them."""
+    first, _, last = text.partition("-")
+    if not (first.isdigit() and (last or first).isdigit()):
+        raise ValueError(f"--classes {text}: not a range A-B of classes in [0, {classes})")
+    bounds = [int(first), int(last or first)]
+    if any(c < 0 or c >= classes for c in bounds) or bounds[1] < bounds[0]:
+        raise ValueError(f"--classes {text}: not a range of classes in [0, {classes})")
+    return list(range(bounds[0], bounds[1] + 1))
+
+
+def sample(path, seed, n, class_=None, classes=None):
+    """The `latentlab sample --raw` record of a file, computed by PyTorch. A conditional model's
+    images are asked for class k mod classes (image k), every one for `class_` (--class C), or,
+    with `classes` (a list, --classes A-B), the same n latents once per class, a row each."""
     module, meta = load_module(path)
+    if (class_ is not None or classes is not None) and not module.classes:
+        raise ValueError(f"{path}: this model is not conditional, so it cannot be asked for a class")
     z = sample_latents(seed, n, module.latent)
+    labels = None
+    if classes is not None:
+        z = np.concatenate([z] * len(classes))
+        labels = [c for c in classes for _ in range(n)]
+    elif class_ is not None:
+        labels = [class_] * n
+    elif module.classes:
+        labels = cycle_labels(module.classes, n)
     with torch.no_grad():
-        pixels = module.decode(torch.from_numpy(z)).numpy().astype(np.float32)
+        pixels = module.decode(torch.from_numpy(z), labels).numpy().astype(np.float32)
     rows, cols = int(meta.get("image_height", 0)), int(meta.get("image_width", 0))
     if rows * cols != module.image:
         rows, cols = square_shape(module.image)
-    return {"weights": path, "kind": meta["kind"], "seed": seed, "n": n, "latent": module.latent,
-            "rows": rows, "cols": cols, "latents": [float(v) for v in z.ravel()],
-            "pixels": [float(v) for v in pixels.ravel()]}
+    record = {"weights": path, "kind": meta["kind"], "seed": seed, "n": len(z)}
+    if labels is not None:
+        record["labels"] = labels
+    record.update({"latent": module.latent, "rows": rows, "cols": cols, "latents": [float(v) for v in z.ravel()],
+                   "pixels": [float(v) for v in pixels.ravel()]})
+    return record
 
 
 def main(argv):
@@ -394,26 +737,49 @@ def main(argv):
     p.add_argument("file")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--n", type=int, default=64)
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--class", dest="class_", type=int, help="conditional models: the class of every image")
+    group.add_argument("--classes", help="conditional models: a range A-B, one row of the n latents per class")
     p.add_argument("--raw", default="-", help="JSON output file ('-': stdout)")
     p = sub.add_parser("from-example-vae", help="pytorch/examples VAE state_dict (torch.save) → latentlab file")
     p.add_argument("state_dict")
     p.add_argument("out")
     args = parser.parse_args(argv)
-    if args.command == "check":
-        module, meta = load_module(args.file)
-        print(f"{args.file}: {meta['kind']}, loaded strictly into {type(module).__name__}")
-        for name, value in module.state_dict().items():
-            print(f"  {name:40s} {str(value.dtype).replace('torch.', ''):8s} {list(value.shape)}")
-    elif args.command == "sample":
-        text = json.dumps(sample(args.file, args.seed, args.n))
-        if args.raw == "-":
-            print(text)
-        else:
-            with open(args.raw, "w") as f:
-                f.write(text + "\n")
-    elif args.command == "from-example-vae":
-        save_example_vae(args.out, torch.load(args.state_dict, map_location="cpu"))
-        print(f"wrote {args.out}")
+    try:
+        if args.command == "check":
+            module, meta = load_module(args.file)
+            _, tensors = read_safetensors(args.file)
+            print(f"{args.file}: {meta['kind']}, loaded strictly into {type(module).__name__}")
+            for name in latentlab_order(module):
+                if name in tensors:
+                    dtype, values = tensors[name]
+                    print(f"  {name:40s} {dtype:4s} {list(values.shape)}")
+        elif args.command == "sample":
+            classes = None
+            if args.class_ is not None or args.classes is not None:  # usage errors (exit 2), as latentlab's
+                n_classes = classes_of(read_safetensors(args.file)[0])
+                flag = "--class" if args.class_ is not None else "--classes"
+                if not n_classes:
+                    parser.error(f"{flag}: {args.file} is not a conditional model, so it cannot be asked for a class")
+                if args.class_ is not None and not 0 <= args.class_ < n_classes:
+                    parser.error(f"--class {args.class_}: not a class of this model (0 to {n_classes - 1})")
+                if args.classes is not None:
+                    try:
+                        classes = class_range(args.classes, n_classes)
+                    except ValueError as e:
+                        parser.error(str(e))
+            text = json.dumps(sample(args.file, args.seed, args.n, args.class_, classes))
+            if args.raw == "-":
+                print(text)
+            else:
+                with open(args.raw, "w") as f:
+                    f.write(text + "\n")
+        elif args.command == "from-example-vae":
+            save_example_vae(args.out, torch.load(args.state_dict, map_location="cpu"))
+            print(f"wrote {args.out}")
+    except (ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

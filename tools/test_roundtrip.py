@@ -10,15 +10,29 @@ Checks, each against the latentlab CLI run here:
                         fc1/fc21/fc22/fc3/fc4 mapping; a BatchNorm GAN with PyTorch's I64
                         num_batches_tracked; a plain generator-only GAN; F16) are read by
                         `latentlab sample`, same z, pixels ≤ 1e-5; file → module → file is exact
+  new kinds             dcgan, conv-vae, conditional vae and gan: tiny models trained by the CLI in a
+                        second on a random 16×16 IDX data set written here (no MNIST needed), and
+                        their F16 exports, load strictly and sample alike (the same labels: k mod
+                        classes, and --classes A-B); file → module → file is exact, in latentlab's
+                        tensor order; random PyTorch modules of each kind, written F16, sample alike
+                        in the CLI; the committed dcgan_small fixture (F16, generator only); the
+                        parity fixtures' own PyTorch twins (tests/reference/models.py: a DCGAN with
+                        bias=False convs, a conditional VAE) moved by from_state_dict
   strictness            a file with an extra tensor is refused by the CLI naming it, and read with
-                        --allow-extra-tensors; a GAN file without generator_batchnorm is refused
+                        --allow-extra-tensors; a GAN file without generator_batchnorm is refused;
+                        one hazard per new kind, refused by the tool's loader and by the CLI, both
+                        naming the tensor
 Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 """
+import contextlib
+import io
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
+import types
 
 import numpy as np
 import torch
@@ -38,7 +52,7 @@ def check(ok, what):
 
 
 def run(args):
-    return subprocess.run([LATENTLAB] + args, capture_output=True, text=True)
+    return subprocess.run([LATENTLAB] + args, capture_output=True, text=True, cwd=ROOT)
 
 
 def cli_sample(path, seed, n, extra=()):
@@ -50,16 +64,30 @@ def cli_sample(path, seed, n, extra=()):
         return json.load(f), r.stderr
 
 
-def compare_sample(path, module, seed, n, what):
-    """`latentlab sample` of `path` against `module` (the same weights in PyTorch)."""
-    ours, _ = cli_sample(path, seed, n)
+def compare_sample(path, module, seed, n, what, classes=None):
+    """`latentlab sample` of `path` against `module` (the same weights in PyTorch). A conditional
+    model's labels follow the contract: image k asks for class k mod classes, or with `classes`
+    (`--classes A-B`) the n latents are drawn once and decoded once per class, a row each."""
+    extra = ["--classes", f"{classes[0]}-{classes[-1]}"] if classes else []
+    ours, _ = cli_sample(path, seed, n, extra)
     z = lt.sample_latents(seed, n, module.latent)
+    labels = None
+    if classes:
+        z, labels = np.concatenate([z] * len(classes)), [c for c in classes for _ in range(n)]
+    elif getattr(module, "classes", 0):
+        labels = [k % module.classes for k in range(n)]
     z_cli = np.array(ours["latents"], dtype=np.float32).reshape(z.shape)
     check(z.tobytes() == z_cli.tobytes(), f"{what}: z of seed {seed} bit for bit ({z.size} values)")
+    if labels is not None:
+        check(ours.get("labels") == labels,
+              f"{what}: the CLI's labels are the contract's ({labels[:3]}…{labels[-1]})")
     with torch.no_grad():
-        pixels = module.decode(torch.from_numpy(z)).numpy()
+        zt = torch.from_numpy(z)
+        pixels = (module.decode(zt) if labels is None else module.decode(zt, labels)).numpy()
     diff = float(np.abs(pixels.ravel() - np.array(ours["pixels"], dtype=np.float32)).max())
-    check(diff <= TOLERANCE, f"{what}: pixels of seed {seed}, max |latentlab − PyTorch| = {diff:.2e} (≤ {TOLERANCE:g})")
+    label_text = f", classes {classes[0]}-{classes[-1]}" if classes else ""
+    check(diff <= TOLERANCE,
+          f"{what}: pixels of seed {seed}{label_text}, max |latentlab − PyTorch| = {diff:.2e} (≤ {TOLERANCE:g})")
 
 
 class ExampleVAE(nn.Module):
@@ -80,7 +108,7 @@ class ExampleVAE(nn.Module):
 
 def randomise_batchnorm(module, generator):
     for m in module.modules():
-        if isinstance(m, nn.BatchNorm1d):
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
             with torch.no_grad():
                 m.weight.uniform_(0.5, 1.5, generator=generator)
                 m.bias.uniform_(-0.2, 0.2, generator=generator)
@@ -146,6 +174,212 @@ def pytorch_to_latentlab():
     return path
 
 
+# ---------------------------------------------------------------- the kinds added since: dcgan, conv-vae, conditional
+
+SIDE = 16  # the tiny data set's images: 16 × 16, so two stride-2 layers end at 4 × 4
+TINY_KINDS = {  # name → the CLI's train flags: every kind small enough to train in well under a second
+    "dcgan": ["--model", "dcgan", "--hidden", "8,4", "--disc-hidden", "4,8", "--latent", "6"],
+    "conv-vae": ["--model", "conv-vae", "--hidden", "4,8", "--latent", "5"],
+    "conditional vae": ["--model", "vae", "--conditional", "--hidden", "24,12", "--latent", "3"],
+    "conditional gan": ["--model", "gan", "--conditional", "--hidden", "16,32", "--disc-hidden", "24", "--latent", "5"],
+}
+
+
+def write_idx_data(directory, n=64, classes=10):
+    """The four IDX files of a random data set (n training and n test images of SIDE × SIDE, labels
+    k mod classes): what `train --data DIR` reads, so this test needs no MNIST."""
+    os.makedirs(directory, exist_ok=True)
+    rng = np.random.default_rng(3)
+    for split in ("train", "t10k"):
+        images = rng.integers(0, 256, size=(n, SIDE, SIDE), dtype=np.uint8)
+        labels = (np.arange(n) % classes).astype(np.uint8)
+        with open(os.path.join(directory, f"{split}-images-idx3-ubyte"), "wb") as f:
+            f.write(struct.pack(">IIII", 0x803, n, SIDE, SIDE) + images.tobytes())
+        with open(os.path.join(directory, f"{split}-labels-idx1-ubyte"), "wb") as f:
+            f.write(struct.pack(">II", 0x801, n) + labels.tobytes())
+
+
+def train_tiny(name, data):
+    """model.safetensors of a CLI run of two steps (BatchNorm statistics moved, biases trained)."""
+    out = os.path.join(TMP, "run-" + name.replace(" ", "-"))
+    flags = ["--data", data, "--limit", "64", "--batch", "32", "--epochs", "1", "--eval-every", "0",
+             "--test-limit", "32", "--seed", "2", "-q", "--out", out]
+    r = run(["train"] + TINY_KINDS[name] + flags)
+    if r.returncode != 0:
+        raise RuntimeError(f"latentlab train {name}: {r.stderr.strip()}")
+    return os.path.join(out, "model.safetensors")
+
+
+def same_tensors(a_path, b_path):
+    """True when two files hold the same tensors (names in the same order, dtypes, values bit for bit)."""
+    _, a = lt.read_safetensors(a_path)
+    _, b = lt.read_safetensors(b_path)
+    return list(a) == list(b) and all(a[k][0] == b[k][0] and a[k][1].tobytes() == b[k][1].tobytes() for k in a)
+
+
+def random_module(meta, seed):
+    """A module of every tensor of `meta` (the discriminator too), PyTorch's default init, BatchNorm
+    statistics and affine parameters random, the conv biases BatchNorm follows held at 0."""
+    torch.manual_seed(seed)
+    module = lt.build_module(meta, ["discriminator."])
+    randomise_batchnorm(module, torch.Generator().manual_seed(seed))
+    return module
+
+
+def new_kinds():
+    data = os.path.join(TMP, "idx16")
+    write_idx_data(data)
+    image = SIDE * SIDE
+    made = {  # the metadata a PyTorch user writes for each kind (the tool's helpers)
+        "dcgan": lt.dcgan_metadata(image, 7, [6, 5], [3, 6], batchnorm_eps=1e-3),
+        "conv-vae": lt.conv_vae_metadata(image, [3, 5], 20, 4),
+        "conditional vae": lt.vae_metadata(image, [20, 10], 4, classes=10),
+        "conditional gan": lt.gan_metadata(image, 6, [12, 24], [16], batchnorm_eps=0.8, classes=10),
+    }
+    files = {}
+    for name in TINY_KINDS:
+        # latentlab → PyTorch: the CLI's F32 file (with the discriminator for the GANs), then its F16 export.
+        path = train_tiny(name, data)
+        files[name] = path
+        module, meta = lt.load_module(path)
+        check(True, f"{name} (trained by the CLI, F32): loaded strictly into {type(module).__name__}")
+        compare_sample(path, module, seed=7, n=12, what=f"{name} F32 → PyTorch")
+        if module.classes:
+            compare_sample(path, module, seed=9, n=3, what=f"{name} F32 → PyTorch", classes=[2, 3, 4])
+        f16 = os.path.join(TMP, name.replace(" ", "-") + "-f16.safetensors")
+        r = run(["export", path, "--out", f16] + (["--generator-only"] if "gan" in name else []))
+        check(r.returncode == 0, f"{name}: `latentlab export` F16 " + r.stderr.strip())
+        half, _ = lt.load_module(f16)
+        compare_sample(f16, half, seed=2**40 + 3, n=4, what=f"{name} F16 export → PyTorch")
+        # file → module → file: the same tensors, in latentlab's order, bit for bit.
+        again = os.path.join(TMP, "again.safetensors")
+        lt.save_module(again, module, meta)
+        check(same_tensors(path, again), f"{name}: CLI file → module → file: same tensors, order and bits")
+        # PyTorch → latentlab: a random module of the tool's metadata, written F16, sampled by the CLI.
+        made_path = os.path.join(TMP, name.replace(" ", "-") + "-torch-f16.safetensors")
+        lt.save_module(made_path, random_module(made[name], seed=len(name)), made[name], dtype="F16")
+        read_back, _ = lt.load_module(made_path)  # holds the F16-rounded values latentlab reads
+        compare_sample(made_path, read_back, seed=11, n=10, what=f"{name} PyTorch (F16) → latentlab")
+
+    # The tool's own `sample` (its command line's --raw record) against the CLI's record.
+    path = files["conditional gan"]
+    ours, _ = cli_sample(path, 9, 3, ["--classes", "2-4"])
+    theirs = lt.sample(path, 9, 3, classes=[2, 3, 4])
+    same = {k: ours[k] for k in ours if k != "pixels"} == {k: theirs[k] for k in theirs if k != "pixels"}
+    diff = float(np.abs(np.array(ours["pixels"]) - np.array(theirs["pixels"])).max())
+    check(same and diff <= TOLERANCE, f"latentlab_torch.py sample --classes 2-4: the CLI's --raw record "
+          f"(keys, labels, latents equal; pixels within {diff:.2e})")
+    try:
+        with contextlib.redirect_stderr(io.StringIO()) as err:
+            lt.main(["sample", files["dcgan"], "--class", "3"])
+        code = 0
+    except SystemExit as e:
+        code = e.code
+    check(code == 2 and "not a conditional model" in err.getvalue(),
+          "latentlab_torch.py sample --class on an unconditional DCGAN: usage error (exit 2), as latentlab's")
+
+    fixture = os.path.join(ROOT, "tests", "fixtures", "dcgan_small.safetensors")
+    module, _ = lt.load_module(fixture)
+    check(not hasattr(module, "discriminator"),
+          "dcgan_small fixture (F16, generator only): loaded strictly, no discriminator")
+    compare_sample(fixture, module, seed=5, n=4, what="dcgan_small fixture → PyTorch")
+    return files
+
+
+def twins_to_latentlab():
+    """A PyTorch user's own modules → latentlab with from_state_dict: the parity fixtures' twins
+    (tests/reference/models.py, written apart from tools/) — a DCGAN whose convs before BatchNorm
+    have bias=False, as PyTorch's example, and a conditional VAE — sampled alike by the CLI."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "reference"))
+    import models  # noqa: E402 (tests/reference, not part of tools/)
+    image = SIDE * SIDE
+    torch.manual_seed(5)
+    cfg = {"image": image, "latent": 7, "generator_channels": [6, 5], "discriminator_channels": [3, 6],
+           "leaky_slope": 0.2, "batchnorm_eps": 1e-3}
+    twin = models.Dcgan(cfg).eval()
+    randomise_batchnorm(twin, torch.Generator().manual_seed(5))
+    meta = lt.dcgan_metadata(image, 7, [6, 5], [3, 6], batchnorm_eps=1e-3)
+    path = os.path.join(TMP, "twin-dcgan.safetensors")
+    lt.save_module(path, lt.from_state_dict(meta, twin.state_dict()), meta, keep_counters=True)
+    _, stderr = cli_sample(path, 1, 1)
+    check("skipped tensor \"generator.bn1.num_batches_tracked\" (I64 [])" in stderr,
+          "DCGAN with I64 num_batches_tracked: latentlab skips the counters with a note")
+    shim = types.SimpleNamespace(latent=7, classes=0, decode=lambda z: (twin.generator(z) + 1.0) * 0.5)
+    compare_sample(path, shim, seed=13, n=5,
+                   what="PyTorch DCGAN with bias=False convs → from_state_dict → latentlab")
+
+    twin = models.Vae(image, [20, 10], 4, classes=10).eval()
+    meta = lt.vae_metadata(image, [20, 10], 4, classes=10)
+    path = os.path.join(TMP, "twin-cvae.safetensors")
+    lt.save_module(path, lt.from_state_dict(meta, twin.state_dict()), meta, dtype="F16")
+    half, _ = lt.load_module(path)
+    twin.load_state_dict(half.state_dict())  # the F16-rounded values latentlab reads
+    shim = types.SimpleNamespace(latent=4, classes=10, decode=lambda z, labels: torch.sigmoid(
+        twin.decoder(models.with_labels(z, torch.as_tensor(labels), 10))))
+    compare_sample(path, shim, seed=17, n=12, what="PyTorch conditional VAE (F16) → from_state_dict → latentlab")
+
+
+def refused(meta, tensors, name, what, tool_says, cli_says):
+    """The file of `meta` and `tensors` is refused by the tool's loader and by `latentlab info`,
+    each message containing its expected text."""
+    path = os.path.join(TMP, "hazard.safetensors")
+    lt.write_safetensors(path, tensors, meta)
+    try:
+        lt.load_module(path)
+        message = "(loaded)"
+    except ValueError as e:
+        message = str(e)
+    problems = message.split(" describes (", 1)[-1].split("): ", 1)[-1]  # the message after the metadata it quotes
+    check(tool_says in message, f"{name}, {what}: the tool refuses it: {problems}")
+    r = run(["info", path])
+    check(r.returncode == 1 and cli_says in r.stderr, f"{name}, {what}: `latentlab info` refuses it too "
+          f"({r.stderr.strip().rsplit(' weights: ', 1)[-1][:110]})")
+
+
+def new_kind_strictness(files):
+    def contents(name):
+        meta, tensors = lt.read_safetensors(files[name])
+        return meta, {k: v for k, (_, v) in tensors.items()}
+
+    # dcgan: a PyTorch DCGAN's state_dict has no bias where BatchNorm follows (bias=False).
+    meta, tensors = contents("dcgan")
+    del tensors["generator.deconv1.bias"]
+    refused(meta, tensors, "dcgan", "without generator.deconv1.bias (bias=False)",
+            "missing tensor 'generator.deconv1.bias' [4] (a conv that BatchNorm follows keeps its bias",
+            "generator.deconv1.bias")
+    # conv-vae: metadata that disagrees with the tensors (fc 128, the tensors are 256 wide).
+    meta, tensors = contents("conv-vae")
+    meta["fc"] = "128"
+    refused(meta, tensors, "conv-vae", "metadata fc 128 for 256-wide tensors",
+            "tensor 'encoder.fc.weight' has shape [256, 128], the metadata describes [128, 128]", "encoder.fc.weight")
+    # conditional vae: the "classes" key lost (e.g. metadata rebuilt by hand): 10 one-hot columns too many.
+    meta, tensors = contents("conditional vae")
+    del meta["classes"]
+    refused(meta, tensors, "conditional vae", "without its \"classes\" key",
+            "tensor 'encoder.fc1.weight' has shape [24, 266], the metadata describes [24, 256] (10 more input "
+            "columns than the metadata describes: a conditional model's file records them as \"classes\" = \"10\")",
+            "encoder.fc1.weight")
+    # conditional gan: a label embedding table (a PyTorch cGAN's nn.Embedding) instead of one-hot columns.
+    meta, tensors = contents("conditional gan")
+    tensors["generator.label_embedding.weight"] = np.zeros((10, 10), np.float32)
+    refused(meta, tensors, "conditional gan", "with an nn.Embedding label table",
+            "tensor 'generator.label_embedding.weight' (F32 [10, 10]) is not part of this gan",
+            "generator.label_embedding.weight")
+    # Labels: a conditional module needs them, an unconditional one refuses them.
+    cond, _ = lt.load_module(files["conditional gan"])
+    plain, _ = lt.load_module(files["dcgan"])
+    z = torch.zeros(2, 6)
+    for module, labels, expected, what in ((cond, None, "needs one label per row", "a conditional GAN without labels"),
+                                           (cond, [0, 10], "labels must be in [0, 10)", "a label out of range"),
+                                           (plain, [0, 1], "not conditional", "labels for the unconditional DCGAN")):
+        try:
+            module.decode(z[:, :module.latent], labels)
+            message = "(decoded)"
+        except ValueError as e:
+            message = str(e)
+        check(expected in message, f"decode: {what} is an error: {message}")
+
+
 def strictness(plain_path):
     meta, tensors = lt.read_safetensors(plain_path)
     extra = {k: v for k, (_, v) in tensors.items()}
@@ -172,5 +406,7 @@ if __name__ == "__main__":
         latentlab_to_pytorch()
         plain = pytorch_to_latentlab()
         strictness(plain)
+        new_kind_strictness(new_kinds())
+        twins_to_latentlab()
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
