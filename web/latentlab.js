@@ -74,15 +74,26 @@ export function initLatentlab(options = {}) {
   return runtimePromise;
 }
 
-// The module's only imports (it is built with -sSTANDALONE_WASM, see wasm/CMakeLists.txt).
-const IMPORTS = {
-  env: { emscripten_notify_memory_growth() {} },  // heap views are re-made when the buffer changes
-  wasi_snapshot_preview1: {
-    proc_exit(code) {
-      throw new Error(`the latentlab wasm module aborted (exit code ${code})`);
+// The module's only imports (it is built with -sSTANDALONE_WASM, see wasm/CMakeLists.txt). `memory`
+// is the instance's, set once it exists (ll_parse_decimal reads its argument from there).
+function moduleImports(instance) {
+  return {
+    env: {
+      emscripten_notify_memory_growth() {},  // heap views are re-made when the buffer changes
+      // A metadata float (core/src/io/metadata.cpp has checked that it is a plain decimal of at most
+      // 20 significant digits): Number() rounds it to the nearest double, as strtod does natively.
+      ll_parse_decimal(ptr, len) {
+        const bytes = new Uint8Array(instance.exports.memory.buffer, ptr, len);
+        return Number(String.fromCharCode(...bytes));
+      },
     },
-  },
-};
+    wasi_snapshot_preview1: {
+      proc_exit(code) {
+        throw new Error(`the latentlab wasm module aborted (exit code ${code})`);
+      },
+    },
+  };
+}
 
 async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) {
   if (!wasmSimdSupported()) {
@@ -91,6 +102,8 @@ async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) 
     );
   }
   let result;
+  const holder = {};  // { exports } once instantiated, for the imports that read its memory
+  const IMPORTS = moduleImports(holder);
   try {
     if (wasmBinary) {
       result = await WebAssembly.instantiate(wasmBinary, IMPORTS);
@@ -105,6 +118,7 @@ async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) 
   } catch (err) {
     throw new Error(`could not load the latentlab wasm module from ${moduleUrl}: ${err && err.message ? err.message : err}`);
   }
+  holder.exports = result.instance.exports;
   const exports = result.instance.exports;
   exports._initialize();  // static constructors
   return new Runtime(wasmApi(exports));

@@ -2,8 +2,11 @@
 // canvases' pixels, not only in the DOM.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 
-import { canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
+import { ROOT, canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
 import { encodeSafetensors, joinSafetensors, makeGan, splitSafetensors } from '../node/weights.mjs';
 
 // Grid geometry of app.js: 28-px digits, 2-px gaps, drawn ×3.
@@ -280,4 +283,32 @@ test('a phone-sized viewport has no horizontal scrolling', async () => {
   await screenshot(phone, 'phone');
   assert.deepEqual(phoneProblems, []);
   await context.close();
+});
+
+// Issue 15: the JS and wasm the page fetches before its first grid is on screen stay ≤ 80 KB
+// gzipped (gzip -9 of the served files, as scripts/bench-web counts downloads; weights, HTML and
+// CSS are not code and are left out). Read from the browser's own resource timings, so a new
+// script tag or an eager import that lands before the first grid counts.
+const FIRST_GRID_BUDGET = 80000;
+
+test('the JS and wasm needed for the first grid are at most 80 KB gzipped', async (t) => {
+  const { page: fresh, context } = await openPage(env.browser, `${env.server.url}index.html`);
+  await fresh.waitForFunction(() => performance.getEntriesByName('latentlab:first-grid').length > 0, null, { timeout: 30000 });
+  const paths = await fresh.evaluate(() => {
+    const grid = performance.getEntriesByName('latentlab:first-grid')[0].startTime;
+    return performance.getEntriesByType('resource')
+      .filter((r) => r.responseEnd <= grid)
+      .map((r) => new URL(r.name).pathname)
+      .filter((p) => /\.(m?js|wasm)$/.test(p));
+  });
+  await context.close();
+  const files = [...new Set(paths)].map((p) => {
+    const bytes = zlib.gzipSync(fs.readFileSync(path.join(ROOT, 'web', p)), { level: 9 }).length;
+    return { file: p.slice(1), bytes };
+  });
+  const total = files.reduce((s, f) => s + f.bytes, 0);
+  t.diagnostic(`first grid: ${total} B gzipped = ${files.map((f) => `${f.file} ${f.bytes}`).join(' + ')}`);
+  assert.ok(files.some((f) => f.file.endsWith('latentlab_core.wasm')) && files.some((f) => f.file === 'app.js'),
+    `the module and app.js are among the files: ${paths}`);
+  assert.ok(total <= FIRST_GRID_BUDGET, `${total} B gzipped before the first grid, budget ${FIRST_GRID_BUDGET} B`);
 });
