@@ -23,7 +23,7 @@ function setupDraw() {
   $('morph-to').disabled = true;
   state.draw.mu = null;
   $('draw-note').textContent = canEncode
-    ? `Draw a digit, then Encode: the ${info.label} maps it to a latent vector and decodes it back.`
+    ? `Draw a digit: when you lift the pen, the ${info.label} maps it to a latent vector and decodes it back.`
     : !info.hasEncoder
       ? `A ${info.label} has no encoder, so it cannot read your drawing: switch to the VAE to encode.`
       : `This model's images are ${info.imageShape.join('×')}, not 28×28: drawing is disabled.`;

@@ -4,9 +4,11 @@
 //   const model = await loadModel('models/vae.safetensors');   // or an ArrayBuffer / typed array / Blob
 //   model.info                    // { kind, label, hasEncoder, classes, latentDim, imageShape, params, … }
 //   model.sample(64, 7)           // Float32Array(64·784), pixels in [0, 1]
+//   model.sample(64, 7, { label: 3 })   // a conditional model (info.classes > 0): 64 threes
 //   model.decode(z, n)            // Float32Array(n·latentDim) → Float32Array(n·784)
-//   model.encode(images, n)       // models with an encoder (info.hasEncoder) → { mu, logvar }
-//   model.interpolate(zA, zB, steps, 'slerp' | 'lerp')
+//   model.decode(z, n, { labels })      // conditional: one class per image (default: the classes in turn)
+//   model.encode(images, n)       // models with an encoder (info.hasEncoder) → { mu, logvar }; { labels } if conditional
+//   model.interpolate(zA, zB, steps, 'slerp' | 'lerp', { label })
 //   model.dispose()
 //
 // Training in the page (needs the training build, see createVaeTrainer):
@@ -326,7 +328,7 @@ async function readSource(source, maxBytes) {
 // dimensions, offsets in range, the exact tiling of the data section, finite values — with the
 // same code as the native decoder (core/src/io/safetensors_checks.cpp), then builds the model.
 
-const MAX_HEADER_BYTES = 100000000;  // as the core and the reference implementation
+const MAX_HEADER_BYTES = 1048576;  // as the core (safetensors_checks.hpp): refused before JSON.parse
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function headerError(message) {
@@ -357,7 +359,7 @@ function parseHeader(bytes) {
     throw headerError(`header length ${length} exceeds the ${available} bytes that follow the length field`);
   }
   if (length > BigInt(MAX_HEADER_BYTES)) {
-    throw headerError(`header length ${length} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+    throw headerError(`header length ${length} exceeds the limit of ${MAX_HEADER_BYTES} bytes (a latentlab header is a few KB; this one would list thousands of tensors)`);
   }
   const end = 8 + Number(length);
   let header;

@@ -36,7 +36,8 @@ test('the page loads the VAE without console errors and fills in the facts', asy
   assert.match(await page.locator('#fact-kind').innerText(), /^VAE/);
   assert.match(await page.locator('#fact-params').innerText(), /^[\d,]+$/);
   assert.match(await page.locator('#fact-bytes').innerText(), /(KB|MB)$/);
-  assert.match(await page.locator('#fact-ms').innerText(), /ms per digit/);
+  // A warm figure, saying what it measures (issue 15: the first, cold call was shown before).
+  assert.match(await page.locator('#fact-ms').innerText(), /^[\d.]+ ms per digit, warm \(median of 5 decodes of a 64-digit batch/);
   assert.match(await page.locator('#fact-simd').innerText(), /^on/);
   assert.equal(await page.locator('#error').isHidden(), true);
   await screenshot(page, 'page-loaded');
@@ -149,6 +150,9 @@ test('drawing with the pointer produces a centred input and a reconstruction', a
   await page.mouse.up();
   const drawn = await canvasStats(page, '#draw');
   assert.ok(drawn.mean > 5, 'ink on the drawing canvas');
+  // Lifting the pen encodes, as the note says (no Encode click needed).
+  assert.match(await page.locator('#draw-note').innerText(), /decode\(μ\)/);
+  assert.ok((await canvasStats(page, '#recon')).std > 1, 'the reconstruction appears when the stroke ends');
   await page.click('#encode');
   const input = await canvasStats(page, '#draw-input');
   const recon = await canvasStats(page, '#recon');
@@ -221,9 +225,9 @@ test('an oversized or wrong-model file dropped on the page is refused and the pr
   // Another kind of model (e.g. a digit classifier): refused by its kind.
   const classifier = joinSafetensors({ ...gan.header, __metadata__: { ...gan.header.__metadata__, kind: 'classifier' } }, gan.data);
   const cases = [
-    ['huge.safetensors', { size: 129 * 1024 * 1024 }, /huge\.safetensors is not usable: weights file is too large: 129\.0 MiB/],
-    ['d-only.safetensors', { bytes: Array.from(discriminatorOnly) }, /d-only\.safetensors is not usable: invalid weights file: GAN weights/],
-    ['classifier.safetensors', { bytes: Array.from(classifier) }, /classifier\.safetensors is not usable: .*"classifier"/],
+    ['huge.safetensors', { size: 129 * 1024 * 1024 }, /huge\.safetensors is not usable: the file is larger than any latentlab model[^]*Details: weights file is too large: 129\.0 MiB/],
+    ['d-only.safetensors', { bytes: Array.from(discriminatorOnly) }, /d-only\.safetensors is not usable: [^]*Details: invalid weights file: GAN weights/],
+    ['classifier.safetensors', { bytes: Array.from(classifier) }, /classifier\.safetensors is not usable: [^]*Details: .*"classifier"/],
   ];
   for (const [name, make, pattern] of cases) {
     const before = await canvasSignature(page, '#grid');
@@ -238,6 +242,50 @@ test('an oversized or wrong-model file dropped on the page is refused and the pr
     assert.notEqual(await canvasSignature(page, '#grid'), before, 'the previous model still samples');
     assert.ok((await canvasStats(page, '#grid')).std > 10);
   }
+});
+
+test('bad files are explained in words for visitors, with the technical detail underneath', async () => {
+  const cases = [
+    // Cut in the data section, and inside the header: "cut short", the core's detail underneath.
+    ['cut.safetensors', -1000, /is not usable: the file is cut short/, /Details: .*beyond the data section/],
+    ['cut-header.safetensors', 40, /is not usable: the file is cut short/, /Details: .*exceeds the \d+ bytes that follow/],
+    // Empty: a sentence with its full stop before the next one.
+    ['empty.safetensors', 0, /is not usable: the file is empty \(0 bytes\)\. The previous model is still in use\./, /Details: .*empty/],
+  ];
+  for (const [name, end, summary, detail] of cases) {
+    // The served VAE file, cut in the page (bytes [0, end)).
+    await page.evaluate(async ({ name, end }) => {
+      const bytes = new Uint8Array(await (await fetch('models/vae.safetensors')).arrayBuffer()).slice(0, end);
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: 'application/octet-stream' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, { name, end });
+    await page.waitForFunction((n) => document.querySelector('#error')?.innerText.includes(n), name);
+    const [first, second] = await page.locator('#error p').allInnerTexts();
+    assert.match(first, new RegExp(`^${name.replace('.', '\\.')} `));
+    assert.match(first, summary);
+    assert.match(second, detail);
+    assert.equal(await page.getAttribute('html', 'data-model'), 'vae');
+  }
+});
+
+test('a header of 200,000 tensors is refused from its length before it is parsed', async () => {
+  // 13 MB of valid JSON, made in the page: it blocked the main thread for 1.5–2 s when parsed.
+  await page.evaluate(() => {
+    const parts = [];
+    for (let i = 0; i < 200000; ++i) parts.push(`"t${i}":{"dtype":"F32","shape":[1],"data_offsets":[${4 * i},${4 * i + 4}]}`);
+    const header = new TextEncoder().encode(`{${parts.join(',')}}`);
+    const bytes = new Uint8Array(8 + header.length + 800000);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'many.safetensors', { type: 'application/octet-stream' }));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => document.querySelector('#error')?.innerText.includes('many.safetensors'));
+  const [first, second] = await page.locator('#error p').allInnerTexts();
+  assert.match(first, /many\.safetensors is not usable: its header lists far more than any latentlab model holds/);
+  assert.match(second, /header length 1\d{7} exceeds the limit of 1048576 bytes/);
 });
 
 test('switching to the GAN renders GAN digits and disables encoding', async () => {
