@@ -14,7 +14,8 @@ export function setup() {
 function setupExplore() {
   const d = state.model.info.latentDim;
   const ex = state.explore;
-  ex.z = new Float32Array(d);
+  // A real sample to start from (the grid's first digit), not z = 0, which decodes to a grey blob.
+  ex.z = state.grid.latents.slice(0, d).map(clampPad);
   ex.dimX = 0;
   ex.dimY = Math.min(1, d - 1);
   for (const [id, value] of [['dim-x', ex.dimX], ['dim-y', ex.dimY]]) {

@@ -57,6 +57,20 @@ test('the grid shows 64 non-blank digits that differ from each other', async () 
   }
 });
 
+test('explore opens on the first grid digit, with every slider on the page (no inner scroll box)', async () => {
+  // The sliders hold the grid's first latent (clamped to the pad's ±3), not z = 0.
+  const values = await page.$$eval('#sliders input', (inputs) => inputs.map((i) => Number(i.value)));
+  assert.ok(values.some((v) => Math.abs(v) > 0.05), `sliders ${values}`);
+  const box = await page.$eval('#sliders', (el) => ({ scroll: el.scrollHeight, client: el.clientHeight, overflow: getComputedStyle(el).overflowY }));
+  assert.ok(box.scroll <= box.client + 1 && box.overflow !== 'auto' && box.overflow !== 'scroll', `sliders box ${JSON.stringify(box)}`);
+  // The explore digit is the grid's first digit: compare their means (×8 vs ×3).
+  const cells = await gridCells();
+  const digit = await canvasStats(page, '#explore-digit');
+  const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
+  assert.ok(digit.std > 10, 'the explore digit is not a blank or grey blob');
+  assert.ok(Math.abs(digit.mean - mean(cells[0])) < 6, `explore mean ${digit.mean} vs first grid digit ${mean(cells[0])}`);
+});
+
 test('New seed redraws the grid; typing a seed is deterministic', async () => {
   const before7 = await canvasSignature(page, '#grid');
   await page.click('#new-seed');
