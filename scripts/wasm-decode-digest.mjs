@@ -16,13 +16,18 @@ if (!wasmPath || models.length === 0) {
   process.exit(2);
 }
 
-// The module's only imports (standalone wasm, no Emscripten glue).
+// The module's only imports (standalone wasm, no Emscripten glue). ll_parse_decimal: a metadata
+// float, as web/latentlab.js answers it (modules before it did not import it; extra imports are ignored).
+let M = null;
 const imports = {
-  env: { emscripten_notify_memory_growth() {} },
+  env: {
+    emscripten_notify_memory_growth() {},
+    ll_parse_decimal: (ptr, len) => Number(String.fromCharCode(...new Uint8Array(M.memory.buffer, ptr, len))),
+  },
   wasi_snapshot_preview1: { proc_exit(code) { throw new Error(`wasm module aborted (exit code ${code})`); } },
 };
 const { instance } = await WebAssembly.instantiate(readFileSync(wasmPath), imports);
-const M = instance.exports;
+M = instance.exports;
 M._initialize();
 const heap = () => new Uint8Array(M.memory.buffer);  // re-made after every call: memory may grow
 const cString = (ptr) => {

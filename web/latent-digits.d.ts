@@ -5,6 +5,7 @@
 //   seed    non-negative integer (default 0)
 //   cols, rows   grid size, 1…16 (default 4 × 4)
 //   interp  morph interpolation: 'slerp' (default) | 'lerp'
+//   class   a conditional model's digit class (0–9 for MNIST); absent: the classes in turn
 import type { Model, ModelInfo } from './latentlab.js';
 
 export type LatentDigitsMode = 'grid' | 'morph' | 'explore';
@@ -17,6 +18,8 @@ export interface LatentDigitsAttributes {
   cols?: number | string;
   rows?: number | string;
   interp?: 'slerp' | 'lerp';
+  /** A conditional model's class for every digit (0–9 for MNIST); absent: the classes in turn. */
+  class?: number | string;
 }
 
 /** The element's own events, beside every HTMLElement event (its 'error' is a CustomEvent, not an ErrorEvent). */

@@ -60,21 +60,38 @@ export interface Encoding {
 
 export type LatentPath = 'slerp' | 'lerp';
 
+/** The class of every image a conditional model makes (info.classes > 0); an integer in [0, classes − 1]. */
+export interface SampleOptions {
+  /** Default: the classes in turn (image k is class k mod classes). An unconditional model refuses any label. */
+  label?: number;
+}
+
+/** The classes of the n images, one per image (conditional models). */
+export interface LabelsOptions {
+  /** n integers in [0, classes − 1]; decode defaults to the classes in turn, encode requires them for a conditional model. */
+  labels?: ArrayLike<number>;
+}
+
 /** A loaded generative model (loadModel). Pixels are in [0, 1], images one after another, row-major. */
 export interface Model {
   readonly info: ModelInfo;
-  /** n images from seed → Float32Array(n · imageSize); n in [1, 4096]. Equals `latentlab sample --seed`. */
-  sample(n: number, seed: Seed): Float32Array;
+  /**
+   * n images from seed → Float32Array(n · imageSize); n in [1, 4096]. Equals `latentlab sample --seed`
+   * (and `--class L` with options.label = L).
+   */
+  sample(n: number, seed: Seed, options?: SampleOptions): Float32Array;
   /** The latents sample(n, seed) decodes → Float32Array(n · latentDim). */
   sampleLatents(n: number, seed: Seed): Float32Array;
   /** z (n · latentDim) → Float32Array(n · imageSize); n defaults to z.length / latentDim. */
-  decode(z: FloatsIn, n?: number): Float32Array;
+  decode(z: FloatsIn, n?: number, options?: LabelsOptions): Float32Array;
+  decode(z: FloatsIn, options: LabelsOptions): Float32Array;
   /** Models with info.hasEncoder: images (n · imageSize) → { mu, logvar } (n · latentDim each). */
-  encode(images: FloatsIn, n?: number): Encoding;
+  encode(images: FloatsIn, n?: number, options?: LabelsOptions): Encoding;
+  encode(images: FloatsIn, options: LabelsOptions): Encoding;
   /** steps latents from zA (t = 0) to zB (t = 1) → Float32Array(steps · latentDim). */
   interpolateLatents(zA: FloatsIn, zB: FloatsIn, steps: number, mode?: LatentPath): Float32Array;
-  /** The decoded interpolation → Float32Array(steps · imageSize). */
-  interpolate(zA: FloatsIn, zB: FloatsIn, steps: number, mode?: LatentPath): Float32Array;
+  /** The decoded interpolation → Float32Array(steps · imageSize); options.label: every frame's class. */
+  interpolate(zA: FloatsIn, zB: FloatsIn, steps: number, mode?: LatentPath, options?: SampleOptions): Float32Array;
   /** Frees the model's wasm memory; later calls throw. Safe to call twice. */
   dispose(): void;
   readonly disposed: boolean;

@@ -4,9 +4,11 @@
 //   const model = await loadModel('models/vae.safetensors');   // or an ArrayBuffer / typed array / Blob
 //   model.info                    // { kind, label, hasEncoder, classes, latentDim, imageShape, params, … }
 //   model.sample(64, 7)           // Float32Array(64·784), pixels in [0, 1]
+//   model.sample(64, 7, { label: 3 })   // a conditional model (info.classes > 0): 64 threes
 //   model.decode(z, n)            // Float32Array(n·latentDim) → Float32Array(n·784)
-//   model.encode(images, n)       // models with an encoder (info.hasEncoder) → { mu, logvar }
-//   model.interpolate(zA, zB, steps, 'slerp' | 'lerp')
+//   model.decode(z, n, { labels })      // conditional: one class per image (default: the classes in turn)
+//   model.encode(images, n)       // models with an encoder (info.hasEncoder) → { mu, logvar }; { labels } if conditional
+//   model.interpolate(zA, zB, steps, 'slerp' | 'lerp', { label })
 //   model.dispose()
 //
 // Training in the page (needs the training build, see createVaeTrainer):
@@ -74,15 +76,26 @@ export function initLatentlab(options = {}) {
   return runtimePromise;
 }
 
-// The module's only imports (it is built with -sSTANDALONE_WASM, see wasm/CMakeLists.txt).
-const IMPORTS = {
-  env: { emscripten_notify_memory_growth() {} },  // heap views are re-made when the buffer changes
-  wasi_snapshot_preview1: {
-    proc_exit(code) {
-      throw new Error(`the latentlab wasm module aborted (exit code ${code})`);
+// The module's only imports (it is built with -sSTANDALONE_WASM, see wasm/CMakeLists.txt). `memory`
+// is the instance's, set once it exists (ll_parse_decimal reads its argument from there).
+function moduleImports(instance) {
+  return {
+    env: {
+      emscripten_notify_memory_growth() {},  // heap views are re-made when the buffer changes
+      // A metadata float (core/src/io/metadata.cpp has checked that it is a plain decimal of at most
+      // 20 significant digits): Number() rounds it to the nearest double, as strtod does natively.
+      ll_parse_decimal(ptr, len) {
+        const bytes = new Uint8Array(instance.exports.memory.buffer, ptr, len);
+        return Number(String.fromCharCode(...bytes));
+      },
     },
-  },
-};
+    wasi_snapshot_preview1: {
+      proc_exit(code) {
+        throw new Error(`the latentlab wasm module aborted (exit code ${code})`);
+      },
+    },
+  };
+}
 
 async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) {
   if (!wasmSimdSupported()) {
@@ -91,6 +104,8 @@ async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) 
     );
   }
   let result;
+  const holder = {};  // { exports } once instantiated, for the imports that read its memory
+  const IMPORTS = moduleImports(holder);
   try {
     if (wasmBinary) {
       result = await WebAssembly.instantiate(wasmBinary, IMPORTS);
@@ -105,6 +120,7 @@ async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) 
   } catch (err) {
     throw new Error(`could not load the latentlab wasm module from ${moduleUrl}: ${err && err.message ? err.message : err}`);
   }
+  holder.exports = result.instance.exports;
   const exports = result.instance.exports;
   exports._initialize();  // static constructors
   return new Runtime(wasmApi(exports));
@@ -312,7 +328,7 @@ async function readSource(source, maxBytes) {
 // dimensions, offsets in range, the exact tiling of the data section, finite values — with the
 // same code as the native decoder (core/src/io/safetensors_checks.cpp), then builds the model.
 
-const MAX_HEADER_BYTES = 100000000;  // as the core and the reference implementation
+const MAX_HEADER_BYTES = 1048576;  // as the core (safetensors_checks.hpp): refused before JSON.parse
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 function headerError(message) {
@@ -343,7 +359,7 @@ function parseHeader(bytes) {
     throw headerError(`header length ${length} exceeds the ${available} bytes that follow the length field`);
   }
   if (length > BigInt(MAX_HEADER_BYTES)) {
-    throw headerError(`header length ${length} exceeds the limit of ${MAX_HEADER_BYTES} bytes`);
+    throw headerError(`header length ${length} exceeds the limit of ${MAX_HEADER_BYTES} bytes (a latentlab header is a few KB; this one would list thousands of tensors)`);
   }
   const end = 8 + Number(length);
   let header;

@@ -2,8 +2,11 @@
 // canvases' pixels, not only in the DOM.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
 
-import { canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
+import { ROOT, canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
 import { encodeSafetensors, joinSafetensors, makeGan, splitSafetensors } from '../node/weights.mjs';
 
 // Grid geometry of app.js: 28-px digits, 2-px gaps, drawn ×3.
@@ -33,7 +36,8 @@ test('the page loads the VAE without console errors and fills in the facts', asy
   assert.match(await page.locator('#fact-kind').innerText(), /^VAE/);
   assert.match(await page.locator('#fact-params').innerText(), /^[\d,]+$/);
   assert.match(await page.locator('#fact-bytes').innerText(), /(KB|MB)$/);
-  assert.match(await page.locator('#fact-ms').innerText(), /ms per digit/);
+  // A warm figure, saying what it measures (issue 15: the first, cold call was shown before).
+  assert.match(await page.locator('#fact-ms').innerText(), /^[\d.]+ ms per digit, warm \(median of 5 decodes of a 64-digit batch/);
   assert.match(await page.locator('#fact-simd').innerText(), /^on/);
   assert.equal(await page.locator('#error').isHidden(), true);
   await screenshot(page, 'page-loaded');
@@ -51,6 +55,20 @@ test('the grid shows 64 non-blank digits that differ from each other', async () 
     if (k % 8 === 7) continue;
     assert.ok(meanAbsDiff(cells[k], cells[k + 1]) > 2, `cells ${k} and ${k + 1} look the same`);
   }
+});
+
+test('explore opens on the first grid digit, with every slider on the page (no inner scroll box)', async () => {
+  // The sliders hold the grid's first latent (clamped to the pad's ±3), not z = 0.
+  const values = await page.$$eval('#sliders input', (inputs) => inputs.map((i) => Number(i.value)));
+  assert.ok(values.some((v) => Math.abs(v) > 0.05), `sliders ${values}`);
+  const box = await page.$eval('#sliders', (el) => ({ scroll: el.scrollHeight, client: el.clientHeight, overflow: getComputedStyle(el).overflowY }));
+  assert.ok(box.scroll <= box.client + 1 && box.overflow !== 'auto' && box.overflow !== 'scroll', `sliders box ${JSON.stringify(box)}`);
+  // The explore digit is the grid's first digit: compare their means (×8 vs ×3).
+  const cells = await gridCells();
+  const digit = await canvasStats(page, '#explore-digit');
+  const mean = (v) => v.reduce((s, x) => s + x, 0) / v.length;
+  assert.ok(digit.std > 10, 'the explore digit is not a blank or grey blob');
+  assert.ok(Math.abs(digit.mean - mean(cells[0])) < 6, `explore mean ${digit.mean} vs first grid digit ${mean(cells[0])}`);
 });
 
 test('New seed redraws the grid; typing a seed is deterministic', async () => {
@@ -146,6 +164,9 @@ test('drawing with the pointer produces a centred input and a reconstruction', a
   await page.mouse.up();
   const drawn = await canvasStats(page, '#draw');
   assert.ok(drawn.mean > 5, 'ink on the drawing canvas');
+  // Lifting the pen encodes, as the note says (no Encode click needed).
+  assert.match(await page.locator('#draw-note').innerText(), /decode\(μ\)/);
+  assert.ok((await canvasStats(page, '#recon')).std > 1, 'the reconstruction appears when the stroke ends');
   await page.click('#encode');
   const input = await canvasStats(page, '#draw-input');
   const recon = await canvasStats(page, '#recon');
@@ -218,9 +239,9 @@ test('an oversized or wrong-model file dropped on the page is refused and the pr
   // Another kind of model (e.g. a digit classifier): refused by its kind.
   const classifier = joinSafetensors({ ...gan.header, __metadata__: { ...gan.header.__metadata__, kind: 'classifier' } }, gan.data);
   const cases = [
-    ['huge.safetensors', { size: 129 * 1024 * 1024 }, /huge\.safetensors is not usable: weights file is too large: 129\.0 MiB/],
-    ['d-only.safetensors', { bytes: Array.from(discriminatorOnly) }, /d-only\.safetensors is not usable: invalid weights file: GAN weights/],
-    ['classifier.safetensors', { bytes: Array.from(classifier) }, /classifier\.safetensors is not usable: .*"classifier"/],
+    ['huge.safetensors', { size: 129 * 1024 * 1024 }, /huge\.safetensors is not usable: the file is larger than any latentlab model[^]*Details: weights file is too large: 129\.0 MiB/],
+    ['d-only.safetensors', { bytes: Array.from(discriminatorOnly) }, /d-only\.safetensors is not usable: [^]*Details: invalid weights file: GAN weights/],
+    ['classifier.safetensors', { bytes: Array.from(classifier) }, /classifier\.safetensors is not usable: [^]*Details: .*"classifier"/],
   ];
   for (const [name, make, pattern] of cases) {
     const before = await canvasSignature(page, '#grid');
@@ -235,6 +256,50 @@ test('an oversized or wrong-model file dropped on the page is refused and the pr
     assert.notEqual(await canvasSignature(page, '#grid'), before, 'the previous model still samples');
     assert.ok((await canvasStats(page, '#grid')).std > 10);
   }
+});
+
+test('bad files are explained in words for visitors, with the technical detail underneath', async () => {
+  const cases = [
+    // Cut in the data section, and inside the header: "cut short", the core's detail underneath.
+    ['cut.safetensors', -1000, /is not usable: the file is cut short/, /Details: .*beyond the data section/],
+    ['cut-header.safetensors', 40, /is not usable: the file is cut short/, /Details: .*exceeds the \d+ bytes that follow/],
+    // Empty: a sentence with its full stop before the next one.
+    ['empty.safetensors', 0, /is not usable: the file is empty \(0 bytes\)\. The previous model is still in use\./, /Details: .*empty/],
+  ];
+  for (const [name, end, summary, detail] of cases) {
+    // The served VAE file, cut in the page (bytes [0, end)).
+    await page.evaluate(async ({ name, end }) => {
+      const bytes = new Uint8Array(await (await fetch('models/vae.safetensors')).arrayBuffer()).slice(0, end);
+      const dt = new DataTransfer();
+      dt.items.add(new File([bytes], name, { type: 'application/octet-stream' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, { name, end });
+    await page.waitForFunction((n) => document.querySelector('#error')?.innerText.includes(n), name);
+    const [first, second] = await page.locator('#error p').allInnerTexts();
+    assert.match(first, new RegExp(`^${name.replace('.', '\\.')} `));
+    assert.match(first, summary);
+    assert.match(second, detail);
+    assert.equal(await page.getAttribute('html', 'data-model'), 'vae');
+  }
+});
+
+test('a header of 200,000 tensors is refused from its length before it is parsed', async () => {
+  // 13 MB of valid JSON, made in the page: it blocked the main thread for 1.5–2 s when parsed.
+  await page.evaluate(() => {
+    const parts = [];
+    for (let i = 0; i < 200000; ++i) parts.push(`"t${i}":{"dtype":"F32","shape":[1],"data_offsets":[${4 * i},${4 * i + 4}]}`);
+    const header = new TextEncoder().encode(`{${parts.join(',')}}`);
+    const bytes = new Uint8Array(8 + header.length + 800000);
+    new DataView(bytes.buffer).setBigUint64(0, BigInt(header.length), true);
+    bytes.set(header, 8);
+    const dt = new DataTransfer();
+    dt.items.add(new File([bytes], 'many.safetensors', { type: 'application/octet-stream' }));
+    document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  });
+  await page.waitForFunction(() => document.querySelector('#error')?.innerText.includes('many.safetensors'));
+  const [first, second] = await page.locator('#error p').allInnerTexts();
+  assert.match(first, /many\.safetensors is not usable: its header lists far more than any latentlab model holds/);
+  assert.match(second, /header length 1\d{7} exceeds the limit of 1048576 bytes/);
 });
 
 test('switching to the GAN renders GAN digits and disables encoding', async () => {
@@ -280,4 +345,32 @@ test('a phone-sized viewport has no horizontal scrolling', async () => {
   await screenshot(phone, 'phone');
   assert.deepEqual(phoneProblems, []);
   await context.close();
+});
+
+// Issue 15: the JS and wasm the page fetches before its first grid is on screen stay ≤ 80 KB
+// gzipped (gzip -9 of the served files, as scripts/bench-web counts downloads; weights, HTML and
+// CSS are not code and are left out). Read from the browser's own resource timings, so a new
+// script tag or an eager import that lands before the first grid counts.
+const FIRST_GRID_BUDGET = 80000;
+
+test('the JS and wasm needed for the first grid are at most 80 KB gzipped', async (t) => {
+  const { page: fresh, context } = await openPage(env.browser, `${env.server.url}index.html`);
+  await fresh.waitForFunction(() => performance.getEntriesByName('latentlab:first-grid').length > 0, null, { timeout: 30000 });
+  const paths = await fresh.evaluate(() => {
+    const grid = performance.getEntriesByName('latentlab:first-grid')[0].startTime;
+    return performance.getEntriesByType('resource')
+      .filter((r) => r.responseEnd <= grid)
+      .map((r) => new URL(r.name).pathname)
+      .filter((p) => /\.(m?js|wasm)$/.test(p));
+  });
+  await context.close();
+  const files = [...new Set(paths)].map((p) => {
+    const bytes = zlib.gzipSync(fs.readFileSync(path.join(ROOT, 'web', p)), { level: 9 }).length;
+    return { file: p.slice(1), bytes };
+  });
+  const total = files.reduce((s, f) => s + f.bytes, 0);
+  t.diagnostic(`first grid: ${total} B gzipped = ${files.map((f) => `${f.file} ${f.bytes}`).join(' + ')}`);
+  assert.ok(files.some((f) => f.file.endsWith('latentlab_core.wasm')) && files.some((f) => f.file === 'app.js'),
+    `the module and app.js are among the files: ${paths}`);
+  assert.ok(total <= FIRST_GRID_BUDGET, `${total} B gzipped before the first grid, budget ${FIRST_GRID_BUDGET} B`);
 });

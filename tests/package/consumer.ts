@@ -12,6 +12,14 @@ export async function firstDigits(canvas: HTMLCanvasElement): Promise<ModelInfo>
   const z = runtime.rngNormal(1, 0, model.info.latentDim);
   const frames = model.interpolate(z, model.sampleLatents(1, '42'), 8, 'lerp');
   if (model.info.hasEncoder) model.encode(frames.subarray(0, model.info.imageSize)).mu.length;
+  if (model.info.conditional) {
+    // Ask for a digit: the class as an argument (issue 15).
+    model.sample(8, 7, { label: 3 });
+    model.decode(z, 1, { labels: [5] });
+    model.decode(z, { labels: new Int32Array([5]) });
+    model.encode(frames.subarray(0, model.info.imageSize), 1, { labels: [2] });
+    model.interpolate(z, z, 4, 'slerp', { label: 9 });
+  }
   model.dispose();
   return model.info;
 }
@@ -25,5 +33,7 @@ const mode: 'grid' | 'morph' | 'explore' = widget.mode;
 const isClass: boolean = widget instanceof LatentDigits && widget.model === null && mode === 'grid';
 console.log(isClass);
 
+// @ts-expect-error: a class is a number, not a string
+loadModel('x').then((m) => m.sample(1, 1, { label: '3' }));
 // @ts-expect-error: sample needs a count and a seed
 loadModel('x').then((m) => m.sample());

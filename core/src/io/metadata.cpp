@@ -5,7 +5,61 @@
 #include <cstdio>
 #include <cstdlib>
 
+#ifdef __EMSCRIPTEN__
+// The browser's own decimal parser (web/latentlab.js, IMPORTS.env.ll_parse_decimal: Number() of the
+// len bytes at text). Number() and strtod both round correctly to the nearest double for the
+// grammar below (at most 20 significant digits), so they agree bit for bit; the page's module then
+// links no strtod, whose 128-bit long-double arithmetic is ≈ 15 KB of code (6 KB gzipped).
+extern "C" __attribute__((import_module("env"), import_name("ll_parse_decimal"))) double ll_parse_decimal(
+    const char* text, unsigned long len);
+#endif
+
 namespace latentlab {
+
+namespace {
+
+// A metadata float is a plain decimal: [+-] digits [. digits] [(e|E) [+-] digits], at least one
+// mantissa digit, at most 20 significant digits (the most ECMAScript's Number() guarantees to round
+// correctly), an exponent of at most 4 digits. No spaces, hex floats, inf or nan.
+bool plain_decimal(const std::string& s) {
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+  int digits = 0;
+  int significant = 0;
+  bool point = false;
+  for (; i < n; ++i) {
+    const char c = s[i];
+    if (c == '.' && !point) {
+      point = true;
+    } else if (c >= '0' && c <= '9') {
+      ++digits;
+      if (significant > 0 || c != '0') ++significant;
+    } else {
+      break;
+    }
+  }
+  if (digits == 0 || significant > 20) return false;
+  if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < n && (s[i] == '+' || s[i] == '-')) ++i;
+    const std::size_t start = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') ++i;
+    if (i == start || i - start > 4) return false;
+  }
+  return i == n;
+}
+
+// The nearest double to a plain decimal.
+double parse_decimal(const std::string& s) {
+#ifdef __EMSCRIPTEN__
+  return ll_parse_decimal(s.data(), s.size());
+#else
+  return std::strtod(s.c_str(), nullptr);
+#endif
+}
+
+}  // namespace
 
 Result<int> metadata_int(const Metadata& m, const std::string& key, int lo, int hi) {
   auto it = m.find(key);
@@ -50,9 +104,8 @@ Result<float> metadata_float(const Metadata& m, const std::string& key, FloatRan
   auto it = m.find(key);
   if (it == m.end()) return Result<float>::success(fallback);
   const std::string& s = it->second;
-  char* end = nullptr;
-  const double v = std::strtod(s.c_str(), &end);
-  if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(v) || v < range.lo || v > range.hi)
+  const double v = plain_decimal(s) ? parse_decimal(s) : NAN;
+  if (!std::isfinite(v) || v < range.lo || v > range.hi)
     return Result<float>::failure("metadata \"" + key + "\" = \"" + s + "\" is not a number in " + range.text);
   return Result<float>::success(static_cast<float>(v));
 }

@@ -85,7 +85,7 @@ std::string check_framing(std::size_t size, std::uint64_t header_size) {
   }
   if (header_size > kMaxHeaderBytes) {
     return "header length " + std::to_string(header_size) + " exceeds the limit of " +
-           std::to_string(kMaxHeaderBytes) + " bytes";
+           std::to_string(kMaxHeaderBytes) + " bytes (a latentlab header is a few KB; this one would list thousands of tensors)";
   }
   return {};
 }

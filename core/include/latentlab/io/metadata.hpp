@@ -26,7 +26,9 @@ struct FloatRange {
 Result<int> metadata_int(const Metadata& m, const std::string& key, int lo, int hi);
 // A required list "w1,w2,…" of 1 … max_items integers in [1, max_value].
 Result<std::vector<int>> metadata_int_list(const Metadata& m, const std::string& key, int max_value, int max_items);
-// An optional float in `range`; `fallback` when the key is absent.
+// An optional float in `range`; `fallback` when the key is absent. The value is a plain decimal
+// ("0.2", "1e-05", "-3.5E+2": no spaces, hex, inf or nan; at most 20 significant digits), rounded
+// to the nearest double and then to float, the same on every target.
 Result<float> metadata_float(const Metadata& m, const std::string& key, FloatRange range, float fallback);
 // An optional choice between two spellings: false for `no` ("relu"), true for `yes`
 // ("leaky_relu"); `fallback` when the key is absent.

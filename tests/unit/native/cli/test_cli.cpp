@@ -271,6 +271,27 @@ TEST_CASE("corrupt or unsuitable weights files are refused with exit code 1", "[
   CHECK_FALSE(latentlab::test::fs::exists(dir / "r.png"));
 }
 
+TEST_CASE("info refuses a header of 200,000 tensors from its length, without parsing it", "[cli]") {
+  // 13 MB of valid JSON; parsing it took `info` 1.2 s. The length alone refuses it now.
+  TempDir dir;
+  std::string header = "{";
+  for (int i = 0; i < 200000; ++i) {
+    header += (i ? ",\"t" : "\"t") + std::to_string(i) + "\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[" +
+              std::to_string(4 * i) + "," + std::to_string(4 * i + 4) + "]}";
+  }
+  header += "}";
+  std::vector<std::uint8_t> file(8);
+  for (int i = 0; i < 8; ++i) file[std::size_t(i)] = static_cast<std::uint8_t>(std::uint64_t(header.size()) >> (8 * i));
+  file.insert(file.end(), header.begin(), header.end());
+  file.resize(file.size() + 4 * 200000, 0);
+  const std::string path = dir / "many.safetensors";
+  latentlab::test::write_bytes(path, file);
+  const ProcessResult r = run_cli({"info", path});
+  INFO(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.err, "exceeds the limit of 1048576 bytes"));
+}
+
 TEST_CASE("an unwritable output fails with exit code 1 and an existing run is not replaced", "[cli]") {
   TempDir dir;
   const std::string file = dir / "a-file";
