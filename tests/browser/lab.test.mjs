@@ -16,6 +16,7 @@ const CLI = path.join(ROOT, 'build/native/bin/latentlab');
 let env;
 let page;
 let problems;
+const requests = [];  // every URL the page and its workers request after the first grid
 
 // Times every main-thread callback the Train section runs while training: the worker's messages
 // (train.js onMessage) and animation frames (the loss chart), in window.mainThreadWork as [what, ms].
@@ -50,6 +51,7 @@ before(async () => {
   ({ page, problems } = await openPage(env.browser, `${env.server.url}index.html`,
     { acceptDownloads: true, initScript: timeMainThreadWork }));
   await page.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
+  page.on('request', (r) => requests.push(r.url()));
 });
 
 after(async () => {
@@ -94,8 +96,14 @@ async function trainOn(kind, count) {
 }
 
 test('the MLP VAE trains in a worker: live chart and samples, no long main-thread task, loss falls', async () => {
+  // The first grid did not load the training build; Start does (in the worker).
+  const loaded = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
+  assert.ok(loaded.some((u) => u.endsWith('/build/latentlab_core.wasm')), 'the page module is in the page timeline');
+  assert.ok(!loaded.some((u) => u.includes('latentlab_core_train')), 'no training build before Start');
   await page.locator('#train').scrollIntoViewIfNeeded();
+  assert.ok(!requests.some((u) => u.includes('latentlab_core_train')), 'no training build before Start');
   const { first, last } = await trainOn('vae', 25600);  // 200 steps of 128
+  assert.ok(requests.some((u) => u.endsWith('/build/latentlab_core_train.wasm')), 'Start fetched the training build');
   // From ≈543 nats per image at init (784·ln 2) an MLP VAE is well below 250 after 200 steps.
   assert.ok(first.loss > 300, `first logged loss ${first.loss}`);
   assert.ok(last.loss < 0.6 * first.loss, `loss ${first.loss} → ${last.loss}`);
@@ -147,6 +155,26 @@ test('the conditional VAE and the GAN train too (a few dozen steps each)', async
   assert.ok((await canvasStats(page, '#train-samples')).std > 1, 'GAN samples drawn');
 });
 
+test('Pause holds the step count, Resume continues, Stop ends the run early with weights', async () => {
+  await page.setInputFiles('#train-files', idxFiles(25600));
+  await page.waitForFunction(() => document.getElementById('train-data').textContent.includes('labels'));
+  await page.selectOption('#train-kind', 'vae');
+  await page.click('#train-start');
+  await page.waitForFunction(() => /step [1-9]/.test(document.getElementById('train-rate').textContent), null, { timeout: 60000 });
+  await page.click('#train-pause');
+  assert.equal(await page.locator('#train-pause').innerText(), 'Resume');
+  await page.waitForTimeout(400);  // a message in flight may still land
+  const held = await page.locator('#train-rate').innerText();
+  await page.waitForTimeout(1200);
+  assert.equal(await page.locator('#train-rate').innerText(), held, 'no progress while paused');
+  await page.click('#train-pause');
+  await page.waitForFunction((h) => document.getElementById('train-rate').textContent !== h, held, { timeout: 30000 });
+  await page.click('#train-stop');
+  await page.waitForSelector('#train[data-done="stopped"]', { timeout: 30000 });
+  assert.match(await page.locator('#train-status').innerText(), /Training stopped after \d+ steps/);
+  assert.equal(await page.locator('#train-download').isDisabled(), false, 'the weights of a stopped run can be downloaded');
+});
+
 test('a bad data drop is refused with a clear message', async () => {
   await page.setInputFiles('#train-files', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a data set at all') }]);
   await page.selectOption('#train-kind', 'vae');
@@ -167,4 +195,10 @@ test('repair restores an erased half better than encode → decode, step by step
   assert.ok(repair < baseline, `repair ${repair} vs encode → decode ${baseline}`);
   assert.ok((await canvasStats(page, '#repair-result')).std > 10, 'the repaired digit is not blank');
   await screenshot(page, 'repair');
+  // A 7×7 version: every pixel observed at weight 1/16; the repair still draws a digit.
+  await page.selectOption('#repair-kind', 'low-7');
+  await page.click('#repair-run');
+  await page.waitForSelector('#repair[data-done="true"]', { timeout: 60000 });
+  assert.ok((await canvasStats(page, '#repair-result')).std > 10, 'the super-resolved digit is not blank');
+  assert.deepEqual(problems, []);
 });
