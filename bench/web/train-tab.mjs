@@ -12,6 +12,7 @@ const env = await start();
 try {
   const { page, problems } = await openPage(env.browser, `${env.server.url}index.html`);
   await page.waitForSelector('html[data-model]', { timeout: 60000 });
+  await page.waitForSelector('#lab[data-ready="true"]', { timeout: 60000 });
   await page.selectOption('#train-kind', preset);
   await page.fill('#train-epochs', epochs);
   const t0 = Date.now();

@@ -51,6 +51,7 @@ before(async () => {
   ({ page, problems } = await openPage(env.browser, `${env.server.url}index.html`,
     { acceptDownloads: true, initScript: timeMainThreadWork }));
   await page.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
+  await page.waitForSelector('#lab[data-ready="true"]', { timeout: 30000 });
   page.on('request', (r) => requests.push(r.url()));
 });
 
