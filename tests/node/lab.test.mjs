@@ -101,3 +101,20 @@ test('repair refuses a model without an encoder and bad arguments, with clear er
   vae.dispose();
   vaeTrainer.dispose();
 });
+
+test('a conditional VAE repairs with a class per image and refuses to repair without one', async () => {
+  const trainer = await api.createVaeTrainer({ hidden: [16], latent: 3, classes: 10, seed: 2 });
+  const model = await api.loadModel(trainer.save());
+  const x = data.x.subarray(0, 2 * 784);
+  const mask = new Float32Array(2 * 784).fill(1);
+  assert.throws(() => model.repair(x, mask, 2), /conditional model needs a class/);
+  assert.throws(() => model.repair(x, mask, 2, { labels: [1, 10] }), /label must be an integer in \[0, 9\]/);
+  const r = model.repair(x, mask, 2, { labels: [5, 0] });
+  const first = r.step(1).loss;
+  const last = r.step(20).loss;
+  assert.ok(last < first, `L(z) ${first} → ${last}`);
+  assert.equal(r.latents().length, 2 * 3);
+  r.dispose();
+  model.dispose();
+  trainer.dispose();
+});
