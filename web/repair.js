@@ -115,7 +115,9 @@ function showDigit(i) {
   state.index = ((i % state.digits.n) + state.digits.n) % state.digits.n;
   state.original = state.digits.pixels.slice(state.index * PIXELS, (state.index + 1) * PIXELS);
   paint('repair-original', state.original);
-  $('repair-index').textContent = `test digit ${state.index}`;
+  const label = state.digits.labels?.[state.index];
+  $('repair-index').textContent = label === undefined ? `test digit ${state.index}` : `test digit ${state.index} (a ${label})`;
+  if (label !== undefined) $('repair-class').value = String(label);  // the class a conditional VAE is given
   applyDamage();
 }
 

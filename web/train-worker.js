@@ -13,7 +13,7 @@
 //   { type: 'progress', step, epoch, images, epochImages, stepsPerSecond, terms: { name: mean }, elapsed }
 //   { type: 'samples', pixels, n, cols } · { type: 'weights', bytes, final } · { type: 'done', reason, elapsed }
 //   { type: 'repair-step', step, loss, pixels } · { type: 'repair-done', baseline, pixels }
-//   { type: 'digits', pixels, n }
+//   { type: 'digits', pixels, n, labels }
 import { createGanTrainer, createVaeTrainer, initLatentlab, loadModel, TRAINING_MODULE_URL } from './latentlab.js';
 import { parseIdxPair, readIdx } from './idx.js';
 
@@ -174,13 +174,18 @@ async function repair({ weights, images, mask, n, label, steps = 60, every = 3, 
   }
 }
 
+// url: the test images file; its labels file sits beside it (t10k-labels-idx1-ubyte).
 async function testDigits({ url }) {
-  const bytes = await fetchBytes(new URL(url, self.location.href));
+  const imagesUrl = new URL(url, self.location.href);
+  const [bytes, labelBytes] = await Promise.all([
+    fetchBytes(imagesUrl), fetchBytes(new URL('t10k-labels-idx1-ubyte', imagesUrl)).catch(() => null),
+  ]);
   const idx = await readIdx(bytes, 't10k-images-idx3-ubyte');
   const n = Math.min(100, idx.dims[0]);
   const size = idx.dims[1] * idx.dims[2];
   const pixels = Float32Array.from(idx.data.subarray(0, n * size), (v) => v / 255);
-  post({ type: 'digits', pixels, n }, [pixels.buffer]);
+  const labels = labelBytes ? Array.from((await readIdx(labelBytes, 't10k-labels-idx1-ubyte')).data.subarray(0, n)) : null;
+  post({ type: 'digits', pixels, n, labels }, [pixels.buffer]);
 }
 
 self.onmessage = async (e) => {

@@ -106,9 +106,11 @@ test('the MLP VAE trains in a worker: live chart and samples, no long main-threa
   assert.ok(!requests.some((u) => u.includes('latentlab_core_train')), 'no training build before Start');
   const { first, last } = await trainOn('vae', 25600);  // 200 steps of 128
   assert.ok(requests.some((u) => u.endsWith('/build/latentlab_core_train.wasm')), 'Start fetched the training build');
-  // From ≈543 nats per image at init (784·ln 2) an MLP VAE is well below 250 after 200 steps.
-  assert.ok(first.loss > 300, `first logged loss ${first.loss}`);
-  assert.ok(last.loss < 0.6 * first.loss, `loss ${first.loss} → ${last.loss}`);
+  // From ≈543 nats per image at init (784·ln 2) an MLP VAE gets well below 250 in 200 steps
+  // (measured ≈160). The first report averages however many steps fit in its 250 ms, so it is
+  // only known to be higher than the last.
+  assert.ok(last.loss < 250, `last logged loss ${last.loss}`);
+  assert.ok(last.loss < first.loss, `loss ${first.loss} → ${last.loss}`);
   assert.ok(Number(await page.getAttribute('#train-chart', 'data-points')) >= 2, 'the chart got points');
   assert.ok(Number(await page.getAttribute('#train-samples', 'data-updates')) >= 1, 'samples were drawn');
   const samples = await canvasStats(page, '#train-samples');
@@ -149,15 +151,6 @@ test('the trained weights download as a file the native CLI reads, and load into
   assert.equal(await page.locator('#error').isHidden(), true);
 });
 
-test('the conditional VAE and the GAN train too (a few dozen steps each)', async () => {
-  const cvae = await trainOn('cvae', 6400);
-  assert.ok(cvae.last.loss < cvae.first.loss, `conditional VAE ${cvae.first.loss} → ${cvae.last.loss}`);
-  const gan = await trainOn('gan', 3200);
-  for (const v of Object.values(gan.last)) assert.ok(Number.isFinite(v));
-  assert.ok('discriminator' in gan.last && 'generator' in gan.last);
-  assert.ok((await canvasStats(page, '#train-samples')).std > 1, 'GAN samples drawn');
-});
-
 test('Pause holds the step count, Resume continues, Stop ends the run early with weights', async () => {
   await page.setInputFiles('#train-files', idxFiles(25600));
   await page.waitForFunction(() => document.getElementById('train-data').textContent.includes('labels'));
@@ -176,6 +169,15 @@ test('Pause holds the step count, Resume continues, Stop ends the run early with
   await page.waitForSelector('#train[data-done="stopped"]', { timeout: 30000 });
   assert.match(await page.locator('#train-status').innerText(), /Training stopped after \d+ steps/);
   assert.equal(await page.locator('#train-download').isDisabled(), false, 'the weights of a stopped run can be downloaded');
+});
+
+test('the conditional VAE and the GAN train too (a few dozen steps each)', async () => {
+  const cvae = await trainOn('cvae', 6400);
+  assert.ok(cvae.last.loss < cvae.first.loss, `conditional VAE ${cvae.first.loss} → ${cvae.last.loss}`);
+  const gan = await trainOn('gan', 3200);
+  for (const v of Object.values(gan.last)) assert.ok(Number.isFinite(v));
+  assert.ok('discriminator' in gan.last && 'generator' in gan.last);
+  assert.ok((await canvasStats(page, '#train-samples')).std > 1, 'GAN samples drawn');
 });
 
 test('a bad data drop is refused with a clear message', async () => {
@@ -203,5 +205,14 @@ test('repair restores an erased half better than encode → decode, step by step
   await page.click('#repair-run');
   await page.waitForSelector('#repair[data-done="true"]', { timeout: 60000 });
   assert.ok((await canvasStats(page, '#repair-result')).std > 10, 'the super-resolved digit is not blank');
+  // The conditional VAE trained above (the last VAE of the Train section) repairs too, given the
+  // test digit's class (MNIST test digit 0 is a 7).
+  assert.match(await page.locator('#repair-index').innerText(), /test digit 0 \(a 7\)/);
+  assert.equal(await page.inputValue('#repair-class'), '7');
+  await page.check('#repair-trained');
+  await page.selectOption('#repair-kind', 'right-half');
+  await page.click('#repair-run');
+  await page.waitForSelector('#repair[data-done="true"]', { timeout: 60000 });
+  assert.equal(await page.locator('#repair-error').isHidden(), true);
   assert.deepEqual(problems, []);
 });
