@@ -11,7 +11,7 @@
 // Messages out:
 //   { type: 'status', text } · { type: 'error', message }
 //   { type: 'progress', step, epoch, images, epochImages, stepsPerSecond, terms: { name: mean }, elapsed }
-//   { type: 'samples', pixels, n, cols } · { type: 'weights', bytes, final } · { type: 'done', reason, elapsed }
+//   { type: 'samples', pixels, n, cols, shape: [rows, cols] of an image } · { type: 'weights', bytes, final } · { type: 'done', reason, elapsed }
 //   { type: 'repair-step', step, loss, pixels } · { type: 'repair-done', baseline, pixels }
 //   { type: 'digits', pixels, n, labels }
 import { createGanTrainer, createVaeTrainer, initLatentlab, loadModel, TRAINING_MODULE_URL } from './latentlab.js';
@@ -61,14 +61,14 @@ async function dataset(source) {
     source.labels ? await readIdx(new Uint8Array(source.labels), source.labelsName) : null);
 }
 
-async function sampleGrid(trainer, model) {
+async function sampleGrid(trainer, model, shape) {
   if (model) model.dispose();
   const next = await loadModel(trainer.save());
   const n = 32;
   // A conditional model is asked for the classes in turn (the sampling contract), so each row of
   // 10 shows the ten classes.
   const pixels = next.sample(n, 1);
-  post({ type: 'samples', pixels, n, cols: next.info.conditional ? 10 : 8 }, [pixels.buffer]);
+  post({ type: 'samples', pixels, n, cols: next.info.conditional ? 10 : 8, shape }, [pixels.buffer]);
   return next;
 }
 
@@ -133,14 +133,14 @@ async function train({ preset: name, seed = 1, epochs = 1, source }) {
         lastProgress = now;
       }
       if (now - lastSample >= SAMPLE_EVERY_MS) {
-        model = await sampleGrid(trainer, model);
+        model = await sampleGrid(trainer, model, data.shape);
         lastSample = performance.now();
       }
       await tick();  // lets pause / stop / save messages in
       while (job.paused && !job.stopped) await new Promise((resolve) => { job.wake = resolve; });
     }
   }
-  model = await sampleGrid(trainer, model);
+  model = await sampleGrid(trainer, model, data.shape);
   const { hasEncoder } = model.info;
   model.dispose();
   const bytes = trainer.save();

@@ -29,9 +29,9 @@ function setRunning(running) {
   if (!running) $('train-pause').textContent = 'Pause';
 }
 
-function paintSamples({ pixels, n, cols }) {
+function paintSamples({ pixels, n, cols, shape }) {
   const canvas = $('train-samples');
-  const image = digitsToImageData(pixels, n, cols, [28, 28]);
+  const image = digitsToImageData(pixels, n, cols, shape);
   canvas.width = image.width;
   canvas.height = image.height;
   canvas.getContext('2d').putImageData(image, 0, 0);
