@@ -2,6 +2,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "latentlab/infer/generation.hpp"
+#include "latentlab/io/model_io.hpp"
 
 namespace latentlab::wasm {
 
@@ -10,5 +16,16 @@ inline std::uint64_t join64(std::uint32_t lo, std::uint32_t hi) { return (static
 
 // Limits per call, so that a bad argument cannot ask the heap for gigabytes.
 constexpr int kMaxBatch = 1 << 16;
+
+// A loaded model (model_abi.cpp's handle; repair_abi.cpp reads it too).
+struct LlModel {
+  latentlab::LoadedModel model;
+  std::string error;          // empty when the model loaded
+  std::vector<float> latents; // scratch for sample()
+  std::vector<int> labels;    // scratch: the labels of a decode or sample
+  std::unique_ptr<latentlab::ImageDecoder> decoder;  // weights packed once, at the first decode
+};
+
+inline bool loaded(const LlModel* m) { return m && m->error.empty() && m->model.model; }
 
 }  // namespace latentlab::wasm

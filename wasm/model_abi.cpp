@@ -47,13 +47,8 @@ namespace {
 using latentlab::wasm::join64;
 using latentlab::wasm::kMaxBatch;
 
-struct LlModel {
-  latentlab::LoadedModel model;
-  std::string error;          // empty when the model loaded
-  std::vector<float> latents; // scratch for sample()
-  std::vector<int> labels;    // scratch: the labels of a decode or sample
-  std::unique_ptr<latentlab::ImageDecoder> decoder;  // weights packed once, at the first decode
-};
+using latentlab::wasm::LlModel;
+using latentlab::wasm::loaded;
 
 // Reads the header table web/latentlab.js writes (little-endian uint32 words; strings are a byte
 // length then UTF-8 bytes; 64-bit numbers are two words, low first):
@@ -117,7 +112,6 @@ bool read_header_table(const std::uint8_t* p, std::uint32_t size, latentlab::Par
   return table.ok();
 }
 
-bool loaded(const LlModel* m) { return m && m->error.empty() && m->model.model; }
 
 // Decodes n latents into pixels in [0, 1] (n × image_size): GenerativeModel::decode's contract, through
 // the ImageDecoder (generation.hpp) that packs the model's weights once instead of per call.

@@ -92,6 +92,11 @@ export interface Model {
   interpolateLatents(zA: FloatsIn, zB: FloatsIn, steps: number, mode?: LatentPath): Float32Array;
   /** The decoded interpolation → Float32Array(steps · imageSize); options.label: every frame's class. */
   interpolate(zA: FloatsIn, zB: FloatsIn, steps: number, mode?: LatentPath, options?: SampleOptions): Float32Array;
+  /**
+   * Training build only; a VAE with an MLP decoder: restores the pixels where mask is 0 by gradient
+   * steps on z (from the encoder's guess) against the pixels where mask > 0.
+   */
+  repair(images: FloatsIn, mask: FloatsIn, n: number, options?: RepairOptions): Repair;
   /** Frees the model's wasm memory; later calls throw. Safe to call twice. */
   dispose(): void;
   readonly disposed: boolean;
@@ -130,8 +135,50 @@ export interface VaeTrainerConfig {
   hidden?: number[];
   latent?: number;
   beta?: number;
+  /** > 0: a conditional VAE; step() then needs the images' labels. */
+  classes?: number;
   lr?: number;
   seed?: Seed;
+}
+
+export interface GanTrainerConfig {
+  image?: number;
+  latent?: number;
+  generatorHidden?: number[];
+  discriminatorHidden?: number[];
+  generatorLeaky?: boolean;
+  generatorBatchnorm?: boolean;
+  batchnormEps?: number;
+  classes?: number;
+  lr?: number;
+  seed?: Seed;
+}
+
+export interface GanStepLosses {
+  /** Batch means. */
+  discriminator: number;
+  generator: number;
+  realScore: number;
+  fakeScore: number;
+}
+
+export interface RepairOptions {
+  /** The images' classes (conditional models). */
+  labels?: ArrayLike<number>;
+  /** Weight λ of the N(0, I) prior ½ λ ‖z‖² (default 1). */
+  prior?: number;
+  /** Adam's learning rate on z (default 0.05). */
+  lr?: number;
+}
+
+export interface Repair {
+  readonly n: number;
+  readonly latentDim: number;
+  /** k Adam steps on z → L(z) per image before the last one. */
+  step(k?: number): { loss: number; reconstruction: number; prior: number };
+  /** The current z (n · latentDim): decode it with model.decode. */
+  latents(): Float32Array;
+  dispose(): void;
 }
 
 export interface StepLosses {
@@ -145,11 +192,22 @@ export interface StepLosses {
 export interface VaeTrainer {
   readonly imageSize: number;
   readonly params: number;
-  /** One Adam step on n images in [0, 1] (n · imageSize). */
-  step(images: FloatsIn, n?: number): StepLosses;
+  /** One Adam step on n images in [0, 1] (n · imageSize); labels: required when conditional. */
+  step(images: FloatsIn, n?: number, labels?: ArrayLike<number> | null): StepLosses;
   /** The current parameters as a weights file, for loadModel or a download. */
   save(): Uint8Array;
   dispose(): void;
 }
 
 export function createVaeTrainer(config?: VaeTrainerConfig, options?: InitOptions): Promise<VaeTrainer>;
+
+/** The MLP GAN trained in the page (one D step then one G step per call). */
+export interface GanTrainer {
+  readonly imageSize: number;
+  readonly params: number;
+  step(images: FloatsIn, n?: number, labels?: ArrayLike<number> | null): GanStepLosses;
+  save(): Uint8Array;
+  dispose(): void;
+}
+
+export function createGanTrainer(config?: GanTrainerConfig, options?: InitOptions): Promise<GanTrainer>;

@@ -11,11 +11,13 @@
 //   model.interpolate(zA, zB, steps, 'slerp' | 'lerp', { label })
 //   model.dispose()
 //
-// Training in the page (needs the training build, see createVaeTrainer):
+// Training and repair in the page (need the training build, see createVaeTrainer):
 //   await initLatentlab({ moduleUrl: TRAINING_MODULE_URL });
 //   const trainer = await createVaeTrainer({ hidden: [400], latent: 20, lr: 1e-3, seed: 1 });
 //   trainer.step(images, n)       // one Adam step → { loss, reconstruction, kl } per image
 //   await loadModel(trainer.save())
+//   createGanTrainer({ … })       // the MLP GAN; { classes: 10 } makes either trainer conditional
+//   model.repair(images, mask, n) // a VAE restores the pixels where mask is 0 (step(k), latents())
 //
 // Sampling contract (the core's, core/include/latentlab/infer/generation.hpp; the native CLI
 // `latentlab sample --seed S` uses the same code): z = Rng(S, stream 0).fill_normal(n · latentDim),
@@ -637,6 +639,41 @@ class Model {
     return this.decode(this.interpolateLatents(zA, zB, steps, mode), steps, { labels });
   }
 
+  /**
+   * Repairs n damaged images (inpainting, denoising, super-resolution; training build only, and a
+   * VAE with an MLP decoder): z starts at the encoder's μ(images) and each repair.step() moves it
+   * by Adam along −dL/dz of L(z) = Σ mask ⊙ BCE(decode(z), images) + ½ prior ‖z‖². mask (n·imageSize)
+   * weighs each pixel: 1 observed, 0 missing. options: { labels (conditional models), prior = 1, lr = 0.05 }.
+   * Returns a Repair: step(k), latents(), dispose().
+   */
+  repair(images, mask, n, options = {}) {
+    const handle = this.#live();
+    const rt = this.#runtime;
+    if (typeof rt.M.ll_repair_create !== 'function') {
+      throw new Error('repair needs the training build: initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) first');
+    }
+    const size = this.info.imageSize;
+    checkCount('n', n);
+    images = toFloat32('images', images, n * size);
+    mask = toFloat32('mask', mask, n * size);
+    const { prior = 1, lr = 0.05 } = options;
+    const labels = options.labels == null ? null : Int32Array.from(options.labels, (y) => this.#label(y));
+    if (labels && labels.length !== n) throw new RangeError(`labels must hold ${n} classes, got ${labels.length}`);
+    const r = rt.withHeap([images.length * 4, mask.length * 4, labels ? n * 4 : 4], ([xp, mp, lp]) => {
+      rt.writeF32(xp, images);
+      rt.writeF32(mp, mask);
+      if (labels) rt.M.HEAPU32.set(labels, lp >> 2);
+      return rt.M.ll_repair_create(handle, xp, mp, labels ? lp : 0, n, prior, lr);
+    });
+    if (!r) throw new Error('out of memory while setting up the repair');
+    const error = rt.M.UTF8ToString(rt.M.ll_repair_error(r));
+    if (error) {
+      rt.M.ll_repair_free(r);
+      throw new Error(error);
+    }
+    return new Repair(rt, r, n, this.info.latentDim);
+  }
+
   /** Frees the model's wasm memory; any later call throws. Safe to call twice. */
   dispose() {
     if (this.#handle) {
@@ -652,48 +689,94 @@ class Model {
 
 // ---- training ----
 
+// The weights-file keys of a trainer's config (strings, checked in the core by the code that checks
+// a file's metadata) → a NUL-terminated JSON string, and the trainer handle built from it.
+function createTrainerHandle(runtime, prefix, what, meta, lr, seed) {
+  const M = runtime.M;
+  if (typeof M[`ll_${prefix}_trainer_create`] !== 'function') {
+    throw new Error('this wasm module has no trainer: call initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) first');
+  }
+  if (typeof lr !== 'number') throw new TypeError(`lr must be a number, got ${lr}`);
+  const [lo, hi] = split64('seed', seed);
+  const bytes = new TextEncoder().encode(JSON.stringify(meta) + '\0');
+  const handle = runtime.withHeap([bytes.length], ([ptr]) => {
+    M.HEAPU8.set(bytes, ptr);
+    return M[`ll_${prefix}_trainer_create`](ptr, lr, lo, hi);
+  });
+  if (!handle) throw new Error(`out of memory while building the ${what} trainer`);
+  const error = M.UTF8ToString(M[`ll_${prefix}_trainer_error`](handle));
+  if (error) {
+    M[`ll_${prefix}_trainer_free`](handle);
+    throw new Error(`invalid trainer configuration: ${error}`);
+  }
+  return handle;
+}
+
+const widths = (name, list) => {
+  if (!Array.isArray(list) || list.length === 0) throw new TypeError(`${name} must be a non-empty array of widths`);
+  return list.map(String).join(',');
+};
+
 /**
  * A VAE trained in the page, one Adam step per call — the native trainer's step, with the same RNG
  * streams: a seed initialises the same parameters as `latentlab train --seed` (the node tests check
  * a first step against the native one). Needs the training build: call
  * initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) before anything else.
- *   config   { input = 784, hidden = [400], latent = 20, beta = 1, lr = 1e-3, seed = 0 }
+ *   config   { input = 784, hidden = [400], latent = 20, beta = 1, classes = 0, lr = 1e-3, seed = 0 }
+ *            classes > 0: a conditional VAE; step() then needs the images' labels
  */
 export async function createVaeTrainer(config = {}, options = {}) {
   const runtime = await initLatentlab(options);
-  const M = runtime.M;
-  if (typeof M.ll_vae_trainer_create !== 'function') {
-    throw new Error('this wasm module has no trainer: call initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) first');
-  }
-  const { input = 784, hidden = [400], latent = 20, beta = 1, lr = 1e-3, seed = 0 } = config;
-  if (!Array.isArray(hidden) || hidden.length === 0) throw new TypeError('hidden must be a non-empty array of widths');
-  if (typeof lr !== 'number') throw new TypeError(`lr must be a number, got ${lr}`);
-  const [lo, hi] = split64('seed', seed);
-  // The weights file's metadata keys, checked in the core by the same code that checks a file.
-  const json = JSON.stringify({ input: String(input), hidden: hidden.map(String).join(','), latent: String(latent), beta: String(beta) });
-  const bytes = new TextEncoder().encode(json + '\0');
-  const handle = runtime.withHeap([bytes.length], ([ptr]) => {
-    M.HEAPU8.set(bytes, ptr);
-    return M.ll_vae_trainer_create(ptr, lr, lo, hi);
-  });
-  if (!handle) throw new Error('out of memory while building the trainer');
-  const error = M.UTF8ToString(M.ll_vae_trainer_error(handle));
-  if (error) {
-    M.ll_vae_trainer_free(handle);
-    throw new Error(`invalid trainer configuration: ${error}`);
-  }
-  return new VaeTrainer(runtime, handle, Number(input));
+  const { input = 784, hidden = [400], latent = 20, beta = 1, classes = 0, lr = 1e-3, seed = 0 } = config;
+  const meta = { input: String(input), hidden: widths('hidden', hidden), latent: String(latent), beta: String(beta) };
+  if (classes) meta.classes = String(classes);
+  const handle = createTrainerHandle(runtime, 'vae', 'VAE', meta, lr, seed);
+  return new Trainer(runtime, handle, 'vae', Number(input), Number(classes), (l, n) => ({
+    loss: l[0] / n, reconstruction: l[1] / n, kl: l[2] / n,
+  }));
 }
 
-class VaeTrainer {
+/**
+ * The MLP GAN trained in the page (gan.hpp: one D step then one G step per call, Adam β1 0.5 for
+ * both, as `latentlab train --model gan`). Training build only, as createVaeTrainer.
+ *   config   { image = 784, latent = 100, generatorHidden = [128, 256, 512, 1024],
+ *              discriminatorHidden = [1024, 512, 256], generatorLeaky = true, generatorBatchnorm = true,
+ *              batchnormEps = 0.8, classes = 0, lr = 2e-4, seed = 0 }
+ * step(images, n) → { discriminator, generator, realScore, fakeScore } (batch means).
+ */
+export async function createGanTrainer(config = {}, options = {}) {
+  const runtime = await initLatentlab(options);
+  const {
+    image = 784, latent = 100, generatorHidden = [128, 256, 512, 1024], discriminatorHidden = [1024, 512, 256],
+    generatorLeaky = true, generatorBatchnorm = true, batchnormEps = 0.8, classes = 0, lr = 2e-4, seed = 0,
+  } = config;
+  const meta = {
+    image: String(image), latent: String(latent), generator_hidden: widths('generatorHidden', generatorHidden),
+    discriminator_hidden: widths('discriminatorHidden', discriminatorHidden),
+    generator_activation: generatorLeaky ? 'leaky_relu' : 'relu', generator_batchnorm: generatorBatchnorm ? '1' : '0',
+  };
+  if (generatorBatchnorm) meta.batchnorm_eps = String(batchnormEps);
+  if (classes) meta.classes = String(classes);
+  const handle = createTrainerHandle(runtime, 'gan', 'GAN', meta, lr, seed);
+  return new Trainer(runtime, handle, 'gan', Number(image), Number(classes), (l) => ({
+    discriminator: l[0], generator: l[1], realScore: l[2], fakeScore: l[3],
+  }));
+}
+
+class Trainer {
   #runtime;
   #handle;
+  #prefix;
+  #losses;
 
-  constructor(runtime, handle, imageSize) {
+  constructor(runtime, handle, prefix, imageSize, classes, losses) {
     this.#runtime = runtime;
     this.#handle = handle;
+    this.#prefix = prefix;
+    this.#losses = losses;
     this.imageSize = imageSize;
-    this.params = runtime.M.ll_vae_trainer_parameter_count(handle);
+    this.classes = classes;
+    this.params = runtime.M[`ll_${prefix}_trainer_parameter_count`](handle);
   }
 
   #live() {
@@ -701,19 +784,29 @@ class VaeTrainer {
     return this.#handle;
   }
 
-  /** One Adam step on n images in [0, 1] (n·imageSize) → the step's { loss, reconstruction, kl } per image. */
-  step(images, n) {
+  /**
+   * One step on n images in [0, 1] (n·imageSize) → the step's loss terms. labels: the images' n
+   * classes (Int32Array or array), required for a conditional trainer (classes > 0), else ignored.
+   */
+  step(images, n, labels = null) {
     const handle = this.#live();
     if (n === undefined && images != null && typeof images.length === 'number') n = images.length / this.imageSize;
     checkCount('n', n);
     images = toFloat32('images', images, n * this.imageSize);
+    let y = null;
+    if (this.classes > 0) {
+      if (labels == null) throw new Error(`this conditional trainer needs the images' labels`);
+      y = Int32Array.from(labels);
+      if (y.length !== n) throw new RangeError(`labels must hold ${n} classes, got ${y.length}`);
+      if (y.some((c) => c < 0 || c >= this.classes)) throw new RangeError(`labels must be in [0, ${this.classes - 1}]`);
+    }
     const rt = this.#runtime;
-    return rt.withHeap([images.length * 4, 3 * 8], ([xp, lp]) => {
+    return rt.withHeap([images.length * 4, 4 * 8, y ? n * 4 : 4], ([xp, lp, yp]) => {
       rt.writeF32(xp, images);
-      const rc = rt.M.ll_vae_trainer_step(handle, xp, n, lp);
+      if (y) rt.M.HEAPU32.set(y, yp >> 2);
+      const rc = rt.M[`ll_${this.#prefix}_trainer_step`](handle, xp, y ? yp : 0, n, lp);
       if (rc !== 0) throw new Error(`train step failed (code ${rc})`);
-      const l = new Float64Array(rt.M.HEAPU8.buffer, lp, 3);
-      return { loss: l[0] / n, reconstruction: l[1] / n, kl: l[2] / n };
+      return this.#losses(new Float64Array(rt.M.HEAPU8.buffer, lp, 4), n);
     });
   }
 
@@ -722,7 +815,7 @@ class VaeTrainer {
     const handle = this.#live();
     const rt = this.#runtime;
     return rt.withHeap([4], ([sizePtr]) => {
-      const ptr = rt.M.ll_vae_trainer_save(handle, sizePtr);
+      const ptr = rt.M[`ll_${this.#prefix}_trainer_save`](handle, sizePtr);
       if (!ptr) throw new Error('save failed');
       const size = rt.M.HEAPU32[sizePtr >>> 2];
       return rt.M.HEAPU8.slice(ptr, ptr + size);
@@ -732,7 +825,56 @@ class VaeTrainer {
   /** Frees the trainer's wasm memory; any later call throws. Safe to call twice. */
   dispose() {
     if (this.#handle) {
-      this.#runtime.M.ll_vae_trainer_free(this.#handle);
+      this.#runtime.M[`ll_${this.#prefix}_trainer_free`](this.#handle);
+      this.#handle = 0;
+    }
+  }
+}
+
+// ---- repair ----
+
+/**
+ * A running repair (Model.repair): gradient steps on the latents of n damaged images against their
+ * observed pixels only (core/include/latentlab/infer/latent_repair.hpp), from the encoder's guess.
+ *   step(k = 1) → { loss, reconstruction, prior } (per image, before the k-th step)
+ *   latents()   → Float32Array(n·latentDim), the current z (decode it with model.decode)
+ */
+class Repair {
+  #runtime;
+  #handle;
+
+  constructor(runtime, handle, n, latentDim) {
+    this.#runtime = runtime;
+    this.#handle = handle;
+    this.n = n;
+    this.latentDim = latentDim;
+  }
+
+  #live() {
+    if (!this.#handle) throw new Error('this repair has been disposed');
+    return this.#handle;
+  }
+
+  step(k = 1) {
+    const handle = this.#live();
+    checkCount('k', k, 100000);
+    const rt = this.#runtime;
+    return rt.withHeap([16], ([lp]) => {
+      const rc = rt.M.ll_repair_step(handle, k, lp);
+      if (rc !== 0) throw new Error(`repair step failed (code ${rc})`);
+      const l = new Float64Array(rt.M.HEAPU8.buffer, lp, 2);
+      return { loss: (l[0] + l[1]) / this.n, reconstruction: l[0] / this.n, prior: l[1] / this.n };
+    });
+  }
+
+  latents() {
+    const ptr = this.#runtime.M.ll_repair_latents(this.#live());
+    return this.#runtime.readF32(ptr, this.n * this.latentDim);
+  }
+
+  dispose() {
+    if (this.#handle) {
+      this.#runtime.M.ll_repair_free(this.#handle);
       this.#handle = 0;
     }
   }

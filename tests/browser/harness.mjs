@@ -42,7 +42,7 @@ export function placeholderModels() {
 export async function start() {
   const wasm = path.join(ROOT, 'web/build/latentlab_core.wasm');
   if (!fs.existsSync(wasm)) throw new Error('web/build/latentlab_core.wasm is missing: run scripts/build-wasm');
-  const server = await startServer({ root: path.join(ROOT, 'web'), overlay: placeholderModels() });
+  const server = await startServer({ root: path.join(ROOT, 'web'), overlay: placeholderModels(), mounts: { '/data/': path.join(ROOT, 'data') } });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return {
@@ -56,8 +56,10 @@ export async function start() {
 }
 
 // A page that records console errors, uncaught exceptions and failed requests.
-export async function openPage(browser, url, options = {}) {
+// options: browser context options, and initScript (a function run in the page before its scripts).
+export async function openPage(browser, url, { initScript, ...options } = {}) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
+  if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   const problems = [];
   page.on('console', (m) => {

@@ -3,6 +3,9 @@
 //   const server = await startServer({ root: 'web', overlay: { '/models/vae.safetensors': bytes } });
 //   … server.url …;  await server.close();
 // Command line (serves web/ for a manual look):  node tests/browser/server.mjs [root] [port]
+// `mounts` maps a URL prefix to a directory served under it: the command line (scripts/demo) and the
+// browser tests mount the repository's data/ at /data/, so the page's Train section finds MNIST
+// next to the page (data/mnist/…).
 // `overlay` maps URL paths to in-memory bytes, served only when no such file exists under root
 // (the browser tests use it for placeholder weights until web/models/ ships trained ones).
 import fs from 'node:fs';
@@ -24,8 +27,8 @@ const MIME = {
   '.txt': 'text/plain; charset=utf-8',
 };
 
-export function startServer({ root, port = 0, overlay = {} } = {}) {
-  const base = path.resolve(root);
+export function startServer({ root, port = 0, overlay = {}, mounts = {} } = {}) {
+  const roots = Object.entries(mounts).map(([prefix, dir]) => [prefix, path.resolve(dir)]);
   const server = http.createServer((req, res) => {
     let pathname;
     try {
@@ -39,7 +42,16 @@ export function startServer({ root, port = 0, overlay = {} } = {}) {
       return;
     }
     if (pathname.endsWith('/')) pathname += 'index.html';
-    const file = path.join(base, pathname);
+    let base = path.resolve(root);
+    let rel = pathname;
+    for (const [prefix, dir] of roots) {
+      if (pathname.startsWith(prefix)) {
+        base = dir;
+        rel = pathname.slice(prefix.length - 1);
+        break;
+      }
+    }
+    const file = path.join(base, rel);
     if (file !== base && !file.startsWith(base + path.sep)) {
       res.writeHead(403).end('forbidden');
       return;
@@ -72,6 +84,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   const here = path.dirname(fileURLToPath(import.meta.url));
   const root = process.argv[2] || path.join(here, '../../web');
   const port = Number(process.argv[3] || 8080);
-  const server = await startServer({ root, port });
+  const server = await startServer({ root, port, mounts: { '/data/': path.join(here, '../../data') } });
   console.log(`serving ${path.resolve(root)} at ${server.url}`);
 }
