@@ -17,7 +17,7 @@ export function setup() {
 function setupDraw() {
   const info = state.model.info;
   const mnistShaped = info.imageShape[0] === DRAW_SIZE && info.imageShape[1] === DRAW_SIZE;
-  const canEncode = info.hasEncoder && mnistShaped;
+  const canEncode = info.hasEncoder && mnistShaped && !info.conditional;
   $('encode').disabled = !canEncode;
   $('morph-from').disabled = true;
   $('morph-to').disabled = true;
@@ -26,7 +26,9 @@ function setupDraw() {
     ? `Draw a digit: when you lift the pen, the ${info.label} maps it to a latent vector and decodes it back.`
     : !info.hasEncoder
       ? `A ${info.label} has no encoder, so it cannot read your drawing: switch to the VAE to encode.`
-      : `This model's images are ${info.imageShape.join('×')}, not 28×28: drawing is disabled.`;
+      : info.conditional
+        ? `A conditional ${info.label} also needs the class of what you drew: drawing is disabled for it.`
+        : `This model's images are ${info.imageShape.join('×')}, not 28×28: drawing is disabled.`;
   clearCanvas($('draw-input'));
   clearCanvas($('recon'));
   paintDrawing();

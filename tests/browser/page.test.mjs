@@ -303,7 +303,7 @@ test('a header of 200,000 tensors is refused from its length before it is parsed
 });
 
 test('switching to the GAN renders GAN digits and disables encoding', async () => {
-  await page.check('input[name="kind"][value="gan"]');
+  await page.check('#models input[value$="/gan.safetensors"]');
   await page.waitForSelector('html[data-model="gan"]');
   assert.match(await page.locator('#fact-kind').innerText(), /^GAN/);
   assert.ok((await canvasStats(page, '#grid')).std > 10);
@@ -311,7 +311,7 @@ test('switching to the GAN renders GAN digits and disables encoding', async () =
   assert.match(await page.locator('#draw-note').innerText(), /GAN has no encoder/);
   assert.equal(await page.locator('#error').isHidden(), true);
   await screenshot(page, 'gan');
-  await page.check('input[name="kind"][value="vae"]');
+  await page.check('#models input[value$="/vae.safetensors"]');
   await page.waitForSelector('html[data-model="vae"]');
 });
 
