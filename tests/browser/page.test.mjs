@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-import { ROOT, canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
+import { ARTIFACTS, ROOT, canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
 import { encodeSafetensors, joinSafetensors, makeGan, splitSafetensors } from '../node/weights.mjs';
 
 // Grid geometry of app.js: 28-px digits, 2-px gaps, drawn ×3.
@@ -344,6 +344,22 @@ test('a phone-sized viewport has no horizontal scrolling', async () => {
   await phone.touchscreen.tap(box.x + box.width / 2, box.y + box.height / 2);
   await screenshot(phone, 'phone');
   assert.deepEqual(phoneProblems, []);
+  await context.close();
+});
+
+// Issue 15: on a 390 px wide phone (390 × 844 CSS px, an iPhone 12–15) the whole first grid is on
+// the first screen, without scrolling.
+test('on a 390 px phone the first grid is above the fold', async () => {
+  const { page: phone, context } = await openPage(env.browser, `${env.server.url}index.html`, {
+    viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
+  });
+  await phone.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
+  const at = await phone.evaluate(() => ({ grid: document.getElementById('grid').getBoundingClientRect().toJSON(), height: innerHeight, scrollY }));
+  assert.equal(at.scrollY, 0);
+  assert.ok(at.grid.top >= 0 && at.grid.bottom <= at.height, `the grid spans ${at.grid.top}–${at.grid.bottom} px, the screen ${at.height} px`);
+  assert.ok(at.grid.width >= 300, `the grid is ${at.grid.width} px wide`);
+  assert.ok((await canvasStats(phone, '#grid')).std > 10, 'the grid shows digits');
+  await phone.screenshot({ path: path.join(ARTIFACTS, 'phone-first-screen.png') });
   await context.close();
 });
 
