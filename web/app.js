@@ -117,19 +117,6 @@ async function readManifest() {
     .sort((a, b) => fd(a) - fd(b));
 }
 
-// The model picker: a radio per manifest entry, then the user's file.
-function listModels() {
-  const mine = $('file-kind-label').parentElement;
-  mine.before(...state.models.map((e) => {
-    const label = document.createElement('label');
-    const radio = document.createElement('input');
-    Object.assign(radio, { type: 'radio', name: 'kind', value: e.url });
-    const fd = Number.isFinite(e.fd) ? ` · FD ${e.fd}` : '';
-    label.append(radio, ` ${e.label}`, Object.assign(document.createElement('small'), { textContent: fd + (e.classes > 0 ? ' · ask for a digit' : '') }));
-    return label;
-  }));
-}
-
 export async function selectBuiltin(url) {
   const generation = ++state.loading;
   const entry = state.models.find((e) => e.url === url);
@@ -183,7 +170,7 @@ async function loadFile(file) {
   return setModel(model, 'file', file.name);
 }
 
-function restoreKindRadio() {
+export function restoreKindRadio() {
   for (const radio of document.querySelectorAll('input[name="kind"]')) radio.checked = radio.value === state.source;
 }
 
@@ -208,12 +195,12 @@ async function setModel(model, source, label) {
   document.documentElement.dataset.model = kind;  // what the browser tests wait for: everything is set up
 }
 
-// Morph, explore, draw and ask, imported once (after the first grid) and wired; each has setup(),
-// run for every model.
+// The picker, morph, explore, draw and ask, imported once (after the first grid) and wired; each
+// has setup(), run for every model.
 let tools = null;
 export function loadTools() {
   if (!tools) {
-    tools = Promise.all(['./morph.js', './explore.js', './draw.js', './ask.js'].map((m) => import(m))).then((modules) => {
+    tools = Promise.all(['./morph.js', './explore.js', './draw.js', './ask.js', './picker.js'].map((m) => import(m))).then((modules) => {
       for (const m of modules) m.wire();
       return modules;
     });
@@ -245,9 +232,6 @@ function updateFacts() {
   $('fact-params').textContent = info.params.toLocaleString('en-US');
   $('fact-bytes').textContent = formatBytes(info.bytes);
   $('fact-simd').textContent = info.simd ? `on (${info.simdArch})` : 'off';
-  const entry = state.models.find((e) => e.url === state.source);
-  $('fact-fd').textContent = entry?.fd ?? '–';
-  $('fact-command').textContent = entry?.command ?? '–';
 }
 
 // ---------------------------------------------------------------- grid
@@ -395,7 +379,6 @@ async function init() {
     setStatus('No model loaded.');
     return;
   }
-  listModels();
   if (state.models.length) await selectBuiltin(state.models[0].url);
   else setStatus('No models listed: load a .safetensors file.');
 }
