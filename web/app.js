@@ -10,7 +10,7 @@
 // Every latent here follows the shared sampling contract (see latentlab.js): the digits of seed s
 // are decode(Rng(s, 0).fill_normal(n · latentDim)), the same as the native CLI's.
 
-import { loadModel, wasmSimdSupported } from './latentlab.js';
+import { initLatentlab, loadModel, wasmSimdSupported } from './latentlab.js';
 import { paintDigits } from './digit-canvas.js';
 
 const GRID_COLS = 8;
@@ -372,6 +372,8 @@ async function init() {
     ? 'supported by this browser'
     : 'not supported by this browser — latentlab ships only a SIMD build, so it cannot run here';
   wire();
+  // The module compiles while the list of models arrives (a failure is reported by loadModel, which retries).
+  initLatentlab().catch(() => {});
   try {
     state.models = await readManifest();
   } catch (err) {
