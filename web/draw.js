@@ -17,7 +17,10 @@ export function setup() {
 function setupDraw() {
   const info = state.model.info;
   const mnistShaped = info.imageShape[0] === DRAW_SIZE && info.imageShape[1] === DRAW_SIZE;
-  const canEncode = info.hasEncoder && mnistShaped && !info.conditional;
+  const canEncode = info.hasEncoder && mnistShaped;
+  // A conditional VAE encodes and decodes with the class of the drawing, which the visitor names.
+  $('draw-class-label').hidden = !(canEncode && info.conditional);
+  $('draw-class').replaceChildren(...Array.from({ length: info.classes }, (_, c) => new Option(String(c), String(c))));
   $('encode').disabled = !canEncode;
   $('morph-from').disabled = true;
   $('morph-to').disabled = true;
@@ -26,9 +29,7 @@ function setupDraw() {
     ? `Draw a digit: when you lift the pen, the ${info.label} maps it to a latent vector and decodes it back.`
     : !info.hasEncoder
       ? `A ${info.label} has no encoder, so it cannot read your drawing: switch to the VAE to encode.`
-      : info.conditional
-        ? `A conditional ${info.label} also needs the class of what you drew: drawing is disabled for it.`
-        : `This model's images are ${info.imageShape.join('×')}, not 28×28: drawing is disabled.`;
+      : `This model's images are ${info.imageShape.join('×')}, not 28×28: drawing is disabled.`;
   clearCanvas($('draw-input'));
   clearCanvas($('recon'));
   paintDrawing();
@@ -151,6 +152,11 @@ function centerLikeMnist(src, size = DRAW_SIZE, box = 20) {
   return out;
 }
 
+// The class the visitor says the drawing is (conditional models; 0 otherwise).
+function drawClass() {
+  return state.model.info.conditional ? Number($('draw-class').value) : 0;
+}
+
 function encodeDrawing() {
   const m = state.model;
   if (!m.info.hasEncoder) throw new Error(`A ${m.info.label} has no encoder: switch to the VAE to encode a drawing.`);
@@ -159,8 +165,9 @@ function encodeDrawing() {
     $('draw-note').textContent = 'Draw a digit first.';
     return;
   }
-  const { mu } = m.encode(input, 1);
-  const recon = m.decode(mu, 1);
+  const labels = m.info.conditional ? [drawClass()] : undefined;
+  const { mu } = m.encode(input, 1, { labels });
+  const recon = m.decode(mu, 1, { labels });
   paintDigits($('draw-input'), input, 1, 1, [DRAW_SIZE, DRAW_SIZE], { scale: 4, gap: 0 });
   paintDigits($('recon'), recon, 1, 1, m.info.imageShape, { scale: 4, gap: 0 });
   state.draw.mu = mu;
@@ -204,6 +211,7 @@ export function wire() {
   draw.addEventListener('pointerup', endStroke);
   draw.addEventListener('pointercancel', endStroke);
   $('encode').addEventListener('click', guarded(encodeDrawing));
+  $('draw-class').addEventListener('change', guarded(() => state.draw.ink.some((v) => v > 0) && encodeDrawing()));
   $('clear').addEventListener('click', guarded(() => {
     state.draw.ink.fill(0);
     paintDrawing();
@@ -215,10 +223,10 @@ export function wire() {
   }));
   $('use-sample').addEventListener('click', guarded(useSelectedSample));
   $('morph-from').addEventListener('click', guarded(() => {
-    setMorph(state.draw.mu, state.morph.zB, 'A: your drawing → B: previous B');
+    setMorph(state.draw.mu, state.morph.zB, 'A: your drawing → B: previous B', drawClass());
   }));
   $('morph-to').addEventListener('click', guarded(() => {
-    setMorph(state.morph.zA, state.draw.mu, 'A: previous A → B: your drawing');
+    setMorph(state.morph.zA, state.draw.mu, 'A: previous A → B: your drawing', drawClass());
   }));
   paintDrawing();
   clearCanvas($('draw-input'));

@@ -1,9 +1,9 @@
 // The page's models manifest and "Ask for a digit", in headless Chromium. The test makes its own
-// models with the native CLI (one training step on 64 MNIST images: a conditional MLP GAN, a DCGAN
-// and a conv VAE, under a second each) and serves them with its own manifest at /t/models.json, which the page reads from
+// models with the native CLI (one training step on 64 MNIST images: a conditional MLP GAN, a DCGAN,
+// a conv VAE and a conditional MLP VAE, under a second each) and serves them with its own manifest at /t/models.json, which the page reads from
 // index.html?models=/t/models.json; web/models/ is not touched. The manifest's FDs are made up here
 // so that the order is known: the conditional GAN (FD 5) first, the DCGAN (30), the conv VAE (50),
-// the shipped VAE (65.78), an entry without an FD last.
+// the conditional VAE (60), the shipped VAE (65.78), an entry without an FD last.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -34,6 +34,7 @@ const MANIFEST = {
     { file: 'cgan.safetensors', kind: 'gan', label: 'Conditional GAN', fd: 5, classes: 10, command: 'latentlab train --model gan --conditional' },
     { file: 'dcgan.safetensors', kind: 'dcgan', label: 'DCGAN', fd: 30, classes: 0, command: 'latentlab train --model dcgan' },
     { file: 'convvae.safetensors', kind: 'conv-vae', label: 'Conv VAE', fd: 50, classes: 0, command: 'latentlab train --model conv-vae' },
+    { file: 'cvae.safetensors', kind: 'vae', label: 'Conditional VAE', fd: 60, classes: 10, command: 'latentlab train --model vae --conditional' },
   ],
 };
 
@@ -43,6 +44,7 @@ before(async () => {
   const cgan = trainTiny(tmp, 'cgan', ['--model', 'gan', '--conditional', '--hidden', '16,32', '--disc-hidden', '16', '--latent', '6']);
   const dcgan = trainTiny(tmp, 'dcgan', ['--model', 'dcgan', '--hidden', '8,4', '--disc-hidden', '4,8', '--latent', '6']);
   const convvae = trainTiny(tmp, 'convvae', ['--model', 'conv-vae', '--hidden', '4,8', '--latent', '4']);
+  const cvae = trainTiny(tmp, 'cvae', ['--model', 'vae', '--conditional', '--hidden', '32', '--latent', '4']);
   env = await start({
     overlay: {
       '/t/models.json': Buffer.from(JSON.stringify(MANIFEST)),
@@ -50,6 +52,7 @@ before(async () => {
       '/t/dcgan.safetensors': dcgan,
       '/t/convvae.safetensors': convvae,
       '/t/nofd.safetensors': convvae,
+      '/t/cvae.safetensors': cvae,
     },
   });
   ({ page, problems } = await openPage(env.browser, `${env.server.url}index.html?models=/t/models.json`));
@@ -70,7 +73,7 @@ test('the page opens on the lowest FD and the picker lists every model, lowest F
   assert.equal(await page.getAttribute('html', 'data-model'), 'gan');
   const labels = await page.$$eval('#models label', (ls) => ls.map((l) => l.textContent.trim()));
   assert.deepEqual(labels.map((l) => l.split(' · ')[0]),
-    ['Conditional GAN', 'DCGAN', 'Conv VAE', 'MLP VAE', 'Conv VAE, not measured', 'your file']);
+    ['Conditional GAN', 'DCGAN', 'Conv VAE', 'Conditional VAE', 'MLP VAE', 'Conv VAE, not measured', 'your file']);
   assert.match(labels[0], /FD 5 · ask for a digit/);
   assert.match(await page.$eval('#models input:checked', (r) => r.value), /\/t\/cgan\.safetensors$/);
   assert.equal(await page.locator('#fact-fd').innerText(), '5');
@@ -128,6 +131,9 @@ test('ask for a digit: the same latent animates through the classes, and follows
   await page.mouse.click(box.x + (5 * 90 + 42) * scale, box.y + 42 * scale);  // digit 6
   assert.match(await page.locator('#ask-style-label').innerText(), /^Latent of digit 6 of the Samples grid/);
   assert.notEqual(await canvasSignature(page, '#ask-strip'), before);
+  // A morph between two picked digits keeps A's class (digit k has class k mod 10): 6 → 13 in class 5.
+  await page.mouse.click(box.x + (4 * 90 + 42) * scale, box.y + (90 + 42) * scale);  // digit 13
+  assert.match(await page.locator('#morph-label').innerText(), /digit 6 → B: digit 13 .*class 5\)$/);
   await screenshot(page, 'ask');
 });
 
@@ -145,6 +151,25 @@ test('an unconditional model hides the class tools and offers the conditional on
   await page.waitForSelector('html[data-model="gan"]');
   assert.equal(await page.locator('#ask-tools').isVisible(), true);
   assert.match(await page.$eval('#models input:checked', (r) => r.value), /\/t\/cgan/);
+});
+
+test('a conditional VAE encodes a drawing with the class the visitor names', async () => {
+  await page.check('#models input[value$="/t/cvae.safetensors"]');
+  await page.waitForFunction(() => document.querySelector('#fact-fd')?.textContent === '60');
+  await page.waitForSelector('#draw-class-label:not([hidden])');
+  assert.equal(await page.locator('#encode').isEnabled(), true);
+  await page.click('#clear');
+  await page.locator('#draw').scrollIntoViewIfNeeded();
+  const box = await page.locator('#draw').boundingBox();
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
+  await page.mouse.down();
+  for (let i = 1; i <= 12; ++i) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.2 + 0.05 * i));
+  await page.mouse.up();
+  const asOne = await canvasSignature(page, '#recon');
+  assert.ok((await canvasStats(page, '#recon')).std > 1, 'a reconstruction appears');
+  await page.selectOption('#draw-class', '7');
+  assert.notEqual(await canvasSignature(page, '#recon'), asOne, 'the class changes the reconstruction');
+  assert.equal(await page.locator('#error').isHidden(), true);
 });
 
 test('no console errors, uncaught exceptions or failed requests during the session', () => {
