@@ -35,12 +35,6 @@ export const state = {
 
 // ---------------------------------------------------------------- helpers
 
-function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
-}
-
 export function readSeed(input) {
   const s = Number(input.value);
   if (!Number.isSafeInteger(s) || s < 0) {
@@ -181,57 +175,30 @@ async function setModel(model, source, label) {
   state.source = source;
   state.label = label;
   const { kind, label: kindLabel, latentDim } = model.info;
-  // The grid first: it is what the visitor waits for; status, facts (whose number formatting
-  // initialises Intl on a first load), explore, draw and morph follow.
+  // The grid first: it is what the visitor waits for; status, then the tools (facts.js, whose
+  // number formatting initialises Intl on a first load, explore, draw, morph…) follow.
   renderGrid();
   clearError();
   restoreKindRadio();
   setStatus(`Using ${label}: a ${kindLabel} with ${latentDim} latent dimensions.`);
   delete document.documentElement.dataset.busy;
-  updateFacts();
   const extras = await loadTools();
   if (state.model !== model) return;  // another model took over meanwhile
   for (const tool of extras) tool.setup();
   document.documentElement.dataset.model = kind;  // what the browser tests wait for: everything is set up
 }
 
-// The picker, morph, explore, draw and ask, imported once (after the first grid) and wired; each
-// has setup(), run for every model.
+// The picker, the facts, morph, explore, draw and ask, imported once (after the first grid) and
+// wired; each has setup(), run for every model.
 let tools = null;
 export function loadTools() {
   if (!tools) {
-    tools = Promise.all(['./morph.js', './explore.js', './draw.js', './ask.js', './picker.js'].map((m) => import(m))).then((modules) => {
+    tools = Promise.all(['./morph.js', './explore.js', './draw.js', './ask.js', './picker.js', './facts.js'].map((m) => import(m))).then((modules) => {
       for (const m of modules) m.wire();
       return modules;
     });
   }
   return tools;
-}
-
-// The decode time of a warm model: the median of 5 decodes of the grid's 64 latents, after the
-// first call (which packs the weights and runs before the JIT has tiered up) is done.
-const TIMED_DECODES = 5;
-function measureDecode() {
-  const m = state.model;
-  const times = [];
-  for (let k = 0; k < TIMED_DECODES; ++k) {
-    const t0 = performance.now();
-    m.decode(state.grid.latents, GRID_N);
-    times.push((performance.now() - t0) / GRID_N);
-  }
-  const ms = times.sort((a, b) => a - b)[TIMED_DECODES >> 1];
-  $('fact-ms').textContent = `${ms < 0.1 ? ms.toFixed(3) : ms.toFixed(2)} ms per digit, warm ` +
-    `(median of ${TIMED_DECODES} decodes of a ${GRID_N}-digit batch, in WebAssembly, without drawing)`;
-}
-
-function updateFacts() {
-  measureDecode();
-  const info = state.model.info;
-  $('fact-kind').textContent = `${info.label} · ${state.label} (${info.dtype})`;
-  $('fact-latent').textContent = String(info.latentDim);
-  $('fact-params').textContent = info.params.toLocaleString('en-US');
-  $('fact-bytes').textContent = formatBytes(info.bytes);
-  $('fact-simd').textContent = info.simd ? `on (${info.simdArch})` : 'off';
 }
 
 // ---------------------------------------------------------------- grid

@@ -1,6 +1,6 @@
 // The demo page's model picker: a radio per entry of the models manifest (app.js reads it, lowest
-// FD first) before the user's file, and the entry's FD and command under Facts. Imported by app.js
-// after the first grid: wire() once, setup() per model; app.js handles the radios' changes.
+// FD first) before the user's file. Imported by app.js after the first grid: wire() once, setup()
+// per model; app.js handles the radios' changes.
 
 import { $, restoreKindRadio, state } from './app.js';
 
@@ -17,7 +17,4 @@ export function wire() {
 
 export function setup() {
   restoreKindRadio();
-  const entry = state.models.find((e) => e.url === state.source);
-  $('fact-fd').textContent = entry?.fd ?? '–';
-  $('fact-command').textContent = entry?.command ?? '–';
 }
