@@ -1,15 +1,18 @@
-// The demo page: the model, the sample grid and the facts. Morph, explore and draw (morph.js,
-// explore.js, draw.js) are imported after the first grid is on screen, so that the first grid
-// needs only this file, latentlab.js, digit-canvas.js and the wasm module (tests/browser checks
+// The demo page: the models, the sample grid and the facts. Ask, morph, explore and draw (ask.js,
+// morph.js, explore.js, draw.js) are imported after the first grid is on screen, so that the first
+// grid needs only this file, latentlab.js, digit-canvas.js and the wasm module (tests/browser checks
 // their gzipped total). Plain DOM + canvas; the model work happens in WebAssembly behind ./latentlab.js.
+//
+// The models come from a manifest, models/models.json (or ?models=URL on this origin): a list of
+// { file, kind, label, fd, classes, command }, file relative to the manifest. The page opens on the
+// lowest FD (Fréchet distance, docs/evaluation.md: lower is closer to real digits).
 //
 // Every latent here follows the shared sampling contract (see latentlab.js): the digits of seed s
 // are decode(Rng(s, 0).fill_normal(n · latentDim)), the same as the native CLI's.
 
-import { loadModel, wasmSimdSupported } from './latentlab.js';
+import { initLatentlab, loadModel, wasmSimdSupported } from './latentlab.js';
 import { paintDigits } from './digit-canvas.js';
 
-const BUILTIN = { vae: 'models/vae.safetensors', gan: 'models/gan.safetensors' };
 const GRID_COLS = 8;
 const GRID_N = 64;
 const GRID_SCALE = 3;
@@ -20,9 +23,10 @@ export const $ = (id) => document.getElementById(id);
 // The page's state; morph.js, explore.js and draw.js add state.morph, state.explore, state.draw.
 export const state = {
   model: null,
-  source: '',                 // 'vae' | 'gan' | 'file'
+  source: '',                 // the manifest entry's url, or 'file'
   label: '',
-  builtins: new Map(),        // kind → loaded model (kept, so switching back is instant)
+  models: [],                 // the manifest's entries, lowest FD first, each with its absolute url
+  builtins: new Map(),        // url → loaded model (kept, so switching back is instant)
   customModel: null,          // the last user file that loaded
   customLabel: '',
   loading: 0,                 // generation counter: only the latest load may take effect
@@ -30,12 +34,6 @@ export const state = {
 };
 
 // ---------------------------------------------------------------- helpers
-
-function formatBytes(n) {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
-  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
-}
 
 export function readSeed(input) {
   const s = Number(input.value);
@@ -62,19 +60,11 @@ export function showError(message, detail = '') {
   box.hidden = false;
 }
 
-// What a load error means for a visitor, as one sentence (the Error's own message, written for
-// developers, goes underneath).
-function explainLoadError(message) {
-  if (/empty \(0 bytes\)/.test(message)) return 'the file is empty (0 bytes).';
-  if (/too large/.test(message)) return 'the file is larger than any latentlab model (the page takes up to 128 MiB).';
-  if (/exceeds the limit of/.test(message)) return 'its header lists far more than any latentlab model holds, so it was not read.';
-  if (/too short|exceeds the \d+ bytes that follow|beyond the data section|does not tile|end of the data/.test(message)) {
-    return 'the file is cut short: it ends before the data its header announces (an interrupted download or copy?).';
-  }
-  if (/JSON|header must be/.test(message)) return 'this is not a safetensors weights file (its header cannot be read).';
-  if (/could not fetch/.test(message)) return 'it could not be downloaded.';
-  if (/kind|no "kind"|not a latentlab/.test(message)) return 'this is not a model the page can draw with.';
-  return 'this weights file does not fit any model the page knows.';
+// A load error as a sentence for visitors (load-errors.js, imported only when one happens) and the
+// Error's own message, written for developers, underneath.
+export async function showLoadError(what, err) {
+  const { explainLoadError } = await import('./load-errors.js');
+  showError(`${what}: ${explainLoadError(err.message)}` + (state.model ? ' The previous model is still in use.' : ''), err.message);
 }
 
 function clearError() {
@@ -105,28 +95,44 @@ export function latentRow(latents, i, d) {
 
 // ---------------------------------------------------------------- models
 
-async function selectBuiltin(kind) {
+// The manifest's entries, lowest FD first (an entry without an FD last); a file's url is resolved
+// against the manifest's. Only this origin: the page fetches nothing from elsewhere.
+async function readManifest() {
+  const url = new URL(new URLSearchParams(location.search).get('models') || 'models/models.json', location.href);
+  if (url.origin !== location.origin) throw new Error(`the list of models must be on this site, not ${url.origin}`);
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`could not fetch ${url.pathname}: HTTP ${response.status}`);
+  const { models } = await response.json();
+  if (!Array.isArray(models) || !models.every((e) => typeof e?.file === 'string')) {
+    throw new Error(`${url.pathname} must hold { "models": [{ "file": … }, …] }`);
+  }
+  const fd = (e) => (Number.isFinite(e.fd) ? e.fd : Infinity);
+  return models.map((e) => ({ ...e, label: String(e.label || e.file), url: new URL(e.file, url).href }))
+    .sort((a, b) => fd(a) - fd(b));
+}
+
+export async function selectBuiltin(url) {
   const generation = ++state.loading;
-  let model = state.builtins.get(kind);
+  const entry = state.models.find((e) => e.url === url);
+  let model = state.builtins.get(url);
   if (!model) {
-    setStatus(`Loading the ${kind.toUpperCase()}…`);
+    setStatus(`Loading the ${entry.label}…`);
     document.documentElement.dataset.busy = 'true';
     try {
-      model = await loadModel(BUILTIN[kind]);
+      model = await loadModel(url);
     } catch (err) {
       if (generation === state.loading) {
-        showError(`Could not load the ${kind.toUpperCase()} (${BUILTIN[kind]}): ${explainLoadError(err.message)}` +
-          (state.model ? ' The previous model is still in use.' : ''), err.message);
+        await showLoadError(`Could not load the ${entry.label} (${entry.file})`, err);
         restoreKindRadio();
         setStatus(state.model ? `Using ${state.label}.` : 'No model loaded.');
         delete document.documentElement.dataset.busy;
       }
       return;
     }
-    state.builtins.set(kind, model);
+    state.builtins.set(url, model);
   }
   if (generation !== state.loading) return;
-  return setModel(model, kind, BUILTIN[kind].split('/').pop());
+  return setModel(model, url, entry.file.split('/').pop());
 }
 
 async function loadFile(file) {
@@ -138,8 +144,7 @@ async function loadFile(file) {
     model = await loadModel(file);
   } catch (err) {
     if (generation === state.loading) {
-      showError(`${file.name} is not usable: ${explainLoadError(err.message)}` +
-        (state.model ? ' The previous model is still in use.' : ''), err.message);
+      await showLoadError(`${file.name} is not usable`, err);
       restoreKindRadio();
       setStatus(state.model ? `Using ${state.label}.` : 'No model loaded.');
       delete document.documentElement.dataset.busy;
@@ -159,9 +164,8 @@ async function loadFile(file) {
   return setModel(model, 'file', file.name);
 }
 
-function restoreKindRadio() {
-  const radio = document.querySelector(`input[name="kind"][value="${state.source || 'vae'}"]`);
-  if (radio && !radio.disabled) radio.checked = true;
+export function restoreKindRadio() {
+  for (const radio of document.querySelectorAll('input[name="kind"]')) radio.checked = radio.value === state.source;
 }
 
 async function setModel(model, source, label) {
@@ -171,57 +175,30 @@ async function setModel(model, source, label) {
   state.source = source;
   state.label = label;
   const { kind, label: kindLabel, latentDim } = model.info;
-  // The grid first: it is what the visitor waits for; status, facts (whose number formatting
-  // initialises Intl on a first load), explore, draw and morph follow.
+  // The grid first: it is what the visitor waits for; status, then the tools (facts.js, whose
+  // number formatting initialises Intl on a first load, explore, draw, morph…) follow.
   renderGrid();
   clearError();
   restoreKindRadio();
   setStatus(`Using ${label}: a ${kindLabel} with ${latentDim} latent dimensions.`);
   delete document.documentElement.dataset.busy;
-  updateFacts();
   const extras = await loadTools();
   if (state.model !== model) return;  // another model took over meanwhile
   for (const tool of extras) tool.setup();
   document.documentElement.dataset.model = kind;  // what the browser tests wait for: everything is set up
 }
 
-// Morph, explore and draw, imported once (after the first grid) and wired; each has setup(), run
-// for every model.
+// The picker, the facts, morph, explore, draw and ask, imported once (after the first grid) and
+// wired; each has setup(), run for every model.
 let tools = null;
-function loadTools() {
+export function loadTools() {
   if (!tools) {
-    tools = Promise.all([import('./morph.js'), import('./explore.js'), import('./draw.js')]).then((modules) => {
+    tools = Promise.all(['./morph.js', './explore.js', './draw.js', './ask.js', './picker.js', './facts.js'].map((m) => import(m))).then((modules) => {
       for (const m of modules) m.wire();
       return modules;
     });
   }
   return tools;
-}
-
-// The decode time of a warm model: the median of 5 decodes of the grid's 64 latents, after the
-// first call (which packs the weights and runs before the JIT has tiered up) is done.
-const TIMED_DECODES = 5;
-function measureDecode() {
-  const m = state.model;
-  const times = [];
-  for (let k = 0; k < TIMED_DECODES; ++k) {
-    const t0 = performance.now();
-    m.decode(state.grid.latents, GRID_N);
-    times.push((performance.now() - t0) / GRID_N);
-  }
-  const ms = times.sort((a, b) => a - b)[TIMED_DECODES >> 1];
-  $('fact-ms').textContent = `${ms < 0.1 ? ms.toFixed(3) : ms.toFixed(2)} ms per digit, warm ` +
-    `(median of ${TIMED_DECODES} decodes of a ${GRID_N}-digit batch, in WebAssembly, without drawing)`;
-}
-
-function updateFacts() {
-  measureDecode();
-  const info = state.model.info;
-  $('fact-kind').textContent = `${info.label} · ${state.label} (${info.dtype})`;
-  $('fact-latent').textContent = String(info.latentDim);
-  $('fact-params').textContent = info.params.toLocaleString('en-US');
-  $('fact-bytes').textContent = formatBytes(info.bytes);
-  $('fact-simd').textContent = info.simd ? `on (${info.simdArch})` : 'off';
 }
 
 // ---------------------------------------------------------------- grid
@@ -236,6 +213,7 @@ function renderGrid() {
   $('grid').setAttribute('aria-label',
     `${GRID_N} digits sampled by the ${m.info.label} from seed ${g.seed}`);
   paintGrid();
+  document.dispatchEvent(new CustomEvent('latentlab:grid', { detail: {} }));
 }
 
 function paintGrid() {
@@ -283,26 +261,26 @@ function pickCell(i) {
     const [a, b] = g.picks;
     const zA = latentRow(g.latents, a, d);
     const zB = latentRow(g.latents, b, d);
-    loadTools().then(([morph]) => morph.setMorph(zA, zB, `A: digit ${a + 1} → B: digit ${b + 1} of seed ${g.seed}`));
+    // A conditional model morphs with A's class (grid digit k has class k mod classes).
+    loadTools().then(([morph]) => morph.setMorph(zA, zB, `A: digit ${a + 1} → B: digit ${b + 1} of seed ${g.seed}`, a));
   } else {
     $('morph-label').textContent = `A: digit ${i + 1} of seed ${g.seed} — now pick B.`;
   }
   paintGrid();
+  document.dispatchEvent(new CustomEvent('latentlab:grid', { detail: { pick: i } }));
 }
 
 // ---------------------------------------------------------------- wiring
 
 function wire() {
   // Model choice, file picker, drag and drop.
-  for (const radio of document.querySelectorAll('input[name="kind"]')) {
-    radio.addEventListener('change', guarded(() => {
-      if (!radio.checked) return;
-      if (radio.value === 'file') {
-        return state.customModel ? setModel(state.customModel, 'file', state.customLabel) : undefined;
-      }
-      return selectBuiltin(radio.value);
-    }));
-  }
+  $('models').addEventListener('change', guarded(({ target: radio }) => {
+    if (!radio.checked) return;
+    if (radio.value === 'file') {
+      return state.customModel ? setModel(state.customModel, 'file', state.customLabel) : undefined;
+    }
+    return selectBuiltin(radio.value);
+  }));
   $('file-input').addEventListener('change', guarded(async (e) => {
     const file = e.target.files[0];
     e.target.value = '';
@@ -356,12 +334,22 @@ function wire() {
   grid.addEventListener('blur', () => state.model && paintGrid());
 }
 
-function init() {
+async function init() {
   $('fact-simd').textContent = wasmSimdSupported()
     ? 'supported by this browser'
     : 'not supported by this browser — latentlab ships only a SIMD build, so it cannot run here';
   wire();
-  selectBuiltin('vae').catch((err) => showError(err.message));
+  // The module compiles while the list of models arrives (a failure is reported by loadModel, which retries).
+  initLatentlab().catch(() => {});
+  try {
+    state.models = await readManifest();
+  } catch (err) {
+    showError('The list of models could not be read: load a .safetensors file instead.', err.message);
+    setStatus('No model loaded.');
+    return;
+  }
+  if (state.models.length) await selectBuiltin(state.models[0].url);
+  else setStatus('No models listed: load a .safetensors file.');
 }
 
-init();
+init().catch((err) => showError(err.message));

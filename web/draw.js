@@ -18,6 +18,9 @@ function setupDraw() {
   const info = state.model.info;
   const mnistShaped = info.imageShape[0] === DRAW_SIZE && info.imageShape[1] === DRAW_SIZE;
   const canEncode = info.hasEncoder && mnistShaped;
+  // A conditional VAE encodes and decodes with the class of the drawing, which the visitor names.
+  $('draw-class-label').hidden = !(canEncode && info.conditional);
+  $('draw-class').replaceChildren(...Array.from({ length: info.classes }, (_, c) => new Option(String(c), String(c))));
   $('encode').disabled = !canEncode;
   $('morph-from').disabled = true;
   $('morph-to').disabled = true;
@@ -149,6 +152,11 @@ function centerLikeMnist(src, size = DRAW_SIZE, box = 20) {
   return out;
 }
 
+// The class the visitor says the drawing is (conditional models; 0 otherwise).
+function drawClass() {
+  return state.model.info.conditional ? Number($('draw-class').value) : 0;
+}
+
 function encodeDrawing() {
   const m = state.model;
   if (!m.info.hasEncoder) throw new Error(`A ${m.info.label} has no encoder: switch to the VAE to encode a drawing.`);
@@ -157,8 +165,9 @@ function encodeDrawing() {
     $('draw-note').textContent = 'Draw a digit first.';
     return;
   }
-  const { mu } = m.encode(input, 1);
-  const recon = m.decode(mu, 1);
+  const labels = m.info.conditional ? [drawClass()] : undefined;
+  const { mu } = m.encode(input, 1, { labels });
+  const recon = m.decode(mu, 1, { labels });
   paintDigits($('draw-input'), input, 1, 1, [DRAW_SIZE, DRAW_SIZE], { scale: 4, gap: 0 });
   paintDigits($('recon'), recon, 1, 1, m.info.imageShape, { scale: 4, gap: 0 });
   state.draw.mu = mu;
@@ -202,6 +211,7 @@ export function wire() {
   draw.addEventListener('pointerup', endStroke);
   draw.addEventListener('pointercancel', endStroke);
   $('encode').addEventListener('click', guarded(encodeDrawing));
+  $('draw-class').addEventListener('change', guarded(() => state.draw.ink.some((v) => v > 0) && encodeDrawing()));
   $('clear').addEventListener('click', guarded(() => {
     state.draw.ink.fill(0);
     paintDrawing();
@@ -213,10 +223,10 @@ export function wire() {
   }));
   $('use-sample').addEventListener('click', guarded(useSelectedSample));
   $('morph-from').addEventListener('click', guarded(() => {
-    setMorph(state.draw.mu, state.morph.zB, 'A: your drawing → B: previous B');
+    setMorph(state.draw.mu, state.morph.zB, 'A: your drawing → B: previous B', drawClass());
   }));
   $('morph-to').addEventListener('click', guarded(() => {
-    setMorph(state.morph.zA, state.draw.mu, 'A: previous A → B: your drawing');
+    setMorph(state.morph.zA, state.draw.mu, 'A: previous A → B: your drawing', drawClass());
   }));
   paintDrawing();
   clearCanvas($('draw-input'));

@@ -7,7 +7,7 @@ const MORPH_STEPS = 60;
 const MORPH_MS = 2000;        // one way, A → B
 const STRIP_N = 10;
 
-state.morph = { zA: null, zB: null, label: '', frames: null, playing: true, start: 0, shown: -1, raf: 0 };
+state.morph = { zA: null, zB: null, label: '', index: 0, frames: null, playing: true, start: 0, shown: -1, raf: 0 };
 
 export function setup() {
   morphFromSeeds();
@@ -20,11 +20,14 @@ function morphFromSeeds() {
   setMorph(m.sampleLatents(1, a), m.sampleLatents(1, b), `A: seed ${a} → B: seed ${b}`);
 }
 
-export function setMorph(zA, zB, label) {
+// index: A's place in its batch, which gives a conditional model's class (index mod classes, the
+// default labels of the sampling contract), kept for every frame so that only the style morphs.
+export function setMorph(zA, zB, label, index = 0) {
   const mo = state.morph;
   mo.zA = zA;
   mo.zB = zB;
   mo.label = label;
+  mo.index = index;
   rebuildMorph();
 }
 
@@ -32,8 +35,10 @@ function rebuildMorph() {
   const m = state.model;
   const mo = state.morph;
   const mode = $('interp').value;
-  mo.frames = m.interpolate(mo.zA, mo.zB, MORPH_STEPS, mode);
-  $('morph-label').textContent = `${mo.label} (${mode})`;
+  const classes = m.info.classes;
+  const label = classes ? mo.index % classes : undefined;
+  mo.frames = m.interpolate(mo.zA, mo.zB, MORPH_STEPS, mode, { label });
+  $('morph-label').textContent = `${mo.label} (${mode}${classes ? `, class ${label}` : ''})`;
   const size = m.info.imageSize;
   const strip = new Float32Array(STRIP_N * size);
   for (let k = 0; k < STRIP_N; ++k) {

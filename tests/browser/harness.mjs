@@ -39,10 +39,11 @@ export function placeholderModels() {
   return overlay;
 }
 
-export async function start() {
+// overlay: more in-memory files served by URL path (e.g. a test's own models and manifest).
+export async function start({ overlay = {} } = {}) {
   const wasm = path.join(ROOT, 'web/build/latentlab_core.wasm');
   if (!fs.existsSync(wasm)) throw new Error('web/build/latentlab_core.wasm is missing: run scripts/build-wasm');
-  const server = await startServer({ root: path.join(ROOT, 'web'), overlay: placeholderModels(), mounts: { '/data/': path.join(ROOT, 'data') } });
+  const server = await startServer({ root: path.join(ROOT, 'web'), overlay: { ...placeholderModels(), ...overlay }, mounts: { '/data/': path.join(ROOT, 'data') } });
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: CHROMIUM_ARGS });
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   return {

@@ -1,0 +1,20 @@
+// The demo page's model picker: a radio per entry of the models manifest (app.js reads it, lowest
+// FD first) before the user's file. Imported by app.js after the first grid: wire() once, setup()
+// per model; app.js handles the radios' changes.
+
+import { $, restoreKindRadio, state } from './app.js';
+
+export function wire() {
+  $('file-kind-label').parentElement.before(...state.models.map((e) => {
+    const label = document.createElement('label');
+    const radio = Object.assign(document.createElement('input'), { type: 'radio', name: 'kind', value: e.url });
+    const fd = Number.isFinite(e.fd) ? ` · FD ${e.fd}` : '';
+    const note = Object.assign(document.createElement('small'), { textContent: fd + (e.classes > 0 ? ' · ask for a digit' : '') });
+    label.append(radio, ` ${e.label}`, note);
+    return label;
+  }));
+}
+
+export function setup() {
+  restoreKindRadio();
+}
