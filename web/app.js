@@ -1,7 +1,8 @@
 // The demo page: the models, the sample grid and the facts. Ask, morph, explore and draw (ask.js,
 // morph.js, explore.js, draw.js) are imported after the first grid is on screen, so that the first
-// grid needs only this file, latentlab.js, digit-canvas.js and the wasm module (tests/browser checks
-// their gzipped total). Plain DOM + canvas; the model work happens in WebAssembly behind ./latentlab.js.
+// grid needs only this file, latentlab-models.js, digit-canvas.js and the wasm module (tests/browser
+// checks their gzipped total). Plain DOM + canvas; the model work happens in WebAssembly behind
+// ./latentlab-models.js (the model half of latentlab.js).
 //
 // The models come from a manifest, models/models.json (or ?models=URL on this origin): a list of
 // { file, kind, label, fd, classes, command }, file relative to the manifest. The page opens on the
@@ -10,7 +11,7 @@
 // Every latent here follows the shared sampling contract (see latentlab.js): the digits of seed s
 // are decode(Rng(s, 0).fill_normal(n · latentDim)), the same as the native CLI's.
 
-import { initLatentlab, loadModel, wasmSimdSupported } from './latentlab.js';
+import { initLatentlab, loadModel, wasmSimdSupported } from './latentlab-models.js';
 import { paintDigits } from './digit-canvas.js';
 
 const GRID_COLS = 8;
@@ -188,11 +189,13 @@ async function setModel(model, source, label) {
   document.documentElement.dataset.model = kind;  // what the browser tests wait for: everything is set up
 }
 
-// The picker, the facts, morph, explore, draw and ask, imported once (after the first grid) and
+// The picker, the facts, morph, explore, draw, ask (and lab.js), imported once (after the first grid) and
 // wired; each has setup(), run for every model.
 let tools = null;
 export function loadTools() {
   if (!tools) {
+    // The Train and repair section wires itself (lab.js); it is not needed before the first grid.
+    import('./lab.js').catch((err) => console.error(`the Train and repair section could not load: ${err.message}`));
     tools = Promise.all(['./morph.js', './explore.js', './draw.js', './ask.js', './picker.js', './facts.js'].map((m) => import(m))).then((modules) => {
       for (const m of modules) m.wire();
       return modules;

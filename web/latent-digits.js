@@ -15,7 +15,7 @@
 //
 // It imports latentlab.js and digit-canvas.js: keep both (and build/) next to this file.
 
-import { loadModel } from './latentlab.js';
+import { loadModel } from './latentlab-models.js';
 import { paintDigits } from './digit-canvas.js';
 
 // ---- shared models (by absolute URL), released when the last widget using one goes away ----
