@@ -2,6 +2,7 @@
 #include "train/adversarial_trainer.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "latentlab/models/registry.hpp"
 #include "latentlab/nn/activations.hpp"
@@ -11,11 +12,15 @@ namespace latentlab::native {
 
 namespace {
 
-AdamConfig adversarial_adam(float lr) {
+AdamConfig adversarial_adam(float lr, GanObjective objective) {
   AdamConfig c;
   c.lr = lr;
   c.beta1 = 0.5f;  // DCGAN's choice: a shorter momentum memory keeps the two players responsive
   c.beta2 = 0.999f;
+  if (objective == GanObjective::Wasserstein) {  // the WGAN-GP paper's (Gulrajani et al. 2017, Alg. 1)
+    c.beta1 = 0.0f;
+    c.beta2 = 0.9f;
+  }
   return c;
 }
 
@@ -29,8 +34,9 @@ template <class M>
 AdversarialTrainer<M>::AdversarialTrainer(const Config& config, const TrainingOptions& options)
     : Trainer(options),
       net_(config),
-      adam_g_(net_.generator_parameters().size(), adversarial_adam(options.lr)),
-      adam_d_(net_.discriminator_parameters().size(), adversarial_adam(options.lr)) {
+      adam_g_(net_.generator_parameters().size(), adversarial_adam(options.lr, config.objective)),
+      adam_d_(net_.discriminator_parameters().size(), adversarial_adam(options.lr, config.objective)) {
+  if (options.critic_steps < 1) throw std::invalid_argument("critic_steps must be >= 1");
   add_optimiser("adam.generator", adam_g_);
   add_optimiser("adam.discriminator", adam_d_);
   Rng init = init_rng();
@@ -43,18 +49,45 @@ Metadata AdversarialTrainer<M>::config_metadata() const {
 }
 
 template <class M>
+std::vector<std::string> AdversarialTrainer<M>::training_metric_names() const {
+  if (scores_are_probabilities(objective())) return {"d_loss", "g_loss", "d_real", "d_fake"};
+  if (objective() == GanObjective::Wasserstein) return {"d_loss", "g_loss", "critic_real", "critic_fake", "gp"};
+  return {"d_loss", "g_loss", "critic_real", "critic_fake"};
+}
+
+template <class M>
+std::vector<std::string> AdversarialTrainer<M>::test_metric_names() const {
+  return {scores_are_probabilities(objective()) ? "test_d_real" : "test_critic_real"};
+}
+
+template <class M>
 Trainer::LossTerms AdversarialTrainer<M>::train_step(const Dataset& train, std::size_t first, int count) {
   const float* real = gather(train, first, count, net_.pixel_range());
   const int* labels = gather_classes(train, first, count);
   // z for the global batch, this rank's rows (the same z per row for any number of ranks).
   net_.set_fakes_from(step_normals(net_.config().latent), count, labels);
-  GanLosses l = net_.discriminator_gradients(real);
+  GanLosses l;
+  if (objective() == GanObjective::Wasserstein) {
+    GradientPenaltyDraw draw;
+    draw.lambda = options_.gp_lambda;
+    draw.eps = step_uniforms(1);  // after z: ε of row r is the same for any number of ranks
+    l = net_.discriminator_gradients(real, &draw);
+  } else {
+    l = net_.discriminator_gradients(real);
+  }
+  const bool generator_step = steps_done() % options_.critic_steps == options_.critic_steps - 1;
   // A diverged step applies no further update (see divergence()).
-  if (apply({{"discriminator loss", l.discriminator}}, net_.discriminator_parameters(), adam_d_)) {
+  if (apply({{"discriminator loss", l.discriminator}}, net_.discriminator_parameters(), adam_d_) && generator_step) {
     l.generator = net_.generator_gradients();
     apply({{"generator loss", l.generator}}, net_.generator_parameters(), adam_g_);
   }
-  return {{"d_loss", l.discriminator}, {"g_loss", l.generator}, {"d_real", l.real_score}, {"d_fake", l.fake_score}};
+  const bool probabilities = scores_are_probabilities(objective());
+  LossTerms terms = {{"d_loss", l.discriminator},
+                     {"g_loss", l.generator},
+                     {probabilities ? "d_real" : "critic_real", l.real_score},
+                     {probabilities ? "d_fake" : "critic_fake", l.fake_score}};
+  if (objective() == GanObjective::Wasserstein) terms.push_back({"gp", l.penalty});
+  return terms;
 }
 
 template <class M>
@@ -72,10 +105,10 @@ Metrics AdversarialTrainer<M>::evaluate(const Dataset& test, std::size_t n) {
           y = labels.data();
         }
         net_.discriminate(chunk, y, count, logits.data());
-        for (int i = 0; i < count; ++i) score += stable_sigmoid(logits[static_cast<std::size_t>(i)]);
+        for (int i = 0; i < count; ++i) score += shown_score(objective(), logits[static_cast<std::size_t>(i)]);
       },
       pixel_map(net_.pixel_range()));
-  return {{"test_d_real", score / static_cast<double>(std::max<std::size_t>(n, 1))}};
+  return {{test_metric_names()[0], score / static_cast<double>(std::max<std::size_t>(n, 1))}};
 }
 
 template <class M>

@@ -8,9 +8,19 @@
 // An epoch is floor(n / batch) iterations: the last, partial batch is DROPPED (a GAN step on a
 // handful of images only adds noise to the D/G balance). MNIST at batch 64: 937 steps.
 //
-// Metrics: d_loss (L_D), g_loss (L_G), d_real = mean σ(D(real)), d_fake = mean σ(D(G(z))) —
-// running means over the epoch; test_d_real = mean σ(D(x)) over the test images (a D that has
-// not merely memorised the training set still calls unseen digits real), D in eval mode.
+// The objective is the model's (config.objective, nn/gan_objectives.hpp). wgan-gp trains with
+// the WGAN-GP paper's Adam, β = (0, 0.9) (its lr 1e-4 is the CLI's default for it), draws one ε
+// per row for the gradient penalty (λ = options.gp_lambda) after the step's z, and takes
+// options.critic_steps D steps per G step: the G step follows every critic_steps-th D step of
+// the run (steps_done counts them), so an epoch still has one step per batch.
+//
+// Metrics, running means over the epoch: d_loss (L_D, the penalty included), g_loss (L_G of the
+// step's fakes: after the D update on a step with a G step, before it on a critic-only step),
+// and the mean D output on the real and on the fake batch: d_real, d_fake = mean σ(D(·)) for bce
+// (probabilities); critic_real, critic_fake = mean D(·) for a critic (hinge, lsgan, wgan-gp: raw
+// scores, not probabilities); wgan-gp adds gp (the penalty). Test: test_d_real = mean σ(D(x)) (or
+// test_critic_real = mean D(x)) over the test images (a D that has not merely memorised the
+// training set still calls unseen digits real), D in eval mode.
 // A conditional model (classes > 0): the fakes of a step are asked for the real batch's labels,
 // and test_d_real scores each test image with its own label.
 //
@@ -42,9 +52,9 @@ class AdversarialTrainer : public Trainer {
   int latent_dim() const override { return net_.config().latent; }
   int image_size() const override { return net_.config().image; }
   Metadata config_metadata() const override;
-  std::vector<std::string> training_metric_names() const override { return {"d_loss", "g_loss", "d_real", "d_fake"}; }
+  std::vector<std::string> training_metric_names() const override;
   Metrics evaluate(const Dataset& test, std::size_t n) override;
-  std::vector<std::string> test_metric_names() const override { return {"test_d_real"}; }
+  std::vector<std::string> test_metric_names() const override;
   // (G(z) + 1) / 2.
   void render(const float* z, const int* labels, int count, float* pixels) override;
   int classes() const override { return net_.classes(); }
@@ -57,6 +67,7 @@ class AdversarialTrainer : public Trainer {
   Result<bool> check_config(const Metadata& checkpoint) const override;
 
  private:
+  GanObjective objective() const { return net_.config().objective; }
   M net_;
   Adam adam_g_, adam_d_;
 };

@@ -18,6 +18,12 @@
 //   4. generator_gradients(): ∇_G BCE(D(fakes), 1) = mean softplus(−D(G(z))) through the updated D
 //   5. (caller) Adam step on G
 // decode and discriminate use the BatchNorm running statistics (eval mode).
+// Other objectives (config.objective, nn/gan_objectives.hpp) replace the losses of steps 2 and 4;
+// D's output is then a critic score. With discriminator_batchnorm false, D has no BatchNorm (each
+// conv's LeakyReLU is fused, its bias trains). With spectral_norm, every D weight (convs and
+// the output Linear) is used as W/σ(W) (nn/spectral_norm_set.hpp): one power iteration per
+// discriminator_gradients; u and v are saved in "discriminator.buffers" after the BatchNorm
+// statistics. wgan-gp's gradient penalty is not implemented for the DCGAN (the constructor refuses it).
 #pragma once
 
 #include <functional>
@@ -31,7 +37,9 @@
 #include "latentlab/nn/batchnorm2d.hpp"
 #include "latentlab/nn/conv2d.hpp"
 #include "latentlab/nn/conv_transpose2d.hpp"
+#include "latentlab/nn/gradient_penalty.hpp"
 #include "latentlab/nn/linear.hpp"
+#include "latentlab/nn/spectral_norm_set.hpp"
 
 namespace latentlab {
 
@@ -42,6 +50,12 @@ struct DcganConfig {
   std::vector<int> discriminator_channels = {64, 128};
   float leaky_slope = 0.2f;
   float batchnorm_eps = 1e-5f;
+  // As GanConfig's: the objective, and spectral normalisation of every D weight.
+  GanObjective objective = GanObjective::Bce;
+  bool spectral_norm = false;
+  // false: D has no BatchNorm (its conv biases then train): the WGAN-GP critic, whose gradient
+  // penalty is per image, which a batch statistic would break.
+  bool discriminator_batchnorm = true;
 };
 
 // The conv stacks' fixed geometry: kernel 4, stride 2, padding 1 (side ×2 or ÷2).
@@ -78,8 +92,10 @@ class Dcgan : public GenerativeModel {
   void set_fakes_from(const float* z, int batch, const int* labels = nullptr);
   const float* fakes() const;
   const float* latents() const { return z_.data(); }
-  // Step 2: writes every gradient of D. real is batch × image in [−1, 1].
-  GanLosses discriminator_gradients(const float* real);
+  // Step 2: writes every gradient of D. real is batch × image in [−1, 1]. Also returns L_G of
+  // the fakes under this D before its update, as `generator`.
+  // `penalty` is for wgan-gp, which the DCGAN refuses (its signature is Gan's): it must be null.
+  GanLosses discriminator_gradients(const float* real, const GradientPenaltyDraw* penalty = nullptr);
   // Step 4: writes every gradient of G (D's parameter gradients are not touched). Returns L_G.
   double generator_gradients();
 
@@ -115,6 +131,7 @@ class Dcgan : public GenerativeModel {
   std::vector<std::unique_ptr<Conv2d>> d_conv_;
   std::vector<std::unique_ptr<BatchNorm2d>> d_bn_;  // d_bn_[i] follows d_conv_[i + 1]
   std::unique_ptr<Linear> d_out_;
+  SpectralNormSet d_sn_;
   ActivationSpec relu_{Activation::ReLU, 0.0f}, leaky_{Activation::LeakyReLU, 0.2f};
 
   int batch_ = 0, capacity_ = 0;
@@ -123,7 +140,7 @@ class Dcgan : public GenerativeModel {
   // out_ the image. Discriminator: d_pre_[i] each conv's output, d_act_[i] after BN + LeakyReLU
   // (d_act_[0] is conv 1's fused output), d_logits_.
   std::vector<AlignedBuffer> g_pre_, g_act_, g_grad_, d_pre_, d_act_, d_grad_;
-  AlignedBuffer g_out_, grad_fakes_, d_logits_, grad_logits_, targets_;
+  AlignedBuffer g_out_, grad_fakes_, d_logits_, grad_logits_;
 };
 
 }  // namespace latentlab
