@@ -57,8 +57,8 @@ void check_config(const DcganConfig& c) {
     if (!problem.empty()) throw std::invalid_argument("DCGAN: " + problem);
   if (c.latent < 1) throw std::invalid_argument("DCGAN latent must be positive");
   if (!(c.leaky_slope > 0.0f)) throw std::invalid_argument("DCGAN leaky_slope must be > 0");
-  if (c.objective == GanObjective::Wasserstein)
-    throw std::invalid_argument("DCGAN: wgan-gp's gradient penalty is not implemented for the conv critic");
+  if (c.objective == GanObjective::Wasserstein && c.discriminator_batchnorm && c.discriminator_channels.size() > 1)
+    throw std::invalid_argument("DCGAN: wgan-gp's gradient penalty needs a critic without BatchNorm");
 }
 
 }  // namespace
@@ -276,7 +276,8 @@ void Dcgan::set_fakes_from(const float* z, int batch, const int* /*labels: uncon
 const float* Dcgan::fakes() const { return g_out_.data(); }
 
 GanLosses Dcgan::discriminator_gradients(const float* real, const GradientPenaltyDraw* penalty) {
-  if (penalty) throw std::invalid_argument("DCGAN: wgan-gp's gradient penalty is not implemented for the conv critic");
+  if (config_.objective == GanObjective::Wasserstein && !penalty)
+    throw std::invalid_argument("wgan-gp's discriminator step needs the gradient penalty's draw");
   const int B = batch_;
   const std::size_t n = static_cast<std::size_t>(B);
   const GanObjective objective = config_.objective;
@@ -296,6 +297,18 @@ GanLosses Dcgan::discriminator_gradients(const float* real, const GradientPenalt
   losses.generator = generator_loss(objective, scores, n, nullptr);
   for (std::size_t i = 0; i < n; ++i) losses.fake_score += shown_score(objective, scores[i]);
   discriminator_backward(g_out_.data(), grad, B, ParamGrads::Accumulate, nullptr);
+  if (config_.objective == GanObjective::Wasserstein) {
+    // λ mean (‖∇ₓD(x̂)‖ − 1)² on x̂ = εx + (1 − ε)x̃ (nn/gradient_penalty.hpp).
+    const std::size_t pixels = n * static_cast<std::size_t>(config_.image);
+    interpolates_.reserve_discard(pixels);
+    input_grad_.reserve_discard(pixels);
+    grad_input_grad_.reserve_discard(pixels);
+    interpolate_images(real, g_out_.data(), penalty->eps, B, config_.image, interpolates_.data());
+    input_gradient(interpolates_.data(), B, input_grad_.data());
+    losses.penalty = gradient_penalty(input_grad_.data(), B, config_.image, penalty->lambda, grad_input_grad_.data());
+    input_gradient_backward(grad_input_grad_.data(), B);
+    losses.discriminator += losses.penalty;
+  }
   d_sn_.backward();
   d_sn_.restore();
   losses.real_score /= B;
@@ -330,6 +343,31 @@ void Dcgan::discriminate(const float* images, const int* /*labels: unconditional
   const float* out = discriminator_forward(images, n, /*training=*/false);
   d_sn_.restore();
   std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
+}
+
+void Dcgan::input_gradient(const float* x, int batch, float* g) {
+  if (!d_bn_.empty()) throw std::logic_error("DCGAN input_gradient needs a critic without BatchNorm");
+  discriminator_forward(x, batch, /*training=*/true);
+  ones_.reserve_discard(static_cast<std::size_t>(batch));
+  for (int i = 0; i < batch; ++i) ones_[static_cast<std::size_t>(i)] = 1.0f;
+  std::vector<float> grad_out(ones_.data(), ones_.data() + batch);  // consumed by the backward
+  // Every conv's LeakyReLU is fused: its backward leaves a_l (the pre-activation adjoint) in d_grad_[l].
+  discriminator_backward(x, grad_out.data(), batch, ParamGrads::Skip, g);
+}
+
+void Dcgan::input_gradient_backward(const float* u, int batch) {
+  const std::size_t m = d_conv_.size();
+  tangent_.resize(m);
+  const float* t = u;  // t_{l−1}
+  for (std::size_t i = 0; i < m; ++i) {
+    const std::size_t size = static_cast<std::size_t>(batch) * d_conv_[i]->output_shape().size();
+    tangent_[i].reserve_discard(size);
+    d_conv_[i]->tangent_forward(t, batch, tangent_[i].data());
+    activation_backward(leaky_, d_act_[i].data(), tangent_[i].data(), size);  // ⊙ f′ (masks of the last forward)
+    d_conv_[i]->weight_gradient(t, d_grad_[i].data(), batch, ParamGrads::Accumulate, /*with_bias=*/false);
+    t = tangent_[i].data();
+  }
+  d_out_->weight_gradient(t, ones_.data(), batch, ParamGrads::Accumulate, /*with_bias=*/false);  // a_out = 1
 }
 
 void Dcgan::unit_states(int batch, std::vector<char>& states) const {

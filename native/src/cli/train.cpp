@@ -299,7 +299,7 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                 "interpolate and eval then take --class C or --classes A-B");
   f->o_gan_loss = app->add_option("--gan-loss", f->gan_loss,
                                   "GAN, DCGAN: the adversarial objective: bce (non-saturating, default), lsgan, hinge "
-                                  "or wgan-gp (critic + gradient penalty; Adam lr 1e-4, betas 0, 0.9; GAN only)")
+                                  "or wgan-gp (critic + gradient penalty, DCGAN critic without BatchNorm; Adam lr 1e-4, betas 0, 0.9)")
                       ->check(CLI::IsMember({"bce", "lsgan", "hinge", "wgan-gp"}))
                       ->capture_default_str();
   app->add_flag("--spectral-norm", f->spectral_norm,

@@ -209,9 +209,9 @@ std::any dcgan_fresh(const ModelFlags& f) {
   if (f.disc_hidden.given) c.discriminator_channels = f.disc_hidden.value;
   c.objective = objective_flag(f);
   c.spectral_norm = f.spectral_norm;
-  if (c.objective == GanObjective::Wasserstein)
-    throw UsageError("--gan-loss wgan-gp: the DCGAN critic's gradient penalty is not implemented yet (it needs a "
-                     "double backward through Conv2d); use --model gan, or another --gan-loss");
+  // The WGAN-GP paper's critic has no BatchNorm (a batch statistic would make the penalty's
+  // per-image gradient depend on the other images).
+  if (c.objective == GanObjective::Wasserstein) c.discriminator_batchnorm = false;
   return c;
 }
 

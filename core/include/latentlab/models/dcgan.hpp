@@ -23,7 +23,8 @@
 // conv's LeakyReLU is fused, its bias trains). With spectral_norm, every D weight (convs and
 // the output Linear) is used as W/σ(W) (nn/spectral_norm_set.hpp): one power iteration per
 // discriminator_gradients; u and v are saved in "discriminator.buffers" after the BatchNorm
-// statistics. wgan-gp's gradient penalty is not implemented for the DCGAN (the constructor refuses it).
+// statistics. wgan-gp (whose critic must have no BatchNorm, which the constructor checks) adds the
+// gradient penalty to step 2 through the critic's double backward (input_gradient below).
 #pragma once
 
 #include <functional>
@@ -94,8 +95,18 @@ class Dcgan : public GenerativeModel {
   const float* latents() const { return z_.data(); }
   // Step 2: writes every gradient of D. real is batch × image in [−1, 1]. Also returns L_G of
   // the fakes under this D before its update, as `generator`.
-  // `penalty` is for wgan-gp, which the DCGAN refuses (its signature is Gan's): it must be null.
+  // wgan-gp needs `penalty` (λ and ε per image).
   GanLosses discriminator_gradients(const float* real, const GradientPenaltyDraw* penalty = nullptr);
+
+  // Second order, for a penalty P(g) on the critic's input gradient g = ∂D/∂x (WGAN-GP; D without
+  // BatchNorm, so a chain of convs and a Linear with piecewise-linear activations), as
+  // Mlp::input_gradient: with a_l the backward's pre-activation adjoints for ∂D/∂out = 1 and
+  // u = ∂P/∂g, t₀ = u, t_l = f_l′ ⊙ A_l(t_{l−1}) (Conv2d/Linear::tangent_forward) and
+  // dP/dW_l = the weight gradient of A_l for input t_{l−1} and output gradient a_l; dP/db = 0.
+  // input_gradient: forward(x) and that backward; writes g (batch × image).
+  void input_gradient(const float* x, int batch, float* g);
+  // Adds dP/dW_l to D's weight gradients, after input_gradient on the same batch.
+  void input_gradient_backward(const float* u, int batch);
   // Step 4: writes every gradient of G (D's parameter gradients are not touched). Returns L_G.
   double generator_gradients();
 
@@ -106,6 +117,8 @@ class Dcgan : public GenerativeModel {
   void discriminate(const float* images, const int* labels, int n, float* logits);
   void discriminate(const float* images, int n, float* logits) { discriminate(images, nullptr, n, logits); }
 
+  // Test hook (gradient checks): normalize(false) … restore() runs D as the passes do.
+  SpectralNormSet& discriminator_spectral_norm() { return d_sn_; }
   // Test hook (gradient checks): appends [unit > 0] for every ReLU / LeakyReLU output of the
   // last G pass and the last D pass, `batch` images each.
   void unit_states(int batch, std::vector<char>& states) const;
@@ -132,6 +145,8 @@ class Dcgan : public GenerativeModel {
   std::vector<std::unique_ptr<BatchNorm2d>> d_bn_;  // d_bn_[i] follows d_conv_[i + 1]
   std::unique_ptr<Linear> d_out_;
   SpectralNormSet d_sn_;
+  AlignedBuffer interpolates_, input_grad_, grad_input_grad_, ones_;  // wgan-gp (ones_: ∂D/∂out = 1)
+  std::vector<AlignedBuffer> tangent_;                                 // t_l of input_gradient_backward
   ActivationSpec relu_{Activation::ReLU, 0.0f}, leaky_{Activation::LeakyReLU, 0.2f};
 
   int batch_ = 0, capacity_ = 0;

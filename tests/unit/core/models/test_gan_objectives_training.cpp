@@ -212,3 +212,65 @@ TEST_CASE("DCGAN discriminator step with spectral norm, hinge loss and no BatchN
   const GradReport report = check_gradients(c);
   CHECK(report.checked >= static_cast<int>(params.count() * 3 / 4));
 }
+
+TEST_CASE("DCGAN wgan-gp critic step (L_D + gradient penalty, double backward through Conv2d) matches finite differences",
+          "[gradcheck][dcgan][objectives]") {
+  for (const bool spectral_norm : {false, true}) {
+    DcganConfig config;
+    config.image = 64;
+    config.latent = 3;
+    config.generator_channels = {4, 3};
+    config.discriminator_channels = {3, 4};
+    config.objective = GanObjective::Wasserstein;
+    config.spectral_norm = spectral_norm;
+    config.discriminator_batchnorm = false;
+    Dcgan gan(config);
+    Rng init(6, 2);
+    gan.init(init);
+    MtRandom rng(73);
+    ParameterSet& params = gan.discriminator_parameters();
+    fill_uniform(params, rng);
+    const int batch = 3;
+    const float lambda = 10.0f;
+    const std::vector<float> z = uniform(rng, static_cast<std::size_t>(batch) * 3, -2.0f, 2.0f);
+    const std::vector<float> real = uniform(rng, static_cast<std::size_t>(batch) * 64, -1.0f, 1.0f);
+    const std::vector<float> eps = uniform(rng, batch, 0.0f, 1.0f);
+    gan.set_fakes_from(z.data(), batch);
+    const std::vector<float> fakes(gan.fakes(), gan.fakes() + real.size());
+    std::vector<float> interpolates(real.size());
+    interpolate_images(real.data(), fakes.data(), eps.data(), batch, 64, interpolates.data());
+
+    GradCase c{spectral_norm ? "DCGAN wgan-gp critic with spectral norm" : "DCGAN wgan-gp critic"};
+    std::vector<float> r(batch), f(batch), g(real.size());
+    SpectralNormSet& sn = gan.discriminator_spectral_norm();
+    // g through the critic's first-order backward (input_gradient, which the DCGAN gradient checks
+    // hold to finite differences), D's weights normalised as discriminate does it.
+    c.objective = [&] {
+      gan.discriminate(real.data(), batch, r.data());
+      gan.discriminate(fakes.data(), batch, f.data());
+      sn.normalize(false);
+      gan.input_gradient(interpolates.data(), batch, g.data());
+      sn.restore();
+      return critic_loss(GanObjective::Wasserstein, r, f) + gradient_penalty(g.data(), batch, 64, lambda, nullptr);
+    };
+    GanLosses losses;
+    c.analytic = [&] {
+      GradientPenaltyDraw draw;
+      draw.lambda = lambda;
+      draw.eps = eps.data();
+      losses = gan.discriminator_gradients(real.data(), &draw);
+    };
+    c.kinks = [&](Pattern& pattern) {
+      for (const float* x : std::initializer_list<const float*>{real.data(), fakes.data(), interpolates.data()}) {
+        gan.discriminate(x, batch, r.data());
+        gan.unit_states(batch, pattern);
+      }
+    };
+    narrow_steps(c);
+    c.wrt(params);
+    const GradReport report = check_gradients(c);
+    CHECK(report.checked >= static_cast<int>(params.count() * 3 / 4));
+    CHECK(losses.discriminator == Approx(c.objective()).epsilon(1e-4));
+    CHECK(losses.penalty > 0.0);
+  }
+}
