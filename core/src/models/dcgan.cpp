@@ -7,7 +7,7 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "latentlab/nn/losses.hpp"
+#include "latentlab/nn/gan_objectives.hpp"
 #include "latentlab/rng.hpp"
 
 namespace latentlab {
@@ -57,6 +57,8 @@ void check_config(const DcganConfig& c) {
     if (!problem.empty()) throw std::invalid_argument("DCGAN: " + problem);
   if (c.latent < 1) throw std::invalid_argument("DCGAN latent must be positive");
   if (!(c.leaky_slope > 0.0f)) throw std::invalid_argument("DCGAN leaky_slope must be > 0");
+  if (c.objective == GanObjective::Wasserstein && c.discriminator_batchnorm && c.discriminator_channels.size() > 1)
+    throw std::invalid_argument("DCGAN: wgan-gp's gradient penalty needs a critic without BatchNorm");
 }
 
 }  // namespace
@@ -84,17 +86,23 @@ Dcgan::Dcgan(const DcganConfig& config) : config_(config) {
   }
 
   // Discriminator: Conv + LeakyReLU, then Conv + BN + LeakyReLU per further stage, then Linear.
+  // Without BatchNorm every conv has its LeakyReLU fused, as the first one always has.
   shape = ImageShape{1, side, side};
+  std::vector<std::string> d_weights;
   for (std::size_t i = 0; i < d.size(); ++i) {
+    const bool batchnorm = i > 0 && config.discriminator_batchnorm;
     d_conv_.push_back(std::make_unique<Conv2d>(discriminator_params_, stage("discriminator", "conv", i), shape, d[i],
                                                kDcganKernel, kDcganStride, kDcganPadding,
-                                               i == 0 ? leaky_ : ActivationSpec{}));
+                                               batchnorm ? ActivationSpec{} : leaky_));
+    d_weights.push_back(stage("discriminator", "conv", i) + ".weight");
     shape = d_conv_.back()->output_shape();
-    if (i > 0)
+    if (batchnorm)
       d_bn_.push_back(std::make_unique<BatchNorm2d>(discriminator_params_, discriminator_buffers_,
                                                     stage("discriminator", "bn", i), shape, config.batchnorm_eps));
   }
   d_out_ = std::make_unique<Linear>(discriminator_params_, "discriminator.out", shape.size(), 1, ActivationSpec{});
+  d_weights.push_back("discriminator.out.weight");
+  if (config.spectral_norm) d_sn_ = SpectralNormSet(discriminator_params_, discriminator_buffers_, d_weights);
 
   generator_params_.allocate();
   generator_buffers_.allocate();
@@ -124,19 +132,21 @@ void Dcgan::init(Rng& rng) {
   for (std::size_t i = 0; i < d_conv_.size(); ++i) {
     d_conv_[i]->init(rng);
     fill_normal(discriminator_params_, stage("discriminator", "conv", i) + ".weight", 0.0f, 0.02f, rng);
-    if (i > 0) {
+    if (i > 0 && config_.discriminator_batchnorm) {
       d_bn_[i - 1]->init();
       fill_normal(discriminator_params_, stage("discriminator", "bn", i) + ".weight", 1.0f, 0.02f, rng);
     }
   }
   d_out_->init(rng);
   fill_normal(discriminator_params_, "discriminator.out.weight", 0.0f, 0.02f, rng);
+  d_sn_.init(rng);
   for_each_bias_before_batchnorm([](ParameterSet& set, const std::string& name) { zero_tensor(set.values(), set, name); });
 }
 
 void Dcgan::for_each_bias_before_batchnorm(const std::function<void(ParameterSet&, const std::string&)>& f) {
   for (std::size_t i = 0; i + 1 < g_deconv_.size(); ++i) f(generator_params_, stage("generator", "deconv", i) + ".bias");
-  for (std::size_t i = 1; i < d_conv_.size(); ++i) f(discriminator_params_, stage("discriminator", "conv", i) + ".bias");
+  for (std::size_t i = 1; config_.discriminator_batchnorm && i < d_conv_.size(); ++i)
+    f(discriminator_params_, stage("discriminator", "conv", i) + ".bias");
 }
 
 void Dcgan::reserve(int batch) {
@@ -167,7 +177,6 @@ void Dcgan::reserve(int batch) {
   grad_fakes_.reserve_discard(pixels);
   d_logits_.reserve_discard(b);
   grad_logits_.reserve_discard(b);
-  targets_.reserve_discard(b);
   capacity_ = batch;
 }
 
@@ -215,6 +224,10 @@ const float* Dcgan::discriminator_forward(const float* x, int batch, bool traini
   reserve(batch);
   d_conv_[0]->forward(x, batch, d_act_[0].data());  // LeakyReLU fused
   for (std::size_t i = 1; i < d_conv_.size(); ++i) {
+    if (d_bn_.empty()) {  // LeakyReLU fused
+      d_conv_[i]->forward(d_act_[i - 1].data(), batch, d_act_[i].data());
+      continue;
+    }
     d_conv_[i]->forward(d_act_[i - 1].data(), batch, d_pre_[i].data());
     d_bn_[i - 1]->forward(d_pre_[i].data(), batch, d_act_[i].data(), training);
     activation_forward(leaky_, d_act_[i].data(), static_cast<std::size_t>(batch) * d_conv_[i]->output_shape().size());
@@ -228,6 +241,10 @@ void Dcgan::discriminator_backward(const float* x, float* grad_logits, int batch
   d_out_->backward(d_act_[m - 1].data(), d_logits_.data(), grad_logits, batch, d_grad_[m - 1].data(), mode);
   for (std::size_t i = m; i-- > 1;) {
     float* grad = d_grad_[i].data();  // dL/d act_i → dL/d pre_i, in place
+    if (d_bn_.empty()) {  // LeakyReLU fused into the conv
+      d_conv_[i]->backward(d_act_[i - 1].data(), d_act_[i].data(), grad, batch, d_grad_[i - 1].data(), mode);
+      continue;
+    }
     activation_backward(leaky_, d_act_[i].data(), grad, static_cast<std::size_t>(batch) * d_conv_[i]->output_shape().size());
     d_bn_[i - 1]->backward(grad, batch, mode);
     d_conv_[i]->backward(d_act_[i - 1].data(), d_pre_[i].data(), grad, batch, d_grad_[i - 1].data(), mode);
@@ -258,24 +275,42 @@ void Dcgan::set_fakes_from(const float* z, int batch, const int* /*labels: uncon
 
 const float* Dcgan::fakes() const { return g_out_.data(); }
 
-GanLosses Dcgan::discriminator_gradients(const float* real) {
+GanLosses Dcgan::discriminator_gradients(const float* real, const GradientPenaltyDraw* penalty) {
+  if (config_.objective == GanObjective::Wasserstein && !penalty)
+    throw std::invalid_argument("wgan-gp's discriminator step needs the gradient penalty's draw");
   const int B = batch_;
   const std::size_t n = static_cast<std::size_t>(B);
+  const GanObjective objective = config_.objective;
   GanLosses losses;
   float* grad = grad_logits_.data();
-  float* targets = targets_.data();
-  // Real batch: BCE(D(real), 1) = mean softplus(−r); its backward writes D's gradients.
-  for (std::size_t i = 0; i < n; ++i) targets[i] = 1.0f;
-  const float* logits = discriminator_forward(real, B, true);
-  losses.discriminator = bce_with_logits(logits, targets, n, Reduction::Mean, grad);
-  for (std::size_t i = 0; i < n; ++i) losses.real_score += stable_sigmoid(logits[i]);
+  d_sn_.normalize(/*power_iteration=*/true);
+  // Real batch: L_D's real term (bce: BCE(D(real), 1) = mean softplus(−r)); its backward writes
+  // D's gradients.
+  const float* scores = discriminator_forward(real, B, true);
+  losses.discriminator = discriminator_real_loss(objective, scores, n, grad);
+  for (std::size_t i = 0; i < n; ++i) losses.real_score += shown_score(objective, scores[i]);
   discriminator_backward(real, grad, B, ParamGrads::Write, nullptr);
-  // Fake batch (detached from G): BCE(D(fakes), 0) = mean softplus(f); its gradients add up.
-  for (std::size_t i = 0; i < n; ++i) targets[i] = 0.0f;
-  logits = discriminator_forward(g_out_.data(), B, true);
-  losses.discriminator += bce_with_logits(logits, targets, n, Reduction::Mean, grad);
-  for (std::size_t i = 0; i < n; ++i) losses.fake_score += stable_sigmoid(logits[i]);
+  // Fake batch (detached from G): the fake term (bce: BCE(D(fakes), 0) = mean softplus(f)); its
+  // gradients add up.
+  scores = discriminator_forward(g_out_.data(), B, true);
+  losses.discriminator += discriminator_fake_loss(objective, scores, n, grad);
+  losses.generator = generator_loss(objective, scores, n, nullptr);
+  for (std::size_t i = 0; i < n; ++i) losses.fake_score += shown_score(objective, scores[i]);
   discriminator_backward(g_out_.data(), grad, B, ParamGrads::Accumulate, nullptr);
+  if (config_.objective == GanObjective::Wasserstein) {
+    // λ mean (‖∇ₓD(x̂)‖ − 1)² on x̂ = εx + (1 − ε)x̃ (nn/gradient_penalty.hpp).
+    const std::size_t pixels = n * static_cast<std::size_t>(config_.image);
+    interpolates_.reserve_discard(pixels);
+    input_grad_.reserve_discard(pixels);
+    grad_input_grad_.reserve_discard(pixels);
+    interpolate_images(real, g_out_.data(), penalty->eps, B, config_.image, interpolates_.data());
+    input_gradient(interpolates_.data(), B, input_grad_.data());
+    losses.penalty = gradient_penalty(input_grad_.data(), B, config_.image, penalty->lambda, grad_input_grad_.data());
+    input_gradient_backward(grad_input_grad_.data(), B);
+    losses.discriminator += losses.penalty;
+  }
+  d_sn_.backward();
+  d_sn_.restore();
   losses.real_score /= B;
   losses.fake_score /= B;
   return losses;
@@ -283,11 +318,12 @@ GanLosses Dcgan::discriminator_gradients(const float* real) {
 
 double Dcgan::generator_gradients() {
   const int B = batch_;
-  // L_G = mean softplus(−D(G(z))) through the current D (training mode, as the example);
-  // only dL/dfakes is taken from D.
-  const float* logits = discriminator_forward(g_out_.data(), B, true);
-  const double loss = gan_generator_loss(logits, static_cast<std::size_t>(B), grad_logits_.data());
+  // L_G through the current D (training mode, as the example); only dL/dfakes is taken from D.
+  d_sn_.normalize(/*power_iteration=*/false);
+  const float* scores = discriminator_forward(g_out_.data(), B, true);
+  const double loss = generator_loss(config_.objective, scores, static_cast<std::size_t>(B), grad_logits_.data());
   discriminator_backward(g_out_.data(), grad_logits_.data(), B, ParamGrads::Skip, grad_fakes_.data());
+  d_sn_.restore();
   generator_backward(grad_fakes_.data(), B);
   return loss;
 }
@@ -303,8 +339,35 @@ void Dcgan::decode(const float* z, const int* /*labels: unconditional*/, int n, 
 }
 
 void Dcgan::discriminate(const float* images, const int* /*labels: unconditional*/, int n, float* logits) {
+  d_sn_.normalize(/*power_iteration=*/false);
   const float* out = discriminator_forward(images, n, /*training=*/false);
+  d_sn_.restore();
   std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
+}
+
+void Dcgan::input_gradient(const float* x, int batch, float* g) {
+  if (!d_bn_.empty()) throw std::logic_error("DCGAN input_gradient needs a critic without BatchNorm");
+  discriminator_forward(x, batch, /*training=*/true);
+  ones_.reserve_discard(static_cast<std::size_t>(batch));
+  for (int i = 0; i < batch; ++i) ones_[static_cast<std::size_t>(i)] = 1.0f;
+  std::vector<float> grad_out(ones_.data(), ones_.data() + batch);  // consumed by the backward
+  // Every conv's LeakyReLU is fused: its backward leaves a_l (the pre-activation adjoint) in d_grad_[l].
+  discriminator_backward(x, grad_out.data(), batch, ParamGrads::Skip, g);
+}
+
+void Dcgan::input_gradient_backward(const float* u, int batch) {
+  const std::size_t m = d_conv_.size();
+  tangent_.resize(m);
+  const float* t = u;  // t_{l−1}
+  for (std::size_t i = 0; i < m; ++i) {
+    const std::size_t size = static_cast<std::size_t>(batch) * d_conv_[i]->output_shape().size();
+    tangent_[i].reserve_discard(size);
+    d_conv_[i]->tangent_forward(t, batch, tangent_[i].data());
+    activation_backward(leaky_, d_act_[i].data(), tangent_[i].data(), size);  // ⊙ f′ (masks of the last forward)
+    d_conv_[i]->weight_gradient(t, d_grad_[i].data(), batch, ParamGrads::Accumulate, /*with_bias=*/false);
+    t = tangent_[i].data();
+  }
+  d_out_->weight_gradient(t, ones_.data(), batch, ParamGrads::Accumulate, /*with_bias=*/false);  // a_out = 1
 }
 
 void Dcgan::unit_states(int batch, std::vector<char>& states) const {

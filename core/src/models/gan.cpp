@@ -43,19 +43,34 @@ Gan::Gan(const GanConfig& config)
       d_label_(config.image, config.classes) {
   if (!(config.leaky_slope > 0.0f)) throw std::invalid_argument("GAN leaky_slope must be > 0");
   if (config.classes < 0) throw std::invalid_argument("GAN classes must be >= 0");
+  if (config.objective == GanObjective::Wasserstein && !discriminator_.piecewise_linear())
+    throw std::invalid_argument("wgan-gp's gradient penalty needs a discriminator without BatchNorm");
+  if (config.spectral_norm) {
+    std::vector<std::string> weights;
+    for (const Linear& layer : discriminator_.layers()) weights.push_back(layer.name() + ".weight");
+    d_sn_ = SpectralNormSet(discriminator_params_, discriminator_buffers_, weights);
+  }
   generator_params_.allocate();
   discriminator_params_.allocate();
   generator_buffers_.allocate();
+  discriminator_buffers_.allocate();
   // Save order: generator, its BatchNorm running statistics, discriminator (optional on load:
   // sampling needs only the generator).
   add_group("generator", generator_params_, /*trained=*/true, /*needed_to_generate=*/true);
   add_group("generator.buffers", generator_buffers_, /*trained=*/false, /*needed_to_generate=*/true);
   add_group("discriminator", discriminator_params_, /*trained=*/true, /*needed_to_generate=*/false);
+  if (config.spectral_norm)
+    add_group("discriminator.buffers", discriminator_buffers_, /*trained=*/false, /*needed_to_generate=*/false);
 }
 
 void Gan::init(Rng& rng) {
   generator_.init(rng);
   discriminator_.init(rng);
+  d_sn_.init(rng);
+}
+
+double shown_score(GanObjective objective, float s) {
+  return scores_are_probabilities(objective) ? stable_sigmoid(s) : s;
 }
 
 void Gan::reserve(int batch) {
@@ -115,44 +130,74 @@ void Gan::set_fakes_from(const float* z, int batch, const int* labels) {
   generate_fakes(batch, labels);
 }
 
-GanLosses Gan::discriminator_gradients(const float* real) {
+GanLosses Gan::discriminator_gradients(const float* real, const GradientPenaltyDraw* penalty) {
   const int B = batch_;
-  const std::size_t image_floats = static_cast<std::size_t>(B) * config_.image;
+  const std::size_t n = static_cast<std::size_t>(B);
+  const std::size_t image_floats = n * config_.image;
+  const GanObjective objective = config_.objective;
+  if (objective == GanObjective::Wasserstein && !penalty)
+    throw std::invalid_argument("wgan-gp's discriminator step needs the gradient penalty's draw");
+  d_sn_.normalize(/*power_iteration=*/true);
   // D sees real and (detached) fake images as one batch of 2B rows: one forward, one backward,
   // and the parameter gradients of both halves add up as L_D's two terms do.
   std::memcpy(d_input_.data(), real, image_floats * sizeof(float));
   std::memcpy(d_input_.data() + image_floats, generator_.output(), image_floats * sizeof(float));
   const float* d_in = discriminator_input(d_input_.data(), d_labels_.data(), 2 * B);
-  const float* logits = discriminator_.forward(d_in, 2 * B);
+  const float* scores = discriminator_.forward(d_in, 2 * B);
 
   GanLosses losses;
   float* grad = grad_logits_.data();
-  losses.discriminator = gan_discriminator_loss(logits, logits + B, static_cast<std::size_t>(B), grad, grad + B);
+  losses.discriminator = discriminator_loss(objective, scores, scores + B, n, grad, grad + B);
+  losses.generator = generator_loss(objective, scores + B, n, nullptr);
   for (int i = 0; i < B; ++i) {
-    losses.real_score += stable_sigmoid(logits[i]);
-    losses.fake_score += stable_sigmoid(logits[B + i]);
+    losses.real_score += shown_score(objective, scores[i]);
+    losses.fake_score += shown_score(objective, scores[B + i]);
   }
   losses.real_score /= B;
   losses.fake_score /= B;
 
   // One backward over both halves: each D parameter gradient is written once (no zeroing).
   discriminator_.backward(d_in, grad, 2 * B, nullptr, ParamGrads::Write);
+  if (objective == GanObjective::Wasserstein) {
+    losses.penalty = add_gradient_penalty(real, *penalty);
+    losses.discriminator += losses.penalty;
+  }
+  d_sn_.backward();
+  d_sn_.restore();
   return losses;
+}
+
+double Gan::add_gradient_penalty(const float* real, const GradientPenaltyDraw& draw) {
+  const int B = batch_;
+  const int width = discriminator_.input_size();  // image (+ classes: [x̂ | onehot(y)])
+  const std::size_t n = static_cast<std::size_t>(B);
+  interpolates_.reserve_discard(n * config_.image);
+  input_grad_.reserve_discard(n * width);
+  grad_input_grad_.reserve_discard(n * width);
+  interpolate_images(real, generator_.output(), draw.eps, B, config_.image, interpolates_.data());
+  const float* x = discriminator_input(interpolates_.data(), labels_.data(), B);
+  discriminator_.input_gradient(x, B, input_grad_.data());
+  const double p = gradient_penalty(input_grad_.data(), B, width, config_.image, draw.lambda, grad_input_grad_.data());
+  discriminator_.input_gradient_backward(grad_input_grad_.data(), B);
+  return p;
 }
 
 double Gan::generator_gradients() {
   const int B = batch_;
   const float* fakes = generator_.output();
-  // L_G = mean softplus(−D(G(z))) through the current D; D's own gradients are not needed.
+  // L_G through the current D; D's own gradients are not needed.
+  d_sn_.normalize(/*power_iteration=*/false);
   const float* d_in = discriminator_input(fakes, labels_.data(), B);
-  const float* logits = discriminator_.forward(d_in, B);
-  const double loss = gan_generator_loss(logits, static_cast<std::size_t>(B), grad_logits_.data());
+  const float* scores = discriminator_.forward(d_in, B);
+  const double loss = generator_loss(config_.objective, scores, static_cast<std::size_t>(B), grad_logits_.data());
   if (config_.classes == 0) {
     discriminator_.backward(fakes, grad_logits_.data(), B, grad_fakes_.data(), ParamGrads::Skip);
+    d_sn_.restore();
     generator_.backward(z_.data(), grad_fakes_.data(), B, nullptr, ParamGrads::Write);
   } else {
     // dL/d[fakes | onehot] → its image columns; G's input [z | onehot] is still in g_input_.
     discriminator_.backward(d_in, grad_logits_.data(), B, grad_d_in_.data(), ParamGrads::Skip);
+    d_sn_.restore();
     d_label_.backward(grad_d_in_.data(), B, grad_fakes_.data());
     generator_.backward(g_input_.data(), grad_fakes_.data(), B, nullptr, ParamGrads::Write);
   }
@@ -174,7 +219,9 @@ void Gan::decode(const float* z, const int* labels, int n, float* pixels) {
 }
 
 void Gan::discriminate(const float* images, const int* labels, int n, float* logits) {
+  d_sn_.normalize(/*power_iteration=*/false);
   const float* out = discriminator_.forward(discriminator_input(images, labels, n), n);
+  d_sn_.restore();
   std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
 }
 

@@ -26,6 +26,25 @@ Result<float> batchnorm_eps_key(const Metadata& m) {
   return metadata_float(m, "batchnorm_eps", {1e-12f, 10.0f, "[9.99999996e-13, 10]"}, 1e-5f);
 }
 
+// The adversarial keys of the gan and dcgan kinds, each written only when it is not the default
+// (so that a bce file without spectral norm is unchanged): gan_loss (default bce), spectral_norm.
+void put_adversarial(Metadata& m, GanObjective objective, bool spectral_norm) {
+  if (objective != GanObjective::Bce) m["gan_loss"] = gan_objective_name(objective);
+  if (spectral_norm) m["spectral_norm"] = "1";
+}
+
+Result<GanObjective> gan_loss_key(const Metadata& m) {
+  auto it = m.find("gan_loss");
+  if (it == m.end()) return Result<GanObjective>::success(GanObjective::Bce);
+  auto objective = parse_gan_objective(it->second);
+  if (!objective)
+    return Result<GanObjective>::failure("metadata \"gan_loss\" is \"" + it->second + "\" (expected " +
+                                         gan_objective_names() + ")");
+  return Result<GanObjective>::success(*objective);
+}
+
+Result<bool> spectral_norm_key(const Metadata& m) { return metadata_switch(m, "spectral_norm", "0", "1", false); }
+
 // The metadata every kind writes first: format, kind, image shape and pixel range.
 Metadata common_metadata(const char* kind, int image_size, PixelRange range) {
   const auto [h, w] = square_image_shape(image_size);
@@ -150,7 +169,8 @@ std::uint64_t dcgan_generator_parameters(const DcganConfig& c) {
 std::uint64_t dcgan_discriminator_parameters(const DcganConfig& c) {
   const std::vector<int>& d = c.discriminator_channels;
   std::uint64_t n = 0;
-  for (std::size_t i = 0; i < d.size(); ++i) n += conv_parameters(i == 0 ? 1 : d[i - 1], d[i]) + (i > 0 ? 2 * d[i] : 0);
+  for (std::size_t i = 0; i < d.size(); ++i)
+    n += conv_parameters(i == 0 ? 1 : d[i - 1], d[i]) + (i > 0 && c.discriminator_batchnorm ? 2 * d[i] : 0);
   return n + static_cast<std::uint64_t>(d.back()) * base_plane(c.image, d.size()) + 1;
 }
 
@@ -245,6 +265,7 @@ Metadata config_metadata(const GanConfig& c) {
   m["generator_batchnorm"] = c.generator_batchnorm ? "1" : "0";
   m["batchnorm_eps"] = format_float(c.batchnorm_eps);
   put_classes(m, c.classes);
+  put_adversarial(m, c.objective, c.spectral_norm);
   return m;
 }
 
@@ -264,6 +285,8 @@ Metadata config_metadata(const DcganConfig& c) {
   m["discriminator_channels"] = join_ints(c.discriminator_channels);
   m["leaky_slope"] = format_float(c.leaky_slope);
   m["batchnorm_eps"] = format_float(c.batchnorm_eps);
+  put_adversarial(m, c.objective, c.spectral_norm);
+  if (!c.discriminator_batchnorm) m["discriminator_batchnorm"] = "0";
   return m;
 }
 
@@ -327,6 +350,12 @@ Result<GanConfig> gan_config_from_metadata(const Metadata& m) {
   if (!bn_eps) return R::failure(bn_eps.error());
   auto classes = conditional_classes(m);
   if (!classes) return R::failure(classes.error());
+  auto objective = gan_loss_key(m);
+  if (!objective) return R::failure(objective.error());
+  auto sn = spectral_norm_key(m);
+  if (!sn) return R::failure(sn.error());
+  c.objective = objective.value();
+  c.spectral_norm = sn.value();
   c.classes = classes.value();
   c.image = image.value();
   c.latent = latent.value();
@@ -372,6 +401,15 @@ Result<DcganConfig> dcgan_config_from_metadata(const Metadata& m) {
   if (!slope) return R::failure(slope.error());
   auto bn_eps = batchnorm_eps_key(m);
   if (!bn_eps) return R::failure(bn_eps.error());
+  auto objective = gan_loss_key(m);
+  if (!objective) return R::failure(objective.error());
+  auto sn = spectral_norm_key(m);
+  if (!sn) return R::failure(sn.error());
+  auto d_bn = metadata_switch(m, "discriminator_batchnorm", "0", "1", true);
+  if (!d_bn) return R::failure(d_bn.error());
+  c.objective = objective.value();
+  c.spectral_norm = sn.value();
+  c.discriminator_batchnorm = d_bn.value();
   for (const auto* layers : {&gen.value(), &disc.value()})
     if (auto problem = stride2_stack_problem(image.value(), static_cast<int>(layers->size())); !problem.empty())
       return R::failure("metadata describes a DCGAN that cannot be built: " + problem);

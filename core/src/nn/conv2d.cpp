@@ -15,6 +15,19 @@ void Conv2d::forward(const float* x, int batch, float* y) {
   bias_activation(y, batch);                                            // y = f(y + b)
 }
 
+void Conv2d::tangent_forward(const float* t, int batch, float* v) {
+  kernels::conv2d_forward(geometry_, t, batch, weight(), v, scratch_);  // v = W ⋆ t
+}
+
+void Conv2d::weight_gradient(const float* x, const float* g, int batch, ParamGrads mode, bool with_bias) {
+  if (mode == ParamGrads::Skip) return;
+  const bool add = mode == ParamGrads::Accumulate;
+  kernels::conv2d_backward_weight(geometry_, x, g, batch, weight_grad(), add, scratch_);  // dW (+)= g ⋆ x
+  if (with_bias)
+    kernels::channel_sums(g, batch, output_shape().channels, output_shape().height * output_shape().width, bias_grad(),
+                          add);  // db (+)= Σ g
+}
+
 void Conv2d::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode) {
   float* g = grad_y;
   activation_bias_backward(y, g, batch, mode);  // g = dL/dy ⊙ f′;  db (+)= Σ g

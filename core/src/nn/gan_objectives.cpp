@@ -1,5 +1,6 @@
 #include "latentlab/nn/gan_objectives.hpp"
 
+#include "latentlab/nn/activations.hpp"
 #include "latentlab/nn/losses.hpp"
 
 namespace latentlab {
@@ -66,18 +67,41 @@ bool scores_are_probabilities(GanObjective objective) { return objective == GanO
 
 double discriminator_loss(GanObjective objective, const float* real, const float* fake, std::size_t n,
                           float* grad_real, float* grad_fake) {
+  if (objective == GanObjective::Bce) return gan_discriminator_loss(real, fake, n, grad_real, grad_fake);
+  return discriminator_real_loss(objective, real, n, grad_real) + discriminator_fake_loss(objective, fake, n, grad_fake);
+}
+
+double discriminator_real_loss(GanObjective objective, const float* real, std::size_t n, float* grad_real) {
   switch (objective) {
-    case GanObjective::Bce:
-      return gan_discriminator_loss(real, fake, n, grad_real, grad_fake);
+    case GanObjective::Bce:  // mean softplus(−r): the same term as the generator's
+      return gan_generator_loss(real, n, grad_real);
     case GanObjective::LeastSquares:
-      return mean_of(real, n, grad_real, [](double s, double& d) { return half_square(s, 1.0, d); }) +
-             mean_of(fake, n, grad_fake, [](double s, double& d) { return half_square(s, 0.0, d); });
+      return mean_of(real, n, grad_real, [](double s, double& d) { return half_square(s, 1.0, d); });
     case GanObjective::Hinge:
-      return mean_of(real, n, grad_real, [](double s, double& d) { return hinge(s, -1.0, d); }) +
-             mean_of(fake, n, grad_fake, [](double s, double& d) { return hinge(s, 1.0, d); });
+      return mean_of(real, n, grad_real, [](double s, double& d) { return hinge(s, -1.0, d); });
     case GanObjective::Wasserstein:
-      return mean_of(real, n, grad_real, [](double s, double& d) { return linear(s, -1.0, d); }) +
-             mean_of(fake, n, grad_fake, [](double s, double& d) { return linear(s, 1.0, d); });
+      return mean_of(real, n, grad_real, [](double s, double& d) { return linear(s, -1.0, d); });
+  }
+  return 0.0;
+}
+
+double discriminator_fake_loss(GanObjective objective, const float* fake, std::size_t n, float* grad_fake) {
+  switch (objective) {
+    case GanObjective::Bce: {  // mean softplus(f), dL/df = σ(f)/n: gan_discriminator_loss's fake half
+      double total = 0.0;
+      const float inv_n = n > 0 ? 1.0f / static_cast<float>(n) : 0.0f;
+      for (std::size_t i = 0; i < n; ++i) {
+        total += softplus(fake[i]);
+        if (grad_fake) grad_fake[i] = stable_sigmoid(fake[i]) * inv_n;
+      }
+      return n > 0 ? total / static_cast<double>(n) : 0.0;
+    }
+    case GanObjective::LeastSquares:
+      return mean_of(fake, n, grad_fake, [](double s, double& d) { return half_square(s, 0.0, d); });
+    case GanObjective::Hinge:
+      return mean_of(fake, n, grad_fake, [](double s, double& d) { return hinge(s, 1.0, d); });
+    case GanObjective::Wasserstein:
+      return mean_of(fake, n, grad_fake, [](double s, double& d) { return linear(s, 1.0, d); });
   }
   return 0.0;
 }

@@ -14,6 +14,7 @@
 #include "train/stop_signals.hpp"
 #include "train/registry.hpp"
 #include "train/run.hpp"
+#include "latentlab/nn/gradient_penalty.hpp"
 
 namespace latentlab::native {
 
@@ -21,15 +22,15 @@ namespace {
 
 // Flag values as parsed (strings for those whose meaning depends on the model).
 struct TrainFlags {
-  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable", classifier;
-  int epochs = 0, batch = 0, latent = 0, threads = 1, eval_every = 1, kl_warmup = 0;
+  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable", classifier, gan_loss = "bce";
+  int epochs = 0, batch = 0, latent = 0, threads = 1, eval_every = 1, kl_warmup = 0, n_critic = kCriticSteps;
   long long limit = 0, test_limit = 0;
-  float lr = 0, beta = 1.0f;
+  float lr = 0, beta = 1.0f, gp_lambda = kGradientPenaltyWeight;
   std::uint64_t seed = 1;
-  bool quiet = false, overwrite = false, conditional = false;
+  bool quiet = false, overwrite = false, conditional = false, spectral_norm = false;
   // The CLI11 options, to ask whether a flag was given.
   CLI::Option *o_model, *o_data, *o_epochs, *o_batch, *o_lr, *o_latent, *o_hidden, *o_disc_hidden, *o_beta, *o_seed,
-      *o_limit, *o_test_limit, *o_out, *o_eval_every, *o_kl_warmup;
+      *o_limit, *o_test_limit, *o_out, *o_eval_every, *o_kl_warmup, *o_gan_loss, *o_n_critic, *o_gp_lambda;
 };
 
 bool given(const CLI::Option* o) { return o->count() > 0; }
@@ -54,7 +55,17 @@ ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   m.kl_warmup = {f.kl_warmup, given(f.o_kl_warmup)};
   m.generator = f.generator;
   m.conditional = f.conditional;
+  m.gan_loss = {f.gan_loss, given(f.o_gan_loss)};
+  m.spectral_norm = f.spectral_norm;
   return m;
+}
+
+// --n-critic and --gp-lambda tune the gradient penalty's objective only.
+void refuse_critic_flags(const TrainFlags& f, bool wgan_gp, const char* why) {
+  if (wgan_gp) return;
+  for (const auto& [o, name] : {std::pair{f.o_n_critic, "--n-critic"}, std::pair{f.o_gp_lambda, "--gp-lambda"}})
+    if (given(o))
+      throw UsageError(std::string(name) + ": only --gan-loss wgan-gp has critic steps and a gradient penalty" + why);
 }
 
 // Settings of a new run from the flags (defaults by model).
@@ -74,6 +85,14 @@ TrainSettings fresh_settings(const TrainFlags& f) {
   s.training.lr = given(f.o_lr) ? f.lr : std::strtof(d.lr, nullptr);
   s.training.seed = f.seed;
   s.training.kl_warmup_epochs = f.kl_warmup;
+  // wgan-gp: the paper's n_critic, λ and lr (Gulrajani et al. 2017, Algorithm 1) unless given.
+  const bool wgan_gp = f.gan_loss == "wgan-gp";
+  refuse_critic_flags(f, wgan_gp, "");
+  if (wgan_gp) {
+    s.training.critic_steps = f.n_critic;
+    s.training.gp_lambda = f.gp_lambda;
+    if (!given(f.o_lr)) s.training.lr = kWganGpLearningRate;
+  }
   return s;
 }
 
@@ -116,6 +135,15 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
   s.test_limit = checkpoint_u64(m, kMetaTestLimit, path);
   s.eval_every = static_cast<int>(checkpoint_u64(m, kMetaEvalEvery, path));
   if (m.count(kMetaKlWarmup)) s.training.kl_warmup_epochs = static_cast<int>(checkpoint_u64(m, kMetaKlWarmup, path));
+  if (m.count(kMetaCriticSteps)) s.training.critic_steps = static_cast<int>(checkpoint_u64(m, kMetaCriticSteps, path));
+  const bool wgan_gp = has_gradient_penalty(m);
+  if (wgan_gp) {
+    auto lambda = metadata_float(m, kMetaGpLambda, {0.0f, 1e6f, "[0, 1000000]"}, kGradientPenaltyWeight);
+    if (!lambda) throw DataError("cannot resume from '" + path + "': " + lambda.error());
+    s.training.gp_lambda = lambda.value();
+  }
+  if (s.training.critic_steps < 1 || s.training.critic_steps > 1000)
+    throw DataError("cannot resume from '" + path + "': its n_critic is out of range");
   s.epochs = static_cast<int>(checkpoint_u64(m, kMetaEpochsTarget, path));
   if (s.training.batch < 1 || s.training.batch > 65536 || !(s.training.lr > 0))
     throw DataError("cannot resume from '" + path + "': its batch or lr setting is out of range");
@@ -135,6 +163,9 @@ TrainSettings resume_settings(const TrainFlags& f, const SafetensorsContents& ck
   if (given(f.o_kl_warmup))
     conflict("--kl-warmup", std::to_string(f.kl_warmup), std::to_string(s.training.kl_warmup_epochs));
   kind->check_resume_flags(s.config, model_flags(f, *kind), conflict);
+  refuse_critic_flags(f, wgan_gp, " (the checkpoint's objective is not wgan-gp)");
+  if (given(f.o_n_critic)) conflict("--n-critic", std::to_string(f.n_critic), std::to_string(s.training.critic_steps));
+  if (given(f.o_gp_lambda)) conflict("--gp-lambda", shortest_float(f.gp_lambda), shortest_float(s.training.gp_lambda));
   // These only change what is evaluated or how long the run goes on.
   if (given(f.o_epochs)) s.epochs = f.epochs;
   const std::uint64_t done = checkpoint_u64(m, "epoch", path);
@@ -266,6 +297,19 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
   app->add_flag("--conditional", f->conditional,
                 "VAE, GAN: condition the model on the data set's class labels (10 for mnist/fashion); sample, "
                 "interpolate and eval then take --class C or --classes A-B");
+  f->o_gan_loss = app->add_option("--gan-loss", f->gan_loss,
+                                  "GAN, DCGAN: the adversarial objective: bce (non-saturating, default), lsgan, hinge "
+                                  "or wgan-gp (critic + gradient penalty, DCGAN critic without BatchNorm; Adam lr 1e-4, betas 0, 0.9)")
+                      ->check(CLI::IsMember({"bce", "lsgan", "hinge", "wgan-gp"}))
+                      ->capture_default_str();
+  app->add_flag("--spectral-norm", f->spectral_norm,
+                "GAN, DCGAN: spectral normalisation of every discriminator weight (one power iteration per step)");
+  f->o_n_critic = app->add_option("--n-critic", f->n_critic, "wgan-gp: critic steps per generator step")
+                      ->transform(integer_in(1, 1000))
+                      ->capture_default_str();
+  f->o_gp_lambda = app->add_option("--gp-lambda", f->gp_lambda, "wgan-gp: weight of the gradient penalty")
+                       ->transform(finite_number(0, 1e6, false))
+                       ->capture_default_str();
   f->o_beta = app->add_option("--beta", f->beta, "VAE: weight of the KL term (1 = the ELBO)")
                   ->transform(finite_number(0, 1e6, false))
                   ->capture_default_str();

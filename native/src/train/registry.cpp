@@ -38,6 +38,25 @@ int classes_for(int configured, const DataShape& data) {
   return configured;
 }
 
+// --gan-loss and --spectral-norm apply to the adversarial kinds only.
+void refuse_adversarial_flags(const ModelFlags& f, const char* kind) {
+  if (f.gan_loss.given) throw UsageError(std::string("--gan-loss: only a GAN has an adversarial objective, ") + kind);
+  if (f.spectral_norm) throw UsageError(std::string("--spectral-norm: only a GAN has a discriminator, ") + kind);
+}
+
+GanObjective objective_flag(const ModelFlags& f) {
+  if (!f.gan_loss.given) return GanObjective::Bce;
+  auto objective = parse_gan_objective(f.gan_loss.value);
+  if (!objective)
+    throw UsageError("--gan-loss: unknown objective '" + f.gan_loss.value + "' (expected " + gan_objective_names() + ")");
+  return *objective;
+}
+
+void adversarial_resume_flags(GanObjective objective, bool spectral_norm, const ModelFlags& f, const Conflict& conflict) {
+  if (f.gan_loss.given) conflict("--gan-loss", f.gan_loss.value, gan_objective_name(objective));
+  if (f.spectral_norm) conflict("--spectral-norm", "on", spectral_norm ? "on" : "off");
+}
+
 void conditional_resume_flag(int classes, const ModelFlags& f, const Conflict& conflict) {
   if (f.conditional) conflict("--conditional", "a conditional model", classes > 0 ? "a conditional model" : "an unconditional model");
 }
@@ -55,6 +74,7 @@ Metrics vae_metrics(GenerativeModel& model, const Dataset& test, std::size_t n) 
 
 std::any vae_fresh(const ModelFlags& f) {
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
+  refuse_adversarial_flags(f, "not a VAE (--model gan or dcgan)");
   VaeConfig c;
   c.latent = f.latent.value;
   c.beta = f.beta.value;
@@ -66,6 +86,7 @@ std::any vae_fresh(const ModelFlags& f) {
 void vae_resume_flags(const std::any& config, const ModelFlags& f, const Conflict& conflict) {
   const VaeConfig& c = std::any_cast<const VaeConfig&>(config);
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator, the checkpoint holds a VAE");
+  refuse_adversarial_flags(f, "the checkpoint holds a VAE");
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.hidden));
   if (f.beta.given) conflict("--beta", shortest_float(f.beta.value), shortest_float(c.beta));
@@ -96,6 +117,8 @@ std::any gan_fresh(const ModelFlags& f) {
     c.discriminator_hidden = reversed(c.generator_hidden);
   }
   if (f.disc_hidden.given) c.discriminator_hidden = f.disc_hidden.value;
+  c.objective = objective_flag(f);
+  c.spectral_norm = f.spectral_norm;
   // "stable": LeakyReLU + BatchNorm(eps 0.8) in G (the PyTorch-GAN recipe); "plain": ReLU, no
   // normalisation — which mode-collapses on MNIST here and in PyTorch (docs/training.md).
   if (f.generator == "stable") {
@@ -116,6 +139,7 @@ void gan_resume_flags(const std::any& config, const ModelFlags& f, const Conflic
   if (f.disc_hidden.given)
     conflict("--disc-hidden", join_ints(f.disc_hidden.value), join_ints(c.discriminator_hidden));
   conditional_resume_flag(c.classes, f, conflict);
+  adversarial_resume_flags(c.objective, c.spectral_norm, f, conflict);
 }
 
 std::unique_ptr<Trainer> gan_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
@@ -125,9 +149,17 @@ std::unique_ptr<Trainer> gan_trainer(const std::any& config, const TrainingOptio
   return std::make_unique<GanTrainer>(c, options);
 }
 
+// ", hinge loss, spectral norm": the objective and D's normalisation when not the defaults.
+std::string adversarial_text(const Metadata& m) {
+  std::string s;
+  if (auto it = m.find("gan_loss"); it != m.end()) s += ", " + it->second + " loss";
+  if (auto it = m.find("spectral_norm"); it != m.end() && it->second == "1") s += ", spectral norm";
+  return s;
+}
+
 std::string gan_describe(const Metadata& m) {
   return "GAN latent " + m.at("latent") + ", G [" + m.at("generator_hidden") + "], D [" + m.at("discriminator_hidden") + "]" +
-         conditional_text(m);
+         conditional_text(m) + adversarial_text(m);
 }
 
 // ---- classifier ----
@@ -136,6 +168,7 @@ std::any classifier_fresh(const ModelFlags& f) {
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
   if (f.kl_warmup.given) throw UsageError("--kl-warmup: only a VAE has a KL term (--model vae)");
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan)");
+  refuse_adversarial_flags(f, "not a classifier");
   if (f.latent.given) throw UsageError("--latent: a classifier has no latent space");
   if (f.conditional) throw UsageError("--conditional: a classifier predicts the class, it is not given one");
   ClassifierConfig c;
@@ -147,6 +180,7 @@ void classifier_resume_flags(const std::any& config, const ModelFlags& f, const 
   const ClassifierConfig& c = std::any_cast<const ClassifierConfig&>(config);
   if (f.disc_hidden.given || f.beta.given || f.latent.given || f.kl_warmup.given || f.conditional)
     throw UsageError("--disc-hidden, --beta, --kl-warmup, --latent and --conditional do not apply to the classifier the checkpoint holds");
+  refuse_adversarial_flags(f, "the checkpoint holds a classifier");
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.hidden));
 }
 
@@ -173,6 +207,11 @@ std::any dcgan_fresh(const ModelFlags& f) {
     c.discriminator_channels = reversed(c.generator_channels);
   }
   if (f.disc_hidden.given) c.discriminator_channels = f.disc_hidden.value;
+  c.objective = objective_flag(f);
+  c.spectral_norm = f.spectral_norm;
+  // The WGAN-GP paper's critic has no BatchNorm (a batch statistic would make the penalty's
+  // per-image gradient depend on the other images).
+  if (c.objective == GanObjective::Wasserstein) c.discriminator_batchnorm = false;
   return c;
 }
 
@@ -183,6 +222,7 @@ void dcgan_resume_flags(const std::any& config, const ModelFlags& f, const Confl
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.generator_channels));
   if (f.disc_hidden.given)
     conflict("--disc-hidden", join_ints(f.disc_hidden.value), join_ints(c.discriminator_channels));
+  adversarial_resume_flags(c.objective, c.spectral_norm, f, conflict);
 }
 
 std::unique_ptr<Trainer> dcgan_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
@@ -197,7 +237,9 @@ std::unique_ptr<Trainer> dcgan_trainer(const std::any& config, const TrainingOpt
 
 std::string dcgan_describe(const Metadata& m) {
   return "DCGAN latent " + m.at("latent") + ", G channels [" + m.at("generator_channels") + "], D channels [" +
-         m.at("discriminator_channels") + "] (k4 s2 p1, BatchNorm)";
+         m.at("discriminator_channels") + "] (k4 s2 p1" +
+         (m.count("discriminator_batchnorm") && m.at("discriminator_batchnorm") == "0" ? ", no BatchNorm in D" : ", BatchNorm") +
+         ")" + adversarial_text(m);
 }
 
 // ---- conv-vae ----
@@ -208,6 +250,7 @@ Metrics conv_vae_metrics(GenerativeModel& model, const Dataset& test, std::size_
 
 std::any conv_vae_fresh(const ModelFlags& f) {
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan or dcgan)");
+  refuse_adversarial_flags(f, "not a conv VAE (--model gan or dcgan)");
   ConvVaeConfig c;
   c.latent = f.latent.value;
   c.beta = f.beta.value;
@@ -219,6 +262,7 @@ void conv_vae_resume_flags(const std::any& config, const ModelFlags& f, const Co
   const ConvVaeConfig& c = std::any_cast<const ConvVaeConfig&>(config);
   if (f.disc_hidden.given)
     throw UsageError("--disc-hidden: only a GAN has a discriminator, the checkpoint holds a conv VAE");
+  refuse_adversarial_flags(f, "the checkpoint holds a conv VAE");
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.channels));
   if (f.beta.given) conflict("--beta", shortest_float(f.beta.value), shortest_float(c.beta));
@@ -249,7 +293,7 @@ const NativeKind kKinds[] = {
     // The GAN's test metric needs the discriminator, which a file may leave out.
     {find_model_kind("gan"),
      "image latent generator_hidden discriminator_hidden leaky_slope generator_activation generator_batchnorm "
-     "batchnorm_eps classes",
+     "batchnorm_eps classes gan_loss spectral_norm",
      nullptr,
      {30, 64, "2e-4", 100, "128,256,512,1024",
       "--epochs 30  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
@@ -258,7 +302,9 @@ const NativeKind kKinds[] = {
      false, gan_fresh, config_from_checkpoint<GanConfig, gan_config_from_metadata>, gan_resume_flags, gan_trainer,
      gan_describe},
     // The DCGAN's test metric needs the discriminator, which a file may leave out.
-    {find_model_kind("dcgan"), "image latent generator_channels discriminator_channels leaky_slope batchnorm_eps",
+    {find_model_kind("dcgan"),
+     "image latent generator_channels discriminator_channels leaky_slope batchnorm_eps discriminator_batchnorm gan_loss "
+     "spectral_norm",
      nullptr,
      {10, 64, "2e-4", 100, "128,64",
       "--epochs 10  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"

@@ -37,6 +37,8 @@ struct ModelFlags {
   Flag<int> kl_warmup;        // --kl-warmup EPOCHS (its value goes to TrainingOptions; only a VAE has a KL term)
   std::string generator;      // "stable" | "plain" (GAN generator variant)
   bool conditional = false;   // --conditional: condition on the data set's classes (VAE, GAN)
+  Flag<std::string> gan_loss;  // --gan-loss bce|lsgan|hinge|wgan-gp (GAN kinds; checked by the CLI)
+  bool spectral_norm = false;  // --spectral-norm (GAN kinds)
 };
 
 // A fresh conditional configuration's classes before the data set is known: make_trainer sets

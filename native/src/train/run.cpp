@@ -59,6 +59,8 @@ Metadata run_metadata(const TrainSettings& s, const Trainer& trainer, const Coll
   m[kMetaTestLimit] = std::to_string(s.test_limit);
   m[kMetaEvalEvery] = std::to_string(s.eval_every);
   if (s.training.kl_warmup_epochs > 0) m[kMetaKlWarmup] = std::to_string(s.training.kl_warmup_epochs);
+  if (s.training.critic_steps > 1) m[kMetaCriticSteps] = std::to_string(s.training.critic_steps);
+  if (has_gradient_penalty(trainer.config_metadata())) m[kMetaGpLambda] = shortest_float(s.training.gp_lambda);
   m["threads"] = std::to_string(s.threads);
   if (distributed::size() > 1) m["ranks"] = std::to_string(distributed::size());
   m["command_line"] = s.command_line;

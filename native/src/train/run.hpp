@@ -81,6 +81,14 @@ inline constexpr const char* kMetaLimit = "limit";
 inline constexpr const char* kMetaTestLimit = "test_limit";
 inline constexpr const char* kMetaEvalEvery = "eval_every";
 inline constexpr const char* kMetaKlWarmup = "kl_warmup";  // only when > 0 (older checkpoints: 0)
+inline constexpr const char* kMetaCriticSteps = "n_critic";  // only when > 1 (absent: 1)
+inline constexpr const char* kMetaGpLambda = "gp_lambda";    // only for wgan-gp (has_gradient_penalty)
+
+// True when a model's configuration metadata says it trains with a gradient penalty (gan_loss wgan-gp).
+inline bool has_gradient_penalty(const Metadata& config) {
+  auto it = config.find("gan_loss");
+  return it != config.end() && it->second == "wgan-gp";
+}
 inline constexpr const char* kMetaClassifier = "eval_classifier";  // only when --classifier was given
 
 // Runs the training. `resume` (may be null) is a decoded checkpoint whose configuration

@@ -236,6 +236,13 @@ const float* Trainer::step_normals(int width) {
   return normals_.data() + step_rows_.offset * w;
 }
 
+const float* Trainer::step_uniforms(int width) {
+  const std::size_t w = static_cast<std::size_t>(width);
+  uniforms_.resize(static_cast<std::size_t>(step_rows_.count) * w);
+  noise_rng_.fill_uniform(uniforms_.data(), uniforms_.size(), 0.0f, 1.0f);
+  return uniforms_.data() + step_rows_.offset * w;
+}
+
 std::string Trainer::data_parallel_problem(std::size_t n) const {
   const int ranks = distributed::size();
   if (ranks == 1) return "";

@@ -44,6 +44,10 @@ struct TrainingOptions {
   // VAE kinds: the KL weight ramps linearly from 0 to β over this many epochs (0: β throughout),
   // per step t (steps done before it) with S steps per epoch: β_t = β · min(1, t / (EPOCHS · S)).
   int kl_warmup_epochs = 0;
+  // Adversarial kinds: D steps per G step (n_critic; a G step follows every critic_steps-th D
+  // step, counted over the run) and wgan-gp's gradient-penalty weight λ.
+  int critic_steps = 1;
+  float gp_lambda = 10.0f;
 };
 
 // Called after every optimisation step of an epoch: steps and images done in this epoch, and
@@ -168,6 +172,8 @@ class Trainer {
   // count × width standard normals from noise_rng_ for every row of the step's global batch, in
   // row order (what one process drawing for the whole batch draws); returns this rank's rows.
   const float* step_normals(int width);
+  // The same with uniforms in [0, 1) (one per row and column).
+  const float* step_uniforms(int width);
 
   TrainingOptions options_;
   Rng data_rng_, noise_rng_;
@@ -206,6 +212,7 @@ class Trainer {
   std::vector<float> batch_;          // gather()'s rows
   std::vector<int> batch_labels_;     // gather_classes()' rows
   std::vector<float> normals_;        // step_normals()'s draw for the global batch
+  std::vector<float> uniforms_;       // step_uniforms()'s
   std::vector<double> shared_terms_;  // share_across_ranks's buffer
   StepRows step_rows_;
   std::vector<std::pair<const char*, Adam*>> optimisers_;

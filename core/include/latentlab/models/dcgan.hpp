@@ -18,6 +18,13 @@
 //   4. generator_gradients(): ∇_G BCE(D(fakes), 1) = mean softplus(−D(G(z))) through the updated D
 //   5. (caller) Adam step on G
 // decode and discriminate use the BatchNorm running statistics (eval mode).
+// Other objectives (config.objective, nn/gan_objectives.hpp) replace the losses of steps 2 and 4;
+// D's output is then a critic score. With discriminator_batchnorm false, D has no BatchNorm (each
+// conv's LeakyReLU is fused, its bias trains). With spectral_norm, every D weight (convs and
+// the output Linear) is used as W/σ(W) (nn/spectral_norm_set.hpp): one power iteration per
+// discriminator_gradients; u and v are saved in "discriminator.buffers" after the BatchNorm
+// statistics. wgan-gp (whose critic must have no BatchNorm, which the constructor checks) adds the
+// gradient penalty to step 2 through the critic's double backward (input_gradient below).
 #pragma once
 
 #include <functional>
@@ -31,7 +38,9 @@
 #include "latentlab/nn/batchnorm2d.hpp"
 #include "latentlab/nn/conv2d.hpp"
 #include "latentlab/nn/conv_transpose2d.hpp"
+#include "latentlab/nn/gradient_penalty.hpp"
 #include "latentlab/nn/linear.hpp"
+#include "latentlab/nn/spectral_norm_set.hpp"
 
 namespace latentlab {
 
@@ -42,6 +51,12 @@ struct DcganConfig {
   std::vector<int> discriminator_channels = {64, 128};
   float leaky_slope = 0.2f;
   float batchnorm_eps = 1e-5f;
+  // As GanConfig's: the objective, and spectral normalisation of every D weight.
+  GanObjective objective = GanObjective::Bce;
+  bool spectral_norm = false;
+  // false: D has no BatchNorm (its conv biases then train): the WGAN-GP critic, whose gradient
+  // penalty is per image, which a batch statistic would break.
+  bool discriminator_batchnorm = true;
 };
 
 // The conv stacks' fixed geometry: kernel 4, stride 2, padding 1 (side ×2 or ÷2).
@@ -78,8 +93,20 @@ class Dcgan : public GenerativeModel {
   void set_fakes_from(const float* z, int batch, const int* labels = nullptr);
   const float* fakes() const;
   const float* latents() const { return z_.data(); }
-  // Step 2: writes every gradient of D. real is batch × image in [−1, 1].
-  GanLosses discriminator_gradients(const float* real);
+  // Step 2: writes every gradient of D. real is batch × image in [−1, 1]. Also returns L_G of
+  // the fakes under this D before its update, as `generator`.
+  // wgan-gp needs `penalty` (λ and ε per image).
+  GanLosses discriminator_gradients(const float* real, const GradientPenaltyDraw* penalty = nullptr);
+
+  // Second order, for a penalty P(g) on the critic's input gradient g = ∂D/∂x (WGAN-GP; D without
+  // BatchNorm, so a chain of convs and a Linear with piecewise-linear activations), as
+  // Mlp::input_gradient: with a_l the backward's pre-activation adjoints for ∂D/∂out = 1 and
+  // u = ∂P/∂g, t₀ = u, t_l = f_l′ ⊙ A_l(t_{l−1}) (Conv2d/Linear::tangent_forward) and
+  // dP/dW_l = the weight gradient of A_l for input t_{l−1} and output gradient a_l; dP/db = 0.
+  // input_gradient: forward(x) and that backward; writes g (batch × image).
+  void input_gradient(const float* x, int batch, float* g);
+  // Adds dP/dW_l to D's weight gradients, after input_gradient on the same batch.
+  void input_gradient_backward(const float* u, int batch);
   // Step 4: writes every gradient of G (D's parameter gradients are not touched). Returns L_G.
   double generator_gradients();
 
@@ -90,6 +117,8 @@ class Dcgan : public GenerativeModel {
   void discriminate(const float* images, const int* labels, int n, float* logits);
   void discriminate(const float* images, int n, float* logits) { discriminate(images, nullptr, n, logits); }
 
+  // Test hook (gradient checks): normalize(false) … restore() runs D as the passes do.
+  SpectralNormSet& discriminator_spectral_norm() { return d_sn_; }
   // Test hook (gradient checks): appends [unit > 0] for every ReLU / LeakyReLU output of the
   // last G pass and the last D pass, `batch` images each.
   void unit_states(int batch, std::vector<char>& states) const;
@@ -115,6 +144,9 @@ class Dcgan : public GenerativeModel {
   std::vector<std::unique_ptr<Conv2d>> d_conv_;
   std::vector<std::unique_ptr<BatchNorm2d>> d_bn_;  // d_bn_[i] follows d_conv_[i + 1]
   std::unique_ptr<Linear> d_out_;
+  SpectralNormSet d_sn_;
+  AlignedBuffer interpolates_, input_grad_, grad_input_grad_, ones_;  // wgan-gp (ones_: ∂D/∂out = 1)
+  std::vector<AlignedBuffer> tangent_;                                 // t_l of input_gradient_backward
   ActivationSpec relu_{Activation::ReLU, 0.0f}, leaky_{Activation::LeakyReLU, 0.2f};
 
   int batch_ = 0, capacity_ = 0;
@@ -123,7 +155,7 @@ class Dcgan : public GenerativeModel {
   // out_ the image. Discriminator: d_pre_[i] each conv's output, d_act_[i] after BN + LeakyReLU
   // (d_act_[0] is conv 1's fused output), d_logits_.
   std::vector<AlignedBuffer> g_pre_, g_act_, g_grad_, d_pre_, d_act_, d_grad_;
-  AlignedBuffer g_out_, grad_fakes_, d_logits_, grad_logits_, targets_;
+  AlignedBuffer g_out_, grad_fakes_, d_logits_, grad_logits_;
 };
 
 }  // namespace latentlab

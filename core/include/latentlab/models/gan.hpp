@@ -1,5 +1,6 @@
-// MLP generative adversarial network (Goodfellow et al. 2014) with the
-// non-saturating generator loss.
+// MLP generative adversarial network (Goodfellow et al. 2014), trained with the objective of its
+// configuration (nn/gan_objectives.hpp; bce, the non-saturating loss, by default; the formulas
+// below are bce's).
 //   generator      z ~ N(0, I) (latent) → hidden… (ReLU) → image (Tanh, pixels in [−1, 1])
 //   discriminator  image → hidden… (LeakyReLU slope) → 1 logit
 // One training iteration (as in PyTorch's DCGAN example):
@@ -8,6 +9,11 @@
 //   3. (caller) Adam step on D
 //   4. generator_gradients(): ∇_G mean softplus(−D(fakes)), backpropagated through the updated D
 //   5. (caller) Adam step on G
+// Other objectives replace the losses of steps 2 and 4 (D's output is then a critic score);
+// wgan-gp adds the gradient penalty to step 2 (nn/gradient_penalty.hpp: λ and ε come from the
+// trainer), which needs D without BatchNorm (it has none). With spectral_norm, every D weight is
+// used as W/σ(W) (nn/spectral_norm_set.hpp): one power iteration per discriminator_gradients,
+// u and v saved as the group "discriminator.buffers".
 // Conditional (classes > 0; Mirza & Osindero 2014): every image has a class y; the generator
 // reads [z | onehot(y)] and the discriminator [x | onehot(y)] (LabelInput, nn/label_input.hpp).
 // In training the fakes are asked for the real batch's labels, so D sees each class equally
@@ -17,8 +23,11 @@
 #include <vector>
 
 #include "latentlab/models/model.hpp"
+#include "latentlab/nn/gan_objectives.hpp"
+#include "latentlab/nn/gradient_penalty.hpp"
 #include "latentlab/nn/label_input.hpp"
 #include "latentlab/nn/mlp.hpp"
+#include "latentlab/nn/spectral_norm_set.hpp"
 
 namespace latentlab {
 
@@ -37,14 +46,23 @@ struct GanConfig {
   float batchnorm_eps = 1e-5f;
   // 0: unconditional; else the number of classes G and D are conditioned on.
   int classes = 0;
+  // The adversarial objective (nn/gan_objectives.hpp): it decides what D's output is, a logit
+  // (bce) or a critic score (the others).
+  GanObjective objective = GanObjective::Bce;
+  // Spectral normalisation of every D weight (nn/spectral_norm.hpp, adversarial_spectral_norm.hpp).
+  bool spectral_norm = false;
 };
 
 struct GanLosses {
-  double discriminator = 0;  // L_D (mean over the batch)
+  double discriminator = 0;  // L_D (mean over the batch), the gradient penalty included
   double generator = 0;      // L_G (mean over the batch)
-  double real_score = 0;     // mean σ(D(real))
-  double fake_score = 0;     // mean σ(D(fake))
+  double real_score = 0;     // mean σ(D(real)) for bce; a critic's mean D(real) otherwise
+  double fake_score = 0;     // the same of D(fake)
+  double penalty = 0;        // the gradient penalty's part of L_D (wgan-gp; 0 otherwise)
 };
+
+// The score a log shows of D's raw outputs: σ(s) when they are logits (bce), s for a critic.
+double shown_score(GanObjective objective, float s);
 
 class Gan : public GenerativeModel {
  public:
@@ -60,6 +78,10 @@ class Gan : public GenerativeModel {
   const ParameterSet& generator_buffers() const { return generator_buffers_; }
   Mlp& generator() { return generator_; }
   Mlp& discriminator() { return discriminator_; }
+  // Spectral norm's u and v of every D weight (empty without spectral_norm).
+  ParameterSet& discriminator_buffers() { return discriminator_buffers_; }
+  // Test hook (gradient checks): normalize(false) … restore() runs D as the passes do.
+  SpectralNormSet& discriminator_spectral_norm() { return d_sn_; }
   void init(Rng& rng);
 
   // GenerativeModel: pixels (G(z) + 1) / 2.
@@ -77,8 +99,9 @@ class Gan : public GenerativeModel {
   void set_fakes_from(const float* z, int batch, const int* labels = nullptr);
   const float* fakes() const { return generator_.output(); }
   const float* latents() const { return z_.data(); }
-  // Step 2: writes every gradient of D. real is batch×image in [−1, 1]. Returns L_D etc.
-  GanLosses discriminator_gradients(const float* real);
+  // Step 2: writes every gradient of D. real is batch×image in [−1, 1]. Returns L_D etc. (and
+  // L_G of the fakes under this D before its update, as `generator`). wgan-gp needs `penalty`.
+  GanLosses discriminator_gradients(const float* real, const GradientPenaltyDraw* penalty = nullptr);
   // Step 4: writes every gradient of G (D's parameter gradients are not touched). Returns L_G.
   double generator_gradients();
 
@@ -97,9 +120,13 @@ class Gan : public GenerativeModel {
   const float* generator_input(const float* z, const int* labels, int n);
   const float* discriminator_input(const float* images, const int* labels, int n);
   void generate_fakes(int batch, const int* labels);
+  // Adds the gradient penalty's ∂P/∂θ_D to D's gradients; returns P.
+  double add_gradient_penalty(const float* real, const GradientPenaltyDraw& draw);
   GanConfig config_;
-  ParameterSet generator_params_, discriminator_params_, generator_buffers_;
+  ParameterSet generator_params_, discriminator_params_, generator_buffers_, discriminator_buffers_;
   Mlp generator_, discriminator_;
+  SpectralNormSet d_sn_;
+  AlignedBuffer interpolates_, input_grad_, grad_input_grad_;  // wgan-gp: x̂, g = ∂D/∂x̂, ∂P/∂g
   int batch_ = 0, capacity_ = 0;
   AlignedBuffer z_;            // batch×latent
   AlignedBuffer d_input_;      // [real; fakes]: 2·batch×image, so D sees both in one pass

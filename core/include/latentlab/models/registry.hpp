@@ -13,7 +13,9 @@
 //               generator_batchnorm is "1"; docs/weights-format.md)
 //   classifier  input, hidden, classes
 //   dcgan       image, latent, generator_channels ("128,64"), discriminator_channels ("64,128"),
-//               leaky_slope, batchnorm_eps
+//               leaky_slope, batchnorm_eps, discriminator_batchnorm ("0" | "1", default 1)
+//   gan, dcgan  gan_loss ("bce" | "lsgan" | "hinge" | "wgan-gp", default bce), spectral_norm
+//               ("0" | "1", default 0; "1": D's buffers hold each weight's <name>_u, <name>_v)
 //   conv-vae    input, channels ("32,64"), fc (the Linear width, 256), latent, beta
 //   vae, gan    classes (2…256): present only for a conditional model (models/model.hpp classes())
 #pragma once

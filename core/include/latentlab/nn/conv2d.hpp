@@ -31,6 +31,13 @@ class Conv2d : public ConvLayerBase {
   // (ParamGrads::Accumulate), written (Write) or skipped; dL/dx is written when grad_x != nullptr.
   void backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x,
                 ParamGrads mode = ParamGrads::Accumulate);
+
+  // Second order (the input-gradient penalty, nn/gradient_penalty.hpp), as Linear's:
+  //   tangent_forward   v = W ⋆ t                 the pre-activation's derivative along t (no bias)
+  //   weight_gradient   dL/dW (+)= g ⋆ x          (and dL/db (+)= Σ g when with_bias) — the
+  //                     parameter half of backward, for a g and an x the caller chooses
+  void tangent_forward(const float* t, int batch, float* v);
+  void weight_gradient(const float* x, const float* g, int batch, ParamGrads mode, bool with_bias = true);
 };
 
 }  // namespace latentlab

@@ -35,5 +35,9 @@ bool scores_are_probabilities(GanObjective objective);
 double discriminator_loss(GanObjective objective, const float* real_scores, const float* fake_scores,
                           std::size_t n, float* grad_real, float* grad_fake);
 double generator_loss(GanObjective objective, const float* fake_scores, std::size_t n, float* grad_fake);
+// L_D's two terms one at a time, for a model that runs D on its real and its fake batch in two
+// passes (each its own BatchNorm batch): discriminator_loss = real term + fake term.
+double discriminator_real_loss(GanObjective objective, const float* real_scores, std::size_t n, float* grad_real);
+double discriminator_fake_loss(GanObjective objective, const float* fake_scores, std::size_t n, float* grad_fake);
 
 }  // namespace latentlab

@@ -18,12 +18,26 @@ class Rng;
 // The paper's λ and number of critic steps per generator step.
 inline constexpr float kGradientPenaltyWeight = 10.0f;
 inline constexpr int kCriticSteps = 5;
+// The paper's Adam learning rate (its betas are 0 and 0.9).
+inline constexpr float kWganGpLearningRate = 1e-4f;
 
 // x̂ (n×dim) from real and fake (n×dim each), one ε per row drawn from rng in row order.
 void interpolate_images(const float* real, const float* fake, int n, int dim, Rng& rng, float* out);
 
+// The same with the ε of each row given (n values in [0, 1]).
+void interpolate_images(const float* real, const float* fake, const float* eps, int n, int dim, float* out);
+
 // P for input gradients g (n×dim); writes ∂P/∂g into grad_g when not null.
 double gradient_penalty(const float* g, int n, int dim, float lambda, float* grad_g);
+// P on the first `columns` of each row of g (n × width): a conditional critic's input is
+// [image | onehot(y)], and the penalty is on the image's gradient. ∂P/∂g is 0 in the other columns.
+double gradient_penalty(const float* g, int n, int width, int columns, float lambda, float* grad_g);
+
+// What a model's critic step needs for the penalty: λ and one ε ∈ [0, 1) per row of the batch.
+struct GradientPenaltyDraw {
+  float lambda = kGradientPenaltyWeight;
+  const float* eps = nullptr;
+};
 
 // The penalty on an MLP critic at x̂ (n × critic.input_size()): runs the critic forward and
 // backward on x̂, adds ∂P/∂θ to the critic's parameter gradients (accumulate: call it after the

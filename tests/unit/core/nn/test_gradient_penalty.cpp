@@ -1,5 +1,5 @@
-// WGAN-GP's gradient penalty and the MLP critic's double backward (nn/gradient_penalty.hpp,
-// Mlp::input_gradient[_backward]): against torch.autograd.grad(create_graph=True)
+// WGAN-GP's gradient penalty and the critics' double backward (nn/gradient_penalty.hpp,
+// Mlp::input_gradient[_backward]; Dcgan::input_gradient[_backward] through Conv2d): against torch.autograd.grad(create_graph=True)
 // (tests/reference/make_gradient_penalty_fixture.py) and against finite differences of P itself.
 #include <catch2/catch.hpp>
 
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "latentlab/models/dcgan.hpp"
 #include "latentlab/nn/gradient_penalty.hpp"
 #include "latentlab/rng.hpp"
 #include "support/fixtures.hpp"
@@ -60,6 +61,39 @@ TEST_CASE("Gradient penalty and its double backward match PyTorch", "[gradient_p
   CriticGradientPenalty penalty;
   const double p = penalty.add(critic, x.data(), n, lambda);
   check_close("P", p, doc["penalty"].get<double>(), 1e-6, 1e-5);
+  for (const TensorInfo& t : params.tensors())
+    check_close("dP/d " + t.name, params.grads() + t.offset, floats(doc["gradients"].at(t.name)), 1e-5, 1e-4);
+}
+
+TEST_CASE("The DCGAN critic's double backward through Conv2d matches PyTorch", "[gradient_penalty][pytorch][dcgan]") {
+  const json doc = load_fixture("gradient_penalty_reference.json")["conv"];
+  DcganConfig config;
+  config.image = doc["image"].get<int>();
+  config.latent = 2;
+  config.generator_channels = {2, 2};
+  config.discriminator_channels = doc["channels"].get<std::vector<int>>();
+  config.leaky_slope = doc["slope"].get<float>();
+  config.objective = GanObjective::Wasserstein;
+  config.discriminator_batchnorm = false;
+  Dcgan gan(config);
+  ParameterSet& params = gan.discriminator_parameters();
+  for (const TensorInfo& t : params.tensors()) {
+    INFO("parameter " << t.name);
+    const std::vector<float> v = floats(doc["parameters"].at(t.name));
+    REQUIRE(v.size() == t.size);
+    std::copy(v.begin(), v.end(), params.values() + t.offset);
+  }
+  const std::vector<float> x = floats(doc["interpolates"]);
+  const int n = static_cast<int>(x.size()) / config.image;
+  std::vector<float> scores(n), g(x.size()), u(x.size());
+  gan.discriminate(x.data(), n, scores.data());
+  check_close("D(x̂)", scores.data(), floats(doc["scores"]), 1e-6, 1e-5);
+  gan.input_gradient(x.data(), n, g.data());
+  check_close("∇ₓD(x̂)", g.data(), floats(doc["input_gradients"]), 1e-6, 1e-5);
+  const double p = gradient_penalty(g.data(), n, config.image, kGradientPenaltyWeight, u.data());
+  check_close("P", p, doc["penalty"].get<double>(), 1e-6, 1e-5);
+  params.zero_grads();
+  gan.input_gradient_backward(u.data(), n);
   for (const TensorInfo& t : params.tensors())
     check_close("dP/d " + t.name, params.grads() + t.offset, floats(doc["gradients"].at(t.name)), 1e-5, 1e-4);
 }

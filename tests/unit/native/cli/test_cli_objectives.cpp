@@ -1,0 +1,169 @@
+// The GAN objectives through the `latentlab` program (--gan-loss, --spectral-norm, --n-critic,
+// --gp-lambda): each one trains a few steps on 256 real MNIST images, writes what it was
+// trained with into the files, and resumes bit-identically (one cheap run per objective); the
+// flag combinations that make no sense are usage errors (exit code 2).
+#include <catch2/catch.hpp>
+
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "latentlab/io/model_io.hpp"
+#include "latentlab/io/safetensors.hpp"
+#include "support/cli.hpp"
+
+using latentlab::test::ProcessResult;
+using latentlab::test::run_cli;
+using latentlab::test::TempDir;
+
+namespace {
+
+bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+
+const std::string& subset_dir() {
+  static TempDir dir;
+  static const std::string path = [] {
+    latentlab::test::write_mnist_subset_dir(dir / "mnist-subset", 256, 100);
+    return dir / "mnist-subset";
+  }();
+  return path;
+}
+
+latentlab::SafetensorsContents decode(const std::string& path) {
+  const std::string bytes = latentlab::test::read_text(path);
+  auto r = latentlab::decode_safetensors(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  REQUIRE(r.ok());
+  return r.take();
+}
+
+// The tiny models of these tests, with the objective's flags appended.
+std::vector<std::string> model_args(const std::string& model, const std::vector<std::string>& objective) {
+  std::vector<std::string> a{"--model", model, "--data", subset_dir(), "--limit", "256", "--batch", "32", "--seed", "3",
+                             "--quiet"};
+  if (model == "gan") a.insert(a.end(), {"--hidden", "16,32", "--disc-hidden", "32,16", "--latent", "8"});
+  if (model == "dcgan") a.insert(a.end(), {"--hidden", "8,4", "--disc-hidden", "4,8", "--latent", "8"});
+  a.insert(a.end(), objective.begin(), objective.end());
+  return a;
+}
+
+ProcessResult train(std::vector<std::string> args) {
+  args.insert(args.begin(), "train");
+  return run_cli(args);
+}
+
+// log.csv without its last two columns (seconds, eval_seconds: wall time).
+std::string without_timings(const std::string& path) {
+  std::istringstream in(latentlab::test::read_text(path));
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    const std::size_t cut = line.rfind(',', line.rfind(',') - 1);
+    kept += line.substr(0, cut) + "\n";
+  }
+  return kept;
+}
+
+// Trains 2 epochs straight and 1 + a resumed 1; every tensor of the two checkpoints is equal.
+// Returns the straight run's directory.
+std::string check_resume_identical(const TempDir& dir, const std::string& model, const std::vector<std::string>& objective) {
+  std::vector<std::string> straight = model_args(model, objective), split = straight;
+  straight.insert(straight.end(), {"--epochs", "2", "--out", dir / "straight"});
+  split.insert(split.end(), {"--epochs", "1", "--out", dir / "split"});
+  for (const auto& args : {straight, split}) {
+    const ProcessResult r = train(args);
+    INFO(r.out << r.err);
+    REQUIRE(r.exit_code == 0);
+  }
+  const ProcessResult r = run_cli({"train", "--resume", dir / "split/checkpoint.safetensors", "--epochs", "2", "--quiet"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  const auto a = decode(dir / "straight/checkpoint.safetensors");
+  const auto b = decode(dir / "split/checkpoint.safetensors");
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+    INFO(a.tensors[i].name);
+    CHECK(a.tensors[i].values == b.tensors[i].values);
+  }
+  CHECK(without_timings(dir / "straight/log.csv") == without_timings(dir / "split/log.csv"));
+  return dir / "straight";
+}
+
+}  // namespace
+
+TEST_CASE("train --gan-loss lsgan: critic columns, the objective in the file, exact resume", "[cli][objectives]") {
+  TempDir dir;
+  const std::string run = check_resume_identical(dir, "gan", {"--gan-loss", "lsgan"});
+  const std::string log = latentlab::test::read_text(run + "/log.csv");
+  CHECK(contains(log, "critic_real"));
+  CHECK(contains(log, "test_critic_real"));
+  CHECK_FALSE(contains(log, "d_real"));
+  CHECK(decode(run + "/model.safetensors").metadata.at("gan_loss") == "lsgan");
+}
+
+TEST_CASE("train --gan-loss hinge --spectral-norm: u and v in the model file, it loads, exact resume",
+          "[cli][objectives]") {
+  TempDir dir;
+  const std::string run = check_resume_identical(dir, "gan", {"--gan-loss", "hinge", "--spectral-norm"});
+  const auto model = decode(run + "/model.safetensors");
+  CHECK(model.metadata.at("spectral_norm") == "1");
+  int buffers = 0;
+  for (const auto& t : model.tensors) buffers += contains(t.name, "weight_u") || contains(t.name, "weight_v");
+  CHECK(buffers == 2 * 3);  // u and v of each of D's three weights
+  const std::string bytes = latentlab::test::read_text(run + "/model.safetensors");
+  CHECK(latentlab::load_model(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size()).ok());
+  const ProcessResult r = run_cli({"sample", "--weights", run + "/model.safetensors", "--n", "4", "--out", dir / "s.png"});
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+}
+
+TEST_CASE("train --gan-loss wgan-gp: n_critic, λ and the paper's lr recorded, a gp column, exact resume",
+          "[cli][objectives]") {
+  TempDir dir;
+  const std::string run = check_resume_identical(dir, "gan", {"--gan-loss", "wgan-gp", "--n-critic", "3"});
+  const auto checkpoint = decode(run + "/checkpoint.safetensors");
+  CHECK(checkpoint.metadata.at("gan_loss") == "wgan-gp");
+  CHECK(checkpoint.metadata.at("n_critic") == "3");
+  CHECK(std::stof(checkpoint.metadata.at("gp_lambda")) == 10.0f);
+  CHECK(std::stof(checkpoint.metadata.at("lr")) == 1e-4f);
+  const std::string log = latentlab::test::read_text(run + "/log.csv");
+  CHECK(contains(log.substr(0, log.find('\n')), ",gp"));
+  // 8 steps per epoch, a G step after every third: the generator's Adam counts 2 + 3 of 16.
+  CHECK(checkpoint.metadata.at("adam.generator.steps") == "5");
+}
+
+TEST_CASE("train --model dcgan --gan-loss hinge --spectral-norm: exact resume", "[cli][objectives][dcgan]") {
+  TempDir dir;
+  const std::string run = check_resume_identical(dir, "dcgan", {"--gan-loss", "hinge", "--spectral-norm"});
+  CHECK(decode(run + "/model.safetensors").metadata.at("gan_loss") == "hinge");
+}
+
+TEST_CASE("train --model dcgan --gan-loss wgan-gp: a critic without BatchNorm, exact resume", "[cli][objectives][dcgan]") {
+  TempDir dir;
+  const std::string run = check_resume_identical(dir, "dcgan", {"--gan-loss", "wgan-gp", "--n-critic", "2"});
+  const auto model = decode(run + "/model.safetensors");
+  CHECK(model.metadata.at("discriminator_batchnorm") == "0");
+  for (const auto& t : model.tensors) CHECK_FALSE(contains(t.name, "discriminator.bn"));
+  CHECK(contains(latentlab::test::read_text(run + "/log.csv"), ",gp,"));
+}
+
+TEST_CASE("objective flags that do not fit are usage errors (exit code 2)", "[cli][objectives]") {
+  TempDir dir;
+  auto refused = [&](std::vector<std::string> args, const std::string& message) {
+    const ProcessResult r = train(args);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, message));
+  };
+  refused(model_args("vae", {"--gan-loss", "hinge", "--out", dir / "a"}), "--gan-loss");
+  refused(model_args("vae", {"--spectral-norm", "--out", dir / "a"}), "--spectral-norm");
+  refused(model_args("gan", {"--gan-loss", "nonsense", "--out", dir / "a"}), "--gan-loss");
+  refused(model_args("gan", {"--n-critic", "3", "--out", dir / "a"}), "--n-critic");
+  refused(model_args("gan", {"--gan-loss", "hinge", "--gp-lambda", "5", "--out", dir / "a"}), "--gp-lambda");
+
+  // A resumed run keeps its objective.
+  std::vector<std::string> args = model_args("gan", {"--gan-loss", "hinge", "--epochs", "1", "--out", dir / "h"});
+  REQUIRE(train(args).exit_code == 0);
+  const std::string checkpoint = dir / "h/checkpoint.safetensors";
+  refused({"--resume", checkpoint, "--epochs", "2", "--gan-loss", "lsgan"}, "--gan-loss");
+  refused({"--resume", checkpoint, "--epochs", "2", "--spectral-norm"}, "--spectral-norm");
+  refused({"--resume", checkpoint, "--epochs", "2", "--n-critic", "2"}, "--n-critic");
+}
