@@ -46,10 +46,17 @@ Trainer::LossTerms DcganTrainer::train_step(const Dataset& train, std::size_t fi
 Metrics DcganTrainer::evaluate(const Dataset& test, std::size_t n) {
   std::vector<float> logits(kEvalChunk);
   double score = 0;
+  std::vector<int> labels;
   for_each_test_chunk(
       test, n,
-      [&](const float* chunk, std::size_t, int count) {
-        dcgan_.discriminate(chunk, count, logits.data());
+      [&](const float* chunk, std::size_t first, int count) {
+        const int* y = nullptr;  // a conditional D scores each test image with its own label
+        if (dcgan_.conditional()) {
+          labels.assign(test.labels.begin() + static_cast<std::ptrdiff_t>(first),
+                        test.labels.begin() + static_cast<std::ptrdiff_t>(first) + count);
+          y = labels.data();
+        }
+        dcgan_.discriminate(chunk, y, count, logits.data());
         for (int i = 0; i < count; ++i) score += stable_sigmoid(logits[static_cast<std::size_t>(i)]);
       },
       pixel_map(dcgan_.pixel_range()));

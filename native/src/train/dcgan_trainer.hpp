@@ -33,6 +33,7 @@ class DcganTrainer : public Trainer {
   Metrics evaluate(const Dataset& test, std::size_t n) override;
   std::vector<std::string> test_metric_names() const override { return {"test_d_real"}; }
   void render(const float* z, const int* labels, int count, float* pixels) override;
+  int classes() const override { return dcgan_.config().classes; }
 
  protected:
   LossTerms train_step(const Dataset& train, std::size_t first, int count) override;
