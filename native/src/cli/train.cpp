@@ -264,8 +264,9 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                                      "only --hidden is given)")
                          ->check(width_list());
   app->add_flag("--conditional", f->conditional,
-                "VAE, GAN: condition the model on the data set's class labels (10 for mnist/fashion); sample, "
-                "interpolate and eval then take --class C or --classes A-B");
+                "VAE, GAN, DCGAN, conv VAE: condition the model on the data set's class labels (10 for "
+                "mnist/fashion; the DCGAN's discriminator by projection); sample, interpolate and eval then take "
+                "--class C or --classes A-B");
   f->o_beta = app->add_option("--beta", f->beta, "VAE: weight of the KL term (1 = the ELBO)")
                   ->transform(finite_number(0, 1e6, false))
                   ->capture_default_str();
