@@ -95,7 +95,7 @@ TEST_CASE("conditional conv VAE gradients of every parameter match finite differ
   CHECK(report.checked >= static_cast<int>(vae.parameters().count() * 9 / 10));
 }
 
-TEST_CASE("conditional conv VAE: the label changes the decoded image; a missing label is refused", "[conv-vae][conditional]") {
+TEST_CASE("conditional conv VAE: the label changes the decoded image, and a missing label is refused", "[conv-vae][conditional]") {
   ConvVaeConfig config;
   config.input = 64;
   config.channels = {2};

@@ -181,7 +181,7 @@ TEST_CASE("conditional DCGAN: D's gradients (projection included) and G's throug
   }
 }
 
-TEST_CASE("conditional DCGAN: the label changes the image and D's logit; a missing label is refused",
+TEST_CASE("conditional DCGAN: the label changes the image and D's logit, and a missing label is refused",
           "[dcgan][conditional]") {
   Dcgan gan(small_cdcgan());
   Rng init(9, 2);

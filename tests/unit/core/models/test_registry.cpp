@@ -127,7 +127,7 @@ TEST_CASE("a kind's configuration survives metadata → model → metadata", "[r
   }
 }
 
-TEST_CASE("a conditional DCGAN's file states its projection discriminator; other values and an unconditional file "
+TEST_CASE("a conditional DCGAN's file states its projection discriminator, and other values and an unconditional file "
           "with the key are refused", "[registry][conditional]") {
   DcganConfig c;
   c.image = 64;
