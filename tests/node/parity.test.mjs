@@ -13,7 +13,8 @@
 //   ]
 // }
 // "weights" is resolved against the repository root (run the CLI from there with relative paths).
-// Optional per case: "tolerance" (max |native − wasm| per pixel) and "latents" (compared exactly).
+// Optional per case: "tolerance" (max |native − wasm| per pixel), "latents" (compared exactly) and,
+// for a conditional model's sample, "labels" (each image's class, as the CLI chose them).
 // Seeds must be below 2^53 (they travel as JSON numbers).
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -33,12 +34,13 @@ const fixturePath = path.resolve(ROOT, process.env.LATENTLAB_DECODE_PARITY || 't
 const fixture = fs.existsSync(fixturePath) ? JSON.parse(fs.readFileSync(fixturePath, 'utf8')) : null;
 
 function describe(c) {
-  const what = 'seed' in c ? `sample seed ${c.seed} n ${c.n}` : `interpolate ${c.from} → ${c.to} ${c.steps} steps ${c.path}`;
+  const what = 'seed' in c ? `sample seed ${c.seed} n ${c.n}${c.labels ? ` labels ${c.labels.join('')}` : ''}` : `interpolate ${c.from} → ${c.to} ${c.steps} steps ${c.path}`;
   return `${c.kind} ${path.basename(c.weights)} ${what}`;
 }
 
 // What the page computes for a case, through the public JS API.
 function wasmPixels(model, c) {
+  if ('seed' in c && c.labels) return model.decode(model.sampleLatents(c.n, c.seed), c.n, { labels: c.labels });
   if ('seed' in c) return model.sample(c.n, c.seed);
   const a = model.sampleLatents(1, c.from);
   const b = model.sampleLatents(1, c.to);

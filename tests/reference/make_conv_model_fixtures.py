@@ -17,6 +17,10 @@ one of these, the next seed is tried: the seed written into the fixture is the f
   BatchNorm running statistics (training-mode passes, momentum 0.1) after 3 iterations.
   conv VAE (input 64, channels [2, 3], fc 6, latent 3, beta 1, batch 5): mu, logvar, z, logits,
   the losses, every parameter gradient, the parameters after 3 Adam steps (lr 0.01).
+  The conditional versions (dcgan_conditional_reference.json, conv_vae_conditional_reference.json):
+  the same models with classes 3 and the batch's labels LABELS (every class, one twice), written
+  into the fixture; the DCGAN's D is the projection discriminator (models.py), its embedding
+  drawn as a weight (U(±1.5/√features)).
 """
 import os
 import sys
@@ -47,7 +51,10 @@ def draw_params(prefix, module):
     named = []
     for name, layer in module.named_modules():
         full = prefix + '.' + name if prefix else name
-        if isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
+        if isinstance(layer, nn.Embedding):
+            bound = 1.5 / layer.weight[0].numel() ** 0.5
+            named.append((full + '.weight', ((torch.rand(layer.weight.shape, dtype=torch.float64) * 2 - 1) * bound).float()))
+        elif isinstance(layer, (nn.Linear, nn.Conv2d, nn.ConvTranspose2d)):
             bound = 1.5 / layer.weight[0].numel() ** 0.5
             named.append((full + '.weight', ((torch.rand(layer.weight.shape, dtype=torch.float64) * 2 - 1) * bound).float()))
             if layer.bias is not None:
@@ -83,14 +90,18 @@ def first_good_seed(make_case, seed):
     raise AssertionError('no seed in 200 gives a usable fixture')
 
 
+# The labels of the conditional cases' batch (BATCH = 5 rows, 3 classes).
+LABELS = [2, 0, 1, 2, 1]
+
+
 # ---------------------------------------------------------------- DCGAN
 
-def dcgan_iteration(generator, discriminator, g_leaves, d_leaves, opt_g, opt_d, z, real, where):
+def dcgan_iteration(generator, discriminator, g_leaves, d_leaves, opt_g, opt_d, z, real, where, y=None):
     pre = []
-    fakes = generator(z, pre)
-    d_real = discriminator(real, pre)
+    fakes = generator(z, pre, y)
+    d_real = discriminator(real, pre, y)
     loss_real = F.binary_cross_entropy_with_logits(d_real, torch.ones_like(d_real))
-    d_fake = discriminator(fakes.detach(), pre)
+    d_fake = discriminator(fakes.detach(), pre, y)
     loss_fake = F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake))
     loss_d = loss_real + loss_fake
     d_grads = torch.autograd.grad(loss_d, d_leaves)
@@ -98,7 +109,7 @@ def dcgan_iteration(generator, discriminator, g_leaves, d_leaves, opt_g, opt_d, 
         t.grad = g.clone()
     opt_d.step()
     d_after = [t.detach().clone() for t in d_leaves]
-    d_fake2 = discriminator(fakes, pre)
+    d_fake2 = discriminator(fakes, pre, y)
     loss_g = F.binary_cross_entropy_with_logits(d_fake2, torch.ones_like(d_fake2))
     g_grads = torch.autograd.grad(loss_g, g_leaves)
     for t, g in zip(g_leaves, g_grads):
@@ -110,15 +121,15 @@ def dcgan_iteration(generator, discriminator, g_leaves, d_leaves, opt_g, opt_d, 
             'loss_g': loss_g.detach(), 'g_grads': g_grads, 'pre': pre}
 
 
-def dcgan_run(cfg, g_named, d_named, z, real, dtype):
+def dcgan_run(cfg, g_named, d_named, z, real, dtype, y=None):
     generator, g = build(lambda: models.Dcgan(cfg).generator, 'generator', g_named, dtype)
     discriminator, d = build(lambda: models.Dcgan(cfg).discriminator, 'discriminator', d_named, dtype)
     g_leaves, d_leaves = [t for _, t in g], [t for _, t in d]
     opt_g = torch.optim.Adam(g_leaves, lr=0.01, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(d_leaves, lr=0.01, betas=(0.5, 0.999))
     z, real = z.to(dtype), real.to(dtype)
-    its = [dcgan_iteration(generator, discriminator, g_leaves, d_leaves, opt_g, opt_d, z, real, 'dcgan iteration %d' % i)
-           for i in range(3)]
+    its = [dcgan_iteration(generator, discriminator, g_leaves, d_leaves, opt_g, opt_d, z, real, 'dcgan iteration %d' % i,
+                           y) for i in range(3)]
     return {'iterations': its, 'g_final': [(n, t.detach()) for n, t in g], 'd_final': [(n, t.detach()) for n, t in d],
             'g_buffers': buffers('generator', generator), 'd_buffers': buffers('discriminator', discriminator)}
 
@@ -134,9 +145,10 @@ def dcgan_case(cfg, seed):
     real[real < -0.8] = -1.0
     real[real > 0.9] = 1.0
     real = real.float()
+    y = torch.tensor(LABELS) if cfg.get('classes') else None
 
-    r32 = dcgan_run(cfg, g_named, d_named, z, real, torch.float32)
-    r64 = dcgan_run(cfg, g_named, d_named, z, real, torch.float64)
+    r32 = dcgan_run(cfg, g_named, d_named, z, real, torch.float32, y)
+    r64 = dcgan_run(cfg, g_named, d_named, z, real, torch.float64, y)
     check_mixed(r32['iterations'][0]['pre'], 'dcgan')
     worst = {}
     for i, (a, b) in enumerate(zip(r32['iterations'], r64['iterations'])):
@@ -157,7 +169,7 @@ def dcgan_case(cfg, seed):
     # latentlab's biases before a BatchNorm: 0 at the start, gradient 0, still 0 after Adam.
     g_zero, d_zero = held_zero('generator', template.generator), held_zero('discriminator', template.discriminator)
     return {
-        'config': cfg, 'seed': seed, 'batch': BATCH,
+        'config': cfg, 'seed': seed, 'batch': BATCH, **({'labels': LABELS} if y is not None else {}),
         'adam': {'lr': 0.01, 'beta1': 0.5, 'beta2': 0.999, 'eps': 1e-8, 'weight_decay': 0.0},
         'generator_parameters': record_params(g_named + g_zero),
         'discriminator_parameters': record_params(d_named + d_zero),
@@ -187,22 +199,23 @@ def dcgan_case(cfg, seed):
 # ---------------------------------------------------------------- conv VAE
 
 def conv_vae_model(cfg):
-    return lambda: models.ConvVae(cfg['input'], cfg['channels'], cfg['fc'], cfg['latent'], cfg['beta'])
+    return lambda: models.ConvVae(cfg['input'], cfg['channels'], cfg['fc'], cfg['latent'], cfg['beta'],
+                                  cfg.get('classes', 0))
 
 
-def conv_vae_forward(model, x, eps, where):
+def conv_vae_forward(model, x, eps, where, y=None):
     pre = []
-    out = model(x, eps, pre)
+    out = model(x, eps, pre, y)
     assert out['logvar'].detach().abs().max().item() < models.LOGVAR_CLAMP
     check_margins(pre, where)
     out['pre'] = pre
     return out
 
 
-def conv_vae_run(cfg, named, x, eps, dtype):
+def conv_vae_run(cfg, named, x, eps, dtype, y=None):
     model, leaves = build(conv_vae_model(cfg), '', named, dtype)
     x, eps = x.to(dtype), eps.to(dtype)
-    out = conv_vae_forward(model, x, eps, 'conv vae forward')
+    out = conv_vae_forward(model, x, eps, 'conv vae forward', y)
     grads = torch.autograd.grad(out['loss'], [t for _, t in leaves])
     result = {'out': out, 'grads': [(n, g) for (n, _), g in zip(leaves, grads)]}
     model, leaves = build(conv_vae_model(cfg), '', named, dtype)
@@ -210,11 +223,11 @@ def conv_vae_run(cfg, named, x, eps, dtype):
     losses = []
     for step in range(3):
         opt.zero_grad()
-        o = conv_vae_forward(model, x, eps, 'adam step %d' % step)
+        o = conv_vae_forward(model, x, eps, 'adam step %d' % step, y)
         o['loss'].backward()
         losses.append(o['loss'].detach())
         opt.step()
-    conv_vae_forward(model, x, eps, 'adam after')
+    conv_vae_forward(model, x, eps, 'adam after', y)
     result['adam'] = {'params': [(n, t.detach()) for n, t in leaves], 'losses': torch.stack(losses)}
     return result
 
@@ -229,9 +242,10 @@ def conv_vae_case(cfg, seed):
     x[x > 0.9] = 1.0
     x = x.float()
     eps = torch.randn(BATCH, cfg['latent'], dtype=torch.float64).float()
+    y = torch.tensor(LABELS) if cfg.get('classes') else None
 
-    r32 = conv_vae_run(cfg, named, x, eps, torch.float32)
-    r64 = conv_vae_run(cfg, named, x, eps, torch.float64)
+    r32 = conv_vae_run(cfg, named, x, eps, torch.float32, y)
+    r64 = conv_vae_run(cfg, named, x, eps, torch.float64, y)
     check_mixed(r32['out']['pre'], 'conv vae')
     worst = {}
     for k in ['mu', 'logvar', 'z', 'logits']:
@@ -244,7 +258,7 @@ def conv_vae_case(cfg, seed):
     worst['adam losses'] = check_close('adam losses', 'loss', r32['adam']['losses'], r64['adam']['losses'])
     o = r32['out']
     return {
-        'config': cfg, 'seed': seed, 'batch': BATCH,
+        'config': cfg, 'seed': seed, 'batch': BATCH, **({'labels': LABELS} if y is not None else {}),
         'parameters': record_params(named),
         'x': flat(x), 'eps': flat(eps),
         'mu': flat(o['mu']), 'logvar': flat(o['logvar']), 'z': flat(o['z']), 'logits': flat(o['logits']),
@@ -265,16 +279,23 @@ FORMAT_CONV_VAE = (
     'vae_reference.json (config: ConvVaeConfig), with Adam only.')
 
 
+FORMAT_CONDITIONAL = ' Conditional: config.classes > 0 and "labels" (batch classes) for every pass.'
+
+
 def main():
     tol = {k: list(v) for k, v in TOLERANCES.items()}
-    dcgan = first_good_seed(lambda s: dcgan_case({'image': 64, 'latent': 3, 'generator_channels': [4, 3],
-                                                  'discriminator_channels': [3, 4], 'leaky_slope': 0.2}, s), 1)
-    print('dcgan seed', dcgan['seed'], dcgan['fp32_vs_fp64_worst_fraction_of_tolerance'])
-    write('dcgan_reference.json', {'_format': FORMAT_DCGAN, 'torch_version': torch.__version__, 'tolerances': tol, **dcgan})
-    vae = first_good_seed(lambda s: conv_vae_case({'input': 64, 'channels': [2, 3], 'fc': 6, 'latent': 3, 'beta': 1.0}, s), 1)
-    print('conv vae seed', vae['seed'], vae['fp32_vs_fp64_worst_fraction_of_tolerance'])
-    write('conv_vae_reference.json', {'_format': FORMAT_CONV_VAE, 'torch_version': torch.__version__, 'tolerances': tol,
-                                      **vae})
+    dcgan_cfg = {'image': 64, 'latent': 3, 'generator_channels': [4, 3], 'discriminator_channels': [3, 4],
+                 'leaky_slope': 0.2}
+    vae_cfg = {'input': 64, 'channels': [2, 3], 'fc': 6, 'latent': 3, 'beta': 1.0}
+    for suffix, extra, note in [('', {}, ''), ('_conditional', {'classes': 3}, FORMAT_CONDITIONAL)]:
+        dcgan = first_good_seed(lambda s: dcgan_case({**dcgan_cfg, **extra}, s), 1)
+        print('dcgan%s seed' % suffix, dcgan['seed'], dcgan['fp32_vs_fp64_worst_fraction_of_tolerance'])
+        write('dcgan%s_reference.json' % suffix, {'_format': FORMAT_DCGAN + note, 'torch_version': torch.__version__,
+                                                   'tolerances': tol, **dcgan})
+        vae = first_good_seed(lambda s: conv_vae_case({**vae_cfg, **extra}, s), 1)
+        print('conv vae%s seed' % suffix, vae['seed'], vae['fp32_vs_fp64_worst_fraction_of_tolerance'])
+        write('conv_vae%s_reference.json' % suffix, {'_format': FORMAT_CONV_VAE + note,
+                                                      'torch_version': torch.__version__, 'tolerances': tol, **vae})
 
 
 if __name__ == '__main__':

@@ -192,23 +192,27 @@ def main():
 #             (missing_biases lists them).
 #   ConvVae   encoder.conv<i> (ReLU), encoder.fc (ReLU), encoder.mu, encoder.logvar;
 #             decoder.fc1 (ReLU), decoder.fc2 (ReLU), decoder.deconv<i> (ReLU, the last: logits).
+# Conditional (classes > 0): the DCGAN's generator.fc reads [z | onehot(y)] and its discriminator
+# is a projection discriminator, logit = out(h) + <discriminator.embed[y], h> (h the flattened
+# features out reads; embed an nn.Embedding(classes, features)); the conv VAE's encoder.fc reads
+# [flattened conv features | onehot(y)] and decoder.fc1 [z | onehot(y)].
 
 K, S, P = 4, 2, 1
 
 
 class DcganGenerator(nn.Module):
-    def __init__(self, latent, channels, side, bn_eps=1e-5):
+    def __init__(self, latent, channels, side, bn_eps=1e-5, classes=0):
         super().__init__()
-        self.channels, self.base = channels, side >> len(channels)
-        self.fc = nn.Linear(latent, channels[0] * self.base * self.base)
+        self.channels, self.base, self.classes = channels, side >> len(channels), classes
+        self.fc = nn.Linear(latent + classes, channels[0] * self.base * self.base)
         for i, c in enumerate(channels):
             self.add_module('bn%d' % (i + 1), nn.BatchNorm2d(c, eps=bn_eps))
             last = i + 1 == len(channels)
             out = 1 if last else channels[i + 1]
             self.add_module('deconv%d' % (i + 1), nn.ConvTranspose2d(c, out, K, S, P, bias=last))
 
-    def forward(self, z, pre=None):
-        h = self.fc(z).view(z.shape[0], self.channels[0], self.base, self.base)
+    def forward(self, z, pre=None, labels=None):
+        h = self.fc(with_labels(z, labels, self.classes)).view(z.shape[0], self.channels[0], self.base, self.base)
         for i in range(len(self.channels)):
             a = getattr(self, 'bn%d' % (i + 1))(h)
             if pre is not None:
@@ -218,7 +222,7 @@ class DcganGenerator(nn.Module):
 
 
 class DcganDiscriminator(nn.Module):
-    def __init__(self, channels, side, slope=0.2, bn_eps=1e-5):
+    def __init__(self, channels, side, slope=0.2, bn_eps=1e-5, classes=0):
         super().__init__()
         self.channels, self.side, self.slope = channels, side, slope
         for i, c in enumerate(channels):
@@ -227,8 +231,10 @@ class DcganDiscriminator(nn.Module):
                 self.add_module('bn%d' % (i + 1), nn.BatchNorm2d(c, eps=bn_eps))
         base = side >> len(channels)
         self.out = nn.Linear(channels[-1] * base * base, 1)
+        if classes:
+            self.embed = nn.Embedding(classes, channels[-1] * base * base)
 
-    def forward(self, x, pre=None):
+    def forward(self, x, pre=None, labels=None):
         h = x.view(x.shape[0], 1, self.side, self.side)
         for i in range(len(self.channels)):
             a = getattr(self, 'conv%d' % (i + 1))(h)
@@ -237,7 +243,10 @@ class DcganDiscriminator(nn.Module):
             if pre is not None:
                 pre.append(a)
             h = F.leaky_relu(a, self.slope)
-        return self.out(h.flatten(1))
+        h = h.flatten(1)
+        if hasattr(self, 'embed'):  # projection: + <E[y], h>
+            return self.out(h) + (self.embed(labels) * h).sum(1, keepdim=True)
+        return self.out(h)
 
 
 def missing_biases(module, prefix):
@@ -247,38 +256,40 @@ def missing_biases(module, prefix):
 
 
 class Dcgan(nn.Module):
-    """DcganConfig as a dict: image, latent, generator_channels, discriminator_channels, leaky_slope."""
+    """DcganConfig as a dict: image, latent, generator_channels, discriminator_channels, leaky_slope
+    and optionally batchnorm_eps, classes."""
 
     def __init__(self, cfg):
         super().__init__()
         side = int(round(cfg['image'] ** 0.5))
         eps = cfg.get('batchnorm_eps', 1e-5)
-        self.generator = DcganGenerator(cfg['latent'], cfg['generator_channels'], side, eps)
-        self.discriminator = DcganDiscriminator(cfg['discriminator_channels'], side, cfg['leaky_slope'], eps)
+        classes = cfg.get('classes', 0)
+        self.generator = DcganGenerator(cfg['latent'], cfg['generator_channels'], side, eps, classes)
+        self.discriminator = DcganDiscriminator(cfg['discriminator_channels'], side, cfg['leaky_slope'], eps, classes)
 
 
 class ConvVae(nn.Module):
-    def __init__(self, input, channels, fc, latent, beta=1.0):
+    def __init__(self, input, channels, fc, latent, beta=1.0, classes=0):
         super().__init__()
         self.side = int(round(input ** 0.5))
-        self.channels, self.latent, self.beta = channels, latent, beta
+        self.channels, self.latent, self.beta, self.classes = channels, latent, beta, classes
         self.base = self.side >> len(channels)
         code = channels[-1] * self.base * self.base
         self.encoder = nn.Module()
         for i, c in enumerate(channels):
             self.encoder.add_module('conv%d' % (i + 1), nn.Conv2d(channels[i - 1] if i else 1, c, K, S, P))
-        self.encoder.add_module('fc', nn.Linear(code, fc))
+        self.encoder.add_module('fc', nn.Linear(code + classes, fc))
         self.encoder.add_module('mu', nn.Linear(fc, latent))
         self.encoder.add_module('logvar', nn.Linear(fc, latent))
         self.decoder = nn.Module()
-        self.decoder.add_module('fc1', nn.Linear(latent, fc))
+        self.decoder.add_module('fc1', nn.Linear(latent + classes, fc))
         self.decoder.add_module('fc2', nn.Linear(fc, code))
         rev = channels[::-1]
         for i, c in enumerate(rev):
             out = rev[i + 1] if i + 1 < len(rev) else 1
             self.decoder.add_module('deconv%d' % (i + 1), nn.ConvTranspose2d(c, out, K, S, P))
 
-    def forward(self, x, eps, pre=None):
+    def forward(self, x, eps, pre=None, labels=None):
         """mu, logvar, z, logits and the losses recon, kl, loss (sums over the batch), as Vae."""
         def relu(a):
             if pre is not None:
@@ -288,11 +299,11 @@ class ConvVae(nn.Module):
         h = x.view(x.shape[0], 1, self.side, self.side)
         for i in range(n):
             h = relu(getattr(e, 'conv%d' % (i + 1))(h))
-        h = relu(e.fc(h.flatten(1)))
+        h = relu(e.fc(with_labels(h.flatten(1), labels, self.classes)))
         mu = e.mu(h)
         logvar = e.logvar(h).clamp(-LOGVAR_CLAMP, LOGVAR_CLAMP)
         z = mu + torch.exp(0.5 * logvar) * eps
-        g = relu(d.fc2(relu(d.fc1(z)))).view(x.shape[0], self.channels[-1], self.base, self.base)
+        g = relu(d.fc2(relu(d.fc1(with_labels(z, labels, self.classes))))).view(x.shape[0], self.channels[-1], self.base, self.base)
         for i in range(n):
             g = getattr(d, 'deconv%d' % (i + 1))(g)
             if i + 1 < n:

@@ -26,6 +26,7 @@ ConvVae::ConvVae(const ConvVaeConfig& config) : config_(config) {
   if (auto problem = stride2_stack_problem(config.input, layers); !problem.empty())
     throw std::invalid_argument("conv VAE: " + problem);
   if (config.fc < 1 || config.latent < 1) throw std::invalid_argument("conv VAE sizes must be positive");
+  if (config.classes < 0) throw std::invalid_argument("conv VAE classes must be >= 0");
   const int side = square_side(config.input);
   ImageShape shape{1, side, side};
   for (std::size_t i = 0; i < config.channels.size(); ++i) {
@@ -34,10 +35,12 @@ ConvVae::ConvVae(const ConvVaeConfig& config) : config_(config) {
     shape = enc_conv_.back()->output_shape();
   }
   const ImageShape code = shape;  // c_n × b × b
-  enc_fc_ = std::make_unique<Linear>(params_, "encoder.fc", code.size(), config.fc, kReLU);
+  enc_label_ = LabelInput(code.size(), config.classes);
+  dec_label_ = LabelInput(config.latent, config.classes);
+  enc_fc_ = std::make_unique<Linear>(params_, "encoder.fc", enc_label_.width(), config.fc, kReLU);
   mu_head_ = std::make_unique<Linear>(params_, "encoder.mu", config.fc, config.latent, kIdentity);
   logvar_head_ = std::make_unique<Linear>(params_, "encoder.logvar", config.fc, config.latent, kIdentity);
-  dec_fc1_ = std::make_unique<Linear>(params_, "decoder.fc1", config.latent, config.fc, kReLU);
+  dec_fc1_ = std::make_unique<Linear>(params_, "decoder.fc1", dec_label_.width(), config.fc, kReLU);
   dec_fc2_ = std::make_unique<Linear>(params_, "decoder.fc2", config.fc, code.size(), kReLU);
   shape = code;
   for (std::size_t i = 0; i < config.channels.size(); ++i) {
@@ -79,15 +82,28 @@ void ConvVae::reserve(int batch) {
   for (AlignedBuffer* buf : {&mu_, &logvar_, &eps_, &z_, &grad_mu_, &grad_logvar_, &grad_z_}) buf->reserve_discard(latent);
   logits_.reserve_discard(pixels);
   grad_logits_.reserve_discard(pixels);
+  if (config_.classes > 0) {
+    for (AlignedBuffer* buf : {&enc_in_, &grad_enc_in_}) buf->reserve_discard(b * enc_label_.width());
+    for (AlignedBuffer* buf : {&dec_in_, &grad_dec_in_}) buf->reserve_discard(b * dec_label_.width());
+  }
   capacity_ = batch;
 }
 
-void ConvVae::encoder_forward(const float* x, int batch, float* mu, float* logvar) {
+void ConvVae::require_labels(const int* labels) const {
+  if (config_.classes > 0 && !labels) throw std::invalid_argument("a conditional conv VAE needs the images' labels");
+}
+
+void ConvVae::encoder_forward(const float* x, const int* labels, int batch, float* mu, float* logvar) {
+  require_labels(labels);
   reserve(batch);
   const float* in = x;
   for (std::size_t i = 0; i < enc_conv_.size(); ++i) {
     enc_conv_[i]->forward(in, batch, enc_act_[i].data());
     in = enc_act_[i].data();
+  }
+  if (config_.classes > 0) {  // [code | onehot(y)]
+    enc_label_.forward(in, labels, batch, enc_in_.data());
+    in = enc_in_.data();
   }
   enc_fc_->forward(in, batch, h_.data());  // the last conv's NCHW rows, read flat
   mu_head_->forward(h_.data(), batch, mu);
@@ -95,8 +111,13 @@ void ConvVae::encoder_forward(const float* x, int batch, float* mu, float* logva
   clamp_logvar(logvar, static_cast<std::size_t>(batch) * config_.latent, config_.logvar_limit);
 }
 
-const float* ConvVae::decoder_forward(const float* z, int batch) {
+const float* ConvVae::decoder_forward(const float* z, const int* labels, int batch) {
+  require_labels(labels);
   reserve(batch);
+  if (config_.classes > 0) {  // [z | onehot(y)]
+    dec_label_.forward(z, labels, batch, dec_in_.data());
+    z = dec_in_.data();
+  }
   dec_fc1_->forward(z, batch, d_h_.data());
   dec_fc2_->forward(d_h_.data(), batch, dec_act_[0].data());  // c_n × b × b per row
   for (std::size_t i = 0; i < dec_deconv_.size(); ++i) {
@@ -106,34 +127,35 @@ const float* ConvVae::decoder_forward(const float* z, int batch) {
   return logits_.data();
 }
 
-VaeLosses ConvVae::forward(const float* x, int batch, Eps eps, Rng* rng) {
+VaeLosses ConvVae::forward(const float* x, const int* labels, int batch, Eps eps, Rng* rng) {
   reserve(batch);
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
-  encoder_forward(x, batch, mu_.data(), logvar_.data());
+  encoder_forward(x, labels, batch, mu_.data(), logvar_.data());
   if (eps == Eps::Draw) rng->fill_normal(eps_.data(), n_latent);
   if (eps == Eps::None) {
     std::memcpy(z_.data(), mu_.data(), n_latent * sizeof(float));  // z = μ
   } else {
     reparameterize_forward(mu_.data(), logvar_.data(), eps_.data(), z_.data(), n_latent);
   }
-  const float* logits = decoder_forward(z_.data(), batch);
+  const float* logits = decoder_forward(z_.data(), labels, batch);
   return vae_losses(logits, x, static_cast<std::size_t>(batch) * config_.input, mu_.data(), logvar_.data(), n_latent,
                     config_.beta, grad_logits_.data(), grad_mu_.data(), grad_logvar_.data());
 }
 
-VaeLosses ConvVae::compute_gradients(const float* x, int batch, Rng& rng) {
+VaeLosses ConvVae::compute_gradients(const float* x, const int* labels, int batch, Rng& rng) {
   reserve(batch);
-  return gradients(x, batch, Eps::Draw, &rng);
+  return gradients(x, labels, batch, Eps::Draw, &rng);
 }
 
-VaeLosses ConvVae::compute_gradients(const float* x, int batch, const float* eps) {
+VaeLosses ConvVae::compute_gradients(const float* x, const int* labels, int batch, const float* eps) {
   reserve(batch);
   std::memcpy(eps_.data(), eps, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
-  return gradients(x, batch, Eps::Given);
+  return gradients(x, labels, batch, Eps::Given);
 }
 
-VaeLosses ConvVae::gradients(const float* x, int batch, Eps eps, Rng* rng) {
-  const VaeLosses losses = forward(x, batch, eps, rng);
+VaeLosses ConvVae::gradients(const float* x, const int* labels, int batch, Eps eps, Rng* rng) {
+  const VaeLosses losses = forward(x, labels, batch, eps, rng);
+  const bool conditional = config_.classes > 0;
   const std::size_t n_latent = static_cast<std::size_t>(batch) * config_.latent;
   const std::size_t n_hidden = static_cast<std::size_t>(batch) * config_.fc;
   constexpr ParamGrads kWrite = ParamGrads::Write;  // every parameter is used once: no zeroing
@@ -147,7 +169,12 @@ VaeLosses ConvVae::gradients(const float* x, int batch, Eps eps, Rng* rng) {
     grad = dec_grad_[i].data();
   }
   dec_fc2_->backward(d_h_.data(), dec_act_[0].data(), grad, batch, grad_d_h_.data(), kWrite);
-  dec_fc1_->backward(z_.data(), d_h_.data(), grad_d_h_.data(), batch, grad_z_.data(), kWrite);
+  if (conditional) {  // dL/d[z | onehot] → its z columns
+    dec_fc1_->backward(dec_in_.data(), d_h_.data(), grad_d_h_.data(), batch, grad_dec_in_.data(), kWrite);
+    dec_label_.backward(grad_dec_in_.data(), batch, grad_z_.data());
+  } else {
+    dec_fc1_->backward(z_.data(), d_h_.data(), grad_d_h_.data(), batch, grad_z_.data(), kWrite);
+  }
 
   // The latent: dL/dμ, dL/dlogvar (KL weighted by β plus the path through z).
   vae_latent_backward(logvar_.data(), eps_.data(), grad_z_.data(), config_.beta, config_.logvar_limit, grad_mu_.data(),
@@ -160,7 +187,12 @@ VaeLosses ConvVae::gradients(const float* x, int batch, Eps eps, Rng* rng) {
 
   // Encoder: fc, then the convolutions (the first needs no dL/dx).
   const std::size_t m = enc_conv_.size();
-  enc_fc_->backward(enc_act_[m - 1].data(), h_.data(), grad_h_.data(), batch, enc_grad_[m - 1].data(), kWrite);
+  if (conditional) {  // dL/d[code | onehot] → its code columns
+    enc_fc_->backward(enc_in_.data(), h_.data(), grad_h_.data(), batch, grad_enc_in_.data(), kWrite);
+    enc_label_.backward(grad_enc_in_.data(), batch, enc_grad_[m - 1].data());
+  } else {
+    enc_fc_->backward(enc_act_[m - 1].data(), h_.data(), grad_h_.data(), batch, enc_grad_[m - 1].data(), kWrite);
+  }
   for (std::size_t i = m; i-- > 0;) {
     const float* in = i == 0 ? x : enc_act_[i - 1].data();
     enc_conv_[i]->backward(in, enc_act_[i].data(), enc_grad_[i].data(), batch, i == 0 ? nullptr : enc_grad_[i - 1].data(),
@@ -169,24 +201,24 @@ VaeLosses ConvVae::gradients(const float* x, int batch, Eps eps, Rng* rng) {
   return losses;
 }
 
-VaeLosses ConvVae::evaluate(const float* x, const int* /*labels*/, int batch, Rng* rng) {
+VaeLosses ConvVae::evaluate(const float* x, const int* labels, int batch, Rng* rng) {
   reserve(batch);
-  return rng ? forward(x, batch, Eps::Draw, rng) : forward(x, batch, Eps::None);
+  return rng ? forward(x, labels, batch, Eps::Draw, rng) : forward(x, labels, batch, Eps::None);
 }
 
-void ConvVae::encode(const float* x, const int* /*labels: unconditional*/, int n, float* mu, float* logvar) {
-  encoder_forward(x, n, mu, logvar);
+void ConvVae::encode(const float* x, const int* labels, int n, float* mu, float* logvar) {
+  encoder_forward(x, labels, n, mu, logvar);
 }
 
-void ConvVae::decode(const float* z, const int* /*labels: unconditional*/, int n, float* pixels) {
-  const float* logits = decoder_forward(z, n);
+void ConvVae::decode(const float* z, const int* labels, int n, float* pixels) {
+  const float* logits = decoder_forward(z, labels, n);
   const std::size_t count = static_cast<std::size_t>(n) * config_.input;
   std::memcpy(pixels, logits, count * sizeof(float));
   sigmoid_forward(pixels, count);
 }
 
-const float* ConvVae::decode_logits(const float* z, const int* /*labels: unconditional*/, int n) {
-  return decoder_forward(z, n);
+const float* ConvVae::decode_logits(const float* z, const int* labels, int n) {
+  return decoder_forward(z, labels, n);
 }
 
 void ConvVae::unit_states(int batch, std::vector<char>& states) const {

@@ -59,11 +59,14 @@ void check_config(const DcganConfig& c) {
   if (!(c.leaky_slope > 0.0f)) throw std::invalid_argument("DCGAN leaky_slope must be > 0");
   if (c.objective == GanObjective::Wasserstein && c.discriminator_batchnorm && c.discriminator_channels.size() > 1)
     throw std::invalid_argument("DCGAN: wgan-gp's gradient penalty needs a critic without BatchNorm");
+  if (c.classes < 0) throw std::invalid_argument("DCGAN classes must be >= 0");
+  if (c.classes > 0 && c.objective == GanObjective::Wasserstein)
+    throw std::invalid_argument("DCGAN: wgan-gp's gradient penalty is not implemented for a conditional critic");
 }
 
 }  // namespace
 
-Dcgan::Dcgan(const DcganConfig& config) : config_(config) {
+Dcgan::Dcgan(const DcganConfig& config) : config_(config), g_label_(config.latent, config.classes) {
   check_config(config);
   leaky_.slope = config.leaky_slope;
   const int side = square_side(config.image);
@@ -72,7 +75,7 @@ Dcgan::Dcgan(const DcganConfig& config) : config_(config) {
 
   // Generator: Linear to g₁ × b × b (b = side / 2ⁿ), then BN + ReLU and a ConvT per stage.
   const int base = side >> g.size();
-  g_fc_ = std::make_unique<Linear>(generator_params_, "generator.fc", config.latent, g[0] * base * base,
+  g_fc_ = std::make_unique<Linear>(generator_params_, "generator.fc", g_label_.width(), g[0] * base * base,
                                    ActivationSpec{});
   ImageShape shape{g[0], base, base};
   for (std::size_t i = 0; i < g.size(); ++i) {
@@ -103,6 +106,8 @@ Dcgan::Dcgan(const DcganConfig& config) : config_(config) {
   d_out_ = std::make_unique<Linear>(discriminator_params_, "discriminator.out", shape.size(), 1, ActivationSpec{});
   d_weights.push_back("discriminator.out.weight");
   if (config.spectral_norm) d_sn_ = SpectralNormSet(discriminator_params_, discriminator_buffers_, d_weights);
+  if (config.classes > 0)
+    d_embed_ = std::make_unique<ClassProjection>(discriminator_params_, "discriminator.embed", shape.size(), config.classes);
 
   generator_params_.allocate();
   generator_buffers_.allocate();
@@ -140,6 +145,7 @@ void Dcgan::init(Rng& rng) {
   d_out_->init(rng);
   fill_normal(discriminator_params_, "discriminator.out.weight", 0.0f, 0.02f, rng);
   d_sn_.init(rng);
+  if (d_embed_) fill_normal(discriminator_params_, "discriminator.embed.weight", 0.0f, 0.02f, rng);  // as the weights
   for_each_bias_before_batchnorm([](ParameterSet& set, const std::string& name) { zero_tensor(set.values(), set, name); });
 }
 
@@ -177,16 +183,27 @@ void Dcgan::reserve(int batch) {
   grad_fakes_.reserve_discard(pixels);
   d_logits_.reserve_discard(b);
   grad_logits_.reserve_discard(b);
+  if (config_.classes > 0) g_in_.reserve_discard(b * static_cast<std::size_t>(g_label_.width()));
   capacity_ = batch;
 }
 
 // ---- generator ----
 
-const float* Dcgan::generator_forward(const float* z, int batch, bool training) {
+void Dcgan::require_labels(const int* labels) const {
+  if (config_.classes > 0 && !labels) throw std::invalid_argument("a conditional DCGAN needs the images' labels");
+}
+
+const float* Dcgan::generator_forward(const float* z, const int* labels, int batch, bool training) {
   reserve(batch);
+  const float* in = z;
+  if (config_.classes > 0) {  // [z | onehot(y)]
+    require_labels(labels);
+    g_label_.forward(z, labels, batch, g_in_.data());
+    in = g_in_.data();
+  }
   for (std::size_t i = 0; i < g_bn_.size(); ++i) {
     if (i == 0) {
-      g_fc_->forward(z, batch, g_pre_[0].data());  // NCHW rows: the Linear's output is g₁ × b × b
+      g_fc_->forward(in, batch, g_pre_[0].data());  // NCHW rows: the Linear's output is g₁ × b × b
     } else {
       g_deconv_[i - 1]->forward(g_act_[i - 1].data(), batch, g_pre_[i].data());
     }
@@ -208,7 +225,8 @@ void Dcgan::generator_backward(float* grad_out, int batch) {
     activation_backward(relu_, g_act_[i].data(), grad, size);
     g_bn_[i]->backward(grad, batch, kWrite);
     if (i == 0) {
-      g_fc_->backward(z_.data(), g_pre_[0].data(), grad, batch, nullptr, kWrite);
+      const float* in = config_.classes > 0 ? g_in_.data() : z_.data();  // G's input of the training pass
+      g_fc_->backward(in, g_pre_[0].data(), grad, batch, nullptr, kWrite);
     } else {
       g_deconv_[i - 1]->backward(g_act_[i - 1].data(), g_pre_[i].data(), grad, batch, g_grad_[i - 1].data(), kWrite);
     }
@@ -220,7 +238,8 @@ void Dcgan::generator_backward(float* grad_out, int batch) {
 
 // ---- discriminator ----
 
-const float* Dcgan::discriminator_forward(const float* x, int batch, bool training) {
+const float* Dcgan::discriminator_forward(const float* x, const int* labels, int batch, bool training) {
+  require_labels(labels);
   reserve(batch);
   d_conv_[0]->forward(x, batch, d_act_[0].data());  // LeakyReLU fused
   for (std::size_t i = 1; i < d_conv_.size(); ++i) {
@@ -232,13 +251,16 @@ const float* Dcgan::discriminator_forward(const float* x, int batch, bool traini
     d_bn_[i - 1]->forward(d_pre_[i].data(), batch, d_act_[i].data(), training);
     activation_forward(leaky_, d_act_[i].data(), static_cast<std::size_t>(batch) * d_conv_[i]->output_shape().size());
   }
-  d_out_->forward(d_act_.back().data(), batch, d_logits_.data());
+  d_out_->forward(d_act_.back().data(), batch, d_logits_.data());  // ψ(h)
+  if (d_embed_) d_embed_->forward(d_act_.back().data(), labels, batch, d_logits_.data());  // + ⟨E[y], h⟩
   return d_logits_.data();
 }
 
-void Dcgan::discriminator_backward(const float* x, float* grad_logits, int batch, ParamGrads mode, float* grad_x) {
+void Dcgan::discriminator_backward(const float* x, const int* labels, float* grad_logits, int batch, ParamGrads mode,
+                                   float* grad_x) {
   const std::size_t m = d_conv_.size();
   d_out_->backward(d_act_[m - 1].data(), d_logits_.data(), grad_logits, batch, d_grad_[m - 1].data(), mode);
+  if (d_embed_) d_embed_->backward(d_act_[m - 1].data(), labels, grad_logits, batch, d_grad_[m - 1].data(), mode);
   for (std::size_t i = m; i-- > 1;) {
     float* grad = d_grad_[i].data();  // dL/d act_i → dL/d pre_i, in place
     if (d_bn_.empty()) {  // LeakyReLU fused into the conv
@@ -259,18 +281,26 @@ void Dcgan::discriminator_backward(const float* x, float* grad_logits, int batch
 
 // ---- one iteration ----
 
-void Dcgan::sample_fakes(int batch, Rng& rng) {
+void Dcgan::set_fakes(int batch, const int* labels) {
+  if (config_.classes > 0) {
+    require_labels(labels);
+    labels_.assign(labels, labels + batch);
+  }
+  generator_forward(z_.data(), labels_.data(), batch, /*training=*/true);
+}
+
+void Dcgan::sample_fakes(int batch, Rng& rng, const int* labels) {
   reserve(batch);
   batch_ = batch;
   rng.fill_normal(z_.data(), static_cast<std::size_t>(batch) * config_.latent);
-  generator_forward(z_.data(), batch, /*training=*/true);
+  set_fakes(batch, labels);
 }
 
-void Dcgan::set_fakes_from(const float* z, int batch, const int* /*labels: unconditional*/) {
+void Dcgan::set_fakes_from(const float* z, int batch, const int* labels) {
   reserve(batch);
   batch_ = batch;
   std::memcpy(z_.data(), z, static_cast<std::size_t>(batch) * config_.latent * sizeof(float));
-  generator_forward(z_.data(), batch, /*training=*/true);
+  set_fakes(batch, labels);
 }
 
 const float* Dcgan::fakes() const { return g_out_.data(); }
@@ -286,17 +316,18 @@ GanLosses Dcgan::discriminator_gradients(const float* real, const GradientPenalt
   d_sn_.normalize(/*power_iteration=*/true);
   // Real batch: L_D's real term (bce: BCE(D(real), 1) = mean softplus(−r)); its backward writes
   // D's gradients.
-  const float* scores = discriminator_forward(real, B, true);
+  const int* y = labels_.data();  // the real batch's labels are the fakes' (conditional)
+  const float* scores = discriminator_forward(real, y, B, true);
   losses.discriminator = discriminator_real_loss(objective, scores, n, grad);
   for (std::size_t i = 0; i < n; ++i) losses.real_score += shown_score(objective, scores[i]);
-  discriminator_backward(real, grad, B, ParamGrads::Write, nullptr);
+  discriminator_backward(real, y, grad, B, ParamGrads::Write, nullptr);
   // Fake batch (detached from G): the fake term (bce: BCE(D(fakes), 0) = mean softplus(f)); its
   // gradients add up.
-  scores = discriminator_forward(g_out_.data(), B, true);
+  scores = discriminator_forward(g_out_.data(), y, B, true);
   losses.discriminator += discriminator_fake_loss(objective, scores, n, grad);
   losses.generator = generator_loss(objective, scores, n, nullptr);
   for (std::size_t i = 0; i < n; ++i) losses.fake_score += shown_score(objective, scores[i]);
-  discriminator_backward(g_out_.data(), grad, B, ParamGrads::Accumulate, nullptr);
+  discriminator_backward(g_out_.data(), y, grad, B, ParamGrads::Accumulate, nullptr);
   if (config_.objective == GanObjective::Wasserstein) {
     // λ mean (‖∇ₓD(x̂)‖ − 1)² on x̂ = εx + (1 − ε)x̃ (nn/gradient_penalty.hpp).
     const std::size_t pixels = n * static_cast<std::size_t>(config_.image);
@@ -320,39 +351,40 @@ double Dcgan::generator_gradients() {
   const int B = batch_;
   // L_G through the current D (training mode, as the example); only dL/dfakes is taken from D.
   d_sn_.normalize(/*power_iteration=*/false);
-  const float* scores = discriminator_forward(g_out_.data(), B, true);
+  const float* scores = discriminator_forward(g_out_.data(), labels_.data(), B, true);
   const double loss = generator_loss(config_.objective, scores, static_cast<std::size_t>(B), grad_logits_.data());
-  discriminator_backward(g_out_.data(), grad_logits_.data(), B, ParamGrads::Skip, grad_fakes_.data());
+  discriminator_backward(g_out_.data(), labels_.data(), grad_logits_.data(), B, ParamGrads::Skip, grad_fakes_.data());
   d_sn_.restore();
   generator_backward(grad_fakes_.data(), B);
   return loss;
 }
 
-void Dcgan::generate(const float* z, int n, float* images) {
-  const float* out = generator_forward(z, n, /*training=*/false);
+void Dcgan::generate(const float* z, const int* labels, int n, float* images) {
+  const float* out = generator_forward(z, labels, n, /*training=*/false);
   std::memcpy(images, out, static_cast<std::size_t>(n) * config_.image * sizeof(float));
 }
 
-void Dcgan::decode(const float* z, const int* /*labels: unconditional*/, int n, float* pixels) {
-  generate(z, n, pixels);
+void Dcgan::decode(const float* z, const int* labels, int n, float* pixels) {
+  generate(z, config_.classes > 0 ? labels : nullptr, n, pixels);
   pixels_to_unit(pixel_range(), pixels, static_cast<std::size_t>(n) * static_cast<std::size_t>(config_.image));
 }
 
-void Dcgan::discriminate(const float* images, const int* /*labels: unconditional*/, int n, float* logits) {
+void Dcgan::discriminate(const float* images, const int* labels, int n, float* logits) {
   d_sn_.normalize(/*power_iteration=*/false);
-  const float* out = discriminator_forward(images, n, /*training=*/false);
+  const float* out = discriminator_forward(images, labels, n, /*training=*/false);
   d_sn_.restore();
   std::memcpy(logits, out, static_cast<std::size_t>(n) * sizeof(float));
 }
 
 void Dcgan::input_gradient(const float* x, int batch, float* g) {
   if (!d_bn_.empty()) throw std::logic_error("DCGAN input_gradient needs a critic without BatchNorm");
-  discriminator_forward(x, batch, /*training=*/true);
+  // Unconditional critics only (the constructor refuses a conditional wgan-gp DCGAN).
+  discriminator_forward(x, nullptr, batch, /*training=*/true);
   ones_.reserve_discard(static_cast<std::size_t>(batch));
   for (int i = 0; i < batch; ++i) ones_[static_cast<std::size_t>(i)] = 1.0f;
   std::vector<float> grad_out(ones_.data(), ones_.data() + batch);  // consumed by the backward
   // Every conv's LeakyReLU is fused: its backward leaves a_l (the pre-activation adjoint) in d_grad_[l].
-  discriminator_backward(x, grad_out.data(), batch, ParamGrads::Skip, g);
+  discriminator_backward(x, nullptr, grad_out.data(), batch, ParamGrads::Skip, g);
 }
 
 void Dcgan::input_gradient_backward(const float* u, int batch) {

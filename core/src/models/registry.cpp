@@ -157,10 +157,13 @@ std::uint64_t base_plane(int image, std::size_t layers) {
 
 // ---- dcgan ----
 
+// The conditional DCGAN's discriminator_conditioning value (its one way: dcgan.hpp).
+constexpr const char* kProjection = "projection";
+
 std::uint64_t dcgan_generator_parameters(const DcganConfig& c) {
   const std::vector<int>& g = c.generator_channels;
   const std::uint64_t fc_out = static_cast<std::uint64_t>(g[0]) * base_plane(c.image, g.size());
-  std::uint64_t n = static_cast<std::uint64_t>(c.latent) * fc_out + fc_out;  // Linear(latent → g₁·b²)
+  std::uint64_t n = static_cast<std::uint64_t>(c.latent + c.classes) * fc_out + fc_out;  // Linear(latent + classes → g₁·b²)
   for (std::size_t i = 0; i < g.size(); ++i)
     n += 2 * static_cast<std::uint64_t>(g[i]) + conv_parameters(g[i], i + 1 < g.size() ? g[i + 1] : 1);
   return n;
@@ -171,7 +174,8 @@ std::uint64_t dcgan_discriminator_parameters(const DcganConfig& c) {
   std::uint64_t n = 0;
   for (std::size_t i = 0; i < d.size(); ++i)
     n += conv_parameters(i == 0 ? 1 : d[i - 1], d[i]) + (i > 0 && c.discriminator_batchnorm ? 2 * d[i] : 0);
-  return n + static_cast<std::uint64_t>(d.back()) * base_plane(c.image, d.size()) + 1;
+  const std::uint64_t features = static_cast<std::uint64_t>(d.back()) * base_plane(c.image, d.size());
+  return n + features + 1 + static_cast<std::uint64_t>(c.classes) * features;  // out, and the class embedding
 }
 
 Result<std::uint64_t> check_dcgan(const Metadata& m) {
@@ -190,7 +194,8 @@ std::uint64_t conv_vae_parameters(const ConvVaeConfig& c) {
   for (std::size_t i = 0; i < ch.size(); ++i)
     n += conv_parameters(i == 0 ? 1 : ch[i - 1], ch[i]) + conv_parameters(ch[i], i == 0 ? 1 : ch[i - 1]);
   const int code = static_cast<int>(static_cast<std::uint64_t>(ch.back()) * base_plane(c.input, ch.size()));
-  return n + mlp_parameters({code, c.fc}) + 2 * mlp_parameters({c.fc, c.latent}) + mlp_parameters({c.latent, c.fc, code});
+  return n + mlp_parameters({code + c.classes, c.fc}) + 2 * mlp_parameters({c.fc, c.latent}) +
+         mlp_parameters({c.latent + c.classes, c.fc}) + mlp_parameters({c.fc, code});
 }
 
 Result<std::uint64_t> check_conv_vae(const Metadata& m) {
@@ -287,6 +292,8 @@ Metadata config_metadata(const DcganConfig& c) {
   m["batchnorm_eps"] = format_float(c.batchnorm_eps);
   put_adversarial(m, c.objective, c.spectral_norm);
   if (!c.discriminator_batchnorm) m["discriminator_batchnorm"] = "0";
+  put_classes(m, c.classes);
+  if (c.classes > 0) m["discriminator_conditioning"] = kProjection;
   return m;
 }
 
@@ -297,6 +304,7 @@ Metadata config_metadata(const ConvVaeConfig& c) {
   m["fc"] = std::to_string(c.fc);
   m["latent"] = std::to_string(c.latent);
   m["beta"] = format_float(c.beta);
+  put_classes(m, c.classes);
   return m;
 }
 
@@ -413,6 +421,16 @@ Result<DcganConfig> dcgan_config_from_metadata(const Metadata& m) {
   for (const auto* layers : {&gen.value(), &disc.value()})
     if (auto problem = stride2_stack_problem(image.value(), static_cast<int>(layers->size())); !problem.empty())
       return R::failure("metadata describes a DCGAN that cannot be built: " + problem);
+  auto classes = conditional_classes(m);
+  if (!classes) return R::failure(classes.error());
+  // How D reads the label: stated by a conditional file (projection is the one way), absent otherwise.
+  auto how = m.find("discriminator_conditioning");
+  if (classes.value() > 0 && how == m.end())
+    return R::failure("metadata has no \"discriminator_conditioning\" (required for a conditional DCGAN)");
+  if (how != m.end() && (classes.value() == 0 || how->second != kProjection))
+    return R::failure("metadata \"discriminator_conditioning\" must be \"" + std::string(kProjection) +
+                      "\" and only in a conditional DCGAN (with \"classes\"), not \"" + how->second + "\"");
+  c.classes = classes.value();
   c.image = image.value();
   c.latent = latent.value();
   c.generator_channels = gen.value();
@@ -439,6 +457,9 @@ Result<ConvVaeConfig> conv_vae_config_from_metadata(const Metadata& m) {
   if (!beta) return R::failure(beta.error());
   if (auto problem = stride2_stack_problem(input.value(), static_cast<int>(channels.value().size())); !problem.empty())
     return R::failure("metadata describes a conv VAE that cannot be built: " + problem);
+  auto classes = conditional_classes(m);
+  if (!classes) return R::failure(classes.error());
+  c.classes = classes.value();
   c.input = input.value();
   c.channels = channels.value();
   c.fc = fc.value();

@@ -295,8 +295,9 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                                      "only --hidden is given)")
                          ->check(width_list());
   app->add_flag("--conditional", f->conditional,
-                "VAE, GAN: condition the model on the data set's class labels (10 for mnist/fashion); sample, "
-                "interpolate and eval then take --class C or --classes A-B");
+                "VAE, GAN, DCGAN, conv VAE: condition the model on the data set's class labels (10 for "
+                "mnist/fashion; the DCGAN's discriminator by projection); sample, interpolate and eval then take "
+                "--class C or --classes A-B");
   f->o_gan_loss = app->add_option("--gan-loss", f->gan_loss,
                                   "GAN, DCGAN: the adversarial objective: bce (non-saturating, default), lsgan, hinge "
                                   "or wgan-gp (critic + gradient penalty, DCGAN critic without BatchNorm; Adam lr 1e-4, betas 0, 0.9)")

@@ -20,8 +20,9 @@ Metadata ConvVaeTrainer::config_metadata() const { return latentlab::config_meta
 
 Trainer::LossTerms ConvVaeTrainer::train_step(const Dataset& train, std::size_t first, int count) {
   const float* batch = gather(train, first, count, vae_.pixel_range());
+  const int* labels = gather_classes(train, first, count);
   // ε for the global batch, this rank's rows (the same ε per image for any number of ranks).
-  const VaeLosses l = vae_.compute_gradients(batch, count, step_normals(vae_.config().latent));
+  const VaeLosses l = vae_.compute_gradients(batch, labels, count, step_normals(vae_.config().latent));
   apply({{"reconstruction", l.reconstruction}, {"KL", l.kl}, {"loss", l.total}}, vae_.parameters(), adam_);
   return {{"loss", l.total}, {"recon", l.reconstruction}, {"kl", l.kl}};
 }
@@ -37,7 +38,7 @@ Result<bool> ConvVaeTrainer::check_config(const Metadata& m) const {
   auto config = conv_vae_config_from_metadata(m);
   if (!config) return R::failure(config.error());
   if (latentlab::config_metadata(config.value()) != config_metadata())
-    return R::failure("the checkpoint's conv VAE (channels " + m.at("channels") + ", hidden " + m.at("hidden") +
+    return R::failure("the checkpoint's conv VAE (channels " + m.at("channels") + ", fc " + m.at("fc") +
                       ", latent " + m.at("latent") + ") differs from the one being trained");
   return R::success(true);
 }

@@ -28,6 +28,7 @@ class ConvVaeTrainer : public Trainer {
     return {"test_loss", "test_recon", "test_kl", "test_loss_mu"};
   }
   void render(const float* z, const int* labels, int count, float* pixels) override;
+  int classes() const override { return vae_.config().classes; }
 
  protected:
   LossTerms train_step(const Dataset& train, std::size_t first, int count) override;

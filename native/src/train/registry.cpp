@@ -212,6 +212,7 @@ std::any dcgan_fresh(const ModelFlags& f) {
   // The WGAN-GP paper's critic has no BatchNorm (a batch statistic would make the penalty's
   // per-image gradient depend on the other images).
   if (c.objective == GanObjective::Wasserstein) c.discriminator_batchnorm = false;
+  if (f.conditional) c.classes = kClassesOfData;
   return c;
 }
 
@@ -223,11 +224,13 @@ void dcgan_resume_flags(const std::any& config, const ModelFlags& f, const Confl
   if (f.disc_hidden.given)
     conflict("--disc-hidden", join_ints(f.disc_hidden.value), join_ints(c.discriminator_channels));
   adversarial_resume_flags(c.objective, c.spectral_norm, f, conflict);
+  conditional_resume_flag(c.classes, f, conflict);
 }
 
 std::unique_ptr<Trainer> dcgan_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {
   DcganConfig c = std::any_cast<const DcganConfig&>(config);
   c.image = data.image_size;
+  c.classes = classes_for(c.classes, data);
   // The data decide the image side: refuse one the stride-2 stacks cannot have before building.
   for (const auto* layers : {&c.generator_channels, &c.discriminator_channels})
     if (auto problem = stride2_stack_problem(c.image, static_cast<int>(layers->size())); !problem.empty())
@@ -239,7 +242,8 @@ std::string dcgan_describe(const Metadata& m) {
   return "DCGAN latent " + m.at("latent") + ", G channels [" + m.at("generator_channels") + "], D channels [" +
          m.at("discriminator_channels") + "] (k4 s2 p1" +
          (m.count("discriminator_batchnorm") && m.at("discriminator_batchnorm") == "0" ? ", no BatchNorm in D" : ", BatchNorm") +
-         ")" + adversarial_text(m);
+         ")" + adversarial_text(m) + conditional_text(m) +
+         (m.count("discriminator_conditioning") ? ", D by " + m.at("discriminator_conditioning") : "");
 }
 
 // ---- conv-vae ----
@@ -255,6 +259,7 @@ std::any conv_vae_fresh(const ModelFlags& f) {
   c.latent = f.latent.value;
   c.beta = f.beta.value;
   if (f.hidden.given) c.channels = f.hidden.value;
+  if (f.conditional) c.classes = kClassesOfData;
   return c;
 }
 
@@ -266,12 +271,14 @@ void conv_vae_resume_flags(const std::any& config, const ModelFlags& f, const Co
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.channels));
   if (f.beta.given) conflict("--beta", shortest_float(f.beta.value), shortest_float(c.beta));
+  conditional_resume_flag(c.classes, f, conflict);
 }
 
 std::unique_ptr<Trainer> conv_vae_trainer(const std::any& config, const TrainingOptions& options,
                                           const DataShape& data) {
   ConvVaeConfig c = std::any_cast<const ConvVaeConfig&>(config);
   c.input = data.image_size;
+  c.classes = classes_for(c.classes, data);
   if (auto problem = stride2_stack_problem(c.input, static_cast<int>(c.channels.size())); !problem.empty())
     throw UsageError("--hidden: " + problem);
   return std::make_unique<ConvVaeTrainer>(c, options);
@@ -279,7 +286,7 @@ std::unique_ptr<Trainer> conv_vae_trainer(const std::any& config, const Training
 
 std::string conv_vae_describe(const Metadata& m) {
   return "conv VAE " + m.at("input") + " channels [" + m.at("channels") + "] (k4 s2 p1)-" + m.at("fc") + "-" +
-         m.at("latent") + ", beta " + m.at("beta");
+         m.at("latent") + ", beta " + m.at("beta") + conditional_text(m);
 }
 
 // Defaults: PyTorch's examples/vae and the usual MLP GAN recipe.
@@ -304,7 +311,7 @@ const NativeKind kKinds[] = {
     // The DCGAN's test metric needs the discriminator, which a file may leave out.
     {find_model_kind("dcgan"),
      "image latent generator_channels discriminator_channels leaky_slope batchnorm_eps discriminator_batchnorm gan_loss "
-     "spectral_norm",
+     "spectral_norm classes discriminator_conditioning",
      nullptr,
      {10, 64, "2e-4", 100, "128,64",
       "--epochs 10  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
@@ -312,7 +319,7 @@ const NativeKind kKinds[] = {
       "       BatchNorm, DCGAN N(0, 0.02) init; pixels in [-1,1]; an epoch drops the last partial batch"},
      false, dcgan_fresh, config_from_checkpoint<DcganConfig, dcgan_config_from_metadata>, dcgan_resume_flags,
      dcgan_trainer, dcgan_describe},
-    {find_model_kind("conv-vae"), "input channels fc latent beta", conv_vae_metrics,
+    {find_model_kind("conv-vae"), "input channels fc latent beta classes", conv_vae_metrics,
      {10, 128, "1e-3", 20, "32,64",
       "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 32,64 (conv channels)\n"
       "       k4 s2 p1 convolutions, Linear width 256; pixels in [0,1]; the last partial batch is kept"},

@@ -25,6 +25,11 @@
 // discriminator_gradients; u and v are saved in "discriminator.buffers" after the BatchNorm
 // statistics. wgan-gp (whose critic must have no BatchNorm, which the constructor checks) adds the
 // gradient penalty to step 2 through the critic's double backward (input_gradient below).
+// Conditional (classes > 0): every image has a class y. G reads [z | onehot(y)] (LabelInput, as
+// the MLP cGAN); D is a projection discriminator (Miyato & Koyama 2018, nn/class_projection.hpp):
+//   logit = ψ(h) + ⟨E[y], h⟩,   h = the flattened features discriminator.out reads,
+// E = "discriminator.embed.weight" [classes × features]. In training the fakes are asked for the
+// real batch's labels, so D sees each class equally often real and fake.
 #pragma once
 
 #include <functional>
@@ -36,9 +41,11 @@
 #include "latentlab/models/model.hpp"
 #include "latentlab/nn/activations.hpp"
 #include "latentlab/nn/batchnorm2d.hpp"
+#include "latentlab/nn/class_projection.hpp"
 #include "latentlab/nn/conv2d.hpp"
 #include "latentlab/nn/conv_transpose2d.hpp"
 #include "latentlab/nn/gradient_penalty.hpp"
+#include "latentlab/nn/label_input.hpp"
 #include "latentlab/nn/linear.hpp"
 #include "latentlab/nn/spectral_norm_set.hpp"
 
@@ -57,6 +64,8 @@ struct DcganConfig {
   // false: D has no BatchNorm (its conv biases then train): the WGAN-GP critic, whose gradient
   // penalty is per image, which a batch statistic would break.
   bool discriminator_batchnorm = true;
+  // 0: unconditional; else the number of classes G and D are conditioned on (D by projection).
+  int classes = 0;
 };
 
 // The conv stacks' fixed geometry: kernel 4, stride 2, padding 1 (side ×2 or ÷2).
@@ -85,11 +94,13 @@ class Dcgan : public GenerativeModel {
   int latent_dim() const override { return config_.latent; }
   int image_size() const override { return config_.image; }
   PixelRange pixel_range() const override { return PixelRange::MinusOneOne; }
+  int classes() const override { return config_.classes; }
   void decode(const float* z, const int* labels, int n, float* pixels) override;
 
   // Step 1: z (batch × latent) drawn from rng, or given; fakes = G(z) in training mode.
-  void sample_fakes(int batch, Rng& rng);
-  // labels: the fakes' classes, as Gan::set_fakes_from (nullptr: this model is unconditional).
+  // labels: the fakes' classes (batch values, copied; the real batch's in training) for a
+  // conditional DCGAN, else nullptr. Steps 2 and 4 use them for the real and the fake images alike.
+  void sample_fakes(int batch, Rng& rng, const int* labels = nullptr);
   void set_fakes_from(const float* z, int batch, const int* labels = nullptr);
   const float* fakes() const;
   const float* latents() const { return z_.data(); }
@@ -111,9 +122,11 @@ class Dcgan : public GenerativeModel {
   double generator_gradients();
 
   // G(z) with pixels in [−1, 1] (n × image), eval mode. Overwrites G's activations: not
-  // between sample_fakes and generator_gradients.
-  void generate(const float* z, int n, float* images);
-  // D's logits (n) of images (n × image), eval mode; labels as Gan::discriminate (nullptr here).
+  // between sample_fakes and generator_gradients. labels as in decode.
+  void generate(const float* z, const int* labels, int n, float* images);
+  void generate(const float* z, int n, float* images) { generate(z, nullptr, n, images); }
+  // D's logits (n) of images (n × image), eval mode; labels: their classes (conditional).
+  // A conditional model throws std::invalid_argument without labels (decode, generate likewise).
   void discriminate(const float* images, const int* labels, int n, float* logits);
   void discriminate(const float* images, int n, float* logits) { discriminate(images, nullptr, n, logits); }
 
@@ -127,12 +140,16 @@ class Dcgan : public GenerativeModel {
   void reserve(int batch);
   // Calls f(set, tensor name) for each conv bias that a BatchNorm follows (held at 0: dcgan.cpp).
   void for_each_bias_before_batchnorm(const std::function<void(ParameterSet&, const std::string&)>& f);
-  const float* generator_forward(const float* z, int batch, bool training);
+  // Throws std::invalid_argument when a conditional model gets no labels.
+  void require_labels(const int* labels) const;
+  void set_fakes(int batch, const int* labels);  // copies the labels, runs G in training mode on z_
+  const float* generator_forward(const float* z, const int* labels, int batch, bool training);
   // dL/dfakes (batch × image) → G's parameter gradients (written).
   void generator_backward(float* grad_out, int batch);
-  const float* discriminator_forward(const float* x, int batch, bool training);
+  const float* discriminator_forward(const float* x, const int* labels, int batch, bool training);
   // grad_logits → D's parameter gradients (per mode) and dL/dx when grad_x is not null.
-  void discriminator_backward(const float* x, float* grad_logits, int batch, ParamGrads mode, float* grad_x);
+  void discriminator_backward(const float* x, const int* labels, float* grad_logits, int batch, ParamGrads mode,
+                              float* grad_x);
 
   DcganConfig config_;
   ParameterSet generator_params_, discriminator_params_, generator_buffers_, discriminator_buffers_;
@@ -147,6 +164,9 @@ class Dcgan : public GenerativeModel {
   SpectralNormSet d_sn_;
   AlignedBuffer interpolates_, input_grad_, grad_input_grad_, ones_;  // wgan-gp (ones_: ∂D/∂out = 1)
   std::vector<AlignedBuffer> tangent_;                                 // t_l of input_gradient_backward
+  // Conditional only: G's label input and D's class projection (on d_act_.back()).
+  LabelInput g_label_{0, 0};
+  std::unique_ptr<ClassProjection> d_embed_;
   ActivationSpec relu_{Activation::ReLU, 0.0f}, leaky_{Activation::LeakyReLU, 0.2f};
 
   int batch_ = 0, capacity_ = 0;
@@ -156,6 +176,8 @@ class Dcgan : public GenerativeModel {
   // (d_act_[0] is conv 1's fused output), d_logits_.
   std::vector<AlignedBuffer> g_pre_, g_act_, g_grad_, d_pre_, d_act_, d_grad_;
   AlignedBuffer g_out_, grad_fakes_, d_logits_, grad_logits_;
+    std::vector<int> labels_;  // the fakes' labels of the current iteration (conditional)
+  AlignedBuffer g_in_;       // [z | onehot] of the last G pass (conditional)
 };
 
 }  // namespace latentlab

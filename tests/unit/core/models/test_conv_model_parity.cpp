@@ -3,6 +3,8 @@
 // must reproduce what PyTorch 1.13 computed: forward values, losses, every parameter gradient,
 // the parameters after 3 Adam steps and (DCGAN) the BatchNorm running statistics. Tolerances
 // as test_pytorch_parity.cpp states and explains them (the fixture carries the same table).
+// The conditional versions ({dcgan,conv_vae}_conditional_reference.json: classes in the config,
+// the batch's "labels") run the same checks with the labels passed to every pass.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -17,8 +19,15 @@
 using namespace latentlab;
 using namespace latentlab::test;
 
-TEST_CASE("DCGAN iterations match PyTorch, BatchNorm running statistics included", "[parity][dcgan][adam]") {
-  const json doc = load_fixture("dcgan_reference.json");
+namespace {
+
+// The fixture's "labels" (a conditional case), empty otherwise.
+std::vector<int> fixture_labels(const json& doc) {
+  return doc.contains("labels") ? doc.at("labels").get<std::vector<int>>() : std::vector<int>{};
+}
+
+void check_dcgan_fixture(const char* file) {
+  const json doc = load_fixture(file);
   check_fixture_tolerances(doc);
   const json& c = doc.at("config");
   DcganConfig config;
@@ -27,6 +36,7 @@ TEST_CASE("DCGAN iterations match PyTorch, BatchNorm running statistics included
   config.generator_channels = c.at("generator_channels").get<std::vector<int>>();
   config.discriminator_channels = c.at("discriminator_channels").get<std::vector<int>>();
   config.leaky_slope = static_cast<float>(c.at("leaky_slope").get<double>());
+  config.classes = c.value("classes", 0);
   Dcgan gan(config);
   ParameterSet& g_params = gan.generator_parameters();
   ParameterSet& d_params = gan.discriminator_parameters();
@@ -36,11 +46,14 @@ TEST_CASE("DCGAN iterations match PyTorch, BatchNorm running statistics included
   const std::vector<float> z = floats(doc.at("z")), real = floats(doc.at("real"));
   REQUIRE(z.size() == static_cast<std::size_t>(batch) * config.latent);
   REQUIRE(real.size() == static_cast<std::size_t>(batch) * config.image);
+  const std::vector<int> labels = fixture_labels(doc);
+  REQUIRE((config.classes > 0) == !labels.empty());
+  const int* y = labels.empty() ? nullptr : labels.data();
   const AdamConfig adam = adam_config(doc.at("adam"));
   Adam adam_g(g_params.size(), adam), adam_d(d_params.size(), adam);
 
   const json& first = doc.at("first_iteration");
-  gan.set_fakes_from(z.data(), batch);
+  gan.set_fakes_from(z.data(), batch, y);
   check_close("fakes", gan.fakes(), floats(first.at("fakes")), kActAbs, kActRel);
   const GanLosses d_losses = gan.discriminator_gradients(real.data());
   check_close("L_D", d_losses.discriminator, first.at("loss_d").get<double>(), kLossAbs, kLossRel);
@@ -59,7 +72,7 @@ TEST_CASE("DCGAN iterations match PyTorch, BatchNorm running statistics included
   const std::vector<float> loss_d_ref = floats(after.at("loss_d")), loss_g_ref = floats(after.at("loss_g"));
   REQUIRE(loss_d_ref.size() == 3);
   for (int it = 1; it < 3; ++it) {
-    gan.set_fakes_from(z.data(), batch);
+    gan.set_fakes_from(z.data(), batch, y);
     const GanLosses l = gan.discriminator_gradients(real.data());
     adam_d.step(d_params.values(), d_params.grads());
     const double lg = gan.generator_gradients();
@@ -78,8 +91,8 @@ TEST_CASE("DCGAN iterations match PyTorch, BatchNorm running statistics included
                 after.at("discriminator_buffers"), kParamAbs, kParamRel);
 }
 
-TEST_CASE("conv VAE forward values, losses, gradients and 3 Adam steps match PyTorch", "[parity][conv-vae][adam]") {
-  const json doc = load_fixture("conv_vae_reference.json");
+void check_conv_vae_fixture(const char* file) {
+  const json doc = load_fixture(file);
   check_fixture_tolerances(doc);
   const json& c = doc.at("config");
   ConvVaeConfig config;
@@ -88,14 +101,18 @@ TEST_CASE("conv VAE forward values, losses, gradients and 3 Adam steps match PyT
   config.fc = c.at("fc").get<int>();
   config.latent = c.at("latent").get<int>();
   config.beta = static_cast<float>(c.at("beta").get<double>());
+  config.classes = c.value("classes", 0);
   ConvVae vae(config);
   set_parameters(vae.parameters(), doc.at("parameters"));
   const int batch = doc.at("batch").get<int>();
   const std::vector<float> x = floats(doc.at("x")), eps = floats(doc.at("eps"));
   REQUIRE(x.size() == static_cast<std::size_t>(batch) * config.input);
   REQUIRE(eps.size() == static_cast<std::size_t>(batch) * config.latent);
+  const std::vector<int> labels = fixture_labels(doc);
+  REQUIRE((config.classes > 0) == !labels.empty());
+  const int* y = labels.empty() ? nullptr : labels.data();
 
-  const VaeLosses losses = vae.compute_gradients(x.data(), batch, eps.data());
+  const VaeLosses losses = vae.compute_gradients(x.data(), y, batch, eps.data());
   check_close("mu", vae.last_mu(), floats(doc.at("mu")), kActAbs, kActRel);
   check_close("logvar", vae.last_logvar(), floats(doc.at("logvar")), kActAbs, kActRel);
   check_close("z", vae.last_z(), floats(doc.at("z")), kActAbs, kActRel);
@@ -113,9 +130,28 @@ TEST_CASE("conv VAE forward values, losses, gradients and 3 Adam steps match PyT
   const std::vector<float> step_losses = floats(opt.at("losses"));
   REQUIRE(step_losses.size() == 3);
   for (int t = 0; t < 3; ++t) {
-    const VaeLosses l = fresh.compute_gradients(x.data(), batch, eps.data());
+    const VaeLosses l = fresh.compute_gradients(x.data(), y, batch, eps.data());
     check_close("loss before Adam step " + std::to_string(t + 1), l.total, step_losses[t], kLossAbs, kLossRel);
     adam.step(params.values(), params.grads());
   }
   check_tensors("parameters after 3 Adam steps", params, params.values(), opt.at("parameters"), kParamAbs, kParamRel);
+}
+
+}  // namespace
+
+TEST_CASE("DCGAN iterations match PyTorch, BatchNorm running statistics included", "[parity][dcgan][adam]") {
+  check_dcgan_fixture("dcgan_reference.json");
+}
+
+TEST_CASE("conditional DCGAN (projection D) iterations match PyTorch", "[parity][dcgan][adam][conditional]") {
+  check_dcgan_fixture("dcgan_conditional_reference.json");
+}
+
+TEST_CASE("conv VAE forward values, losses, gradients and 3 Adam steps match PyTorch", "[parity][conv-vae][adam]") {
+  check_conv_vae_fixture("conv_vae_reference.json");
+}
+
+TEST_CASE("conditional conv VAE forward values, losses, gradients and 3 Adam steps match PyTorch",
+          "[parity][conv-vae][adam][conditional]") {
+  check_conv_vae_fixture("conv_vae_conditional_reference.json");
 }

@@ -47,8 +47,12 @@ std::vector<Metadata> small_configs() {
   conv_vae.fc = 7;
   conv_vae.latent = 3;
   conv_vae.beta = 0.5f;
-  return {config_metadata(vae),   config_metadata(gan), config_metadata(classifier), config_metadata(dcgan),
-          config_metadata(conv_vae)};
+  DcganConfig cdcgan = dcgan;  // conditional: G's label columns, D's class embedding
+  cdcgan.classes = 3;
+  ConvVaeConfig cconv_vae = conv_vae;
+  cconv_vae.classes = 4;
+  return {config_metadata(vae),      config_metadata(gan),    config_metadata(classifier), config_metadata(dcgan),
+          config_metadata(conv_vae), config_metadata(cdcgan), config_metadata(cconv_vae)};
 }
 
 std::size_t values_needed_to_generate(const Model& model) {
@@ -112,7 +116,7 @@ TEST_CASE("a kind's configuration survives metadata → model → metadata", "[r
       std::unique_ptr<GenerativeModel> model(static_cast<GenerativeModel*>(kind.build(m)));
       CHECK(model->image_size() == std::stoi(m.at("image_height")) * std::stoi(m.at("image_width")));
       CHECK(std::string(pixel_range_name(model->pixel_range())) == m.at("pixel_range"));
-      CHECK(model->classes() == 0);  // no conditional kind is registered yet
+      CHECK(model->classes() == (m.count("classes") ? std::stoi(m.at("classes")) : 0));
     }
     // Each codec writes what it reads.
     if (m.at("kind") == "vae") CHECK(config_metadata(vae_config_from_metadata(m).value()) == m);
@@ -121,6 +125,34 @@ TEST_CASE("a kind's configuration survives metadata → model → metadata", "[r
     if (m.at("kind") == "dcgan") CHECK(config_metadata(dcgan_config_from_metadata(m).value()) == m);
     if (m.at("kind") == "conv-vae") CHECK(config_metadata(conv_vae_config_from_metadata(m).value()) == m);
   }
+}
+
+TEST_CASE("a conditional DCGAN's file states its projection discriminator, and other values and an unconditional file "
+          "with the key are refused", "[registry][conditional]") {
+  DcganConfig c;
+  c.image = 64;
+  c.latent = 4;
+  c.generator_channels = {5, 3};
+  c.discriminator_channels = {2, 4};
+  CHECK(config_metadata(c).count("discriminator_conditioning") == 0);
+  c.classes = 10;
+  const Metadata m = config_metadata(c);
+  REQUIRE(m.at("discriminator_conditioning") == "projection");
+  REQUIRE(m.at("classes") == "10");
+  CHECK(dcgan_config_from_metadata(m).value().classes == 10);
+  Metadata bad = m;
+  bad.erase("discriminator_conditioning");
+  CHECK_THAT(dcgan_config_from_metadata(bad).error(), Catch::Contains("discriminator_conditioning"));
+  bad["discriminator_conditioning"] = "concat";
+  CHECK_THAT(dcgan_config_from_metadata(bad).error(), Catch::Contains("projection"));
+  bad = m;
+  bad.erase("classes");
+  CHECK_THAT(dcgan_config_from_metadata(bad).error(), Catch::Contains("discriminator_conditioning"));
+  // The built model has the embedding [classes × features] in D.
+  Dcgan built(c);
+  const TensorInfo* e = built.discriminator_parameters().find("discriminator.embed.weight");
+  REQUIRE(e);
+  CHECK(e->shape == std::vector<int>{10, 4 * 2 * 2});
 }
 
 TEST_CASE("save_model and load_model round-trip every generative kind through its tensor groups", "[registry]") {
@@ -152,8 +184,11 @@ TEST_CASE("save_model and load_model round-trip every generative kind through it
     std::vector<float> z(static_cast<std::size_t>(3 * full.latent_dim()));
     sample_latents(9, z.data(), z.size());
     std::vector<float> p1(static_cast<std::size_t>(3 * full.image_size())), p2(p1.size());
-    full.decode(z.data(), nullptr, 3, p1.data());
-    sampler.value()->decode(z.data(), nullptr, 3, p2.data());
+    std::vector<int> labels(3);
+    if (full.conditional()) cycle_labels(full.classes(), 3, labels.data());
+    const int* y = full.conditional() ? labels.data() : nullptr;
+    full.decode(z.data(), y, 3, p1.data());
+    sampler.value()->decode(z.data(), y, 3, p2.data());
     CHECK(p1 == p2);
     for (float p : p1) REQUIRE((p >= 0.0f && p <= 1.0f));
   }

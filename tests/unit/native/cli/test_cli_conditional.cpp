@@ -33,6 +33,8 @@ const std::string& subset_dir() {
 
 std::vector<std::string> tiny_flags(const std::string& model) {
   if (model == "vae") return {"--hidden", "16", "--latent", "4"};
+  if (model == "dcgan") return {"--hidden", "8,4", "--latent", "8", "--batch", "50"};
+  if (model == "conv-vae") return {"--hidden", "4,8", "--latent", "4"};
   return {"--hidden", "16,32", "--latent", "8", "--batch", "50"};
 }
 
@@ -248,4 +250,58 @@ TEST_CASE("eval of a conditional model reports the conditional accuracy per clas
     CHECK(j["cond_accuracy"].get<double>() == Approx(sum / classes));
     CHECK(j["cond_accuracy_worst"].get<double>() == worst);
   }
+}
+
+TEST_CASE("the conv kinds conditional: train --conditional, sample/interpolate --class, eval --classes, and --class "
+          "refused for an unconditional DCGAN", "[cli][conditional][dcgan][conv-vae]") {
+  TempDir dir;
+  for (const std::string model : {"dcgan", "conv-vae"}) {
+    INFO(model);
+    train(model, dir / model, {"--conditional", "--seed", "3"});  // the epoch grid's seed
+    const std::string weights = dir / (model + "/model.safetensors");
+    latentlab::LoadedModel loaded = load(weights);
+    REQUIRE(loaded->classes() == 10);
+    const ProcessResult info = run_cli({"info", weights});
+    REQUIRE(info.exit_code == 0);
+    CHECK(contains(info.out, "10 classes"));
+
+    // The epoch grid is `sample --classes 0-9 --n 8` of the same model.
+    const ProcessResult grid = run_cli({"sample", "--weights", weights, "--seed", "3", "--classes", "0-9", "--n", "8",
+                                        "--out", dir / "grid.png"});
+    REQUIRE(grid.exit_code == 0);
+    CHECK(latentlab::test::read_text(dir / "grid.png") ==
+          latentlab::test::read_text(dir / (model + "/samples/epoch_001.png")));
+
+    // --class 7: every image decoded with label 7, from the contract latents.
+    const int n = 6, image = loaded->image_size();
+    const ProcessResult r = run_cli({"sample", "--weights", weights, "--n", std::to_string(n), "--seed", "9",
+                                     "--class", "7", "--raw", dir / "raw.json"});
+    INFO(r.err);
+    REQUIRE(r.exit_code == 0);
+    const auto j = nlohmann::json::parse(latentlab::test::read_text(dir / "raw.json"));
+    std::vector<float> z(static_cast<std::size_t>(n) * loaded->latent_dim());
+    latentlab::Rng(9, 0).fill_normal(z.data(), z.size());
+    const std::vector<int> sevens(static_cast<std::size_t>(n), 7);
+    std::vector<float> expected(static_cast<std::size_t>(n) * image), other(expected.size());
+    loaded->decode(z.data(), sevens.data(), n, expected.data());
+    CHECK(j["pixels"].get<std::vector<float>>() == expected);
+    const std::vector<int> ones(static_cast<std::size_t>(n), 1);
+    loaded->decode(z.data(), ones.data(), n, other.data());
+    CHECK(other != expected);  // the label matters
+
+    const ProcessResult morph = run_cli({"interpolate", "--weights", weights, "--from", "1", "--to", "2", "--steps",
+                                         "4", "--class", "3", "--out", dir / "morph.png"});
+    INFO(morph.err);
+    CHECK(morph.exit_code == 0);
+    const ProcessResult eval = run_cli({"eval", "--weights", weights, "--data", subset_dir(), "--classifier",
+                                        std::string(LATENTLAB_SOURCE_DIR) + "/native/models/classifier-mnist.safetensors",
+                                        "--classes", "0-9", "--samples", "200", "--iwae-n", "0", "--json"});
+    INFO(eval.err);
+    CHECK(eval.exit_code == 0);
+  }
+  train("dcgan", dir / "plain");
+  const ProcessResult r = run_cli({"sample", "--weights", dir / "plain/model.safetensors", "--class", "3", "--out",
+                                   dir / "x.png"});
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.err, "not conditional"));
 }

@@ -453,19 +453,22 @@ TEST_CASE("a VAE or GAN or classifier epoch stopped between steps continues bit-
   }
 }
 
-TEST_CASE("a DCGAN or conv VAE epoch stopped between steps continues bit-identically from its checkpoint",
+TEST_CASE("a DCGAN or conv VAE epoch (conditional or not) stopped between steps continues bit-identically from its checkpoint",
           "[checkpoint][interrupt]") {
   using namespace latentlab::native;
   TrainingOptions options;
   options.batch = 32;  // 20 steps per epoch
   options.seed = 9;
-  {
-    // Both players' BatchNorm running statistics are part of the state.
+  for (const int classes : {0, 10}) {
+    // Both players' BatchNorm running statistics are part of the state; a conditional DCGAN's
+    // batch labels come from the data order, which the checkpoint restores.
+    INFO("DCGAN classes " << classes);
     latentlab::DcganConfig c;
     c.image = 784;
     c.latent = 4;
     c.generator_channels = {6, 4};
     c.discriminator_channels = {4, 6};
+    c.classes = classes;
     DcganTrainer a(c, options), b(c, options), r(c, options);
     check_mid_epoch_resume(a, b, r, 13, [](DcganTrainer& x, DcganTrainer& y) {
       return std::vector<std::pair<latentlab::ParameterSet*, latentlab::ParameterSet*>>{
@@ -475,12 +478,14 @@ TEST_CASE("a DCGAN or conv VAE epoch stopped between steps continues bit-identic
           {&x.dcgan().discriminator_buffers(), &y.dcgan().discriminator_buffers()}};
     });
   }
-  {
+  for (const int classes : {0, 10}) {
+    INFO("conv VAE classes " << classes);
     latentlab::ConvVaeConfig c;
     c.input = 784;
     c.channels = {4, 6};
     c.fc = 16;
     c.latent = 3;
+    c.classes = classes;
     ConvVaeTrainer a(c, options), b(c, options), r(c, options);
     check_mid_epoch_resume(a, b, r, 7, [](ConvVaeTrainer& x, ConvVaeTrainer& y) {
       return std::vector<std::pair<latentlab::ParameterSet*, latentlab::ParameterSet*>>{
