@@ -2,7 +2,7 @@
 // wasm core (initLatentlab({ moduleUrl: TRAINING_MODULE_URL }) first). Part of latentlab.js's API
 // (latentlab.js exports it); a separate file so the page's first grid does not download it.
 
-import { checkCount, initLatentlab, split64, toFloat32 } from './latentlab-models.js';
+import { checkCount, initLatentlab, provideRepair, split64, toFloat32 } from './latentlab-models.js';
 
 // ---- training ----
 
@@ -148,3 +148,78 @@ class Trainer {
   }
 }
 
+// ---- repair ----
+
+/**
+ * A running repair (Model.repair): gradient steps on the latents of n damaged images against their
+ * observed pixels only (core/include/latentlab/infer/latent_repair.hpp), from the encoder's guess.
+ *   step(k = 1) → { loss, reconstruction, prior } (per image, before the k-th step)
+ *   latents()   → Float32Array(n·latentDim), the current z (decode it with model.decode)
+ */
+class Repair {
+  #runtime;
+  #handle;
+
+  constructor(runtime, handle, n, latentDim) {
+    this.#runtime = runtime;
+    this.#handle = handle;
+    this.n = n;
+    this.latentDim = latentDim;
+  }
+
+  #live() {
+    if (!this.#handle) throw new Error('this repair has been disposed');
+    return this.#handle;
+  }
+
+  step(k = 1) {
+    const handle = this.#live();
+    checkCount('k', k, 100000);
+    const rt = this.#runtime;
+    return rt.withHeap([16], ([lp]) => {
+      const rc = rt.M.ll_repair_step(handle, k, lp);
+      if (rc !== 0) throw new Error(`repair step failed (code ${rc})`);
+      const l = new Float64Array(rt.M.HEAPU8.buffer, lp, 2);
+      return { loss: (l[0] + l[1]) / this.n, reconstruction: l[0] / this.n, prior: l[1] / this.n };
+    });
+  }
+
+  latents() {
+    const ptr = this.#runtime.M.ll_repair_latents(this.#live());
+    return this.#runtime.readF32(ptr, this.n * this.latentDim);
+  }
+
+  dispose() {
+    if (this.#handle) {
+      this.#runtime.M.ll_repair_free(this.#handle);
+      this.#handle = 0;
+    }
+  }
+}
+
+// Model.repair (latentlab-models.js): checks the arguments, copies the images, mask and labels into
+// the heap and starts the core's repair; label(y) checks a class as the model does.
+function startRepair(rt, handle, info, label, images, mask, n, options) {
+  const size = info.imageSize;
+  checkCount('n', n);
+  images = toFloat32('images', images, n * size);
+  mask = toFloat32('mask', mask, n * size);
+  const { prior = 1, lr = 0.05 } = options;
+  const labels = options.labels == null ? null : Int32Array.from(options.labels, label);
+  if (labels && labels.length !== n) throw new RangeError(`labels must hold ${n} classes, got ${labels.length}`);
+  const r = rt.withHeap([images.length * 4, mask.length * 4, labels ? n * 4 : 4], ([xp, mp, lp]) => {
+    rt.writeF32(xp, images);
+    rt.writeF32(mp, mask);
+    if (labels) rt.M.HEAPU32.set(labels, lp >> 2);
+    return rt.M.ll_repair_create(handle, xp, mp, labels ? lp : 0, n, prior, lr);
+  });
+  if (!r) throw new Error('out of memory while setting up the repair');
+  const error = rt.M.UTF8ToString(rt.M.ll_repair_error(r));
+  if (error) {
+    rt.M.ll_repair_free(r);
+    throw new Error(error);
+  }
+  return new Repair(rt, r, n, info.latentDim);
+}
+
+provideRepair(startRepair);

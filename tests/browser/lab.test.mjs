@@ -7,7 +7,6 @@ import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
@@ -118,21 +117,21 @@ test('the MLP VAE trains in a worker: live chart and samples, no long main-threa
   const samples = await canvasStats(page, '#train-samples');
   assert.ok(samples.std > 10, `samples std ${samples.std}`);
   assert.match(await page.locator('#train-rate').innerText(), /steps\/s/);
-  // The section's main-thread work (every worker message handled, every animation frame) and
-  // Chromium's long tasks: none over 50 ms while training. Both are wall-clock times; on a machine
-  // oversubscribed several times over the scheduler alone stretches a few-ms task past 50 ms
-  // (measured at load 12 on 2 cores: a handful of 51–139 ms tasks in 20 s of training, our own
-  // callbacks mostly under 3 ms), so above a load of 2 per core the bound is 250 ms and the run
-  // says so. Either bound fails a page that trains or parses data on the main thread (seconds).
-  // LATENTLAB_LONGTASK_MS sets the bound explicitly.
-  const perCore = os.loadavg()[0] / os.cpus().length;
-  const bound = Number(process.env.LATENTLAB_LONGTASK_MS || (perCore > 2 ? 250 : 50));
-  if (bound !== 50) t.diagnostic(`long-task bound ${bound} ms (load ${perCore.toFixed(1)} per core)`);
+  // The section's main-thread work (every worker message handled, every animation frame): none
+  // over 50 ms while training (measured: mostly under 3 ms). Chromium's long tasks (PerformanceObserver
+  // 'longtask': also GC, layout and the scheduler's stretches, which are not ours) are held to 250 ms:
+  // a single 56 ms one showed up on an otherwise idle 2-core machine while the worker held the other
+  // core, and at load 12 a handful of 51–139 ms ones appeared, with our callbacks under 3 ms. Either
+  // bound fails a page that trains or parses data on the main thread (seconds).
+  // LATENTLAB_LONGTASK_MS sets both bounds explicitly.
+  const ours = Number(process.env.LATENTLAB_LONGTASK_MS || 50);
+  const chromium = Number(process.env.LATENTLAB_LONGTASK_MS || 250);
   const work = await page.evaluate(() => window.mainThreadWork);
   assert.ok(work.length > 10, `only ${work.length} callbacks timed`);
-  assert.deepEqual(work.filter(([, ms]) => ms > bound), [], `main-thread callbacks over ${bound} ms`);
+  assert.deepEqual(work.filter(([, ms]) => ms > ours), [], `main-thread callbacks over ${ours} ms`);
   const longTasks = await page.evaluate(() => window.longTasks);
-  assert.deepEqual(longTasks.filter((d) => d > bound), [], `main-thread tasks over ${bound} ms: ${longTasks}`);
+  if (longTasks.some((d) => d > 50)) t.diagnostic(`Chromium long tasks over 50 ms: ${longTasks.filter((d) => d > 50)}`);
+  assert.deepEqual(longTasks.filter((d) => d > chromium), [], `main-thread tasks over ${chromium} ms: ${longTasks}`);
   await screenshot(page, 'train-vae');
   assert.deepEqual(problems, []);
 });
