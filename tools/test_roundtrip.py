@@ -17,7 +17,9 @@ Checks, each against the latentlab CLI run here:
                         tensor order; random PyTorch modules of each kind, written F16, sample alike
                         in the CLI; the committed dcgan_small fixture (F16, generator only); the
                         parity fixtures' own PyTorch twins (tests/reference/models.py: a DCGAN with
-                        bias=False convs, a conditional VAE) moved by from_state_dict
+                        bias=False convs, a conditional VAE, a conditional DCGAN whose projection
+                        discriminator the tool's must equal, a conditional conv VAE whose encoder
+                        the tool's must equal) moved by from_state_dict
   strictness            a file with an extra tensor is refused by the CLI naming it, and read with
                         --allow-extra-tensors; a GAN file without generator_batchnorm is refused;
                         one hazard per new kind, refused by the tool's loader and by the CLI, both
