@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """latentlab weights ⇄ PyTorch, from docs/weights-format.md alone.
 
-Knows every kind latentlab writes: vae, gan, classifier, dcgan, conv-vae, and the conditional vae
-and gan (metadata "classes": the class enters as one-hot input columns). Needs Debian's
+Knows every kind latentlab writes: vae, gan, classifier, dcgan, conv-vae, and the conditional vae,
+gan, dcgan and conv-vae (metadata "classes": the class enters as one-hot input columns; the
+conditional dcgan's discriminator also has a class projection, discriminator.embed.weight). Needs Debian's
 python3-torch and python3-numpy (no safetensors package: the format is read and written here).
 As a module:
 
@@ -203,19 +204,28 @@ def with_labels(x, labels, classes):
     """[x | onehot(labels)]: how a class enters a conditional model (latentlab's LabelInput; no
     tensor of its own: the first Linear has `classes` more input columns, the last ones). x itself
     for an unconditional model."""
+    labels = checked_labels(labels, x.shape[0], classes)
+    if labels is None:
+        return x
+    return torch.cat([x, nn.functional.one_hot(labels, classes).to(x.dtype)], dim=1)
+
+
+def checked_labels(labels, rows, classes):
+    """The labels as a long tensor, one per row in [0, classes); None for an unconditional model
+    (classes 0), which refuses labels, as a conditional model refuses their absence."""
     if classes == 0:
         if labels is not None:
             raise ValueError("this model is not conditional (its metadata has no \"classes\"): it takes no labels")
-        return x
+        return None
     if labels is None:
         raise ValueError(f"a conditional model ({classes} classes) needs one label per row "
                          "(`latentlab sample` asks row k for class k mod classes: see cycle_labels)")
     labels = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
-    if labels.numel() != x.shape[0]:
-        raise ValueError(f"{labels.numel()} labels for {x.shape[0]} rows")
+    if labels.numel() != rows:
+        raise ValueError(f"{labels.numel()} labels for {rows} rows")
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= classes):
         raise ValueError(f"labels must be in [0, {classes})")
-    return torch.cat([x, nn.functional.one_hot(labels, classes).to(x.dtype)], dim=1)
+    return labels
 
 
 def cycle_labels(classes, n):
@@ -223,10 +233,39 @@ def cycle_labels(classes, n):
     return [k % classes for k in range(n)]
 
 
-def unconditional(meta):
-    if classes_of(meta):
-        raise ValueError(f"a conditional {meta['kind']} (metadata \"classes\"): this version of "
-                         "tools/latentlab_torch.py knows conditional vae and gan only")
+GAN_LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
+
+
+def adversarial_keys(meta, switches, discriminator):
+    """Checks "gan_loss" and the 0/1 `switches` ({key: default}: spectral_norm, and the dcgan's
+    discriminator_batchnorm) as latentlab does. They change the discriminator only, and this tool
+    builds the default one: a file holding another discriminator (spectral norm's weight_u/weight_v,
+    no BatchNorm) is refused by name. Its generator alone (`latentlab export --generator-only`) is read.
+    gan_loss changes no tensor: D's output is then a critic score, not a logit."""
+    loss = meta.get("gan_loss", "bce")
+    if loss not in GAN_LOSSES:
+        raise ValueError(f"metadata \"gan_loss\" is {loss!r} (expected {', '.join(GAN_LOSSES)})")
+    for key, default in switches.items():
+        value = meta.get(key, default)
+        if value not in ("0", "1"):
+            raise ValueError(f"metadata \"{key}\" must be \"0\" or \"1\", not {value!r}")
+        if value != default and discriminator:
+            raise ValueError(f"metadata \"{key}\" = \"{value}\": tools/latentlab_torch.py does not read such a "
+                             "discriminator yet (the generator alone, `latentlab export --generator-only`, it reads)")
+
+
+PROJECTION = "projection"  # the one discriminator_conditioning of a conditional dcgan
+
+
+def discriminator_conditioning(meta):
+    """Checks a dcgan's "discriminator_conditioning" as latentlab does (core/src/models/registry.cpp):
+    required and "projection" when "classes" is present, absent otherwise."""
+    how = meta.get("discriminator_conditioning")
+    if classes_of(meta) and how is None:
+        raise ValueError("metadata has no \"discriminator_conditioning\" (required for a conditional DCGAN)")
+    if how is not None and (not classes_of(meta) or how != PROJECTION):
+        raise ValueError(f"metadata \"discriminator_conditioning\" must be \"{PROJECTION}\" and only in a "
+                         f"conditional DCGAN (with \"classes\"), not {how!r}")
 
 
 class Sequence(nn.Module):
@@ -320,7 +359,9 @@ class Gan(nn.Module):
         layers.append(("out", nn.Linear(hidden[-1], image)))
         act = (lambda x: nn.functional.leaky_relu(x, slope)) if leaky else torch.relu
         self.generator = Sequence(layers, act, torch.tanh)
-        if any(n.startswith("discriminator.") for n in tensor_names):
+        has_discriminator = any(n.startswith("discriminator.") for n in tensor_names)
+        adversarial_keys(meta, {"spectral_norm": "0"}, has_discriminator)
+        if has_discriminator:
             d = [image + self.classes] + widths(meta["discriminator_hidden"])
             dl = [(f"fc{i + 1}", nn.Linear(d[i], d[i + 1])) for i in range(len(d) - 1)]
             dl.append(("out", nn.Linear(d[-1], 1)))
@@ -354,7 +395,8 @@ class Classifier(nn.Module):
 
 class DcganGenerator(nn.Module):
     """fc: Linear(latent → g₁·b·b), viewed as g₁ × b × b; per stage i: bn{i} (BatchNorm2d) → ReLU →
-    deconv{i} (ConvTranspose2d k4 s2 p1 to g_{i+1} channels, the last to 1 channel, then tanh)."""
+    deconv{i} (ConvTranspose2d k4 s2 p1 to g_{i+1} channels, the last to 1 channel, then tanh).
+    Conditional: `latent` is the latent size + classes (fc reads [z | onehot(y)])."""
 
     def __init__(self, latent, channels, side, eps):
         super().__init__()
@@ -374,9 +416,11 @@ class DcganGenerator(nn.Module):
 
 class DcganDiscriminator(nn.Module):
     """conv1 (Conv2d k4 s2 p1) → LeakyReLU; per further stage i: conv{i} → bn{i} → LeakyReLU;
-    out: Linear → 1 logit."""
+    out: Linear → 1 logit. Conditional (classes > 0), the projection of Miyato & Koyama (2018):
+    logit = out(h) + ⟨E[y], h⟩, h the flattened features out reads, E = embed.weight
+    [classes, features] (nn.Embedding's layout; latentlab's ClassProjection)."""
 
-    def __init__(self, channels, side, slope, eps):
+    def __init__(self, channels, side, slope, eps, classes=0):
         super().__init__()
         self.channels, self.side, self.slope = channels, side, slope
         for i, c in enumerate(channels):
@@ -385,33 +429,42 @@ class DcganDiscriminator(nn.Module):
                 self.add_module(f"bn{i + 1}", nn.BatchNorm2d(c, eps=eps))
         base = side >> len(channels)
         self.out = nn.Linear(channels[-1] * base * base, 1)
+        if classes:  # after out: latentlab saves discriminator.embed.weight after discriminator.out.bias
+            self.embed = nn.Embedding(classes, channels[-1] * base * base)
 
-    def forward(self, x):
+    def forward(self, x, labels=None):
         h = x.view(x.shape[0], 1, self.side, self.side)
         for i in range(len(self.channels)):
             h = getattr(self, f"conv{i + 1}")(h)
             if i:
                 h = getattr(self, f"bn{i + 1}")(h)
             h = nn.functional.leaky_relu(h, self.slope)
-        return self.out(h.flatten(1))
+        h = h.flatten(1)
+        if labels is None:
+            return self.out(h)
+        return self.out(h) + (self.embed(labels) * h).sum(dim=1, keepdim=True)
 
 
 class Dcgan(nn.Module):
     """kind dcgan. A conv whose output a BatchNorm normalises keeps its bias in the file, held at 0
     (the PyTorch DCGAN example has bias=False there): built as zeros here, listed by
-    biases_held_at_zero(). The discriminator is built when the file holds any of its tensors."""
+    biases_held_at_zero(). The discriminator is built when the file holds any of its tensors.
+    Conditional ("classes", "discriminator_conditioning" = "projection"): G's fc reads
+    [z | onehot(y)]; D adds the class projection ⟨E[y], h⟩ to its logit (DcganDiscriminator)."""
 
     def __init__(self, meta, tensor_names=()):
         super().__init__()
-        unconditional(meta)
+        discriminator_conditioning(meta)
         image, latent = int(meta["image"]), int(meta["latent"])
         g, d = widths(meta["generator_channels"]), widths(meta["discriminator_channels"])
         slope = float(meta.get("leaky_slope", "0.2"))
         eps = float(meta.get("batchnorm_eps", "1e-5"))
-        self.latent, self.image, self.classes = latent, image, 0
-        self.generator = DcganGenerator(latent, g, conv_side(image, len(g)), eps)
-        if any(n.startswith("discriminator.") for n in tensor_names):
-            self.discriminator = DcganDiscriminator(d, conv_side(image, len(d)), slope, eps)
+        self.latent, self.image, self.classes = latent, image, classes_of(meta)
+        self.generator = DcganGenerator(latent + self.classes, g, conv_side(image, len(g)), eps)
+        has_discriminator = any(n.startswith("discriminator.") for n in tensor_names)
+        adversarial_keys(meta, {"spectral_norm": "0", "discriminator_batchnorm": "1"}, has_discriminator)
+        if has_discriminator:
+            self.discriminator = DcganDiscriminator(d, conv_side(image, len(d)), slope, eps, self.classes)
         with torch.no_grad():
             for name in self.biases_held_at_zero():
                 self.get_parameter(name).zero_()
@@ -422,53 +475,61 @@ class Dcgan(nn.Module):
             names += [f"discriminator.conv{i + 1}.bias" for i in range(1, len(self.discriminator.channels))]
         return names
 
+    def label_inputs(self):
+        """The weights whose last `classes` input columns are the one-hot class code."""
+        return ["generator.fc.weight"]
+
     def decode(self, z, labels=None):
-        """Pixels in [0, 1]: (G(z) + 1) / 2."""
-        return (self.generator(with_labels(z, labels, 0)) + 1.0) * 0.5
+        """Pixels in [0, 1]: (G(z) + 1) / 2, or (G([z | onehot(labels)]) + 1) / 2."""
+        return (self.generator(with_labels(z, labels, self.classes)) + 1.0) * 0.5
 
     def discriminate(self, images, labels=None):
-        """D's logits of images in [-1, 1] (n × image)."""
-        return self.discriminator(with_labels(images, labels, 0))
+        """D's logits of images in [-1, 1] (n × image); a conditional D adds ⟨E[y], h⟩."""
+        return self.discriminator(images, checked_labels(labels, images.shape[0], self.classes))
 
 
 class ConvVae(nn.Module):
     """kind conv-vae. encoder: conv{i} (Conv2d k4 s2 p1, ReLU), fc (Linear, ReLU), mu, logvar;
     decoder: fc1 (ReLU), fc2 (ReLU, viewed as c_n × b × b), deconv{i} (ConvTranspose2d k4 s2 p1,
-    ReLU but the last: logits, 1 channel)."""
+    ReLU but the last: logits, 1 channel). Conditional: encoder.fc reads [flattened conv features |
+    onehot(y)], decoder.fc1 reads [z | onehot(y)]; the convolutions read no label."""
 
     def __init__(self, meta, tensor_names=()):
         super().__init__()
-        unconditional(meta)
         n_in, channels, fc, latent = int(meta["input"]), widths(meta["channels"]), int(meta["fc"]), int(meta["latent"])
-        self.latent, self.image, self.classes = latent, n_in, 0
+        self.latent, self.image, self.classes = latent, n_in, classes_of(meta)
         self.side, self.channels = conv_side(n_in, len(channels)), channels
         self.base = self.side >> len(channels)
         code = channels[-1] * self.base * self.base
         self.encoder = nn.Module()
         for i, c in enumerate(channels):
             self.encoder.add_module(f"conv{i + 1}", nn.Conv2d(channels[i - 1] if i else 1, c, KERNEL, STRIDE, PADDING))
-        self.encoder.fc = nn.Linear(code, fc)
+        self.encoder.fc = nn.Linear(code + self.classes, fc)
         self.encoder.mu = nn.Linear(fc, latent)
         self.encoder.logvar = nn.Linear(fc, latent)
         self.decoder = nn.Module()
-        self.decoder.fc1 = nn.Linear(latent, fc)
+        self.decoder.fc1 = nn.Linear(latent + self.classes, fc)
         self.decoder.fc2 = nn.Linear(fc, code)
         back = channels[::-1] + [1]
         for i in range(len(channels)):
             self.decoder.add_module(f"deconv{i + 1}", nn.ConvTranspose2d(back[i], back[i + 1], KERNEL, STRIDE, PADDING))
 
+    def label_inputs(self):
+        """The weights whose last `classes` input columns are the one-hot class code."""
+        return ["encoder.fc.weight", "decoder.fc1.weight"]
+
     def encode(self, x, labels=None):
         """(μ, log σ² clamped to ±30) of images x (n × input, pixels in [0, 1])."""
-        h = with_labels(x, labels, 0).view(x.shape[0], 1, self.side, self.side)
+        h = x.view(x.shape[0], 1, self.side, self.side)
         for i in range(len(self.channels)):
             h = torch.relu(getattr(self.encoder, f"conv{i + 1}")(h))
-        h = torch.relu(self.encoder.fc(h.flatten(1)))
+        h = torch.relu(self.encoder.fc(with_labels(h.flatten(1), labels, self.classes)))
         return self.encoder.mu(h), self.encoder.logvar(h).clamp(-LOGVAR_LIMIT, LOGVAR_LIMIT)
 
     def decode(self, z, labels=None):
-        """Pixels in [0, 1]: σ(decoder(z))."""
+        """Pixels in [0, 1]: σ(decoder(z)), or σ(decoder([z | onehot(labels)]))."""
         d = self.decoder
-        h = torch.relu(d.fc2(torch.relu(d.fc1(with_labels(z, labels, 0)))))
+        h = torch.relu(d.fc2(torch.relu(d.fc1(with_labels(z, labels, self.classes)))))
         h = h.view(z.shape[0], self.channels[-1], self.base, self.base)
         for i in range(len(self.channels)):
             h = getattr(d, f"deconv{i + 1}")(h)
@@ -623,19 +684,22 @@ def gan_metadata(image, latent, generator_hidden, discriminator_hidden, leaky=Tr
     return put_classes(m, classes)
 
 
-def dcgan_metadata(image, latent, generator_channels, discriminator_channels, leaky_slope=0.2, batchnorm_eps=1e-5):
+def dcgan_metadata(image, latent, generator_channels, discriminator_channels, leaky_slope=0.2, batchnorm_eps=1e-5,
+                   classes=0):
     m = common_metadata("dcgan", image, "-1,1")
     m.update({"image": str(image), "latent": str(latent), "generator_channels": join(generator_channels),
               "discriminator_channels": join(discriminator_channels), "leaky_slope": repr(float(leaky_slope)),
               "batchnorm_eps": repr(float(batchnorm_eps))})
-    return m
+    if classes:  # the one way latentlab's DCGAN discriminator reads a label
+        m["discriminator_conditioning"] = PROJECTION
+    return put_classes(m, classes)
 
 
-def conv_vae_metadata(n_in, channels, fc, latent, beta=1.0):
+def conv_vae_metadata(n_in, channels, fc, latent, beta=1.0, classes=0):
     m = common_metadata("conv-vae", n_in, "0,1")
     m.update({"input": str(n_in), "channels": join(channels), "fc": str(fc), "latent": str(latent),
               "beta": repr(float(beta))})
-    return m
+    return put_classes(m, classes)
 
 
 def latentlab_order(module):
