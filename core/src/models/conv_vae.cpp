@@ -139,7 +139,7 @@ VaeLosses ConvVae::forward(const float* x, const int* labels, int batch, Eps eps
   }
   const float* logits = decoder_forward(z_.data(), labels, batch);
   return vae_losses(logits, x, static_cast<std::size_t>(batch) * config_.input, mu_.data(), logvar_.data(), n_latent,
-                    config_.beta, grad_logits_.data(), grad_mu_.data(), grad_logvar_.data());
+                    kl_weight_, grad_logits_.data(), grad_mu_.data(), grad_logvar_.data());
 }
 
 VaeLosses ConvVae::compute_gradients(const float* x, const int* labels, int batch, Rng& rng) {
@@ -177,7 +177,7 @@ VaeLosses ConvVae::gradients(const float* x, const int* labels, int batch, Eps e
   }
 
   // The latent: dL/dμ, dL/dlogvar (KL weighted by β plus the path through z).
-  vae_latent_backward(logvar_.data(), eps_.data(), grad_z_.data(), config_.beta, config_.logvar_limit, grad_mu_.data(),
+  vae_latent_backward(logvar_.data(), eps_.data(), grad_z_.data(), kl_weight_, config_.logvar_limit, grad_mu_.data(),
                       grad_logvar_.data(), n_latent);
 
   // Both heads read h: dL/dh = dL/dh|μ + dL/dh|logvar.

@@ -315,7 +315,7 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                   ->transform(finite_number(0, 1e6, false))
                   ->capture_default_str();
   f->o_kl_warmup = app->add_option("--kl-warmup", f->kl_warmup,
-                                   "MLP VAE (--model vae; refused for conv-vae): the KL weight ramps linearly from 0 to --beta over this many epochs, step by "
+                                   "VAE (vae, conv-vae): the KL weight ramps linearly from 0 to --beta over this many epochs, step by "
                                    "step (0: --beta from the start)")
                        ->transform(integer_in(0, 100000))
                        ->capture_default_str();

@@ -9,10 +9,9 @@
 #include "program.hpp"
 #include "output/format.hpp"
 #include "train/classifier_trainer.hpp"
-#include "train/conv_vae_trainer.hpp"
+#include "train/vae_trainer.hpp"
 #include "train/dcgan_trainer.hpp"
 #include "train/gan_trainer.hpp"
-#include "train/vae_trainer.hpp"
 
 namespace latentlab::native {
 
@@ -255,8 +254,6 @@ Metrics conv_vae_metrics(GenerativeModel& model, const Dataset& test, std::size_
 std::any conv_vae_fresh(const ModelFlags& f) {
   if (f.disc_hidden.given) throw UsageError("--disc-hidden: only a GAN has a discriminator (--model gan or dcgan)");
   refuse_adversarial_flags(f, "not a conv VAE (--model gan or dcgan)");
-  // The warm-up schedule lives in VaeTrainer only; ConvVaeTrainer would ignore it.
-  if (f.kl_warmup.given) throw UsageError("--kl-warmup: only the MLP VAE has a KL warm-up so far (--model vae)");
   ConvVaeConfig c;
   c.latent = f.latent.value;
   c.beta = f.beta.value;
@@ -270,8 +267,6 @@ void conv_vae_resume_flags(const std::any& config, const ModelFlags& f, const Co
   if (f.disc_hidden.given)
     throw UsageError("--disc-hidden: only a GAN has a discriminator, the checkpoint holds a conv VAE");
   refuse_adversarial_flags(f, "the checkpoint holds a conv VAE");
-  if (f.kl_warmup.given)
-    throw UsageError("--kl-warmup: only the MLP VAE has a KL warm-up so far, the checkpoint holds a conv VAE");
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.channels));
   if (f.beta.given) conflict("--beta", shortest_float(f.beta.value), shortest_float(c.beta));

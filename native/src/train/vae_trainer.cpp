@@ -1,30 +1,41 @@
+// The trainer of the MLP VAE and the conv VAE (vae_trainer.hpp).
 #include "train/vae_trainer.hpp"
 
-#include <algorithm>
-#include <cmath>
-
+#include "latentlab/models/registry.hpp"
 #include "train/checkpoint.hpp"
+#include "train/registry.hpp"
 
 namespace latentlab::native {
 
 namespace {
+
 AdamConfig vae_adam(float lr) {
   AdamConfig c;
   c.lr = lr;  // β1 = 0.9, β2 = 0.999, ε = 1e-8: torch.optim.Adam's defaults
   return c;
 }
+
+// A checkpoint's configuration through the kind's codec (the overload picks the kind).
+Result<VaeConfig> config_from(const Metadata& m, const VaeConfig*) { return vae_config_from_metadata(m); }
+Result<ConvVaeConfig> config_from(const Metadata& m, const ConvVaeConfig*) { return conv_vae_config_from_metadata(m); }
+
 }  // namespace
 
-VaeTrainer::VaeTrainer(const VaeConfig& config, const TrainingOptions& options)
+template <class V>
+VaeTrainerOf<V>::VaeTrainerOf(const Config& config, const TrainingOptions& options)
     : Trainer(options), vae_(config), adam_(vae_.parameters().size(), vae_adam(options.lr)) {
   add_optimiser("adam", adam_);
   Rng init = init_rng();
   vae_.init(init);
 }
 
-Metadata VaeTrainer::config_metadata() const { return latentlab::config_metadata(vae_.config()); }
+template <class V>
+Metadata VaeTrainerOf<V>::config_metadata() const {
+  return latentlab::config_metadata(vae_.config());
+}
 
-Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t first, int count) {
+template <class V>
+Trainer::LossTerms VaeTrainerOf<V>::train_step(const Dataset& train, std::size_t first, int count) {
   const float* batch = gather(train, first, count, vae_.pixel_range());
   const int* labels = gather_classes(train, first, count);
   // ε for the global batch, this rank's rows (the same ε per image for any number of ranks).
@@ -35,7 +46,8 @@ Trainer::LossTerms VaeTrainer::train_step(const Dataset& train, std::size_t firs
   return {{"loss", l.total}, {"recon", l.reconstruction}, {"kl", l.kl}};
 }
 
-float VaeTrainer::kl_weight() const {
+template <class V>
+float VaeTrainerOf<V>::kl_weight() const {
   const float beta = vae_.config().beta;
   if (options_.kl_warmup_epochs <= 0) return beta;
   const double ramp = static_cast<double>(options_.kl_warmup_epochs) * static_cast<double>(steps_per_epoch(epoch_images()));
@@ -43,20 +55,27 @@ float VaeTrainer::kl_weight() const {
   return t >= ramp ? beta : static_cast<float>(static_cast<double>(beta) * (t / ramp));
 }
 
-Metrics VaeTrainer::evaluate(const Dataset& test, std::size_t n) { return vae_test_metrics(vae_, test, n); }
+template <class V>
+Metrics VaeTrainerOf<V>::evaluate(const Dataset& test, std::size_t n) {
+  return vae_test_metrics(vae_, test, n);
+}
 
-void VaeTrainer::render(const float* z, const int* labels, int count, float* pixels) {
+template <class V>
+void VaeTrainerOf<V>::render(const float* z, const int* labels, int count, float* pixels) {
   vae_.decode(z, labels, count, pixels);
 }
 
-Result<bool> VaeTrainer::check_config(const Metadata& m) const {
+template <class V>
+Result<bool> VaeTrainerOf<V>::check_config(const Metadata& m) const {
   using R = Result<bool>;
-  auto config = vae_config_from_metadata(m);
+  auto config = config_from(m, static_cast<const Config*>(nullptr));
   if (!config) return R::failure(config.error());
   if (latentlab::config_metadata(config.value()) != config_metadata())
-    return R::failure("the checkpoint's VAE (hidden " + m.at("hidden") + ", latent " + m.at("latent") +
-                      ") differs from the one being trained");
+    return R::failure("the checkpoint's " + native_kind(kind()).describe(m) + " differs from the one being trained");
   return R::success(true);
 }
+
+template class VaeTrainerOf<Vae>;
+template class VaeTrainerOf<ConvVae>;
 
 }  // namespace latentlab::native

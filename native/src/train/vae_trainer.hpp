@@ -1,9 +1,10 @@
-// Trains the MLP VAE as PyTorch's examples/vae does: Adam (β = 0.9, 0.999), per-step loss =
-// BCE(sum) + β·KL(sum) over the batch, pixels in [0, 1]. A conditional VAE (classes > 0) is
-// given each batch's labels, and its test metrics the test images' labels. With --kl-warmup EPOCHS the step's KL
-// weight is β_t = β · min(1, t / (EPOCHS · steps per epoch)), t = steps done before it
-// (TrainingOptions): a function of the step counter alone, so a resumed run continues the ramp
-// exactly; the training loss column is then BCE + β_t·KL, the test loss keeps β.
+// Trains a VAE — the MLP VAE (models/vae.hpp) or the conv VAE (models/conv_vae.hpp) — as
+// PyTorch's examples/vae does: Adam (β = 0.9, 0.999), per-step loss = BCE(sum) + β·KL(sum) over
+// the batch, pixels in [0, 1]. A conditional VAE (classes > 0) is given each batch's labels, and
+// its test metrics the test images' labels. With --kl-warmup EPOCHS the step's KL weight is
+// β_t = β · min(1, t / (EPOCHS · steps per epoch)), t = steps done before it (TrainingOptions): a
+// function of the step counter alone, so a resumed run continues the ramp exactly; the training
+// loss column is then BCE + β_t·KL, the test loss keeps β.
 //
 // An epoch visits every one of the n training images once, in a fresh shuffled order, in
 // ceil(n / batch) steps: the last, partial batch is INCLUDED, as with PyTorch's DataLoader
@@ -12,23 +13,29 @@
 // Test metrics (per example, averaged over the test images, in chunks of kEvalChunk):
 //   test_loss, test_recon, test_kl   z sampled (ε from a fresh Rng(kEvalSeed, kEvalStream))
 //   test_loss_mu                     z = μ (the decoder sees the posterior mean)
+//
+// The model type V provides: config() (with .latent, .input, .beta, .classes), parameters(),
+// init(rng), set_kl_weight(w), compute_gradients(x, labels, batch, eps) → VaeLosses,
+// evaluate(x, labels, batch, Rng*) → VaeLosses, decode(z, labels, n, pixels), pixel_range().
 #pragma once
 
-#include <memory>
-
+#include "latentlab/models/conv_vae.hpp"
+#include "latentlab/models/vae.hpp"
 #include "latentlab/nn/adam.hpp"
 #include "latentlab/rng.hpp"
-#include "latentlab/models/vae.hpp"
 #include "train/trainer.hpp"
 
 namespace latentlab::native {
 
-class VaeTrainer : public Trainer {
+template <class V>
+class VaeTrainerOf : public Trainer {
  public:
-  // Builds the VAE and initialises its parameters from Rng(seed, kInitStream).
-  VaeTrainer(const VaeConfig& config, const TrainingOptions& options);
+  using Config = std::decay_t<decltype(std::declval<const V&>().config())>;
 
-  Vae& vae() { return vae_; }
+  // Builds the VAE and initialises its parameters from Rng(seed, kInitStream).
+  VaeTrainerOf(const Config& config, const TrainingOptions& options);
+
+  V& vae() { return vae_; }
   // The KL weight of the next step: β, or β_t during a --kl-warmup (above).
   float kl_weight() const;
   Adam& adam() { return adam_; }
@@ -46,18 +53,22 @@ class VaeTrainer : public Trainer {
   int classes() const override { return vae_.config().classes; }
 
  protected:
-  // Gradients of BCE + β·KL on the batch (pixels in [0, 1]), then Adam.
+  // Gradients of BCE + β_t·KL on the batch (pixels in [0, 1]), then Adam.
   LossTerms train_step(const Dataset& train, std::size_t first, int count) override;
   Result<bool> check_config(const Metadata& checkpoint) const override;
 
  private:
-  Vae vae_;
+  V vae_;
   Adam adam_;
 };
 
-// The test metrics above (names of test_metric_names()) of a VAE (any kind with
-// evaluate(x, labels, batch, Rng*) → VaeLosses: Vae, ConvVae) on the first n images of `test`; also used
-// by `latentlab eval`, so its test loss is the one the training log shows.
+extern template class VaeTrainerOf<Vae>;
+extern template class VaeTrainerOf<ConvVae>;
+using VaeTrainer = VaeTrainerOf<Vae>;
+using ConvVaeTrainer = VaeTrainerOf<ConvVae>;
+
+// The test metrics above (names of test_metric_names()) of a VAE (Vae or ConvVae) on the first n
+// images of `test`; also used by `latentlab eval`, so its test loss is the one the training log shows.
 template <class AnyVae>
 Metrics vae_test_metrics(AnyVae& vae, const Dataset& test, std::size_t n) {
   Rng eval_rng(kEvalSeed, kEvalStream);

@@ -40,6 +40,9 @@ class ConvVae : public GenerativeModel, public VariationalModel {
   explicit ConvVae(const ConvVaeConfig& config);
 
   const ConvVaeConfig& config() const { return config_; }
+  // The weight of the KL term in the training loss and its gradients, as Vae::kl_weight.
+  float kl_weight() const { return kl_weight_; }
+  void set_kl_weight(float weight) { kl_weight_ = weight; }
   ParameterSet& parameters() { return params_; }
   const ParameterSet& parameters() const { return params_; }
   // PyTorch's layer defaults (U(±1/√fan_in)), layer by layer in the order above.
@@ -89,6 +92,7 @@ class ConvVae : public GenerativeModel, public VariationalModel {
   void require_labels(const int* labels) const;
 
   ConvVaeConfig config_;
+  float kl_weight_ = config_.beta;
   ParameterSet params_;
   std::vector<std::unique_ptr<Conv2d>> enc_conv_;
   std::unique_ptr<Linear> enc_fc_, mu_head_, logvar_head_, dec_fc1_, dec_fc2_;

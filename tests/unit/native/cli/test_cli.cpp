@@ -170,7 +170,6 @@ TEST_CASE("invalid flag values are rejected with exit code 2 and a message namin
       {{"train", "--model", "vae", "--kl-warmup", "-1"}, "--kl-warmup"},
       {{"train", "--model", "vae", "--kl-warmup", "1.5"}, "--kl-warmup"},
       {{"train", "--model", "gan", "--kl-warmup", "2"}, "--kl-warmup"},
-      {{"train", "--model", "conv-vae", "--kl-warmup", "2"}, "--kl-warmup"},  // ConvVaeTrainer has no warm-up
       {{"train", "--model", "classifier", "--kl-warmup", "2"}, "--kl-warmup"},
       {{"train", "--model", "vae", "--classifier", dir / "missing.safetensors"}, "--classifier"},
       {{"train", "--model", "transformer"}, "--model"},

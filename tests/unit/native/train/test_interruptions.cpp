@@ -27,10 +27,9 @@
 #include "latentlab/rng.hpp"
 #include "latentlab/io/safetensors.hpp"
 #include "train/classifier_trainer.hpp"
-#include "train/conv_vae_trainer.hpp"
+#include "train/vae_trainer.hpp"
 #include "train/dcgan_trainer.hpp"
 #include "train/gan_trainer.hpp"
-#include "train/vae_trainer.hpp"
 
 using latentlab::test::TempDir;
 namespace fs = std::filesystem;

@@ -175,6 +175,33 @@ TEST_CASE("KL warm-up: beta_t = beta * min(1, t / (EPOCHS * steps per epoch)), t
   CHECK(metric(warm, "kl") > 0);
   CHECK(metric(warm, "loss") == metric(warm, "recon"));
   CHECK(metric(plain, "loss") == Approx(metric(plain, "recon") + 2.0 * metric(plain, "kl")).epsilon(1e-9));
+
+  // The conv VAE's trainer is the same template: its first warm-up step optimises the
+  // reconstruction alone too, and its β_t follows the same ramp.
+  ConvVaeConfig conv;
+  conv.channels = {2, 4};
+  conv.fc = 8;
+  conv.latent = 4;
+  conv.beta = 2.0f;
+  auto conv_first_step = [&](int warmup) {
+    options.kl_warmup_epochs = warmup;
+    ConvVaeTrainer t(conv, options);
+    Metrics first;
+    float next_weight = 0;
+    t.train_epoch(data.train, 256, [&](std::size_t steps, std::size_t, const Metrics& running) {
+      if (steps != 1) return;
+      first = running;
+      next_weight = t.kl_weight();
+    });
+    return std::make_pair(first, next_weight);
+  };
+  const auto [conv_warm, conv_warm_next] = conv_first_step(2);
+  const auto [conv_plain, conv_plain_next] = conv_first_step(0);
+  CHECK(metric(conv_warm, "kl") > 0);
+  CHECK(metric(conv_warm, "loss") == metric(conv_warm, "recon"));
+  CHECK(conv_warm_next == Approx(2.0 * 1.0 / 8.0).epsilon(1e-7));  // t = 1 of 2 epochs × 4 steps
+  CHECK(metric(conv_plain, "loss") == Approx(metric(conv_plain, "recon") + 2.0 * metric(conv_plain, "kl")).epsilon(1e-9));
+  CHECK(conv_plain_next == 2.0f);
 }
 
 TEST_CASE("train --eval-every with a classifier logs FD and classes, keeps best.safetensors, resumes bit-identically",
