@@ -3,7 +3,10 @@
 
 Knows every kind latentlab writes: vae, gan, classifier, dcgan, conv-vae, and the conditional vae,
 gan, dcgan and conv-vae (metadata "classes": the class enters as one-hot input columns; the
-conditional dcgan's discriminator also has a class projection, discriminator.embed.weight). Needs Debian's
+conditional dcgan's discriminator also has a class projection, discriminator.embed.weight), with
+every discriminator the trainer makes: spectral norm ("spectral_norm" = "1": torch.nn.utils.spectral_norm
+on every D layer, the file's "<layer>.weight" being torch's weight_orig), the dcgan's critic without
+BatchNorm ("discriminator_batchnorm" = "0"), any "gan_loss". Needs Debian's
 python3-torch and python3-numpy (no safetensors package: the format is read and written here).
 As a module:
 
@@ -18,6 +21,8 @@ As a module:
     meta = lt.dcgan_metadata(784, 100, [128, 64], [64, 128])
     model = lt.from_state_dict(meta, my_dcgan.state_dict())      # latentlab's tensor names, checked
     lt.save_module("dcgan.safetensors", model, meta, dtype="F16")
+    meta = lt.gan_metadata(784, 100, [128, 256], [256, 128], gan_loss="hinge", spectral_norm=True)
+    d_scores = lt.build_module(meta, ["discriminator."]).discriminate(images)   # D under spectral norm
 
     # The pytorch/examples VAE (fc1, fc21, fc22, fc3, fc4) as a latentlab file:
     lt.save_example_vae("vae.safetensors", example_vae.state_dict())
@@ -236,22 +241,32 @@ def cycle_labels(classes, n):
 GAN_LOSSES = ("bce", "lsgan", "hinge", "wgan-gp")
 
 
-def adversarial_keys(meta, switches, discriminator):
-    """Checks "gan_loss" and the 0/1 `switches` ({key: default}: spectral_norm, and the dcgan's
-    discriminator_batchnorm) as latentlab does. They change the discriminator only, and this tool
-    builds the default one: a file holding another discriminator (spectral norm's weight_u/weight_v,
-    no BatchNorm) is refused by name. Its generator alone (`latentlab export --generator-only`) is read.
-    gan_loss changes no tensor: D's output is then a critic score, not a logit."""
+def adversarial_keys(meta, switches):
+    """The discriminator's switches ({key: default}: "spectral_norm", default "0", and the dcgan's
+    "discriminator_batchnorm", default "1") as booleans, after checking them and "gan_loss" as
+    latentlab does. gan_loss changes training only, not a tensor: D's output is a logit (bce) or a
+    critic score (lsgan, hinge, wgan-gp)."""
     loss = meta.get("gan_loss", "bce")
     if loss not in GAN_LOSSES:
         raise ValueError(f"metadata \"gan_loss\" is {loss!r} (expected {', '.join(GAN_LOSSES)})")
+    values = {}
     for key, default in switches.items():
         value = meta.get(key, default)
         if value not in ("0", "1"):
             raise ValueError(f"metadata \"{key}\" must be \"0\" or \"1\", not {value!r}")
-        if value != default and discriminator:
-            raise ValueError(f"metadata \"{key}\" = \"{value}\": tools/latentlab_torch.py does not read such a "
-                             "discriminator yet (the generator alone, `latentlab export --generator-only`, it reads)")
+        values[key] = value == "1"
+    return values
+
+
+def with_spectral_norm(layer):
+    """`layer` with torch.nn.utils.spectral_norm on its weight, as latentlab's SpectralNorm
+    (core/src/nn/spectral_norm.cpp) normalises it: W viewed as rows × cols, rows = dim 0 (a
+    Linear's out × in, a Conv2d's out × in·k·k: PyTorch's dim 0 for both), one power iteration
+    per training forward, eps 1e-12; in eval mode σ = uᵀ W v from the stored u, v (no iteration),
+    as latentlab's discriminate(). The state_dict then holds weight_orig (W itself, not W/σ: the
+    file's "<layer>.weight"), weight_u [rows] and weight_v [cols] (the file's names). Its random
+    u, v are overwritten by the file's when loaded."""
+    return nn.utils.spectral_norm(layer, n_power_iterations=1, eps=1e-12, dim=0)
 
 
 PROJECTION = "projection"  # the one discriminator_conditioning of a conditional dcgan
@@ -336,7 +351,8 @@ class Vae(nn.Module):
 
 class Gan(nn.Module):
     """kind gan. Conditional: G reads [z | onehot(y)], D reads [x | onehot(y)]. The discriminator is
-    built when the file holds any of its tensors (a file holds it all or not at all)."""
+    built when the file holds any of its tensors (a file holds it all or not at all); with
+    "spectral_norm" = "1" every D Linear (fc1 … out) is spectral-normalised (with_spectral_norm)."""
 
     def __init__(self, meta, tensor_names=()):
         super().__init__()
@@ -360,11 +376,13 @@ class Gan(nn.Module):
         act = (lambda x: nn.functional.leaky_relu(x, slope)) if leaky else torch.relu
         self.generator = Sequence(layers, act, torch.tanh)
         has_discriminator = any(n.startswith("discriminator.") for n in tensor_names)
-        adversarial_keys(meta, {"spectral_norm": "0"}, has_discriminator)
+        self.spectral_norm = adversarial_keys(meta, {"spectral_norm": "0"})["spectral_norm"]
         if has_discriminator:
             d = [image + self.classes] + widths(meta["discriminator_hidden"])
             dl = [(f"fc{i + 1}", nn.Linear(d[i], d[i + 1])) for i in range(len(d) - 1)]
             dl.append(("out", nn.Linear(d[-1], 1)))
+            if self.spectral_norm:  # every D weight, fc1 … out
+                dl = [(name, with_spectral_norm(layer)) for name, layer in dl]
             self.discriminator = Sequence(dl, lambda x: nn.functional.leaky_relu(x, slope), lambda x: x)
 
     def label_inputs(self):
@@ -376,7 +394,8 @@ class Gan(nn.Module):
         return (self.generator(with_labels(z, labels, self.classes)) + 1.0) * 0.5
 
     def discriminate(self, images, labels=None):
-        """D's logits of images in [-1, 1] (n × image)."""
+        """D's scores of images in [-1, 1] (n × image): logits (gan_loss bce) or critic scores. In
+        eval mode, as latentlab's Gan::discriminate (spectral norm: σ from the stored u, v)."""
         return self.discriminator(with_labels(images, labels, self.classes))
 
 
@@ -416,19 +435,23 @@ class DcganGenerator(nn.Module):
 
 class DcganDiscriminator(nn.Module):
     """conv1 (Conv2d k4 s2 p1) → LeakyReLU; per further stage i: conv{i} → bn{i} → LeakyReLU;
-    out: Linear → 1 logit. Conditional (classes > 0), the projection of Miyato & Koyama (2018):
+    out: Linear → 1 logit. Without BatchNorm (discriminator_batchnorm 0, the wgan-gp critic):
+    conv{i} → LeakyReLU at every stage, no bn{i}, every conv bias trained. With spectral norm:
+    every conv{i} and out spectral-normalised (with_spectral_norm; the class embedding is not).
+    Conditional (classes > 0), the projection of Miyato & Koyama (2018):
     logit = out(h) + ⟨E[y], h⟩, h the flattened features out reads, E = embed.weight
     [classes, features] (nn.Embedding's layout; latentlab's ClassProjection)."""
 
-    def __init__(self, channels, side, slope, eps, classes=0):
+    def __init__(self, channels, side, slope, eps, classes=0, batchnorm=True, spectral_norm=False):
         super().__init__()
-        self.channels, self.side, self.slope = channels, side, slope
+        self.channels, self.side, self.slope, self.batchnorm = channels, side, slope, batchnorm
+        sn = with_spectral_norm if spectral_norm else (lambda layer: layer)
         for i, c in enumerate(channels):
-            self.add_module(f"conv{i + 1}", nn.Conv2d(channels[i - 1] if i else 1, c, KERNEL, STRIDE, PADDING))
-            if i:
+            self.add_module(f"conv{i + 1}", sn(nn.Conv2d(channels[i - 1] if i else 1, c, KERNEL, STRIDE, PADDING)))
+            if i and batchnorm:
                 self.add_module(f"bn{i + 1}", nn.BatchNorm2d(c, eps=eps))
         base = side >> len(channels)
-        self.out = nn.Linear(channels[-1] * base * base, 1)
+        self.out = sn(nn.Linear(channels[-1] * base * base, 1))
         if classes:  # after out: latentlab saves discriminator.embed.weight after discriminator.out.bias
             self.embed = nn.Embedding(classes, channels[-1] * base * base)
 
@@ -436,7 +459,7 @@ class DcganDiscriminator(nn.Module):
         h = x.view(x.shape[0], 1, self.side, self.side)
         for i in range(len(self.channels)):
             h = getattr(self, f"conv{i + 1}")(h)
-            if i:
+            if i and self.batchnorm:
                 h = getattr(self, f"bn{i + 1}")(h)
             h = nn.functional.leaky_relu(h, self.slope)
         h = h.flatten(1)
@@ -450,7 +473,10 @@ class Dcgan(nn.Module):
     (the PyTorch DCGAN example has bias=False there): built as zeros here, listed by
     biases_held_at_zero(). The discriminator is built when the file holds any of its tensors.
     Conditional ("classes", "discriminator_conditioning" = "projection"): G's fc reads
-    [z | onehot(y)]; D adds the class projection ⟨E[y], h⟩ to its logit (DcganDiscriminator)."""
+    [z | onehot(y)]; D adds the class projection ⟨E[y], h⟩ to its logit (DcganDiscriminator).
+    "discriminator_batchnorm" = "0" (the wgan-gp critic) and "spectral_norm" = "1" change D as
+    DcganDiscriminator says; as latentlab, wgan-gp needs a critic without BatchNorm (or of one
+    conv) and an unconditional one."""
 
     def __init__(self, meta, tensor_names=()):
         super().__init__()
@@ -462,16 +488,24 @@ class Dcgan(nn.Module):
         self.latent, self.image, self.classes = latent, image, classes_of(meta)
         self.generator = DcganGenerator(latent + self.classes, g, conv_side(image, len(g)), eps)
         has_discriminator = any(n.startswith("discriminator.") for n in tensor_names)
-        adversarial_keys(meta, {"spectral_norm": "0", "discriminator_batchnorm": "1"}, has_discriminator)
+        switches = adversarial_keys(meta, {"spectral_norm": "0", "discriminator_batchnorm": "1"})
+        self.spectral_norm, batchnorm = switches["spectral_norm"], switches["discriminator_batchnorm"]
+        if meta.get("gan_loss") == "wgan-gp" and batchnorm and len(d) > 1:  # latentlab's check_config
+            raise ValueError("metadata \"gan_loss\" = \"wgan-gp\" needs \"discriminator_batchnorm\" = \"0\" "
+                             "(the gradient penalty needs a critic without BatchNorm)")
+        if meta.get("gan_loss") == "wgan-gp" and self.classes:
+            raise ValueError("metadata \"gan_loss\" = \"wgan-gp\" with \"classes\": latentlab has no conditional "
+                             "wgan-gp critic")
         if has_discriminator:
-            self.discriminator = DcganDiscriminator(d, conv_side(image, len(d)), slope, eps, self.classes)
+            self.discriminator = DcganDiscriminator(d, conv_side(image, len(d)), slope, eps, self.classes,
+                                                    batchnorm, self.spectral_norm)
         with torch.no_grad():
             for name in self.biases_held_at_zero():
                 self.get_parameter(name).zero_()
 
     def biases_held_at_zero(self):
         names = [f"generator.deconv{i + 1}.bias" for i in range(len(self.generator.channels) - 1)]
-        if hasattr(self, "discriminator"):
+        if hasattr(self, "discriminator") and self.discriminator.batchnorm:
             names += [f"discriminator.conv{i + 1}.bias" for i in range(1, len(self.discriminator.channels))]
         return names
 
@@ -484,7 +518,9 @@ class Dcgan(nn.Module):
         return (self.generator(with_labels(z, labels, self.classes)) + 1.0) * 0.5
 
     def discriminate(self, images, labels=None):
-        """D's logits of images in [-1, 1] (n × image); a conditional D adds ⟨E[y], h⟩."""
+        """D's scores of images in [-1, 1] (n × image): logits (gan_loss bce) or critic scores; a
+        conditional D adds ⟨E[y], h⟩. In eval mode, as latentlab's Dcgan::discriminate (BatchNorm's
+        running statistics; spectral norm: σ from the stored u, v)."""
         return self.discriminator(images, checked_labels(labels, images.shape[0], self.classes))
 
 
@@ -558,6 +594,44 @@ def is_counter(name):
     return name.endswith(".num_batches_tracked")
 
 
+SN_WEIGHT = ".weight_orig"  # torch's spectral_norm keeps W under this name; a latentlab file under ".weight"
+
+
+def file_name(state_name):
+    """A module's state_dict key as the file names it: torch's spectral-norm "<layer>.weight_orig"
+    (W itself) is the file's "<layer>.weight"; "<layer>.weight_u" and "<layer>.weight_v" are the
+    same names in both. Every other key is the file's name already."""
+    return state_name[:-len(SN_WEIGHT)] + ".weight" if state_name.endswith(SN_WEIGHT) else state_name
+
+
+def file_state(module):
+    """The module's state_dict under the file's tensor names (file_name), in its own order."""
+    return {file_name(k): v for k, v in module.state_dict().items()}
+
+
+def state_names(module):
+    """{file name: the module's state_dict key} (they differ only for spectral-normalised weights)."""
+    return {file_name(k): k for k in module.state_dict()}
+
+
+def is_sn_vector(name):
+    return name.endswith((".weight_u", ".weight_v"))
+
+
+def key_hint(meta, name, present):
+    """Why a discriminator tensor may be unknown (present) or missing: the metadata switch that
+    decides it (spectral_norm for the power-iteration vectors, discriminator_batchnorm for bn{i})."""
+    if not name.startswith("discriminator."):
+        return ""
+    if is_sn_vector(name):
+        return (" (spectral norm's power-iteration vector: the file's metadata has no \"spectral_norm\" = \"1\")"
+                if present else " (\"spectral_norm\" = \"1\": every discriminator weight has its u and v)")
+    if ".bn" in name and meta.get("kind") == "dcgan":
+        return (" (the metadata's \"discriminator_batchnorm\" = \"0\": the critic has no BatchNorm)"
+                if present else " (\"discriminator_batchnorm\" is \"1\" or absent: the discriminator has BatchNorm)")
+    return ""
+
+
 def columns_hint(module, name, meta, file_shape, module_shape):
     """Why the weight of a layer that reads the one-hot class columns may have the wrong number of
     input columns: the "classes" key."""
@@ -576,16 +650,24 @@ def columns_hint(module, name, meta, file_shape, module_shape):
 def check_tensors(path, module, meta, tensors):
     """Every problem between a file's tensors and the module its metadata describes, in one
     ValueError naming each tensor: an unknown tensor, a missing one, a wrong shape or dtype."""
-    expected = {name: tuple(v.shape) for name, v in module.state_dict().items() if not is_counter(name)}
+    expected = {name: tuple(v.shape) for name, v in file_state(module).items() if not is_counter(name)}
     held_at_zero = set(getattr(module, "biases_held_at_zero", lambda: [])())
-    problems = []
+    problems, hinted = [], set()
+
+    def once(hint):  # a metadata key's hint, given with the first tensor it explains
+        if hint in hinted:
+            return ""
+        hinted.add(hint)
+        return hint
+
     for name, (dtype, values) in tensors.items():
         if is_counter(name):
             if name[:-len("num_batches_tracked")] + "running_mean" not in expected:
                 problems.append(f"tensor {name!r} ({dtype} {list(values.shape)}) counts batches of a "
                                 "BatchNorm this model does not have")
         elif name not in expected:
-            problems.append(f"tensor {name!r} ({dtype} {list(values.shape)}) is not part of this {meta['kind']}")
+            problems.append(f"tensor {name!r} ({dtype} {list(values.shape)}) is not part of this {meta['kind']}"
+                            + once(key_hint(meta, name, present=True)))
         elif dtype in INTEGER_DTYPES:
             problems.append(f"tensor {name!r} is {dtype}: latentlab's parameters are float (F32, F16, BF16)")
         elif tuple(values.shape) != expected[name]:
@@ -595,6 +677,7 @@ def check_tensors(path, module, meta, tensors):
         if name not in tensors:
             hint = (" (a conv that BatchNorm follows keeps its bias in a latentlab file, held at 0: "
                     "write zeros where your model has bias=False)") if name in held_at_zero else ""
+            hint = hint or once(key_hint(meta, name, present=False))
             problems.append(f"missing tensor {name!r} {list(shape)}" + hint)
     if problems:
         described = ", ".join(f"{k} {meta[k]}" for k in DESCRIBING_KEYS if k in meta)
@@ -604,20 +687,24 @@ def check_tensors(path, module, meta, tensors):
 
 DESCRIBING_KEYS = ("input", "image", "hidden", "latent", "classes", "generator_hidden", "discriminator_hidden",
                    "generator_activation", "generator_batchnorm", "generator_channels",
-                   "discriminator_channels", "channels", "fc")
+                   "discriminator_channels", "channels", "fc", "spectral_norm", "discriminator_batchnorm", "gan_loss")
 
 
 def module_from_tensors(where, meta, tensors):
-    """The module of `meta` holding `tensors` ({name: (dtype, array)}), checked strictly by
-    check_tensors. BatchNorm's batch counters, which latentlab does not store, are set to 0."""
+    """The module of `meta` holding `tensors` ({file name: (dtype, array)}), checked strictly by
+    check_tensors. BatchNorm's batch counters, which latentlab does not store, are set to 0. A
+    spectral-normalised weight W goes to torch's weight_orig, its u and v to weight_u, weight_v:
+    load_state_dict(strict=True) with the three keys and no "weight" is torch's current
+    (version 1) layout, taken as it is."""
     module = build_module(meta, tensors.keys())
     check_tensors(where, module, meta, tensors)
+    names = state_names(module)
     state = {}
     for name, (dtype, values) in tensors.items():
         if is_counter(name):
             state[name] = torch.tensor(int(values), dtype=torch.long)
         else:
-            state[name] = torch.from_numpy(np.array(values, dtype=np.float32))
+            state[names[name]] = torch.from_numpy(np.array(values, dtype=np.float32))
     for name, value in module.state_dict().items():
         if is_counter(name) and name not in state:
             state[name] = torch.zeros_like(value)
@@ -639,12 +726,16 @@ def from_state_dict(meta, state_dict):
     """The module of `meta` holding your PyTorch model's weights, ready for save_module. The
     state_dict's keys are latentlab's tensor names; BatchNorm counters may be there or not; a conv
     that BatchNorm follows may lack its bias (bias=False: written as the zeros latentlab holds it
-    at). Strict otherwise: a ValueError names every unknown, missing or mis-shaped tensor."""
+    at). A discriminator under torch.nn.utils.spectral_norm (metadata "spectral_norm" = "1") may
+    give its weights as torch names them, "<layer>.weight_orig", or as the file does, "<layer>.weight".
+    Strict otherwise: a ValueError names every unknown, missing or mis-shaped tensor."""
+    module = build_module(meta, state_dict.keys())
+    sn_weights = {k for k in module.state_dict() if k.endswith(SN_WEIGHT)}  # renamed only where the module has them
     tensors = {}
     for name, value in state_dict.items():
         array = value.detach().cpu().numpy()
+        name = file_name(name) if name in sn_weights else name
         tensors[name] = ("F32", array.astype(np.float32)) if value.is_floating_point() else ("I64", array)
-    module = build_module(meta, tensors.keys())
     for name in getattr(module, "biases_held_at_zero", lambda: [])():
         if name not in tensors:
             tensors[name] = ("F32", np.zeros(tuple(module.get_parameter(name).shape), np.float32))
@@ -673,23 +764,37 @@ def vae_metadata(n_in, hidden, latent, beta=1.0, classes=0):
     return put_classes(m, classes)
 
 
+def put_adversarial(m, gan_loss, spectral_norm):
+    """gan_loss and spectral_norm, each written only when it is not the default, as latentlab does."""
+    if gan_loss not in GAN_LOSSES:
+        raise ValueError(f"gan_loss {gan_loss!r} (expected {', '.join(GAN_LOSSES)})")
+    if gan_loss != "bce":
+        m["gan_loss"] = gan_loss
+    if spectral_norm:
+        m["spectral_norm"] = "1"
+
+
 def gan_metadata(image, latent, generator_hidden, discriminator_hidden, leaky=True, batchnorm=True,
-                 batchnorm_eps=0.8, leaky_slope=0.2, classes=0):
+                 batchnorm_eps=0.8, leaky_slope=0.2, classes=0, gan_loss="bce", spectral_norm=False):
     m = common_metadata("gan", image, "-1,1")
     m.update({"image": str(image), "latent": str(latent),
               "generator_hidden": join(generator_hidden), "discriminator_hidden": join(discriminator_hidden),
               "leaky_slope": repr(float(leaky_slope)),
               "generator_activation": "leaky_relu" if leaky else "relu",
               "generator_batchnorm": "1" if batchnorm else "0", "batchnorm_eps": repr(float(batchnorm_eps))})
+    put_adversarial(m, gan_loss, spectral_norm)
     return put_classes(m, classes)
 
 
 def dcgan_metadata(image, latent, generator_channels, discriminator_channels, leaky_slope=0.2, batchnorm_eps=1e-5,
-                   classes=0):
+                   classes=0, gan_loss="bce", spectral_norm=False, discriminator_batchnorm=True):
     m = common_metadata("dcgan", image, "-1,1")
     m.update({"image": str(image), "latent": str(latent), "generator_channels": join(generator_channels),
               "discriminator_channels": join(discriminator_channels), "leaky_slope": repr(float(leaky_slope)),
               "batchnorm_eps": repr(float(batchnorm_eps))})
+    put_adversarial(m, gan_loss, spectral_norm)
+    if not discriminator_batchnorm:
+        m["discriminator_batchnorm"] = "0"
     if classes:  # the one way latentlab's DCGAN discriminator reads a label
         m["discriminator_conditioning"] = PROJECTION
     return put_classes(m, classes)
@@ -703,12 +808,22 @@ def conv_vae_metadata(n_in, channels, fc, latent, beta=1.0, classes=0):
 
 
 def latentlab_order(module):
-    """The module's state_dict names in latentlab's save order: per network (encoder, decoder,
-    generator, discriminator, classifier), its parameters, then its buffers (BatchNorm statistics)."""
+    """The module's tensors, by file name, in latentlab's save order: per network (encoder, decoder,
+    generator, discriminator, classifier), its parameters layer by layer (weight, then bias), then
+    its buffers: BatchNorm statistics, then spectral norm's u, v layer by layer (latentlab declares
+    those after every layer). torch's spectral_norm re-registers the weight (weight_orig) after the
+    bias, and its buffers sit among the layers': both put back in latentlab's order here."""
     names = []
     for child, network in module.named_children():
-        names += [f"{child}.{n}" for n, _ in network.named_parameters()]
-        names += [f"{child}.{n}" for n, _ in network.named_buffers()]
+        params, statistics, vectors = [], [], []
+        for path, layer in network.named_modules():
+            prefix = f"{child}.{path}." if path else f"{child}."
+            own = [n for n, _ in layer.named_parameters(recurse=False)]
+            own.sort(key=lambda n: n != SN_WEIGHT[1:])  # weight_orig first; the rest as declared
+            params += [file_name(prefix + n) for n in own]
+            for n, _ in layer.named_buffers(recurse=False):
+                (vectors if is_sn_vector("." + n) else statistics).append(prefix + n)
+        names += params + statistics + vectors
     return names
 
 
@@ -716,7 +831,7 @@ def save_module(path, module, meta, dtype="F32", extra=None, keep_counters=False
     """Writes a module built by build_module (or any module whose state_dict has latentlab's names)
     as a latentlab file (dtype "F32" or "F16"), tensors in latentlab's save order. BatchNorm's
     integer batch counters are left out unless keep_counters (latentlab skips them with a note)."""
-    state = module.state_dict()
+    state = file_state(module)
     order = [n for n in latentlab_order(module) if n in state]
     order += [n for n in state if n not in order]
     tensors = {name: state[name].detach().cpu().numpy() for name in order if keep_counters or not is_counter(name)}

@@ -20,6 +20,14 @@ Checks, each against the latentlab CLI run here:
                         bias=False convs, a conditional VAE, a conditional DCGAN whose projection
                         discriminator the tool's must equal, a conditional conv VAE whose encoder
                         the tool's must equal) moved by from_state_dict
+  discriminators        gan and dcgan with --spectral-norm (and a conditional dcgan), dcgan --gan-loss
+                        wgan-gp (no BatchNorm in D), trained by the CLI: D's mean test score in
+                        summary.json (latentlab's discriminate, first 32 test images) = the tool's
+                        eval-mode D within 1e-5, and the check can tell σ(stored u, v) from σ after a
+                        power iteration; file → module → file exact, F32 and F16 (export with D);
+                        random PyTorch modules written F16 come back from `latentlab export --dtype
+                        f32` with the same tensors, names and order; one refused file each; the
+                        four gan_loss values load, another is refused
   strictness            a file with an extra tensor is refused by the CLI naming it, and read with
                         --allow-extra-tensors; a GAN file without generator_batchnorm is refused;
                         one hazard per new kind, refused by the tool's loader and by the CLI, both
@@ -27,6 +35,7 @@ Checks, each against the latentlab CLI run here:
 Prints one line per check and "N passed, M failed"; exits 1 on any failure.
 """
 import contextlib
+import copy
 import io
 import json
 import os
@@ -419,12 +428,12 @@ def new_kind_strictness(files):
     meta["discriminator_conditioning"] = "concat"
     refused(meta, tensors, "conditional dcgan", "discriminator_conditioning \"concat\"",
             "\"discriminator_conditioning\" must be \"projection\"", "discriminator_conditioning")
-    # A spectral-norm discriminator (train --spectral-norm), which the tool does not read yet: refused by name.
+    # The metadata says spectral norm, the discriminator has no u, v: each one is missing, by name.
     meta, tensors = contents("conditional dcgan")
     meta["spectral_norm"] = "1"
     refused(meta, tensors, "conditional dcgan", "spectral_norm \"1\" (its u, v left out)",
-            "metadata \"spectral_norm\" = \"1\": tools/latentlab_torch.py does not read such a discriminator yet",
-            "weight_u")
+            "missing tensor 'discriminator.conv1.weight_u' [4] (\"spectral_norm\" = \"1\": every discriminator "
+            "weight has its u and v)", "weight_u")
     # conditional conv-vae: the "classes" key lost: the one-hot columns of encoder.fc and decoder.fc1.
     meta, tensors = contents("conditional conv-vae")
     del meta["classes"]
@@ -445,6 +454,161 @@ def new_kind_strictness(files):
         except ValueError as e:
             message = str(e)
         check(expected in message, f"decode: {what} is an error: {message}")
+
+
+# ---------------------------------------------------------------- discriminators other than the default
+
+ADVERSARIAL = {  # name → the CLI's train flags, and the metadata a PyTorch user writes for the same kind
+    "gan + spectral norm": (["--model", "gan", "--hidden", "16,32", "--disc-hidden", "24", "--latent", "5",
+                             "--spectral-norm"],
+                            lambda image: lt.gan_metadata(image, 6, [12, 24], [16, 8], spectral_norm=True)),
+    "dcgan + spectral norm": (["--model", "dcgan", "--hidden", "8,4", "--disc-hidden", "4,8", "--latent", "6",
+                               "--spectral-norm"],
+                              lambda image: lt.dcgan_metadata(image, 7, [6, 5], [3, 6], batchnorm_eps=1e-3,
+                                                              spectral_norm=True)),
+    "conditional dcgan + spectral norm": (["--model", "dcgan", "--conditional", "--hidden", "8,4", "--disc-hidden",
+                                           "4,8", "--latent", "6", "--spectral-norm"],
+                                          lambda image: lt.dcgan_metadata(image, 7, [6, 5], [3, 6], batchnorm_eps=1e-3,
+                                                                          classes=10, spectral_norm=True)),
+    "dcgan wgan-gp": (["--model", "dcgan", "--hidden", "8,4", "--disc-hidden", "4,8", "--latent", "6",
+                       "--gan-loss", "wgan-gp"],
+                      lambda image: lt.dcgan_metadata(image, 7, [6, 5], [3, 6], gan_loss="wgan-gp",
+                                                      discriminator_batchnorm=False)),
+}
+SCORED = 32  # the test images train_tiny's --test-limit evaluates
+
+
+def test_images(data, n):
+    """The first n test images as the trainer's evaluation reads them: bytes p → 2·(p/255) − 1 in
+    float32 (pixel_value, then the [-1, 1] map), n × SIDE²."""
+    with open(os.path.join(data, "t10k-images-idx3-ubyte"), "rb") as f:
+        u8 = np.frombuffer(f.read()[16:], np.uint8).reshape(-1, SIDE * SIDE)[:n]
+    table = np.float32(2.0) * (np.arange(256, dtype=np.float32) / np.float32(255.0)) + np.float32(-1.0)
+    return torch.from_numpy(table[u8])
+
+
+def shown_scores(module, meta, images):
+    """What latentlab's evaluation averages (AdversarialTrainer::evaluate): σ(D(x)) for bce, else the
+    critic score D(x), each in double, D in eval mode; a conditional D reads the test labels
+    (write_idx_data's k mod 10)."""
+    labels = [k % 10 for k in range(images.shape[0])] if module.classes else None
+    with torch.no_grad():
+        scores = module.discriminate(images, labels).double().ravel()
+    return torch.sigmoid(scores) if meta.get("gan_loss", "bce") == "bce" else scores
+
+
+def one_more_power_iteration(module):
+    """A copy of `module` whose spectral-norm u, v have taken one more power iteration
+    (v ← n(Wᵀu), u ← n(Wv)): the σ a training forward would use instead of the stored one."""
+    other = copy.deepcopy(module)
+    with torch.no_grad():
+        for layer in other.modules():
+            if hasattr(layer, "weight_u"):
+                w = layer.weight_orig.reshape(layer.weight_orig.shape[0], -1)
+                layer.weight_v.copy_(nn.functional.normalize(w.t() @ layer.weight_u, dim=0, eps=1e-12))
+                layer.weight_u.copy_(nn.functional.normalize(w @ layer.weight_v, dim=0, eps=1e-12))
+    return other
+
+
+def adversarial_discriminators(data):
+    """Spectral norm (MLP GAN, DCGAN) and the wgan-gp DCGAN critic (no BatchNorm), both ways."""
+    images = test_images(data, SCORED)
+    files = {}
+    for name, (flags, made) in ADVERSARIAL.items():
+        TINY_KINDS[name] = flags
+        path = train_tiny(name, data)
+        files[name] = path
+        module, meta = lt.load_module(path)
+        keys = [f"{k} {meta[k]}" for k in ("gan_loss", "spectral_norm", "discriminator_batchnorm") if k in meta]
+        check(True, f"{name} (trained by the CLI, F32): loaded strictly into {type(module).__name__} "
+              f"({', '.join(keys)})")
+        # D's scores: the trainer's last evaluation (summary.json, a double) averages latentlab's
+        # Model::discriminate over the first SCORED test images, with the weights it then saved.
+        with open(os.path.join(os.path.dirname(path), "summary.json")) as f:
+            summary = json.load(f)
+        key = "test_d_real" if meta.get("gan_loss", "bce") == "bce" else "test_critic_real"
+        theirs = shown_scores(module, meta, images)
+        diff = abs(float(theirs.mean()) - summary[key])
+        check(diff <= TOLERANCE, f"{name}: D on {SCORED} test images, mean {key} latentlab {summary[key]:.7f}, "
+              f"PyTorch (eval mode) {float(theirs.mean()):.7f}, |difference| {diff:.1e}")
+        if module.spectral_norm:  # the check tells σ(stored u, v) from σ after a power iteration
+            moved = float((shown_scores(one_more_power_iteration(module), meta, images) - theirs).abs().max())
+            check(moved > 100 * TOLERANCE, f"{name}: with one more power iteration (a training forward's σ) "
+                  f"the scores would move by up to {moved:.1e}: the comparison sees which σ is used")
+        else:  # the check tells a trained conv bias from one held at 0 as before BatchNorm
+            other = copy.deepcopy(module)
+            with torch.no_grad():
+                other.discriminator.conv2.bias.zero_()
+            moved = float((shown_scores(other, meta, images) - theirs).abs().max())
+            check(moved > 100 * TOLERANCE and float(module.discriminator.conv2.bias.abs().max()) > 0,
+                  f"{name}: conv2's trained bias (no BatchNorm after it) moves the scores by up to {moved:.1e}")
+        again = os.path.join(TMP, "again.safetensors")
+        lt.save_module(again, module, meta)
+        check(same_tensors(path, again), f"{name}: CLI file → module → file: same tensors, order and bits")
+        # F16, the whole model (the discriminator and its u, v too): latentlab's export, read and written back.
+        f16 = os.path.join(TMP, "adversarial-f16.safetensors")
+        r = run(["export", path, "--out", f16])
+        half, half_meta = lt.load_module(f16)
+        lt.save_module(again, half, half_meta, dtype="F16")
+        check(r.returncode == 0 and same_tensors(f16, again),
+              f"{name}: `latentlab export` F16 (with D) → module → F16 file: same tensors, order and bits")
+        # PyTorch → latentlab: a random module of the tool's metadata, its state_dict as PyTorch
+        # keys it (spectral norm: weight_orig, weight_u, weight_v) through from_state_dict, F16; the
+        # CLI re-encodes it as F32 from its own tensors (by name, in its order): the values the tool
+        # meant, in the same order.
+        made_meta = made(SIDE * SIDE)
+        made_path = os.path.join(TMP, "adversarial-torch-f16.safetensors")
+        state = random_module(made_meta, seed=len(name)).state_dict()
+        lt.save_module(made_path, lt.from_state_dict(made_meta, state), made_meta, dtype="F16")
+        read_back, _ = lt.load_module(made_path)
+        lt.save_module(again, read_back, made_meta)
+        f32 = os.path.join(TMP, "adversarial-cli-f32.safetensors")
+        r = run(["export", made_path, "--dtype", "f32", "--out", f32])
+        check(r.returncode == 0 and same_tensors(f32, again),
+              f"{name}: PyTorch (F16) → latentlab → `export --dtype f32`: the tool's tensors, names, order "
+              "and values " + r.stderr.strip())
+        compare_sample(made_path, read_back, seed=3, n=4, what=f"{name} PyTorch (F16) → latentlab")
+    return files
+
+
+def adversarial_strictness(files):
+    def contents(name):
+        meta, tensors = lt.read_safetensors(files[name])
+        return meta, {k: v for k, (_, v) in tensors.items()}
+
+    # gan + spectral norm: one power-iteration vector lost.
+    meta, tensors = contents("gan + spectral norm")
+    del tensors["discriminator.out.weight_v"]
+    refused(meta, tensors, "gan + spectral norm", "without discriminator.out.weight_v",
+            "missing tensor 'discriminator.out.weight_v' [24]", "discriminator.out.weight_v")
+    # dcgan + spectral norm: a PyTorch state_dict written as is (weight_orig, not the file's weight).
+    meta, tensors = contents("dcgan + spectral norm")
+    tensors = {(k + "_orig" if k == "discriminator.conv2.weight" else k): v for k, v in tensors.items()}
+    refused(meta, tensors, "dcgan + spectral norm", "with torch's name discriminator.conv2.weight_orig",
+            "tensor 'discriminator.conv2.weight_orig' (F32 [8, 4, 4, 4]) is not part of this dcgan",
+            "no tensor \"discriminator.conv2.weight\"")  # the CLI names the first problem: the missing weight
+    # dcgan wgan-gp: the critic has no BatchNorm; a file holding one is refused.
+    meta, tensors = contents("dcgan wgan-gp")
+    tensors["discriminator.bn2.weight"] = np.ones(8, np.float32)
+    refused(meta, tensors, "dcgan wgan-gp", "with a discriminator.bn2.weight",
+            "tensor 'discriminator.bn2.weight' (F32 [8]) is not part of this dcgan (the metadata's "
+            "\"discriminator_batchnorm\" = \"0\": the critic has no BatchNorm)", "discriminator.bn2.weight")
+    meta, tensors = contents("dcgan wgan-gp")
+    del meta["discriminator_batchnorm"]  # BatchNorm by default, which wgan-gp's penalty cannot have
+    refused(meta, tensors, "dcgan wgan-gp", "without \"discriminator_batchnorm\" = \"0\"",
+            "\"gan_loss\" = \"wgan-gp\" needs \"discriminator_batchnorm\" = \"0\"", "critic without BatchNorm")
+    # gan_loss: the four objectives are metadata only; another value is refused by both.
+    meta, tensors = contents("gan + spectral norm")
+    path = os.path.join(TMP, "loss.safetensors")
+    for loss in lt.GAN_LOSSES:
+        meta["gan_loss"] = loss
+        lt.write_safetensors(path, tensors, meta)
+        module, _ = lt.load_module(path)
+        check(run(["info", path]).returncode == 0 and module.spectral_norm,
+              f"gan + spectral norm, gan_loss {loss}: the tool and `latentlab info` load it")
+    meta["gan_loss"] = "wasserstein"
+    refused(meta, tensors, "gan + spectral norm", "gan_loss \"wasserstein\"",
+            "metadata \"gan_loss\" is 'wasserstein' (expected bce, lsgan, hinge, wgan-gp)", "gan_loss")
 
 
 def strictness(plain_path):
@@ -474,6 +638,7 @@ if __name__ == "__main__":
         plain = pytorch_to_latentlab()
         strictness(plain)
         new_kind_strictness(new_kinds())
+        adversarial_strictness(adversarial_discriminators(os.path.join(TMP, "idx16")))
         twins_to_latentlab()
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)
