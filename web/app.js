@@ -96,10 +96,12 @@ export function latentRow(latents, i, d) {
 
 // ---------------------------------------------------------------- models
 
+const params = new URLSearchParams(location.search);
+
 // The manifest's entries, lowest FD first (an entry without an FD last); a file's url is resolved
 // against the manifest's. Only this origin: the page fetches nothing from elsewhere.
 async function readManifest() {
-  const url = new URL(new URLSearchParams(location.search).get('models') || 'models/models.json', location.href);
+  const url = new URL(params.get('models') || 'models/models.json', location.href);
   if (url.origin !== location.origin) throw new Error(`the list of models must be on this site, not ${url.origin}`);
   const response = await fetch(url);
   if (!response.ok) throw new Error(`could not fetch ${url.pathname}: HTTP ${response.status}`);
@@ -351,7 +353,8 @@ async function init() {
     setStatus('No model loaded.');
     return;
   }
-  if (state.models.length) await selectBuiltin(state.models[0].url);
+  // ?model=FILE (e.g. vae.safetensors) opens that entry instead; picker.js says when none has that file.
+  if (state.models.length) await selectBuiltin((state.models.find((e) => e.file === params.get('model')) || state.models[0]).url);
   else setStatus('No models listed: load a .safetensors file.');
 }
 

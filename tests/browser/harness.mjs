@@ -78,6 +78,13 @@ export async function openPage(browser, url, { initScript, ...options } = {}) {
   return { page, context, problems };
 }
 
+// index.html preloads the weights of the lowest-FD model (the one it opens on by default). A page
+// opened on another model (?model=, ?models=) never uses them, and Chromium says so in a console
+// warning; tests that open such a page leave that one warning out of their problems.
+export function withoutUnusedPreload(problems) {
+  return problems.filter((p) => !/^console\.warning: The resource \S+\/models\/[\w.-]+\.(safetensors|json) was preloaded using link preload but not used/.test(p));
+}
+
 export function screenshot(page, name) {
   return page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
 }

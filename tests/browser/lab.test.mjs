@@ -51,7 +51,7 @@ before(async () => {
   env = await start();
   ({ page, problems } = await openPage(env.browser, `${env.server.url}index.html`,
     { acceptDownloads: true, initScript: timeMainThreadWork }));
-  await page.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
+  await page.waitForSelector('html[data-model]', { timeout: 30000 });  // any model: the section trains its own
   await page.waitForSelector('#lab[data-ready="true"]', { timeout: 30000 });
   page.on('request', (r) => requests.push(r.url()));
 });

@@ -6,8 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 
-import { ARTIFACTS, ROOT, canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start } from './harness.mjs';
+import { ARTIFACTS, ROOT, canvasSignature, canvasStats, meanAbsDiff, openPage, screenshot, start, withoutUnusedPreload } from './harness.mjs';
 import { encodeSafetensors, joinSafetensors, makeGan, splitSafetensors } from '../node/weights.mjs';
+
+// These tests use the MLP VAE (and switch to the MLP GAN), whatever model the page opens on by
+// default: index.html?model=vae.safetensors opens that entry of web/models/models.json.
+const VAE_PAGE = 'index.html?model=vae.safetensors';
 
 // Grid geometry of app.js: 28-px digits, 2-px gaps, drawn ×3.
 const CELL = 28 * 3;
@@ -19,7 +23,7 @@ let problems;
 
 before(async () => {
   env = await start();
-  ({ page, problems } = await openPage(env.browser, `${env.server.url}index.html`));
+  ({ page, problems } = await openPage(env.browser, `${env.server.url}${VAE_PAGE}`));
   await page.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
 });
 
@@ -32,7 +36,8 @@ async function gridCells() {
 }
 
 test('the page loads the VAE without console errors and fills in the facts', async () => {
-  assert.deepEqual(problems, []);
+  assert.deepEqual(withoutUnusedPreload(problems), []);
+  assert.match(await page.$eval('#models input:checked', (r) => r.value), /\/models\/vae\.safetensors$/);
   assert.match(await page.locator('#fact-kind').innerText(), /^VAE/);
   assert.match(await page.locator('#fact-params').innerText(), /^[\d,]+$/);
   assert.match(await page.locator('#fact-bytes').innerText(), /(KB|MB)$/);
@@ -328,14 +333,26 @@ test('a valid file from the picker becomes the model', async () => {
 });
 
 test('no console errors, uncaught exceptions or failed requests during the session', () => {
-  assert.deepEqual(problems, []);
+  assert.deepEqual(withoutUnusedPreload(problems), []);
+});
+
+test('?model= naming no entry of the list opens the lowest FD and says so', async () => {
+  const { page: other, context, problems: otherProblems } = await openPage(env.browser, `${env.server.url}index.html?model=nope.safetensors`);
+  await other.waitForSelector('html[data-model]', { timeout: 30000 });
+  const { models } = JSON.parse(fs.readFileSync(path.join(ROOT, 'web/models/models.json'), 'utf8'));
+  const best = models.reduce((a, b) => (b.fd < a.fd ? b : a));
+  assert.match(await other.$eval('#models input:checked', (r) => r.value), new RegExp(`/models/${best.file.replace('.', '\\.')}$`));
+  assert.match(await other.locator('#error').innerText(), /asks for the model "nope\.safetensors", which is not in the list: showing the lowest FD instead\.[^]*Details: \?model= names an entry's file: /);
+  assert.deepEqual(otherProblems, []);
+  await context.close();
 });
 
 test('a phone-sized viewport has no horizontal scrolling', async () => {
+  // The page as a visitor opens it, on its default model.
   const { page: phone, context, problems: phoneProblems } = await openPage(env.browser, `${env.server.url}index.html`, {
     viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
   });
-  await phone.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
+  await phone.waitForSelector('html[data-model]', { timeout: 30000 });
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the viewport`);
   // Touch drawing works too.
@@ -353,7 +370,7 @@ test('on a 390 px phone the first grid is above the fold', async () => {
   const { page: phone, context } = await openPage(env.browser, `${env.server.url}index.html`, {
     viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2,
   });
-  await phone.waitForSelector('html[data-model="vae"]', { timeout: 30000 });
+  await phone.waitForSelector('html[data-model]', { timeout: 30000 });
   const at = await phone.evaluate(() => ({ grid: document.getElementById('grid').getBoundingClientRect().toJSON(), height: innerHeight, scrollY }));
   assert.equal(at.scrollY, 0);
   assert.ok(at.grid.top >= 0 && at.grid.bottom <= at.height, `the grid spans ${at.grid.top}–${at.grid.bottom} px, the screen ${at.height} px`);
