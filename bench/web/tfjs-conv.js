@@ -17,6 +17,7 @@
 // (measured against the CPU backend: off by as much as the gradient itself). conv2d and
 // conv2dTranspose below are tf.customGrad ops: forward and input gradient with tfjs's own 2-D
 // kernels (the ones tf.grad would use), the filter gradient as im2col + one matMul (filterGrad).
+// bench/web/check-tfjs-conv.mjs checks both facts in Node against tfjs's CPU backend.
 //
 // The biases latentlab holds at 0 (a conv that BatchNorm follows: G's deconv1, D's conv2) are
 // checked to be 0 and left out, as the PyTorch DCGAN example builds those convs without bias.
