@@ -2,23 +2,42 @@
 //
 // latentlab, tfjs and ONNX Runtime run in the same page, single-threaded, calls interleaved
 // (benchAll), on the same inputs:
-//   * the shipped models web/models/{vae,gan}.safetensors (ours loads them; tfjs gets the same
+//   * the shipped models web/models/{vae,gan,conv-vae}.safetensors and the DCGAN
+//     build/bench/web/dcgan.safetensors (make_dcgan.py) — ours loads them; tfjs gets the same
 //     weights as tensors; ONNX Runtime loads build/bench/web/*.onnx, exported from the same files
-//     by make_onnx.py), so every framework computes the same function;
+//     by make_onnx.py — so every framework computes the same function;
 //   * latents from one seeded Box–Muller stream (seededNormals), 64 per model;
-//   * the first 128 MNIST training images for the VAE training step (real pixels: ~80% zeros).
+//   * the first 128 MNIST training images for the VAE training step (real pixels: ~80% zeros), the
+//     first 64 (as 2p − 1) for the DCGAN step.
 // Timings are wall-clock per call (performance.now) after warm-up, including what a user pays:
 // copies into and out of each runtime, tfjs's dataSync, ORT's async run.
-// window.runBench() resolves to { fw, frameworks: { ours|tfjs|ort: { results: { task: stats }, info, outputs } } }.
+// The page checks every reference against ours before timing it: the max |Δ| over all pixels of
+// each decode, and for the tfjs DCGAN step (ours has none: the wasm training build has no DCGAN
+// trainer) its losses of two steps against PyTorch's (make_dcgan.py).
+// window.runBench() resolves to { fw, frameworks: { ours|tfjs|ort: { results: { task: stats }, info } },
+// agreement: { task: { tfjs, ort } } }.
+
+import { setupTfjsConv } from './tfjs-conv.js';
 
 const params = new URLSearchParams(location.search);
 const FW = params.get('fw') || 'all';
 const QUICK = params.get('quick') === '1';
-const REPS = { train: QUICK ? 10 : 40, decode: QUICK ? 20 : 80 };
-const CALLS = 4;  // decode calls per timed sample (see benchAll)
-const WARMUP = { train: QUICK ? 3 : 8, decode: QUICK ? 10 : 30 };
+// Per task: warm-up calls, timed samples, calls per sample. Without cross-origin isolation
+// performance.now() ticks in 0.1 ms: a sample of the ~1–5 ms MLP decodes is the mean of 4
+// consecutive calls, so its rounding stays below 2%; the conv tasks take 10 ms to seconds.
+const PLAN = {
+  vae_decode: { warmup: QUICK ? 10 : 30, reps: QUICK ? 20 : 80, calls: 4 },
+  gan_decode: { warmup: QUICK ? 10 : 30, reps: QUICK ? 20 : 80, calls: 4 },
+  conv_vae_decode: { warmup: QUICK ? 5 : 15, reps: QUICK ? 15 : 50, calls: 1 },
+  dcgan_decode: { warmup: QUICK ? 3 : 8, reps: QUICK ? 10 : 30, calls: 1 },
+  vae_train_step: { warmup: QUICK ? 3 : 8, reps: QUICK ? 10 : 40, calls: 1 },
+  dcgan_train_step: { warmup: QUICK ? 1 : 2, reps: QUICK ? 3 : 8, calls: 1 },
+  gan_train_step: { warmup: QUICK ? 3 : 8, reps: QUICK ? 10 : 40, calls: 1 },
+};
 const DECODE_N = 64;
 const TRAIN_N = 128;
+const DCGAN_FILE = '/build/bench/web/dcgan.safetensors';
+const CONV_VAE_FILE = '/web/models/conv-vae.safetensors';
 
 const NM = '/bench/web/node_modules';
 
@@ -49,10 +68,11 @@ function seededNormals(n, seed) {
   return out;
 }
 
-async function mnistBatch(n) {
+// The first n MNIST training images, pixel p ↦ scale·p/255 + shift.
+async function mnistBatch(n, scale = 1, shift = 0) {
   const raw = await fetchBytes('/data/mnist/train-images-idx3-ubyte');
   const x = new Float32Array(n * 784);
-  for (let i = 0; i < x.length; ++i) x[i] = raw[16 + i] / 255;
+  for (let i = 0; i < x.length; ++i) x[i] = (scale * raw[16 + i]) / 255 + shift;
   return x;
 }
 
@@ -105,12 +125,12 @@ async function time(fn, warmup, reps) {
   return stats(ms);
 }
 
-// Every 97th value of an output: enough to check that the frameworks computed the same function.
-function probe(values) {
-  const out = [];
-  for (let i = 0; i < values.length; i += 97) out.push(values[i]);
-  return out;
-}
+const maxAbsDiff = (a, b) => {
+  if (a.length !== b.length) return Infinity;
+  let m = 0;
+  for (let i = 0; i < a.length; ++i) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return Number.isNaN(m) ? Infinity : m;
+};
 
 // ---------------------------------------------------------------- ours
 
@@ -119,16 +139,30 @@ async function setupOurs() {
   const rt = await api.initLatentlab({ moduleUrl: api.TRAINING_MODULE_URL });
   const vae = await api.loadModel('/web/models/vae.safetensors');
   const gan = await api.loadModel('/web/models/gan.safetensors');
+  const cvae = await api.loadModel(CONV_VAE_FILE);
+  const dcgan = await api.loadModel(DCGAN_FILE);
   const zv = seededNormals(DECODE_N * vae.info.latentDim, 1);
   const zg = seededNormals(DECODE_N * gan.info.latentDim, 2);
-  const outputs = { vae_decode: probe(vae.decode(zv, DECODE_N)), gan_decode: probe(gan.decode(zg, DECODE_N)) };
+  const zc = seededNormals(DECODE_N * cvae.info.latentDim, 3);
+  const zd = seededNormals(DECODE_N * dcgan.info.latentDim, 4);
+  const outputs = { vae_decode: vae.decode(zv, DECODE_N), gan_decode: gan.decode(zg, DECODE_N),
+    conv_vae_decode: cvae.decode(zc, DECODE_N), dcgan_decode: dcgan.decode(zd, DECODE_N) };
   const x = await mnistBatch(TRAIN_N);
   const trainer = await api.createVaeTrainer({ input: 784, hidden: [400], latent: 20, lr: 1e-3, seed: 1 });
+  // What the training build has for a GAN: the MLP GAN's step (the shipped gan.safetensors'
+  // architecture, `latentlab train --model gan`'s defaults), batch 64 as the DCGAN's.
+  const ganTrainer = await api.createGanTrainer({ seed: 1 });
+  const xg = x.subarray(0, 64 * 784);
   const info = { simdArch: rt.simdArch, module: 'latentlab_core_train.wasm', losses: [] };
   const tasks = {
     vae_decode: () => vae.decode(zv, DECODE_N),
     gan_decode: () => gan.decode(zg, DECODE_N),
+    conv_vae_decode: () => cvae.decode(zc, DECODE_N),
+    dcgan_decode: () => dcgan.decode(zd, DECODE_N),
     vae_train_step: () => info.losses.push(trainer.step(x, TRAIN_N).loss),
+    // dcgan_train_step: none — the wasm training build has no DCGAN trainer (createVaeTrainer and
+    // createGanTrainer, the MLP GAN, are all it exposes); gan_train_step is timed instead, ours only.
+    gan_train_step: () => ganTrainer.step(xg, 64),
   };
   return { tasks, outputs, info };
 }
@@ -218,7 +252,7 @@ async function setupTfjs() {
     y.dispose();
     return v;
   };
-  const outputs = { vae_decode: probe(run(vaeDecode, zv)), gan_decode: probe(run(ganDecode, zg)) };
+  const outputs = { vae_decode: run(vaeDecode, zv), gan_decode: run(ganDecode, zg) };
 
   // One training step: the same VAE (784-400-20), BCE-with-logits summed + KL summed, Adam 1e-3.
   const V = (name) => tf.variable(T(vaeFile, name));
@@ -249,7 +283,10 @@ async function setupTfjs() {
       cost.dispose();
     },
   };
-  return { tasks, outputs, info };
+  // The conv models (tfjs-conv.js): conv VAE and DCGAN decode, the DCGAN training step.
+  const conv = await setupTfjsConv(tf, { readSafetensors, seededNormals, mnistBatch, decodeN: DECODE_N,
+    convVaeFile: CONV_VAE_FILE, dcganFile: DCGAN_FILE, stepReferenceFile: '/build/bench/web/dcgan_step_reference.json' });
+  return { tasks: { ...tasks, ...conv.tasks }, outputs: { ...outputs, ...conv.outputs }, info: { ...info, ...conv.info } };
 }
 
 // ---------------------------------------------------------------- ONNX Runtime Web (wasm EP)
@@ -261,13 +298,22 @@ async function setupOrt() {
   ort.env.wasm.proxy = false;
   ort.env.wasm.wasmPaths = `${NM}/onnxruntime-web/dist/`;
   const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' };
-  const vae = await ort.InferenceSession.create('/build/bench/web/vae_decoder.onnx', options);
-  const gan = await ort.InferenceSession.create('/build/bench/web/gan_generator.onnx', options);
+  const session = (name) => ort.InferenceSession.create(`/build/bench/web/${name}.onnx`, options);
+  const vae = await session('vae_decoder');
+  const gan = await session('gan_generator');
+  const cvae = await session('conv_vae_decoder');
+  const dcgan = await session('dcgan_generator');
   const zv = seededNormals(DECODE_N * 20, 1);
   const zg = seededNormals(DECODE_N * 100, 2);
+  const zc = seededNormals(DECODE_N * 20, 3);
+  const zd = seededNormals(DECODE_N * 100, 4);
   const run = async (s, z, d) => (await s.run({ z: new ort.Tensor('float32', z, [DECODE_N, d]) })).pixels.data;
-  const outputs = { vae_decode: probe(await run(vae, zv, 20)), gan_decode: probe(await run(gan, zg, 100)) };
-  const tasks = { vae_decode: () => run(vae, zv, 20), gan_decode: () => run(gan, zg, 100) };
+  const tasks = {
+    vae_decode: () => run(vae, zv, 20), gan_decode: () => run(gan, zg, 100),
+    conv_vae_decode: () => run(cvae, zc, 20), dcgan_decode: () => run(dcgan, zd, 100),
+  };
+  const outputs = {};
+  for (const [task, fn] of Object.entries(tasks)) outputs[task] = await fn();
   return { tasks, outputs, info: { version: ort.env.versions?.web || '', numThreads: ort.env.wasm.numThreads,
     crossOriginIsolated: self.crossOriginIsolated === true } };
 }
@@ -292,16 +338,18 @@ async function benchPeak() {
 // of each: a load spike on the shared machine then hits every framework alike.
 async function benchAll() {
   const setups = { ours: await setupOurs(), tfjs: await setupTfjs(), ort: await setupOrt() };
+  // Each reference's pixels against ours, every pixel of one call on the same latents.
+  const agreement = {};
+  for (const [task, pixels] of Object.entries(setups.ours.outputs)) {
+    agreement[task] = {};
+    for (const fw of ['tfjs', 'ort']) if (setups[fw].outputs[task]) agreement[task][fw] = maxAbsDiff(pixels, setups[fw].outputs[task]);
+  }
   const results = {};
-  for (const task of ['vae_decode', 'gan_decode', 'vae_train_step']) {
-    const kind = task === 'vae_train_step' ? 'train' : 'decode';
+  for (const [task, { warmup, reps, calls }] of Object.entries(PLAN)) {
     const fws = Object.keys(setups).filter((fw) => setups[fw].tasks[task]);
-    for (const fw of fws) for (let i = 0; i < WARMUP[kind]; ++i) await setups[fw].tasks[task]();
+    for (const fw of fws) for (let i = 0; i < warmup; ++i) await setups[fw].tasks[task]();
     const ms = Object.fromEntries(fws.map((fw) => [fw, []]));
-    // Without cross-origin isolation performance.now() ticks in 0.1 ms: a decode sample is the
-    // mean of CALLS consecutive calls, so its rounding stays below 2% of a ~1.5 ms call.
-    const calls = kind === 'decode' ? CALLS : 1;
-    for (let r = 0; r < REPS[kind]; ++r) {
+    for (let r = 0; r < reps; ++r) {
       for (const fw of fws) {
         const fn = setups[fw].tasks[task];
         const t0 = performance.now();
@@ -315,13 +363,13 @@ async function benchAll() {
   for (const [fw, s] of Object.entries(setups)) {
     const { losses, ...info } = s.info;
     if (losses) Object.assign(info, { firstLoss: losses[0], lastLoss: losses.at(-1), steps: losses.length });
-    out[fw] = { results: results[fw], outputs: s.outputs, info };
+    out[fw] = { results: results[fw], info };
   }
-  return out;
+  return { frameworks: out, agreement };
 }
 
 window.runBench = async () => {
   if (FW === 'peak') return { fw: FW, ...(await benchPeak()) };
-  if (FW === 'all') return { fw: FW, frameworks: await benchAll() };
+  if (FW === 'all') return { fw: FW, ...(await benchAll()) };
   throw new Error(`unknown fw=${FW}`);
 };

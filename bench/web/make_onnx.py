@@ -8,6 +8,9 @@ Builds the VAE decoder (20→400 ReLU→784 sigmoid) and the GAN's "stable" gene
 in PyTorch with the weights of web/models/{vae,gan}.safetensors (the shipped models, which our
 wasm and the tfjs page use too), appends the same map to [0, 1] pixels as latentlab's decode
 ((tanh + 1) / 2 for the GAN), and exports them with a fixed batch of 64 (opset 13).
+The conv models' decoders come from tools/latentlab_torch.py (the module of any latentlab file,
+its decode() in [0, 1]): web/models/conv-vae.safetensors and OUT_DIR/dcgan.safetensors (written
+by make_dcgan.py, run first) → conv_vae_decoder.onnx and dcgan_generator.onnx (NCHW inside).
 Debian's python3-torch (1.13) only; no network. The files are build outputs, never committed.
 """
 import json
@@ -18,6 +21,9 @@ from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent / "tools"))
+import latentlab_torch as lt  # noqa: E402
 
 BATCH = 64
 
@@ -83,6 +89,17 @@ def gan_generator(tensors, meta):
     return nn.Sequential(*layers)
 
 
+class Decode(nn.Module):
+    """z → pixels in [0, 1]: a latentlab_torch module's decode() as the module ONNX exports."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, z):
+        return self.model.decode(z)
+
+
 def export(model, latent, path):
     model.eval()
     z = torch.randn(BATCH, latent)
@@ -100,6 +117,10 @@ def main():
     gan, gan_meta = read_safetensors(models / "gan.safetensors")
     export(vae_decoder(vae), int(vae_meta["latent"]), out / "vae_decoder.onnx")
     export(gan_generator(gan, gan_meta), int(gan_meta["latent"]), out / "gan_generator.onnx")
+    for source, name in ((models / "conv-vae.safetensors", "conv_vae_decoder.onnx"),
+                         (out / "dcgan.safetensors", "dcgan_generator.onnx")):
+        model, _ = lt.load_module(str(source))
+        export(Decode(model), model.latent, out / name)
 
 
 if __name__ == "__main__":
