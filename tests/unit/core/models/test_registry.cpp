@@ -130,8 +130,8 @@ TEST_CASE("a kind's configuration survives metadata → model → metadata", "[r
   }
 }
 
-TEST_CASE("a conditional DCGAN's file states how D reads the label (projection or channels); other values and an unconditional file "
-          "with the key are refused", "[registry][conditional]") {
+TEST_CASE("a conditional DCGAN's file states how D reads the label (projection or channels), and other values "
+          "and an unconditional file with the key are refused", "[registry][conditional]") {
   DcganConfig c;
   c.image = 64;
   c.latent = 4;

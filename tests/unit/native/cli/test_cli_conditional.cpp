@@ -306,8 +306,9 @@ TEST_CASE("the conv kinds conditional: train --conditional, sample/interpolate -
   CHECK(contains(r.err, "not conditional"));
 }
 
-TEST_CASE("train --discriminator-conditioning channels: a label-channel DCGAN file; the flag is refused (exit 2) "
-          "without --conditional, for other kinds, with an unknown value and against a checkpoint's other way",
+TEST_CASE("train --discriminator-conditioning channels writes a label-channel DCGAN file, and the flag is "
+          "refused (exit 2) without --conditional, for other kinds, with an unknown value and against a "
+          "checkpoint's other way",
           "[cli][conditional][dcgan]") {
   TempDir dir;
   train("dcgan", dir / "ch", {"--conditional", "--discriminator-conditioning", "channels"});
@@ -318,7 +319,8 @@ TEST_CASE("train --discriminator-conditioning channels: a label-channel DCGAN fi
   bool embed = false;
   for (const auto& t : file.value().tensors) {
     embed = embed || t.name == "discriminator.embed.weight";
-    if (t.name == "discriminator.conv1.weight") CHECK(t.shape == decltype(t.shape){4, 11, 4, 4});  // --hidden 8,4: D 4,8
+    // --hidden 8,4 makes D's channels 4,8: conv1 reads the image and 10 label planes.
+    if (t.name == "discriminator.conv1.weight") CHECK(t.shape == decltype(t.shape){4, 11, 4, 4});
   }
   CHECK_FALSE(embed);
   const ProcessResult info = run_cli({"info", dir / "ch/model.safetensors"});
@@ -327,8 +329,8 @@ TEST_CASE("train --discriminator-conditioning channels: a label-channel DCGAN fi
 
   const auto refused = [&](std::vector<std::string> args, const std::string& message) {
     args.insert(args.begin(), "train");
-    for (const std::string& a : std::vector<std::string>{"--data", subset_dir(), "--limit", "100", "--epochs", "1", "--quiet"})
-      args.push_back(a);
+    const std::vector<std::string> common{"--data", subset_dir(), "--limit", "100", "--epochs", "1", "--quiet"};
+    args.insert(args.end(), common.begin(), common.end());
     const ProcessResult r = run_cli(args);
     INFO(r.out << r.err);
     CHECK(r.exit_code == 2);
