@@ -269,18 +269,25 @@ def with_spectral_norm(layer):
     return nn.utils.spectral_norm(layer, n_power_iterations=1, eps=1e-12, dim=0)
 
 
-PROJECTION = "projection"  # the one discriminator_conditioning of a conditional dcgan
+PROJECTION = "projection"  # the discriminator_conditioning this tool reads (and writes)
+CHANNELS = "channels"  # latentlab's other one: D reads the label as input planes (not read here yet)
 
 
-def discriminator_conditioning(meta):
+def discriminator_conditioning(meta, tensor_names=()):
     """Checks a dcgan's "discriminator_conditioning" as latentlab does (core/src/models/registry.cpp):
-    required and "projection" when "classes" is present, absent otherwise."""
+    required and "projection" or "channels" when "classes" is present, absent otherwise. A
+    "channels" discriminator (conv1 reads the image and one plane per class) is refused while the
+    file holds it; its generator is a projection model's and loads alone."""
     how = meta.get("discriminator_conditioning")
     if classes_of(meta) and how is None:
         raise ValueError("metadata has no \"discriminator_conditioning\" (required for a conditional DCGAN)")
-    if how is not None and (not classes_of(meta) or how != PROJECTION):
-        raise ValueError(f"metadata \"discriminator_conditioning\" must be \"{PROJECTION}\" and only in a "
-                         f"conditional DCGAN (with \"classes\"), not {how!r}")
+    if how is not None and (not classes_of(meta) or how not in (PROJECTION, CHANNELS)):
+        raise ValueError(f"metadata \"discriminator_conditioning\" must be \"{PROJECTION}\" or \"{CHANNELS}\" and "
+                         f"only in a conditional DCGAN (with \"classes\"), not {how!r}")
+    if how == CHANNELS and any(n.startswith("discriminator.") for n in tensor_names):
+        raise ValueError(f"metadata \"discriminator_conditioning\" = \"{CHANNELS}\" (a discriminator that reads the "
+                         "label as input planes): tools/latentlab_torch.py does not read such a discriminator yet "
+                         "(the generator alone, `latentlab export --generator-only`, it reads)")
 
 
 class Sequence(nn.Module):
@@ -480,7 +487,7 @@ class Dcgan(nn.Module):
 
     def __init__(self, meta, tensor_names=()):
         super().__init__()
-        discriminator_conditioning(meta)
+        discriminator_conditioning(meta, tensor_names)
         image, latent = int(meta["image"]), int(meta["latent"])
         g, d = widths(meta["generator_channels"]), widths(meta["discriminator_channels"])
         slope = float(meta.get("leaky_slope", "0.2"))

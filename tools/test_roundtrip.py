@@ -28,6 +28,9 @@ Checks, each against the latentlab CLI run here:
                         random PyTorch modules written F16 come back from `latentlab export --dtype
                         f32` with the same tensors, names and order; one refused file each; the
                         four gan_loss values load, another is refused
+  label channels        a conditional DCGAN whose D reads the label as input planes: refused by the
+                        tool while the file holds D (by the metadata key), its generator-only
+                        export loads and samples alike
   strictness            a file with an extra tensor is refused by the CLI naming it, and read with
                         --allow-extra-tensors; a GAN file without generator_batchnorm is refused;
                         one hazard per new kind, refused by the tool's loader and by the CLI, both
@@ -394,6 +397,31 @@ def refused(meta, tensors, name, what, tool_says, cli_says):
           f"({r.stderr.strip().rsplit(' weights: ', 1)[-1][:110]})")
 
 
+def label_channels_dcgan():
+    """A conditional DCGAN whose D reads the label as input planes (train --discriminator-conditioning
+    channels), which the tool does not read yet: refused by the key while the file holds D; its
+    generator alone (export --generator-only) loads strictly and samples alike."""
+    out = os.path.join(TMP, "run-channels-dcgan")
+    flags = ["--discriminator-conditioning", "channels", "--data", os.path.join(TMP, "idx16"), "--limit", "64",
+             "--batch", "32", "--epochs", "1", "--eval-every", "0", "--test-limit", "32", "--seed", "2", "-q",
+             "--out", out]
+    r = run(["train"] + TINY_KINDS["conditional dcgan"] + flags)
+    check(r.returncode == 0, f"train --discriminator-conditioning channels (tiny) {r.stderr.strip()[:100]}")
+    path = os.path.join(out, "model.safetensors")
+    try:
+        lt.load_module(path)
+        message = "(loaded)"
+    except ValueError as e:
+        message = str(e)
+    check('"discriminator_conditioning" = "channels"' in message and "--generator-only" in message,
+          f"label-channel DCGAN with its D: the tool refuses it by the key: {message.split(': ', 1)[-1][:120]}")
+    g_only = os.path.join(TMP, "channels-g.safetensors")
+    r = run(["export", path, "--out", g_only, "--dtype", "f32", "--generator-only"])
+    check(r.returncode == 0, "label-channel DCGAN: export --generator-only")
+    module, _ = lt.load_module(g_only)
+    compare_sample(g_only, module, seed=29, n=10, what="label-channel DCGAN, generator only → PyTorch")
+
+
 def new_kind_strictness(files):
     def contents(name):
         meta, tensors = lt.read_safetensors(files[name])
@@ -639,6 +667,7 @@ if __name__ == "__main__":
         strictness(plain)
         new_kind_strictness(new_kinds())
         adversarial_strictness(adversarial_discriminators(os.path.join(TMP, "idx16")))
+        label_channels_dcgan()
         twins_to_latentlab()
     print(f"{results['passed']} passed, {results['failed']} failed")
     sys.exit(1 if results["failed"] else 0)

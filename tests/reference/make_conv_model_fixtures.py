@@ -21,6 +21,8 @@ one of these, the next seed is tried: the seed written into the fixture is the f
   the same models with classes 3 and the batch's labels LABELS (every class, one twice), written
   into the fixture; the DCGAN's D is the projection discriminator (models.py), its embedding
   drawn as a weight (U(±1.5/√features)).
+  dcgan_conditional_channels_reference.json: the conditional DCGAN whose D reads the labels as input
+  planes instead (discriminator_conditioning 'channels': conv1 is Conv(1 + 3 → 3), no embedding).
 """
 import os
 import sys
@@ -280,6 +282,8 @@ FORMAT_CONV_VAE = (
 
 
 FORMAT_CONDITIONAL = ' Conditional: config.classes > 0 and "labels" (batch classes) for every pass.'
+FORMAT_CHANNELS = (' D reads the labels as input planes (config.discriminator_conditioning "channels": conv1 reads '
+                   '1 + classes channels, the image and one plane per class, plane y of ones).')
 
 
 def main():
@@ -296,6 +300,12 @@ def main():
         print('conv vae%s seed' % suffix, vae['seed'], vae['fp32_vs_fp64_worst_fraction_of_tolerance'])
         write('conv_vae%s_reference.json' % suffix, {'_format': FORMAT_CONV_VAE + note,
                                                       'torch_version': torch.__version__, 'tolerances': tol, **vae})
+    channels = {**dcgan_cfg, 'classes': 3, 'discriminator_conditioning': 'channels'}
+    dcgan = first_good_seed(lambda s: dcgan_case(channels, s), 1)
+    print('dcgan_conditional_channels seed', dcgan['seed'], dcgan['fp32_vs_fp64_worst_fraction_of_tolerance'])
+    write('dcgan_conditional_channels_reference.json',
+          {'_format': FORMAT_DCGAN + FORMAT_CONDITIONAL + FORMAT_CHANNELS, 'torch_version': torch.__version__,
+           'tolerances': tol, **dcgan})
 
 
 if __name__ == '__main__':

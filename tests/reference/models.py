@@ -194,7 +194,9 @@ def main():
 #             decoder.fc1 (ReLU), decoder.fc2 (ReLU), decoder.deconv<i> (ReLU, the last: logits).
 # Conditional (classes > 0): the DCGAN's generator.fc reads [z | onehot(y)] and its discriminator
 # is a projection discriminator, logit = out(h) + <discriminator.embed[y], h> (h the flattened
-# features out reads; embed an nn.Embedding(classes, features)); the conv VAE's encoder.fc reads
+# features out reads; embed an nn.Embedding(classes, features)), or with discriminator_conditioning
+# 'channels' reads the label as input planes: conv1 is Conv(1 + classes → d1) on [image | plane y
+# of ones, the other planes zero], no embed; the conv VAE's encoder.fc reads
 # [flattened conv features | onehot(y)] and decoder.fc1 [z | onehot(y)].
 
 K, S, P = 4, 2, 1
@@ -222,20 +224,25 @@ class DcganGenerator(nn.Module):
 
 
 class DcganDiscriminator(nn.Module):
-    def __init__(self, channels, side, slope=0.2, bn_eps=1e-5, classes=0):
+    def __init__(self, channels, side, slope=0.2, bn_eps=1e-5, classes=0, conditioning='projection'):
         super().__init__()
         self.channels, self.side, self.slope = channels, side, slope
+        self.label_planes = classes if classes and conditioning == 'channels' else 0
         for i, c in enumerate(channels):
-            self.add_module('conv%d' % (i + 1), nn.Conv2d(channels[i - 1] if i else 1, c, K, S, P, bias=not i))
+            inputs = channels[i - 1] if i else 1 + self.label_planes
+            self.add_module('conv%d' % (i + 1), nn.Conv2d(inputs, c, K, S, P, bias=not i))
             if i:
                 self.add_module('bn%d' % (i + 1), nn.BatchNorm2d(c, eps=bn_eps))
         base = side >> len(channels)
         self.out = nn.Linear(channels[-1] * base * base, 1)
-        if classes:
+        if classes and not self.label_planes:
             self.embed = nn.Embedding(classes, channels[-1] * base * base)
 
     def forward(self, x, pre=None, labels=None):
         h = x.view(x.shape[0], 1, self.side, self.side)
+        if self.label_planes:  # [image | onehot(y) as constant planes]
+            code = F.one_hot(labels, self.label_planes).to(h.dtype)
+            h = torch.cat([h, code[:, :, None, None].expand(-1, -1, self.side, self.side)], 1)
         for i in range(len(self.channels)):
             a = getattr(self, 'conv%d' % (i + 1))(h)
             if i:
@@ -257,7 +264,7 @@ def missing_biases(module, prefix):
 
 class Dcgan(nn.Module):
     """DcganConfig as a dict: image, latent, generator_channels, discriminator_channels, leaky_slope
-    and optionally batchnorm_eps, classes."""
+    and optionally batchnorm_eps, classes, discriminator_conditioning ('projection' or 'channels')."""
 
     def __init__(self, cfg):
         super().__init__()
@@ -265,7 +272,8 @@ class Dcgan(nn.Module):
         eps = cfg.get('batchnorm_eps', 1e-5)
         classes = cfg.get('classes', 0)
         self.generator = DcganGenerator(cfg['latent'], cfg['generator_channels'], side, eps, classes)
-        self.discriminator = DcganDiscriminator(cfg['discriminator_channels'], side, cfg['leaky_slope'], eps, classes)
+        self.discriminator = DcganDiscriminator(cfg['discriminator_channels'], side, cfg['leaky_slope'], eps, classes,
+                                                cfg.get('discriminator_conditioning', 'projection'))
 
 
 class ConvVae(nn.Module):

@@ -26,6 +26,16 @@ std::string stride2_stack_problem(int image, int layers) {
   return std::string();
 }
 
+const char* discriminator_conditioning_name(DiscriminatorConditioning how) {
+  return how == DiscriminatorConditioning::Channels ? "channels" : "projection";
+}
+
+std::optional<DiscriminatorConditioning> parse_discriminator_conditioning(const std::string& name) {
+  if (name == "projection") return DiscriminatorConditioning::Projection;
+  if (name == "channels") return DiscriminatorConditioning::Channels;
+  return std::nullopt;
+}
+
 namespace {
 
 std::string stage(const char* prefix, const char* layer, std::size_t i) {
@@ -89,8 +99,12 @@ Dcgan::Dcgan(const DcganConfig& config) : config_(config), g_label_(config.laten
   }
 
   // Discriminator: Conv + LeakyReLU, then Conv + BN + LeakyReLU per further stage, then Linear.
-  // Without BatchNorm every conv has its LeakyReLU fused, as the first one always has.
-  shape = ImageShape{1, side, side};
+  // Without BatchNorm every conv has its LeakyReLU fused, as the first one always has. With label
+  // channels the first conv reads the image and one plane per class.
+  const bool label_channels =
+      config.classes > 0 && config.discriminator_conditioning == DiscriminatorConditioning::Channels;
+  if (label_channels) d_label_ = LabelInput(config.image, config.classes, config.image);
+  shape = ImageShape{label_channels ? 1 + config.classes : 1, side, side};
   std::vector<std::string> d_weights;
   for (std::size_t i = 0; i < d.size(); ++i) {
     const bool batchnorm = i > 0 && config.discriminator_batchnorm;
@@ -106,7 +120,7 @@ Dcgan::Dcgan(const DcganConfig& config) : config_(config), g_label_(config.laten
   d_out_ = std::make_unique<Linear>(discriminator_params_, "discriminator.out", shape.size(), 1, ActivationSpec{});
   d_weights.push_back("discriminator.out.weight");
   if (config.spectral_norm) d_sn_ = SpectralNormSet(discriminator_params_, discriminator_buffers_, d_weights);
-  if (config.classes > 0)
+  if (config.classes > 0 && !label_channels)
     d_embed_ = std::make_unique<ClassProjection>(discriminator_params_, "discriminator.embed", shape.size(), config.classes);
 
   generator_params_.allocate();
@@ -184,6 +198,10 @@ void Dcgan::reserve(int batch) {
   d_logits_.reserve_discard(b);
   grad_logits_.reserve_discard(b);
   if (config_.classes > 0) g_in_.reserve_discard(b * static_cast<std::size_t>(g_label_.width()));
+  if (d_label_.classes() > 0) {
+    d_in_.reserve_discard(b * static_cast<std::size_t>(d_label_.width()));
+    d_in_grad_.reserve_discard(b * static_cast<std::size_t>(d_label_.width()));
+  }
   capacity_ = batch;
 }
 
@@ -241,6 +259,10 @@ void Dcgan::generator_backward(float* grad_out, int batch) {
 const float* Dcgan::discriminator_forward(const float* x, const int* labels, int batch, bool training) {
   require_labels(labels);
   reserve(batch);
+  if (d_label_.classes() > 0) {  // [x | label planes]
+    d_label_.forward(x, labels, batch, d_in_.data());
+    x = d_in_.data();
+  }
   d_conv_[0]->forward(x, batch, d_act_[0].data());  // LeakyReLU fused
   for (std::size_t i = 1; i < d_conv_.size(); ++i) {
     if (d_bn_.empty()) {  // LeakyReLU fused
@@ -271,8 +293,12 @@ void Dcgan::discriminator_backward(const float* x, const int* labels, float* gra
     d_bn_[i - 1]->backward(grad, batch, mode);
     d_conv_[i]->backward(d_act_[i - 1].data(), d_pre_[i].data(), grad, batch, d_grad_[i - 1].data(), mode);
   }
+  // With label planes conv1 read d_in_ (the forward's); dL/dx is the image channel of its input gradient.
+  const bool planes = d_label_.classes() > 0;
+  float* grad_in = planes && grad_x ? d_in_grad_.data() : grad_x;
   if (mode != ParamGrads::Skip || grad_x != nullptr)
-    d_conv_[0]->backward(x, d_act_[0].data(), d_grad_[0].data(), batch, grad_x, mode);
+    d_conv_[0]->backward(planes ? d_in_.data() : x, d_act_[0].data(), d_grad_[0].data(), batch, grad_in, mode);
+  if (planes && grad_x) d_label_.backward(d_in_grad_.data(), batch, grad_x);
   if (mode == ParamGrads::Skip) return;
   for_each_bias_before_batchnorm([this](ParameterSet& set, const std::string& name) {
     if (&set == &discriminator_params_) zero_tensor(set.grads(), set, name);

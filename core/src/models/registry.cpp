@@ -157,9 +157,6 @@ std::uint64_t base_plane(int image, std::size_t layers) {
 
 // ---- dcgan ----
 
-// The conditional DCGAN's discriminator_conditioning value (its one way: dcgan.hpp).
-constexpr const char* kProjection = "projection";
-
 std::uint64_t dcgan_generator_parameters(const DcganConfig& c) {
   const std::vector<int>& g = c.generator_channels;
   const std::uint64_t fc_out = static_cast<std::uint64_t>(g[0]) * base_plane(c.image, g.size());
@@ -171,11 +168,14 @@ std::uint64_t dcgan_generator_parameters(const DcganConfig& c) {
 
 std::uint64_t dcgan_discriminator_parameters(const DcganConfig& c) {
   const std::vector<int>& d = c.discriminator_channels;
+  const bool channels = c.classes > 0 && c.discriminator_conditioning == DiscriminatorConditioning::Channels;
   std::uint64_t n = 0;
-  for (std::size_t i = 0; i < d.size(); ++i)
-    n += conv_parameters(i == 0 ? 1 : d[i - 1], d[i]) + (i > 0 && c.discriminator_batchnorm ? 2 * d[i] : 0);
+  for (std::size_t i = 0; i < d.size(); ++i)  // conv1 reads the label planes too (channels)
+    n += conv_parameters(i > 0 ? d[i - 1] : channels ? 1 + c.classes : 1, d[i]) +
+         (i > 0 && c.discriminator_batchnorm ? 2 * d[i] : 0);
   const std::uint64_t features = static_cast<std::uint64_t>(d.back()) * base_plane(c.image, d.size());
-  return n + features + 1 + static_cast<std::uint64_t>(c.classes) * features;  // out, and the class embedding
+  const std::uint64_t embed = channels ? 0 : static_cast<std::uint64_t>(c.classes) * features;  // projection
+  return n + features + 1 + embed;  // out, and the class embedding
 }
 
 Result<std::uint64_t> check_dcgan(const Metadata& m) {
@@ -293,7 +293,7 @@ Metadata config_metadata(const DcganConfig& c) {
   put_adversarial(m, c.objective, c.spectral_norm);
   if (!c.discriminator_batchnorm) m["discriminator_batchnorm"] = "0";
   put_classes(m, c.classes);
-  if (c.classes > 0) m["discriminator_conditioning"] = kProjection;
+  if (c.classes > 0) m["discriminator_conditioning"] = discriminator_conditioning_name(c.discriminator_conditioning);
   return m;
 }
 
@@ -423,13 +423,17 @@ Result<DcganConfig> dcgan_config_from_metadata(const Metadata& m) {
       return R::failure("metadata describes a DCGAN that cannot be built: " + problem);
   auto classes = conditional_classes(m);
   if (!classes) return R::failure(classes.error());
-  // How D reads the label: stated by a conditional file (projection is the one way), absent otherwise.
+  // How D reads the label: stated by a conditional file, absent otherwise.
   auto how = m.find("discriminator_conditioning");
   if (classes.value() > 0 && how == m.end())
     return R::failure("metadata has no \"discriminator_conditioning\" (required for a conditional DCGAN)");
-  if (how != m.end() && (classes.value() == 0 || how->second != kProjection))
-    return R::failure("metadata \"discriminator_conditioning\" must be \"" + std::string(kProjection) +
-                      "\" and only in a conditional DCGAN (with \"classes\"), not \"" + how->second + "\"");
+  if (how != m.end()) {
+    auto parsed = parse_discriminator_conditioning(how->second);
+    if (classes.value() == 0 || !parsed)
+      return R::failure("metadata \"discriminator_conditioning\" must be \"projection\" or \"channels\" and only "
+                        "in a conditional DCGAN (with \"classes\"), not \"" + how->second + "\"");
+    c.discriminator_conditioning = *parsed;
+  }
   c.classes = classes.value();
   c.image = image.value();
   c.latent = latent.value();

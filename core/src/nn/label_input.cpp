@@ -1,6 +1,8 @@
-// The label input: concatenation with a one-hot code, and its backward (math in label_input.hpp).
+// The label input: concatenation with a one-hot code (of vectors or of planes), and its backward
+// (math in label_input.hpp).
 #include "latentlab/nn/label_input.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -11,10 +13,14 @@ void LabelInput::forward(const float* x, const int* labels, int batch, float* ou
   for (int r = 0; r < batch; ++r) {
     float* row = out + static_cast<std::size_t>(r) * w;
     std::memcpy(row, x + static_cast<std::size_t>(r) * f, f * sizeof(float));
-    float* code = row + f;
-    for (int c = 0; c < classes_; ++c) code[c] = 0.0f;
+    float* code = row + f;  // classes × plane values: plane y is 1, the others 0
+    const std::size_t plane = static_cast<std::size_t>(plane_);
+    std::fill(code, code + static_cast<std::size_t>(classes_) * plane, 0.0f);
     const int y = labels[r];
-    if (y >= 0 && y < classes_) code[y] = 1.0f;
+    if (y >= 0 && y < classes_) {
+      float* ones = code + static_cast<std::size_t>(y) * plane;
+      std::fill(ones, ones + plane, 1.0f);
+    }
   }
 }
 

@@ -22,7 +22,8 @@ namespace {
 
 // Flag values as parsed (strings for those whose meaning depends on the model).
 struct TrainFlags {
-  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable", classifier, gan_loss = "bce";
+  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable", classifier, gan_loss = "bce",
+              discriminator_conditioning = "projection";
   int epochs = 0, batch = 0, latent = 0, threads = 1, eval_every = 1, kl_warmup = 0, n_critic = kCriticSteps;
   long long limit = 0, test_limit = 0;
   float lr = 0, beta = 1.0f, gp_lambda = kGradientPenaltyWeight;
@@ -30,7 +31,8 @@ struct TrainFlags {
   bool quiet = false, overwrite = false, conditional = false, spectral_norm = false;
   // The CLI11 options, to ask whether a flag was given.
   CLI::Option *o_model, *o_data, *o_epochs, *o_batch, *o_lr, *o_latent, *o_hidden, *o_disc_hidden, *o_beta, *o_seed,
-      *o_limit, *o_test_limit, *o_out, *o_eval_every, *o_kl_warmup, *o_gan_loss, *o_n_critic, *o_gp_lambda;
+      *o_limit, *o_test_limit, *o_out, *o_eval_every, *o_kl_warmup, *o_gan_loss, *o_n_critic, *o_gp_lambda,
+      *o_discriminator_conditioning;
 };
 
 bool given(const CLI::Option* o) { return o->count() > 0; }
@@ -57,6 +59,7 @@ ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   m.conditional = f.conditional;
   m.gan_loss = {f.gan_loss, given(f.o_gan_loss)};
   m.spectral_norm = f.spectral_norm;
+  m.discriminator_conditioning = {f.discriminator_conditioning, given(f.o_discriminator_conditioning)};
   return m;
 }
 
@@ -296,8 +299,14 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                          ->check(width_list());
   app->add_flag("--conditional", f->conditional,
                 "VAE, GAN, DCGAN, conv VAE: condition the model on the data set's class labels (10 for "
-                "mnist/fashion; the DCGAN's discriminator by projection); sample, interpolate and eval then take "
-                "--class C or --classes A-B");
+                "mnist/fashion; the DCGAN's discriminator by projection unless --discriminator-conditioning "
+                "channels); sample, interpolate and eval then take --class C or --classes A-B");
+  f->o_discriminator_conditioning =
+      app->add_option("--discriminator-conditioning", f->discriminator_conditioning,
+                      "Conditional DCGAN only: how D reads the label: projection (logit + <E[y], h>, default) or "
+                      "channels (10 constant one-hot planes beside the image: conv1 is Conv(1 + classes -> d1))")
+          ->check(CLI::IsMember({"projection", "channels"}))
+          ->capture_default_str();
   f->o_gan_loss = app->add_option("--gan-loss", f->gan_loss,
                                   "GAN, DCGAN: the adversarial objective: bce (non-saturating, default), lsgan, hinge "
                                   "or wgan-gp (critic + gradient penalty, DCGAN critic without BatchNorm; Adam lr 1e-4, betas 0, 0.9)")

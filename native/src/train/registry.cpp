@@ -37,10 +37,19 @@ int classes_for(int configured, const DataShape& data) {
   return configured;
 }
 
-// --gan-loss and --spectral-norm apply to the adversarial kinds only.
+// --discriminator-conditioning applies to the conditional DCGAN only.
+void refuse_conditioning_flag(const ModelFlags& f) {
+  if (f.discriminator_conditioning.given)
+    throw UsageError("--discriminator-conditioning: only a conditional DCGAN (--model dcgan --conditional) chooses how "
+                     "its discriminator reads the label");
+}
+
+// --gan-loss and --spectral-norm apply to the adversarial kinds only (and the conditioning flag
+// to the conditional DCGAN).
 void refuse_adversarial_flags(const ModelFlags& f, const char* kind) {
   if (f.gan_loss.given) throw UsageError(std::string("--gan-loss: only a GAN has an adversarial objective, ") + kind);
   if (f.spectral_norm) throw UsageError(std::string("--spectral-norm: only a GAN has a discriminator, ") + kind);
+  refuse_conditioning_flag(f);
 }
 
 GanObjective objective_flag(const ModelFlags& f) {
@@ -109,6 +118,7 @@ std::string vae_describe(const Metadata& m) {
 std::any gan_fresh(const ModelFlags& f) {
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight (--model vae)");
   if (f.kl_warmup.given) throw UsageError("--kl-warmup: only a VAE has a KL term (--model vae)");
+  refuse_conditioning_flag(f);
   GanConfig c;
   c.latent = f.latent.value;
   if (f.hidden.given) {
@@ -133,6 +143,7 @@ void gan_resume_flags(const std::any& config, const ModelFlags& f, const Conflic
   const GanConfig& c = std::any_cast<const GanConfig&>(config);
   if (f.beta.given) throw UsageError("--beta: only a VAE has a KL weight, the checkpoint holds a GAN");
   if (f.kl_warmup.given) throw UsageError("--kl-warmup: only a VAE has a KL term, the checkpoint holds a GAN");
+  refuse_conditioning_flag(f);
   if (f.latent.given) conflict("--latent", std::to_string(f.latent.value), std::to_string(c.latent));
   if (f.hidden.given) conflict("--hidden", join_ints(f.hidden.value), join_ints(c.generator_hidden));
   if (f.disc_hidden.given)
@@ -212,6 +223,15 @@ std::any dcgan_fresh(const ModelFlags& f) {
   // per-image gradient depend on the other images).
   if (c.objective == GanObjective::Wasserstein) c.discriminator_batchnorm = false;
   if (f.conditional) c.classes = kClassesOfData;
+  if (f.discriminator_conditioning.given) {
+    if (!f.conditional)
+      throw UsageError("--discriminator-conditioning: only a conditional DCGAN reads a label (add --conditional)");
+    auto how = parse_discriminator_conditioning(f.discriminator_conditioning.value);
+    if (!how)
+      throw UsageError("--discriminator-conditioning: unknown way '" + f.discriminator_conditioning.value +
+                       "' (expected projection or channels)");
+    c.discriminator_conditioning = *how;
+  }
   return c;
 }
 
@@ -224,6 +244,13 @@ void dcgan_resume_flags(const std::any& config, const ModelFlags& f, const Confl
     conflict("--disc-hidden", join_ints(f.disc_hidden.value), join_ints(c.discriminator_channels));
   adversarial_resume_flags(c.objective, c.spectral_norm, f, conflict);
   conditional_resume_flag(c.classes, f, conflict);
+  if (f.discriminator_conditioning.given) {
+    if (c.classes == 0)
+      throw UsageError("--discriminator-conditioning: only a conditional DCGAN reads a label, the checkpoint's is "
+                       "unconditional");
+    conflict("--discriminator-conditioning", f.discriminator_conditioning.value,
+             discriminator_conditioning_name(c.discriminator_conditioning));
+  }
 }
 
 std::unique_ptr<Trainer> dcgan_trainer(const std::any& config, const TrainingOptions& options, const DataShape& data) {

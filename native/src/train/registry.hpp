@@ -39,6 +39,7 @@ struct ModelFlags {
   bool conditional = false;   // --conditional: condition on the data set's classes (VAE, GAN)
   Flag<std::string> gan_loss;  // --gan-loss bce|lsgan|hinge|wgan-gp (GAN kinds; checked by the CLI)
   bool spectral_norm = false;  // --spectral-norm (GAN kinds)
+  Flag<std::string> discriminator_conditioning;  // --discriminator-conditioning projection|channels (conditional DCGAN)
 };
 
 // A fresh conditional configuration's classes before the data set is known: make_trainer sets

@@ -26,14 +26,20 @@
 // statistics. wgan-gp (whose critic must have no BatchNorm, which the constructor checks) adds the
 // gradient penalty to step 2 through the critic's double backward (input_gradient below).
 // Conditional (classes > 0): every image has a class y. G reads [z | onehot(y)] (LabelInput, as
-// the MLP cGAN); D is a projection discriminator (Miyato & Koyama 2018, nn/class_projection.hpp):
-//   logit = ψ(h) + ⟨E[y], h⟩,   h = the flattened features discriminator.out reads,
-// E = "discriminator.embed.weight" [classes × features]. In training the fakes are asked for the
-// real batch's labels, so D sees each class equally often real and fake.
+// the MLP cGAN); D reads y one of two ways (config.discriminator_conditioning):
+//   projection (Miyato & Koyama 2018, nn/class_projection.hpp):
+//     logit = ψ(h) + ⟨E[y], h⟩,   h = the flattened features discriminator.out reads,
+//     E = "discriminator.embed.weight" [classes × features];
+//   channels: D's input is the image and `classes` constant S×S planes, plane y all ones and the
+//     others zero (LabelInput with plane S², nn/label_input.hpp), so conv1 is Conv(1 + classes → d₁)
+//     and nothing else changes; dL/dimage is the image channel of conv1's input gradient.
+// In training the fakes are asked for the real batch's labels, so D sees each class equally often
+// real and fake.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -51,6 +57,11 @@
 
 namespace latentlab {
 
+// How a conditional DCGAN's discriminator reads the label (metadata "discriminator_conditioning").
+enum class DiscriminatorConditioning { Projection, Channels };
+const char* discriminator_conditioning_name(DiscriminatorConditioning how);  // "projection", "channels"
+std::optional<DiscriminatorConditioning> parse_discriminator_conditioning(const std::string& name);
+
 struct DcganConfig {
   int image = 784;  // pixels of a square one-channel image; the side must be divisible by 2ⁿ and 2ᵐ
   int latent = 100;
@@ -64,8 +75,10 @@ struct DcganConfig {
   // false: D has no BatchNorm (its conv biases then train): the WGAN-GP critic, whose gradient
   // penalty is per image, which a batch statistic would break.
   bool discriminator_batchnorm = true;
-  // 0: unconditional; else the number of classes G and D are conditioned on (D by projection).
+  // 0: unconditional; else the number of classes G and D are conditioned on.
   int classes = 0;
+  // How a conditional D reads the label (ignored when classes is 0).
+  DiscriminatorConditioning discriminator_conditioning = DiscriminatorConditioning::Projection;
 };
 
 // The conv stacks' fixed geometry: kernel 4, stride 2, padding 1 (side ×2 or ÷2).
@@ -164,9 +177,11 @@ class Dcgan : public GenerativeModel {
   SpectralNormSet d_sn_;
   AlignedBuffer interpolates_, input_grad_, grad_input_grad_, ones_;  // wgan-gp (ones_: ∂D/∂out = 1)
   std::vector<AlignedBuffer> tangent_;                                 // t_l of input_gradient_backward
-  // Conditional only: G's label input and D's class projection (on d_act_.back()).
-  LabelInput g_label_{0, 0};
+  // Conditional only: G's label input, and D's class projection (on d_act_.back()) or its label
+  // planes (d_label_.classes() > 0: conv1 reads d_in_ = [x | planes]; d_in_grad_ its gradient).
+  LabelInput g_label_{0, 0}, d_label_{0, 0};
   std::unique_ptr<ClassProjection> d_embed_;
+  AlignedBuffer d_in_, d_in_grad_;
   ActivationSpec relu_{Activation::ReLU, 0.0f}, leaky_{Activation::LeakyReLU, 0.2f};
 
   int batch_ = 0, capacity_ = 0;
@@ -176,7 +191,7 @@ class Dcgan : public GenerativeModel {
   // (d_act_[0] is conv 1's fused output), d_logits_.
   std::vector<AlignedBuffer> g_pre_, g_act_, g_grad_, d_pre_, d_act_, d_grad_;
   AlignedBuffer g_out_, grad_fakes_, d_logits_, grad_logits_;
-    std::vector<int> labels_;  // the fakes' labels of the current iteration (conditional)
+  std::vector<int> labels_;  // the fakes' labels of the current iteration (conditional)
   AlignedBuffer g_in_;       // [z | onehot] of the last G pass (conditional)
 };
 

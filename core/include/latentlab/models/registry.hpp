@@ -18,6 +18,7 @@
 //               ("0" | "1", default 0; "1": D's buffers hold each weight's <name>_u, <name>_v)
 //   conv-vae    input, channels ("32,64"), fc (the Linear width, 256), latent, beta
 //   vae, gan    classes (2…256): present only for a conditional model (models/model.hpp classes())
+//   dcgan       discriminator_conditioning ("projection" | "channels"): required with classes, else absent
 #pragma once
 
 #include <cstdint>

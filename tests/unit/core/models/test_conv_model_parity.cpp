@@ -4,7 +4,8 @@
 // the parameters after 3 Adam steps and (DCGAN) the BatchNorm running statistics. Tolerances
 // as test_pytorch_parity.cpp states and explains them (the fixture carries the same table).
 // The conditional versions ({dcgan,conv_vae}_conditional_reference.json: classes in the config,
-// the batch's "labels") run the same checks with the labels passed to every pass.
+// the batch's "labels") run the same checks with the labels passed to every pass;
+// dcgan_conditional_channels_reference.json with D reading the labels as input planes.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -37,6 +38,9 @@ void check_dcgan_fixture(const char* file) {
   config.discriminator_channels = c.at("discriminator_channels").get<std::vector<int>>();
   config.leaky_slope = static_cast<float>(c.at("leaky_slope").get<double>());
   config.classes = c.value("classes", 0);
+  const auto how = parse_discriminator_conditioning(c.value("discriminator_conditioning", std::string("projection")));
+  REQUIRE(how);
+  config.discriminator_conditioning = *how;
   Dcgan gan(config);
   ParameterSet& g_params = gan.generator_parameters();
   ParameterSet& d_params = gan.discriminator_parameters();
@@ -145,6 +149,10 @@ TEST_CASE("DCGAN iterations match PyTorch, BatchNorm running statistics included
 
 TEST_CASE("conditional DCGAN (projection D) iterations match PyTorch", "[parity][dcgan][adam][conditional]") {
   check_dcgan_fixture("dcgan_conditional_reference.json");
+}
+
+TEST_CASE("conditional DCGAN (label-channel D) iterations match PyTorch", "[parity][dcgan][adam][conditional]") {
+  check_dcgan_fixture("dcgan_conditional_channels_reference.json");
 }
 
 TEST_CASE("conv VAE forward values, losses, gradients and 3 Adam steps match PyTorch", "[parity][conv-vae][adam]") {

@@ -49,10 +49,13 @@ std::vector<Metadata> small_configs() {
   conv_vae.beta = 0.5f;
   DcganConfig cdcgan = dcgan;  // conditional: G's label columns, D's class embedding
   cdcgan.classes = 3;
+  DcganConfig channels_dcgan = cdcgan;  // D reads the label as input planes
+  channels_dcgan.discriminator_conditioning = DiscriminatorConditioning::Channels;
   ConvVaeConfig cconv_vae = conv_vae;
   cconv_vae.classes = 4;
   return {config_metadata(vae),      config_metadata(gan),    config_metadata(classifier), config_metadata(dcgan),
-          config_metadata(conv_vae), config_metadata(cdcgan), config_metadata(cconv_vae)};
+          config_metadata(conv_vae), config_metadata(cdcgan), config_metadata(channels_dcgan),
+          config_metadata(cconv_vae)};
 }
 
 std::size_t values_needed_to_generate(const Model& model) {
@@ -127,8 +130,8 @@ TEST_CASE("a kind's configuration survives metadata → model → metadata", "[r
   }
 }
 
-TEST_CASE("a conditional DCGAN's file states its projection discriminator, and other values and an unconditional file "
-          "with the key are refused", "[registry][conditional]") {
+TEST_CASE("a conditional DCGAN's file states how D reads the label (projection or channels), and other values "
+          "and an unconditional file with the key are refused", "[registry][conditional]") {
   DcganConfig c;
   c.image = 64;
   c.latent = 4;
@@ -153,6 +156,19 @@ TEST_CASE("a conditional DCGAN's file states its projection discriminator, and o
   const TensorInfo* e = built.discriminator_parameters().find("discriminator.embed.weight");
   REQUIRE(e);
   CHECK(e->shape == std::vector<int>{10, 4 * 2 * 2});
+
+  // Label channels: the key says so, D has no embedding and conv1 reads 1 + classes planes.
+  c.discriminator_conditioning = DiscriminatorConditioning::Channels;
+  const Metadata ch = config_metadata(c);
+  REQUIRE(ch.at("discriminator_conditioning") == "channels");
+  CHECK(dcgan_config_from_metadata(ch).value().discriminator_conditioning == DiscriminatorConditioning::Channels);
+  CHECK(dcgan_config_from_metadata(m).value().discriminator_conditioning == DiscriminatorConditioning::Projection);
+  Dcgan planes(c);
+  CHECK_FALSE(planes.discriminator_parameters().find("discriminator.embed.weight"));
+  CHECK(planes.discriminator_parameters().find("discriminator.conv1.weight")->shape == std::vector<int>{2, 11, 4, 4});
+  bad = ch;
+  bad.erase("classes");
+  CHECK_THAT(dcgan_config_from_metadata(bad).error(), Catch::Contains("discriminator_conditioning"));
 }
 
 TEST_CASE("save_model and load_model round-trip every generative kind through its tensor groups", "[registry]") {

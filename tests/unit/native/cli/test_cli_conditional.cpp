@@ -305,3 +305,49 @@ TEST_CASE("the conv kinds conditional: train --conditional, sample/interpolate -
   CHECK(r.exit_code == 2);
   CHECK(contains(r.err, "not conditional"));
 }
+
+TEST_CASE("train --discriminator-conditioning channels writes a label-channel DCGAN file, and the flag is "
+          "refused (exit 2) without --conditional, for other kinds, with an unknown value and against a "
+          "checkpoint's other way",
+          "[cli][conditional][dcgan]") {
+  TempDir dir;
+  train("dcgan", dir / "ch", {"--conditional", "--discriminator-conditioning", "channels"});
+  const std::string bytes = latentlab::test::read_text(dir / "ch/model.safetensors");
+  auto file = latentlab::decode_safetensors(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
+  REQUIRE(file.ok());
+  CHECK(file.value().metadata.at("discriminator_conditioning") == "channels");
+  bool embed = false;
+  for (const auto& t : file.value().tensors) {
+    embed = embed || t.name == "discriminator.embed.weight";
+    // --hidden 8,4 makes D's channels 4,8: conv1 reads the image and 10 label planes.
+    if (t.name == "discriminator.conv1.weight") CHECK(t.shape == decltype(t.shape){4, 11, 4, 4});
+  }
+  CHECK_FALSE(embed);
+  const ProcessResult info = run_cli({"info", dir / "ch/model.safetensors"});
+  REQUIRE(info.exit_code == 0);
+  CHECK(contains(info.out, "discriminator_conditioning channels"));
+
+  const auto refused = [&](std::vector<std::string> args, const std::string& message) {
+    args.insert(args.begin(), "train");
+    const std::vector<std::string> common{"--data", subset_dir(), "--limit", "100", "--epochs", "1", "--quiet"};
+    args.insert(args.end(), common.begin(), common.end());
+    const ProcessResult r = run_cli(args);
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 2);
+    CHECK(contains(r.err, message));
+  };
+  refused({"--model", "dcgan", "--discriminator-conditioning", "channels", "--out", dir / "a"}, "--conditional");
+  refused({"--model", "gan", "--conditional", "--discriminator-conditioning", "channels", "--out", dir / "b"},
+          "--discriminator-conditioning");
+  refused({"--model", "vae", "--discriminator-conditioning", "projection", "--out", dir / "c"},
+          "--discriminator-conditioning");
+  refused({"--model", "conv-vae", "--conditional", "--discriminator-conditioning", "channels", "--out", dir / "d"},
+          "--discriminator-conditioning");
+  refused({"--model", "dcgan", "--conditional", "--discriminator-conditioning", "concat", "--out", dir / "e"},
+          "--discriminator-conditioning");
+  const ProcessResult r = run_cli({"train", "--resume", dir / "ch/checkpoint.safetensors", "--epochs", "2",
+                                   "--discriminator-conditioning", "projection", "--quiet"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 2);
+  CHECK(contains(r.err, "--discriminator-conditioning"));
+}

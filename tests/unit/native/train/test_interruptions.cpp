@@ -458,16 +458,20 @@ TEST_CASE("a DCGAN or conv VAE epoch (conditional or not) stopped between steps 
   TrainingOptions options;
   options.batch = 32;  // 20 steps per epoch
   options.seed = 9;
-  for (const int classes : {0, 10}) {
+  using latentlab::DiscriminatorConditioning;
+  for (const auto& [classes, how] : {std::pair{0, DiscriminatorConditioning::Projection},
+                                     std::pair{10, DiscriminatorConditioning::Projection},
+                                     std::pair{10, DiscriminatorConditioning::Channels}}) {
     // Both players' BatchNorm running statistics are part of the state; a conditional DCGAN's
     // batch labels come from the data order, which the checkpoint restores.
-    INFO("DCGAN classes " << classes);
+    INFO("DCGAN classes " << classes << ", D by " << latentlab::discriminator_conditioning_name(how));
     latentlab::DcganConfig c;
     c.image = 784;
     c.latent = 4;
     c.generator_channels = {6, 4};
     c.discriminator_channels = {4, 6};
     c.classes = classes;
+    c.discriminator_conditioning = how;
     DcganTrainer a(c, options), b(c, options), r(c, options);
     check_mid_epoch_resume(a, b, r, 13, [](DcganTrainer& x, DcganTrainer& y) {
       return std::vector<std::pair<latentlab::ParameterSet*, latentlab::ParameterSet*>>{
