@@ -1,7 +1,6 @@
 // Training in the page: the C ABI of createVaeTrainer / createGanTrainer / createDcganTrainer in
-// web/latentlab.js (the
-// page's Train section runs it in a Web Worker, web/train-worker.js). Linked only into the training
-// build (latentlab_core_train.{js,wasm}); the default module the page downloads stays
+// web/latentlab.js (the page's Train section runs it in a Web Worker, web/train-worker.js). Linked
+// only into the training build (latentlab_core_train.{js,wasm}); the default module the page downloads stays
 // inference-only, since the backward passes, Adam and the weights writer add about a quarter to its
 // gzipped size. Conventions as in model_abi.cpp (opaque handles, error strings, seeds as two
 // uint32 halves).

@@ -1,5 +1,6 @@
 // createDcganTrainer (the training build latentlab_core_train.wasm) against the native trainer:
-// a tiny DCGAN (G 8,4, D 4,8, latent 8), unconditional and conditional, from the same seed, three
+// a tiny DCGAN (G 8,4, D 4,8, latent 8), unconditional, conditional and with the hinge objective
+// (D's scores are then raw critic values), from the same seed, three
 // steps on the batches `latentlab train` makes of the first 48 MNIST images (one epoch at batch 16,
 // in the order of Rng(seed, data-order stream)): the step losses' means and the parameters must be
 // the native ones (tests/fixtures/dcgan_trainer_parity.json, written by scripts/make-trainer-parity).
@@ -61,7 +62,7 @@ function nativeBatches(seed) {
   return batches;
 }
 
-for (const which of ['unconditional', 'conditional']) {
+for (const which of ['unconditional', 'conditional', 'hinge']) {
   test(`three ${which} DCGAN steps match the native trainer's: losses and parameters`, async () => {
     const { config, means, tensors } = fixture[which];
     const trainer = await api.createDcganTrainer(config);
@@ -71,7 +72,7 @@ for (const which of ['unconditional', 'conditional']) {
     // The logged means have 9 significant digits; the losses are O(1) and the runs' summation orders
     // differ (native AVX FMA vs SIMD128): measured within 1e-8, so 1e-6 allows rounding and catches a
     // wrong step, whose loss moves by ≥ 1e-3 (the three steps' losses differ from one another by that much).
-    const got = { d_loss: mean('discriminator'), g_loss: mean('generator'), d_real: mean('realScore'), d_fake: mean('fakeScore') };
+    const got = { d_loss: mean('discriminator'), g_loss: mean('generator'), real: mean('realScore'), fake: mean('fakeScore') };
     for (const [key, value] of Object.entries(means)) {
       assert.ok(Math.abs(got[key] - value) <= 1e-6, `${key}: wasm ${got[key]} vs native ${value}`);
     }
