@@ -80,6 +80,37 @@ export async function createGanTrainer(config = {}, options = {}) {
   }));
 }
 
+/**
+ * The DCGAN (dcgan.hpp) trained in the page: the same step as createGanTrainer — one D step then one
+ * G step per call, Adam β1 0.5 for both — as `latentlab train --model dcgan`, with the native
+ * trainer's RNG streams (the node tests check three steps against the native ones). Training build
+ * only, as createVaeTrainer.
+ *   config   { image = 784, latent = 100, generatorChannels = [128, 64], discriminatorChannels = [64, 128],
+ *              classes = 0, ganLoss = 'bce', lr = 2e-4, seed = 0 }
+ *            classes > 0: a conditional DCGAN (projection discriminator); step() then needs labels
+ *            ganLoss: 'bce', 'lsgan' or 'hinge' (wgan-gp trains only natively: its critic steps and
+ *            gradient penalty are the native trainer's)
+ * step(images, n) → { discriminator, generator, realScore, fakeScore } (batch means; the scores are
+ * mean σ(D(·)) for bce, raw critic scores otherwise).
+ */
+export async function createDcganTrainer(config = {}, options = {}) {
+  const runtime = await initLatentlab(options);
+  const {
+    image = 784, latent = 100, generatorChannels = [128, 64], discriminatorChannels = [64, 128], classes = 0,
+    ganLoss = 'bce', lr = 2e-4, seed = 0,
+  } = config;
+  const meta = {
+    image: String(image), latent: String(latent), generator_channels: widths('generatorChannels', generatorChannels),
+    discriminator_channels: widths('discriminatorChannels', discriminatorChannels),
+  };
+  if (ganLoss !== 'bce') meta.gan_loss = String(ganLoss);
+  if (classes) Object.assign(meta, { classes: String(classes), discriminator_conditioning: 'projection' });
+  const handle = createTrainerHandle(runtime, 'dcgan', 'DCGAN', meta, lr, seed);
+  return new Trainer(runtime, handle, 'dcgan', Number(image), Number(classes), (l) => ({
+    discriminator: l[0], generator: l[1], realScore: l[2], fakeScore: l[3],
+  }));
+}
+
 class Trainer {
   #runtime;
   #handle;

@@ -154,6 +154,18 @@ export interface GanTrainerConfig {
   seed?: Seed;
 }
 
+export interface DcganTrainerConfig {
+  image?: number;
+  latent?: number;
+  generatorChannels?: number[];
+  discriminatorChannels?: number[];
+  classes?: number;
+  /** 'bce' (default), 'lsgan' or 'hinge'; wgan-gp trains only natively. */
+  ganLoss?: 'bce' | 'lsgan' | 'hinge';
+  lr?: number;
+  seed?: Seed;
+}
+
 export interface GanStepLosses {
   /** Batch means. */
   discriminator: number;
@@ -211,3 +223,6 @@ export interface GanTrainer {
 }
 
 export function createGanTrainer(config?: GanTrainerConfig, options?: InitOptions): Promise<GanTrainer>;
+
+/** The DCGAN trained in the page: the GAN trainer's step on the conv model. */
+export function createDcganTrainer(config?: DcganTrainerConfig, options?: InitOptions): Promise<GanTrainer>;

@@ -14,11 +14,16 @@
 //   { type: 'samples', pixels, n, cols, shape: [rows, cols] of an image } · { type: 'weights', bytes, final } · { type: 'done', reason, elapsed }
 //   { type: 'repair-step', step, loss, pixels } · { type: 'repair-done', baseline, pixels }
 //   { type: 'digits', pixels, n, labels }
-import { createGanTrainer, createVaeTrainer, initLatentlab, loadModel, TRAINING_MODULE_URL } from './latentlab.js';
+import {
+  createDcganTrainer, createGanTrainer, createVaeTrainer, initLatentlab, loadModel, TRAINING_MODULE_URL,
+} from './latentlab.js';
 import { parseIdxPair, readIdx } from './idx.js';
 
 // What the page can train: the trainer factory, its config and batch. The GAN is smaller than the
-// CLI's default (128…1024 / 1024…256) so that a step fits a tab's budget.
+// CLI's default (128…1024 / 1024…256) so that a step fits a tab's budget. The DCGAN is the CLI's
+// default (`latentlab train --model dcgan`): 9.4 GFLOP a step, a fraction of a second in a worker,
+// so an MNIST epoch (937 steps) takes minutes (docs/train-in-tab.md); Pause and Stop answer after
+// the step in flight.
 export const PRESETS = {
   vae: { label: 'MLP VAE', create: createVaeTrainer, config: { hidden: [400], latent: 20, lr: 1e-3 }, batch: 128 },
   cvae: {
@@ -27,6 +32,10 @@ export const PRESETS = {
   gan: {
     label: 'MLP GAN', create: createGanTrainer, batch: 64, dropsLastBatch: true,
     config: { latent: 64, generatorHidden: [256, 512], discriminatorHidden: [512, 256], lr: 2e-4 },
+  },
+  dcgan: {
+    label: 'DCGAN', create: createDcganTrainer, batch: 64, dropsLastBatch: true,
+    config: { latent: 100, generatorChannels: [128, 64], discriminatorChannels: [64, 128], lr: 2e-4 },
   },
 };
 

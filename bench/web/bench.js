@@ -12,8 +12,10 @@
 // Timings are wall-clock per call (performance.now) after warm-up, including what a user pays:
 // copies into and out of each runtime, tfjs's dataSync, ORT's async run.
 // The page checks every reference against ours before timing it: the max |Δ| over all pixels of
-// each decode, and for the tfjs DCGAN step (ours has none: the wasm training build has no DCGAN
-// trainer) its losses of two steps against PyTorch's (make_dcgan.py).
+// each decode, and for the tfjs DCGAN step its losses of two steps against PyTorch's (make_dcgan.py).
+// Our DCGAN step (createDcganTrainer, the same architecture from its own seeded init: the step's
+// work does not depend on the values) is checked against the native trainer by the node tests
+// (tests/node/dcgan-trainer.test.mjs), and the native DCGAN against PyTorch by the unit tests.
 // window.runBench() resolves to { fw, frameworks: { ours|tfjs|ort: { results: { task: stats }, info } },
 // agreement: { task: { tfjs, ort } } }.
 
@@ -149,8 +151,10 @@ async function setupOurs() {
     conv_vae_decode: cvae.decode(zc, DECODE_N), dcgan_decode: dcgan.decode(zd, DECODE_N) };
   const x = await mnistBatch(TRAIN_N);
   const trainer = await api.createVaeTrainer({ input: 784, hidden: [400], latent: 20, lr: 1e-3, seed: 1 });
-  // What the training build has for a GAN: the MLP GAN's step (the shipped gan.safetensors'
-  // architecture, `latentlab train --model gan`'s defaults), batch 64 as the DCGAN's.
+  // The GAN steps at batch 64 on the first 64 images (the trainers map pixels to 2p − 1, as the tfjs
+  // step's input): the DCGAN of make_dcgan.py's architecture (`latentlab train --model dcgan`'s
+  // defaults: G 128,64, D 64,128, latent 100), and the MLP GAN of the shipped gan.safetensors.
+  const dcganTrainer = await api.createDcganTrainer({ seed: 1 });
   const ganTrainer = await api.createGanTrainer({ seed: 1 });
   const xg = x.subarray(0, 64 * 784);
   const info = { simdArch: rt.simdArch, module: 'latentlab_core_train.wasm', losses: [] };
@@ -160,8 +164,7 @@ async function setupOurs() {
     conv_vae_decode: () => cvae.decode(zc, DECODE_N),
     dcgan_decode: () => dcgan.decode(zd, DECODE_N),
     vae_train_step: () => info.losses.push(trainer.step(x, TRAIN_N).loss),
-    // dcgan_train_step: none — the wasm training build has no DCGAN trainer (createVaeTrainer and
-    // createGanTrainer, the MLP GAN, are all it exposes); gan_train_step is timed instead, ours only.
+    dcgan_train_step: () => dcganTrainer.step(xg, 64),
     gan_train_step: () => ganTrainer.step(xg, 64),
   };
   return { tasks, outputs, info };

@@ -181,6 +181,16 @@ test('the conditional VAE and the GAN train too (a few dozen steps each)', async
   assert.ok((await canvasStats(page, '#train-samples')).std > 1, 'GAN samples drawn');
 });
 
+test('the DCGAN trains in the tab (4 steps of 64) and its weights load into the page', async () => {
+  const dcgan = await trainOn('dcgan', 256);
+  for (const v of Object.values(dcgan.last)) assert.ok(Number.isFinite(v));
+  assert.ok('discriminator' in dcgan.last && 'generator' in dcgan.last);
+  assert.ok((await canvasStats(page, '#train-samples')).std > 1, 'DCGAN samples drawn');
+  await page.click('#train-use');
+  await page.waitForFunction(() => /trained-dcgan/.test(document.getElementById('status').textContent), null, { timeout: 30000 });
+  assert.match(await page.locator('#fact-kind').innerText(), /DCGAN/);
+});
+
 test('a bad data drop is refused with a clear message', async () => {
   await page.setInputFiles('#train-files', [{ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('not a data set at all') }]);
   await page.selectOption('#train-kind', 'vae');
