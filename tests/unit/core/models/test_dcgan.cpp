@@ -2,6 +2,7 @@
 // transposed convolutions, BatchNorm on batch statistics, the losses) against finite differences
 // of its losses, every parameter (support/gradcheck.hpp); its configuration checks.
 #include <catch2/catch.hpp>
+#include <functional>
 
 #include <stdexcept>
 #include <string>
@@ -134,11 +135,12 @@ DcganConfig small_cdcgan() {
   c.classes = 3;
   return c;
 }
-}  // namespace
 
-TEST_CASE("conditional DCGAN: D's gradients (projection included) and G's through D match finite differences",
-          "[gradcheck][dcgan][conditional]") {
-  Dcgan gan(small_cdcgan());
+// Finite-difference checks of L_D over D's parameters and of L_G over G's (through D) for a small
+// conditional DCGAN of `config` (seeded as every test here); `check_shapes` sees its parameters first.
+void check_conditional_gradients(const DcganConfig& config, const std::string& name,
+                                 const std::function<void(ParameterSet& g, ParameterSet& d)>& check_shapes) {
+  Dcgan gan(config);
   Rng init(8, 2);
   gan.init(init);
   MtRandom rng(97);
@@ -150,12 +152,10 @@ TEST_CASE("conditional DCGAN: D's gradients (projection included) and G's throug
   const std::vector<float> real = uniform(rng, static_cast<std::size_t>(batch) * 64, -1.0f, 1.0f);
   ParameterSet& d = gan.discriminator_parameters();
   ParameterSet& g = gan.generator_parameters();
-  REQUIRE(d.find("discriminator.embed.weight"));
-  CHECK(d.find("discriminator.embed.weight")->shape == std::vector<int>{3, 4 * 2 * 2});
-  CHECK(g.find("generator.fc.weight")->shape[1] == 3 + 3);
+  check_shapes(g, d);
 
   SECTION("discriminator_gradients") {
-    GradCase c{"conditional DCGAN L_D"};
+    GradCase c{name + " L_D"};
     c.objective = [&] {
       gan.set_fakes_from(z.data(), batch, y.data());
       return gan.discriminator_gradients(real.data()).discriminator;
@@ -168,7 +168,7 @@ TEST_CASE("conditional DCGAN: D's gradients (projection included) and G's throug
     CHECK(report.checked >= static_cast<int>(d.count() * 3 / 4));
   }
   SECTION("generator_gradients") {
-    GradCase c{"conditional DCGAN L_G"};
+    GradCase c{name + " L_G"};
     c.objective = [&] {
       gan.set_fakes_from(z.data(), batch, y.data());
       return gan.generator_gradients();
@@ -180,6 +180,16 @@ TEST_CASE("conditional DCGAN: D's gradients (projection included) and G's throug
     const GradReport report = check_gradients(c);
     CHECK(report.checked >= static_cast<int>(g.count() * 3 / 4));
   }
+}
+}  // namespace
+
+TEST_CASE("conditional DCGAN: D's gradients (projection included) and G's through D match finite differences",
+          "[gradcheck][dcgan][conditional]") {
+  check_conditional_gradients(small_cdcgan(), "conditional DCGAN", [](ParameterSet& g, ParameterSet& d) {
+    REQUIRE(d.find("discriminator.embed.weight"));
+    CHECK(d.find("discriminator.embed.weight")->shape == std::vector<int>{3, 4 * 2 * 2});
+    CHECK(g.find("generator.fc.weight")->shape[1] == 3 + 3);
+  });
 }
 
 TEST_CASE("conditional DCGAN: the label changes the image and D's logit, and a missing label is refused",
@@ -215,50 +225,14 @@ DcganConfig small_channels_dcgan() {
 }
 }  // namespace
 
+// L_G's gradient reaches the fakes as the image channel of conv1's input gradient.
 TEST_CASE("conditional DCGAN with label channels: D's gradients and G's through D match finite differences",
           "[gradcheck][dcgan][conditional]") {
-  Dcgan gan(small_channels_dcgan());
-  Rng init(8, 2);
-  gan.init(init);
-  MtRandom rng(97);
-  fill_uniform(gan.generator_parameters(), rng);
-  fill_uniform(gan.discriminator_parameters(), rng);
-  const int batch = 4;
-  const std::vector<int> y = {2, 0, 2, 1};
-  const std::vector<float> z = uniform(rng, static_cast<std::size_t>(batch) * 3, -2.0f, 2.0f);
-  const std::vector<float> real = uniform(rng, static_cast<std::size_t>(batch) * 64, -1.0f, 1.0f);
-  ParameterSet& d = gan.discriminator_parameters();
-  ParameterSet& g = gan.generator_parameters();
-  CHECK_FALSE(d.find("discriminator.embed.weight"));
-  REQUIRE(d.find("discriminator.conv1.weight"));
-  CHECK(d.find("discriminator.conv1.weight")->shape == std::vector<int>{3, 1 + 3, 4, 4});
-
-  SECTION("discriminator_gradients") {
-    GradCase c{"label-channel DCGAN L_D"};
-    c.objective = [&] {
-      gan.set_fakes_from(z.data(), batch, y.data());
-      return gan.discriminator_gradients(real.data()).discriminator;
-    };
-    c.analytic = [&] { c.objective(); };
-    c.kinks = [&](Pattern& pattern) { gan.unit_states(batch, pattern); };
-    narrow_steps(c);
-    c.wrt(d);
-    const GradReport report = check_gradients(c);
-    CHECK(report.checked >= static_cast<int>(d.count() * 3 / 4));
-  }
-  SECTION("generator_gradients (dL/dfakes: the image channel of conv1's input gradient)") {
-    GradCase c{"label-channel DCGAN L_G"};
-    c.objective = [&] {
-      gan.set_fakes_from(z.data(), batch, y.data());
-      return gan.generator_gradients();
-    };
-    c.analytic = [&] { c.objective(); };
-    c.kinks = [&](Pattern& pattern) { gan.unit_states(batch, pattern); };
-    narrow_steps(c);
-    c.wrt(g);
-    const GradReport report = check_gradients(c);
-    CHECK(report.checked >= static_cast<int>(g.count() * 3 / 4));
-  }
+  check_conditional_gradients(small_channels_dcgan(), "label-channel DCGAN", [](ParameterSet&, ParameterSet& d) {
+    CHECK_FALSE(d.find("discriminator.embed.weight"));
+    REQUIRE(d.find("discriminator.conv1.weight"));
+    CHECK(d.find("discriminator.conv1.weight")->shape == std::vector<int>{3, 1 + 3, 4, 4});
+  });
 }
 
 TEST_CASE("conditional DCGAN with label channels: the label changes D's logit, a missing one is refused",

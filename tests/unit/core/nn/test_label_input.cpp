@@ -2,6 +2,7 @@
 // plane per class), dL/dx backward, against values written out by hand and finite differences.
 #include <catch2/catch.hpp>
 
+#include <string>
 #include <vector>
 
 #include "latentlab/nn/label_input.hpp"
@@ -39,15 +40,15 @@ TEST_CASE("LabelInput gives an out-of-range label an all-zero code, and labels_i
   CHECK(labels_in_range(ok.data(), 4, 2));
 }
 
-TEST_CASE("LabelInput backward matches finite differences of L = Σ r ⊙ out", "[gradcheck][label_input]") {
-  const int batch = 3, features = 4, classes = 5;
-  const LabelInput layer(features, classes);
-  MtRandom rng(71);
-  std::vector<float> x = uniform(rng, static_cast<std::size_t>(batch) * features, -1.0f, 1.0f);
-  const std::vector<int> y = {4, 0, 2};
+namespace {
+// Finite differences of L = Σ r ⊙ out with respect to x, for every x (3 rows, labels y).
+void check_label_input_gradients(const LabelInput& layer, const std::vector<int>& y, unsigned seed) {
+  const int batch = 3;
+  MtRandom rng(seed);
+  std::vector<float> x = uniform(rng, static_cast<std::size_t>(batch) * layer.features(), -1.0f, 1.0f);
   const std::vector<float> r = uniform(rng, static_cast<std::size_t>(batch) * layer.width(), -1.0f, 1.0f);
   std::vector<float> out(r.size()), grad_x(x.size());
-  GradCase c{"label input"};
+  GradCase c{"label input, plane " + std::to_string(layer.plane())};
   c.objective = [&] {
     layer.forward(x.data(), y.data(), batch, out.data());
     return weighted_sum(r.data(), out.data(), out.size());
@@ -56,6 +57,11 @@ TEST_CASE("LabelInput backward matches finite differences of L = Σ r ⊙ out", 
   c.wrt("x", x.data(), grad_x.data(), x.size());
   const GradReport report = check_gradients(c);
   CHECK(report.checked == static_cast<int>(x.size()));
+}
+}  // namespace
+
+TEST_CASE("LabelInput backward matches finite differences of L = Σ r ⊙ out", "[gradcheck][label_input]") {
+  check_label_input_gradients(LabelInput(4, 5), {4, 0, 2}, 71);
 }
 
 TEST_CASE("LabelInput with planes writes [x | plane y of ones, the other planes zero]", "[label_input]") {
@@ -79,20 +85,5 @@ TEST_CASE("LabelInput with planes writes [x | plane y of ones, the other planes 
 }
 
 TEST_CASE("LabelInput with planes: backward matches finite differences of L = Σ r ⊙ out", "[gradcheck][label_input]") {
-  const int batch = 3, features = 4, classes = 3, plane = 4;
-  const LabelInput layer(features, classes, plane);
-  MtRandom rng(73);
-  std::vector<float> x = uniform(rng, static_cast<std::size_t>(batch) * features, -1.0f, 1.0f);
-  const std::vector<int> y = {2, 0, 1};
-  const std::vector<float> r = uniform(rng, static_cast<std::size_t>(batch) * layer.width(), -1.0f, 1.0f);
-  std::vector<float> out(r.size()), grad_x(x.size());
-  GradCase c{"label planes"};
-  c.objective = [&] {
-    layer.forward(x.data(), y.data(), batch, out.data());
-    return weighted_sum(r.data(), out.data(), out.size());
-  };
-  c.analytic = [&] { layer.backward(r.data(), batch, grad_x.data()); };
-  c.wrt("x", x.data(), grad_x.data(), x.size());
-  const GradReport report = check_gradients(c);
-  CHECK(report.checked == static_cast<int>(x.size()));
+  check_label_input_gradients(LabelInput(4, 3, 4), {2, 0, 1}, 73);
 }
