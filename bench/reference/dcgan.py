@@ -35,6 +35,23 @@ def weights_init(m):
         nn.init.zeros_(m.bias)
 
 
+def train_step(G, D, opt_g, opt_d, real, z):
+    """One step of the example's recipe (module docstring): D on the real and on the detached fake
+    batch, then G's non-saturating step through D with D's parameters frozen. → (L_D, L_G)."""
+    fake = G(z)
+    loss_d = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
+    opt_d.zero_grad(set_to_none=True)
+    loss_d.backward()
+    opt_d.step()
+    D.requires_grad_(False)
+    loss_g = F.softplus(-D(fake)).mean()
+    opt_g.zero_grad(set_to_none=True)
+    loss_g.backward()
+    opt_g.step()
+    D.requires_grad_(True)
+    return loss_d, loss_g
+
+
 def main():
     args = parse_args("PyTorch DCGAN epoch timing", 1)
     images = load_train_images(args.data, 2.0, -1.0)
@@ -54,18 +71,8 @@ def main():
         total = 0.0
         order = torch.randperm(n)
         for s in range(steps):
-            real = images[order[s * BATCH:(s + 1) * BATCH]]
-            fake = G(torch.randn(BATCH, LATENT))
-            loss_d = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
-            opt_d.zero_grad(set_to_none=True)
-            loss_d.backward()
-            opt_d.step()
-            D.requires_grad_(False)
-            loss_g = F.softplus(-D(fake)).mean()
-            opt_g.zero_grad(set_to_none=True)
-            loss_g.backward()
-            opt_g.step()
-            D.requires_grad_(True)
+            loss_d, _ = train_step(G, D, opt_g, opt_d, images[order[s * BATCH:(s + 1) * BATCH]],
+                                   torch.randn(BATCH, LATENT))
             total += loss_d.item()
         return total / max(steps, 1)
 

@@ -24,13 +24,14 @@ import os
 import sys
 from pathlib import Path
 
-import numpy as np
 import torch
-import torch.nn.functional as F
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent / "tools"))
+sys.path.insert(0, str(HERE.parent / "reference"))
 import latentlab_torch as lt  # noqa: E402
+from dcgan import train_step  # noqa: E402  (bench/reference/dcgan.py: the recipe the step follows)
+from mnist import load_train_images  # noqa: E402
 
 BATCH, LATENT, STEPS, SEED = 64, 100, 2, 15
 
@@ -55,14 +56,8 @@ def dcgan_module():
     return model, meta
 
 
-def first_images(data_dir, n):
-    raw = (Path(data_dir) / "train-images-idx3-ubyte").read_bytes()
-    pixels = np.frombuffer(raw[16:16 + n * 784], dtype=np.uint8).astype(np.float32)
-    return torch.from_numpy(pixels.reshape(n, 784) * (2.0 / 255.0) - 1.0)
-
-
 def two_steps(model, real, latents):
-    """[(d_loss, g_loss)] of each step, as bench/reference/dcgan.py runs a step."""
+    """[(d_loss, g_loss)] of each step (bench/reference/dcgan.py's train_step)."""
     G, D = model.generator, model.discriminator
     G.train()
     D.train()
@@ -70,17 +65,7 @@ def two_steps(model, real, latents):
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999), eps=1e-8)
     losses = []
     for z in latents:
-        fake = G(z)
-        loss_d = F.softplus(-D(real)).mean() + F.softplus(D(fake.detach())).mean()
-        opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        opt_d.step()
-        D.requires_grad_(False)
-        loss_g = F.softplus(-D(fake)).mean()
-        opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        opt_g.step()
-        D.requires_grad_(True)
+        loss_d, loss_g = train_step(G, D, opt_g, opt_d, real, z)
         losses.append((loss_d.item(), loss_g.item()))
     return losses
 
@@ -99,7 +84,7 @@ def main():
     model, _ = lt.load_module(str(path))  # the file's values, as every framework reads them
     torch.manual_seed(SEED + 1)
     latents = [torch.randn(BATCH, LATENT) for _ in range(STEPS)]
-    losses = two_steps(model, first_images(data, BATCH), latents)
+    losses = two_steps(model, load_train_images(data, 2.0, -1.0)[:BATCH], latents)
     reference = {
         "about": "bench/web/make_dcgan.py: PyTorch 1.13's losses of two DCGAN steps on dcgan.safetensors",
         "batch": BATCH, "latent": LATENT,
