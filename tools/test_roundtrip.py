@@ -157,8 +157,7 @@ def pytorch_to_latentlab():
           "pytorch/examples VAE → latentlab: `latentlab info` loads it with no note " + info.stderr.strip())
     example.latent = 20
     compare_sample(path, example, seed=5, n=8, what="pytorch/examples VAE → latentlab")
-    _, tensors = lt.read_safetensors(path)
-    back = lt.latentlab_to_example_vae({k: v for k, (_, v) in tensors.items()})
+    back = lt.latentlab_to_example_vae(file_contents(path)[1])
     same = all(torch.equal(back[k], v) for k, v in example.state_dict().items())
     check(same and set(back) == set(example.state_dict()), "latentlab → pytorch/examples VAE names: exact state_dict")
 
@@ -422,48 +421,50 @@ def label_channels_dcgan():
     compare_sample(g_only, module, seed=29, n=10, what="label-channel DCGAN, generator only → PyTorch")
 
 
-def new_kind_strictness(files):
-    def contents(name):
-        meta, tensors = lt.read_safetensors(files[name])
-        return meta, {k: v for k, (_, v) in tensors.items()}
+def file_contents(path):
+    """A safetensors file's metadata and {name: tensor} (dtypes dropped), to edit into a bad file."""
+    meta, tensors = lt.read_safetensors(path)
+    return meta, {k: v for k, (_, v) in tensors.items()}
 
+
+def new_kind_strictness(files):
     # dcgan: a PyTorch DCGAN's state_dict has no bias where BatchNorm follows (bias=False).
-    meta, tensors = contents("dcgan")
+    meta, tensors = file_contents(files["dcgan"])
     del tensors["generator.deconv1.bias"]
     refused(meta, tensors, "dcgan", "without generator.deconv1.bias (bias=False)",
             "missing tensor 'generator.deconv1.bias' [4] (a conv that BatchNorm follows keeps its bias",
             "generator.deconv1.bias")
     # conv-vae: metadata that disagrees with the tensors (fc 128, the tensors are 256 wide).
-    meta, tensors = contents("conv-vae")
+    meta, tensors = file_contents(files["conv-vae"])
     meta["fc"] = "128"
     refused(meta, tensors, "conv-vae", "metadata fc 128 for 256-wide tensors",
             "tensor 'encoder.fc.weight' has shape [256, 128], the metadata describes [128, 128]", "encoder.fc.weight")
     # conditional vae: the "classes" key lost (e.g. metadata rebuilt by hand): 10 one-hot columns too many.
-    meta, tensors = contents("conditional vae")
+    meta, tensors = file_contents(files["conditional vae"])
     del meta["classes"]
     refused(meta, tensors, "conditional vae", "without its \"classes\" key",
             "tensor 'encoder.fc1.weight' has shape [24, 266], the metadata describes [24, 256] (10 more input "
             "columns than the metadata describes: a conditional model's file records them as \"classes\" = \"10\")",
             "encoder.fc1.weight")
     # conditional gan: a label embedding table (a PyTorch cGAN's nn.Embedding) instead of one-hot columns.
-    meta, tensors = contents("conditional gan")
+    meta, tensors = file_contents(files["conditional gan"])
     tensors["generator.label_embedding.weight"] = np.zeros((10, 10), np.float32)
     refused(meta, tensors, "conditional gan", "with an nn.Embedding label table",
             "tensor 'generator.label_embedding.weight' (F32 [10, 10]) is not part of this gan",
             "generator.label_embedding.weight")
     # conditional dcgan: a discriminator that reads the label another way than latentlab's projection.
-    meta, tensors = contents("conditional dcgan")
+    meta, tensors = file_contents(files["conditional dcgan"])
     meta["discriminator_conditioning"] = "concat"
     refused(meta, tensors, "conditional dcgan", "discriminator_conditioning \"concat\"",
             "\"discriminator_conditioning\" must be \"projection\"", "discriminator_conditioning")
     # The metadata says spectral norm, the discriminator has no u, v: each one is missing, by name.
-    meta, tensors = contents("conditional dcgan")
+    meta, tensors = file_contents(files["conditional dcgan"])
     meta["spectral_norm"] = "1"
     refused(meta, tensors, "conditional dcgan", "spectral_norm \"1\" (its u, v left out)",
             "missing tensor 'discriminator.conv1.weight_u' [4] (\"spectral_norm\" = \"1\": every discriminator "
             "weight has its u and v)", "weight_u")
     # conditional conv-vae: the "classes" key lost: the one-hot columns of encoder.fc and decoder.fc1.
-    meta, tensors = contents("conditional conv-vae")
+    meta, tensors = file_contents(files["conditional conv-vae"])
     del meta["classes"]
     refused(meta, tensors, "conditional conv-vae", "without its \"classes\" key",
             "tensor 'encoder.fc.weight' has shape [256, 138], the metadata describes [256, 128] (10 more input "
@@ -600,33 +601,29 @@ def adversarial_discriminators(data):
 
 
 def adversarial_strictness(files):
-    def contents(name):
-        meta, tensors = lt.read_safetensors(files[name])
-        return meta, {k: v for k, (_, v) in tensors.items()}
-
     # gan + spectral norm: one power-iteration vector lost.
-    meta, tensors = contents("gan + spectral norm")
+    meta, tensors = file_contents(files["gan + spectral norm"])
     del tensors["discriminator.out.weight_v"]
     refused(meta, tensors, "gan + spectral norm", "without discriminator.out.weight_v",
             "missing tensor 'discriminator.out.weight_v' [24]", "discriminator.out.weight_v")
     # dcgan + spectral norm: a PyTorch state_dict written as is (weight_orig, not the file's weight).
-    meta, tensors = contents("dcgan + spectral norm")
+    meta, tensors = file_contents(files["dcgan + spectral norm"])
     tensors = {(k + "_orig" if k == "discriminator.conv2.weight" else k): v for k, v in tensors.items()}
     refused(meta, tensors, "dcgan + spectral norm", "with torch's name discriminator.conv2.weight_orig",
             "tensor 'discriminator.conv2.weight_orig' (F32 [8, 4, 4, 4]) is not part of this dcgan",
             "no tensor \"discriminator.conv2.weight\"")  # the CLI names the first problem: the missing weight
     # dcgan wgan-gp: the critic has no BatchNorm; a file holding one is refused.
-    meta, tensors = contents("dcgan wgan-gp")
+    meta, tensors = file_contents(files["dcgan wgan-gp"])
     tensors["discriminator.bn2.weight"] = np.ones(8, np.float32)
     refused(meta, tensors, "dcgan wgan-gp", "with a discriminator.bn2.weight",
             "tensor 'discriminator.bn2.weight' (F32 [8]) is not part of this dcgan (the metadata's "
             "\"discriminator_batchnorm\" = \"0\": the critic has no BatchNorm)", "discriminator.bn2.weight")
-    meta, tensors = contents("dcgan wgan-gp")
+    meta, tensors = file_contents(files["dcgan wgan-gp"])
     del meta["discriminator_batchnorm"]  # BatchNorm by default, which wgan-gp's penalty cannot have
     refused(meta, tensors, "dcgan wgan-gp", "without \"discriminator_batchnorm\" = \"0\"",
             "\"gan_loss\" = \"wgan-gp\" needs \"discriminator_batchnorm\" = \"0\"", "critic without BatchNorm")
     # gan_loss: the four objectives are metadata only; another value is refused by both.
-    meta, tensors = contents("gan + spectral norm")
+    meta, tensors = file_contents(files["gan + spectral norm"])
     path = os.path.join(TMP, "loss.safetensors")
     for loss in lt.GAN_LOSSES:
         meta["gan_loss"] = loss
@@ -640,8 +637,8 @@ def adversarial_strictness(files):
 
 
 def strictness(plain_path):
-    meta, tensors = lt.read_safetensors(plain_path)
-    extra = {k: v for k, (_, v) in tensors.items()}
+    meta, tensors = file_contents(plain_path)
+    extra = dict(tensors)
     extra["generator.fc1.weight_orig"] = np.zeros((2, 2), np.float32)
     path = os.path.join(TMP, "extra.safetensors")
     lt.write_safetensors(path, extra, meta)
@@ -652,7 +649,7 @@ def strictness(plain_path):
     check(r.returncode == 0 and "ignored tensor \"generator.fc1.weight_orig\"" in r.stderr,
           "an extra tensor: read with --allow-extra-tensors, with a note")
     del meta["generator_batchnorm"]
-    lt.write_safetensors(path, {k: v for k, (_, v) in tensors.items()}, meta)
+    lt.write_safetensors(path, tensors, meta)
     r = run(["info", path])
     check(r.returncode == 1 and "generator_batchnorm" in r.stderr,
           "a GAN file without generator_batchnorm: refused, naming the key")
