@@ -40,6 +40,16 @@ struct TrainerState {
   latentlab::Rng noise;
   std::string error;                // empty when the trainer was built
   std::vector<std::uint8_t> saved;  // the last save, returned by pointer
+
+  // The native trainers' seeding: the model's parameters from Rng(seed, kInitStream), the step
+  // noise from Rng(seed, kNoiseStream).
+  template <class Model>
+  void seed(Model& model, std::uint32_t seed_lo, std::uint32_t seed_hi) {
+    const std::uint64_t seed = join64(seed_lo, seed_hi);
+    latentlab::Rng init(seed, latentlab::kInitStream);
+    model.init(init);
+    noise = latentlab::Rng(seed, latentlab::kNoiseStream);
+  }
 };
 
 // config_json: an object of strings with a weights file's metadata keys → Metadata, or "" and error.
@@ -130,10 +140,7 @@ LlAdversarialTrainer<M>* adversarial_create(const char* config_json, float lr, s
     t->error = std::string("out of memory building the ") + what;
     return t;
   }
-  const std::uint64_t seed = join64(seed_lo, seed_hi);
-  latentlab::Rng init(seed, latentlab::kInitStream);
-  t->gan->init(init);
-  t->noise = latentlab::Rng(seed, latentlab::kNoiseStream);
+  t->seed(*t->gan, seed_lo, seed_hi);
   return t;
 }
 
@@ -211,10 +218,7 @@ EMSCRIPTEN_KEEPALIVE LlVaeTrainer* ll_vae_trainer_create(const char* config_json
     t->error = "out of memory building the VAE";
     return t;
   }
-  const std::uint64_t seed = join64(seed_lo, seed_hi);
-  latentlab::Rng init(seed, latentlab::kInitStream);
-  t->vae->init(init);
-  t->noise = latentlab::Rng(seed, latentlab::kNoiseStream);
+  t->seed(*t->vae, seed_lo, seed_hi);
   return t;
 }
 
