@@ -172,4 +172,26 @@ inline ProcessResult run_cli(const std::vector<std::string>& args,
   return r;
 }
 
+// A training run's log.csv without its wall-time columns (every column whose header name ends in
+// "seconds": seconds, eval_seconds, quality_seconds), one string per row: what a resumed run must
+// reproduce exactly.
+inline std::vector<std::string> log_without_timings(const std::string& path) {
+  std::istringstream in(read_text(path));
+  std::vector<std::string> rows;
+  std::vector<bool> timing;  // per column: is it wall time?
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::istringstream row(line);
+    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
+    if (timing.empty())
+      for (const std::string& name : cells)
+        timing.push_back(name.size() >= 7 && name.compare(name.size() - 7, 7, "seconds") == 0);
+    std::string kept;
+    for (std::size_t i = 0; i < cells.size(); ++i)
+      if (i >= timing.size() || !timing[i]) kept += cells[i] + ",";
+    rows.push_back(kept);
+  }
+  return rows;
+}
+
 }  // namespace latentlab::test

@@ -4,7 +4,6 @@
 // flag combinations that make no sense are usage errors (exit code 2).
 #include <catch2/catch.hpp>
 
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +13,7 @@
 
 using latentlab::test::ProcessResult;
 using latentlab::test::run_cli;
+using latentlab::test::log_without_timings;
 using latentlab::test::TempDir;
 
 namespace {
@@ -54,25 +54,6 @@ ProcessResult train(std::vector<std::string> args) {
   return run_cli(args);
 }
 
-// log.csv without its wall-time columns (seconds, eval_seconds, quality_seconds: every name ending in
-// "seconds"), found by the header's names.
-std::string without_timings(const std::string& path) {
-  std::istringstream in(latentlab::test::read_text(path));
-  std::string line, kept;
-  std::vector<bool> timing;  // per column: is it wall time?
-  while (std::getline(in, line)) {
-    std::vector<std::string> cells;
-    std::istringstream row(line);
-    for (std::string cell; std::getline(row, cell, ',');) cells.push_back(cell);
-    if (timing.empty())
-      for (const std::string& name : cells) timing.push_back(name.size() >= 7 && name.compare(name.size() - 7, 7, "seconds") == 0);
-    for (std::size_t i = 0; i < cells.size(); ++i)
-      if (i >= timing.size() || !timing[i]) kept += cells[i] + ",";
-    kept += "\n";
-  }
-  return kept;
-}
-
 // Trains 2 epochs straight and 1 + a resumed 1; every tensor of the two checkpoints is equal.
 // Returns the straight run's directory.
 std::string check_resume_identical(const TempDir& dir, const std::string& model, const std::vector<std::string>& objective,
@@ -95,7 +76,7 @@ std::string check_resume_identical(const TempDir& dir, const std::string& model,
     INFO(a.tensors[i].name);
     CHECK(a.tensors[i].values == b.tensors[i].values);
   }
-  CHECK(without_timings(dir / "straight/log.csv") == without_timings(dir / "split/log.csv"));
+  CHECK(log_without_timings(dir / "straight/log.csv") == log_without_timings(dir / "split/log.csv"));
   return dir / "straight";
 }
 

@@ -31,6 +31,7 @@
 #include "train/dcgan_trainer.hpp"
 #include "train/gan_trainer.hpp"
 
+using latentlab::test::log_without_timings;
 using latentlab::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -138,19 +139,6 @@ std::vector<std::string> train_args(const std::string& model, const std::string&
   return args;
 }
 
-// log.csv without its two timing columns (seconds, eval_seconds): what must be bit-identical.
-std::vector<std::string> log_losses(const std::string& path) {
-  std::vector<std::string> rows;
-  std::string line;
-  std::istringstream in(latentlab::test::read_text(path));
-  while (std::getline(in, line)) {
-    std::size_t cut = line.size();
-    for (int i = 0; i < 2; ++i) cut = line.rfind(',', cut - 1);
-    rows.push_back(line.substr(0, cut));
-  }
-  return rows;
-}
-
 latentlab::SafetensorsContents read_checkpoint(const std::string& path) {
   const std::string bytes = latentlab::test::read_text(path);
   auto r = latentlab::decode_safetensors(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
@@ -183,7 +171,7 @@ TEST_CASE("SIGKILL at random moments: the last checkpoint loads and resume repro
   const auto r = reference.wait();
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
-  const auto expected = log_losses(dir / "reference/log.csv");
+  const auto expected = log_without_timings(dir / "reference/log.csv");
   REQUIRE(expected.size() == epochs + 1);
   const double duration = reference.seconds();
 
@@ -201,7 +189,7 @@ TEST_CASE("SIGKILL at random moments: the last checkpoint loads and resume repro
     const std::string checkpoint = out + "/checkpoint.safetensors";
     if (v.exit_code == 0) {
       // The run finished before the kill: it must simply be complete and identical.
-      CHECK(log_losses(out + "/log.csv") == expected);
+      CHECK(log_without_timings(out + "/log.csv") == expected);
       continue;
     }
     REQUIRE(v.signal == SIGKILL);
@@ -209,7 +197,7 @@ TEST_CASE("SIGKILL at random moments: the last checkpoint loads and resume repro
       // Killed after the last checkpoint, before model.safetensors: training is complete and the
       // checkpoint itself is the model (sample/export read it); nothing is left to resume.
       check_loadable_and_finite(checkpoint);
-      CHECK(log_losses(out + "/log.csv") == expected);
+      CHECK(log_without_timings(out + "/log.csv") == expected);
       continue;
     }
     if (!fs::exists(checkpoint)) {
@@ -222,7 +210,7 @@ TEST_CASE("SIGKILL at random moments: the last checkpoint loads and resume repro
       REQUIRE(c.exit_code == 0);
       ++resumed;
     }
-    CHECK(log_losses(out + "/log.csv") == expected);
+    CHECK(log_without_timings(out + "/log.csv") == expected);
   }
   // The delays are spread over the run: at least one kill must have hit after a checkpoint.
   CHECK(resumed >= 1);
@@ -271,7 +259,7 @@ TEST_CASE("SIGINT mid-epoch writes a checkpoint and exits 130 and resuming it is
   INFO(c.out << c.err);
   REQUIRE(c.exit_code == 0);
   REQUIRE(run(train_args("vae", dir / "straight", target, extra)).exit_code == 0);
-  CHECK(log_losses(out + "/log.csv") == log_losses(dir / "straight/log.csv"));
+  CHECK(log_without_timings(out + "/log.csv") == log_without_timings(dir / "straight/log.csv"));
   const auto a = read_checkpoint(dir / "straight/model.safetensors");
   const auto b = read_checkpoint(out + "/model.safetensors");
   REQUIRE(a.tensors.size() == b.tensors.size());
