@@ -46,6 +46,8 @@ const DATA_ORDER_STREAM = 2;  // latentlab/streams.hpp: the epoch order, as the 
 const SLICE_MS = 40;          // steps between looks at the message queue (pause/stop answer within this)
 const SAMPLE_EVERY_MS = 2000;
 const PROGRESS_EVERY_MS = 250;
+// A byte v → v / 255 as a float32, by table: the same values as dividing, without a division per pixel.
+const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 let runtimePromise = null;  // the training build, instantiated on the first train or repair
 const runtimeReady = () => (runtimePromise ??= initLatentlab({ moduleUrl: TRAINING_MODULE_URL }));
@@ -133,7 +135,7 @@ async function train({ preset: name, seed = 1, epochs = 1, source }) {
           const k = order[first + r];
           const src = data.pixels.subarray(k * data.size, (k + 1) * data.size);
           const dst = r * data.size;
-          for (let i = 0; i < data.size; ++i) x[dst + i] = src[i] / 255;
+          for (let i = 0; i < data.size; ++i) x[dst + i] = PIXEL[src[i]];
           if (data.labels) y[r] = data.labels[k];
         }
         const tStep = performance.now();
