@@ -62,6 +62,8 @@ function onMessage({ data: msg }) {
     $('train-status').textContent = `Training ${msg.reason} after ${msg.step} steps in ${msg.elapsed.toFixed(1)} s (end to end, data included).`;
     $('train').dataset.done = msg.reason;
     $('train').dataset.seconds = msg.elapsed.toFixed(2);
+    // Where the time went (module, data, batches, steps, samples: seconds), for the benchmark.
+    $('train').dataset.timings = JSON.stringify(Object.fromEntries(Object.entries(msg.seconds || {}).map(([k, v]) => [k, Number(v.toFixed(2))])));
   }
 }
 
@@ -77,7 +79,7 @@ function start() {
   state.weights = null;
   $('train-download').disabled = true;
   $('train-use').disabled = true;
-  for (const key of ['done', 'firstTerms', 'lastTerms']) delete $('train').dataset[key];
+  for (const key of ['done', 'firstTerms', 'lastTerms', 'timings']) delete $('train').dataset[key];
   state.preset = $('train-kind').value;
   state.chart = lossChart($('train-chart'));
   const epochs = Math.max(1, Math.min(50, Number($('train-epochs').value) || 1));

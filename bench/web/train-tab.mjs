@@ -48,7 +48,9 @@ try {
     const inPage = await page.getAttribute('#train', 'data-seconds');
     const rate = await page.locator('#train-rate').innerText();
     const last = await page.getAttribute('#train', 'data-last-terms');
+    const timings = await page.getAttribute('#train', 'data-timings');
     console.log(`${preset}, ${epochs} epoch(s): ${inPage} s in the worker (module + data + steps), ${wall.toFixed(2)} s from the click`);
+    console.log(`seconds of it in: ${timings}`);
     console.log(`last progress: ${rate}; last terms ${last}`);
   }
   if (problems.length) console.log('page problems:', problems);

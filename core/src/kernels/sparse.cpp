@@ -1,7 +1,7 @@
 // Products with a compressed-row sparse input (see latentlab/kernels/sparse.hpp).
 //
-// Both kernels work on column panels of NR = packed_tile_columns() outputs (48 with AVX-512,
-// three SIMD batches), which is also how they are split across threads (disjoint outputs,
+// Both kernels work on column panels of NR = panel_columns() outputs (48 with AVX-512, 12 in
+// wasm), which is also how they are split across threads (disjoint outputs,
 // whole panels: the result does not depend on the thread count).
 //
 // Forward, Y = X·Wᵀ: the panel's NR rows of W are packed k-major (Bp[k·NR + j] = W[j0+j, k],
@@ -93,10 +93,22 @@ constexpr int W = static_cast<int>(batch::size);
 
 int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
+// The column panel: the dense GEMM's register tile natively (48 columns with AVX-512); in wasm
+// three batches (12 columns) rather than its two, so that each nonzero's index load and broadcast
+// feed three batches (12 accumulators with the forward's 4 sets + broadcast + load + product = 15
+// of the 16 vector registers). Each output's sum is the same sequence of terms for any panel width.
+int panel_columns() {
+#if defined(__EMSCRIPTEN__)
+  return 3 * W;
+#else
+  return detail::packed_tile_columns();
+#endif
+}
+
 // Runs panel_task(j0, nr) for every NR-column panel of N, the panels split across threads.
 template <class Task>
 void for_each_panel(int N, double flops, Task panel_task) {
-  const int NR = detail::packed_tile_columns();
+  const int NR = panel_columns();
   const int panels = (N + NR - 1) / NR;
   const int parts = std::max(1, std::min({parallel::thread_count(), panels, static_cast<int>(flops / 2e6)}));
   parallel::run(parts, [&](int part) {
