@@ -334,7 +334,7 @@ const NativeKind kKinds[] = {
      {30, 64, "2e-4", 100, "128,256,512,1024", "wgan-gp", "bce",
       "--epochs 30  --batch 64   --latent 100  --hidden 128,256,512,1024 (G)  --disc-hidden 1024,512,256 (D)\n"
       "       --gan-loss wgan-gp: --n-critic 5  --gp-lambda 10  --lr 1e-4 (Adam 0, 0.9);\n"
-      "       with --conditional --gan-loss bce (wgan-gp ignores most of the label here; docs/objectives.md);\n"
+      "       with --conditional --gan-loss bce (with wgan-gp it learned little of the label: docs/objectives.md);\n"
       "       bce, lsgan, hinge: --lr 2e-4 (Adam 0.5, 0.999 for G and D);\n"
       "       pixels in [-1,1]; an epoch drops the last partial batch"},
      false, gan_fresh, config_from_checkpoint<GanConfig, gan_config_from_metadata>, gan_resume_flags, gan_trainer,

@@ -137,8 +137,8 @@ void check_same_run(const std::string& a_path, const std::string& b_path) {
   }
 }
 
-TEST_CASE("train --model gan without --gan-loss is wgan-gp with the paper's settings; with --conditional, and "
-          "the DCGAN's, bce",
+TEST_CASE("train --model gan without --gan-loss is wgan-gp with the paper's settings, with --conditional bce, "
+          "the DCGAN bce",
           "[cli][objectives]") {
   TempDir dir;
   struct Case {
