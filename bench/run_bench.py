@@ -117,6 +117,8 @@ def ours(model, threads, epochs, limit):
            "--test-limit", "100", "--threads", str(threads), "--quiet", "--overwrite", "--out", out_dir]
     if limit:
         cmd += ["--limit", str(limit)]
+    if model in ("gan", "dcgan"):  # bench/reference/'s PyTorch GANs train bce (the MLP GAN's default is wgan-gp)
+        cmd += ["--gan-loss", "bce"]
     _, rss, _ = run_measured(cmd)
     with open(os.path.join(out_dir, "log.csv")) as f:
         seconds = [float(row["seconds"]) for row in csv.DictReader(f)]

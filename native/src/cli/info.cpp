@@ -20,17 +20,24 @@ struct InfoFlags {
 // Keys every kind writes, shown in the lines above the other metadata.
 const char* const kCommonKeys[] = {"kind", "image_height", "image_width", "pixel_range", "format", "format_version"};
 
-// The kind's own configuration keys (registry.hpp), in the order the kind lists them.
-std::vector<std::string> config_keys(const ModelKind& kind) {
-  std::vector<std::string> keys;
-  std::string key;
+// A configuration key and what a file without it means ("" when the key is shown only if present).
+struct ConfigKey {
+  std::string key, absent;
+};
+
+// The kind's own configuration keys (registry.hpp: "key" or "key=absent"), in the order the kind
+// lists them.
+std::vector<ConfigKey> config_keys(const ModelKind& kind) {
+  std::vector<ConfigKey> keys;
+  std::string word;
   for (const char* c = native_kind(kind).config_keys;; ++c) {
     if (*c == ' ' || *c == '\0') {
-      if (!key.empty()) keys.push_back(key);
-      key.clear();
+      const std::size_t eq = word.find('=');
+      if (!word.empty()) keys.push_back({word.substr(0, eq), eq == std::string::npos ? "" : word.substr(eq + 1)});
+      word.clear();
       if (*c == '\0') break;
     } else {
-      key += *c;
+      word += *c;
     }
   }
   return keys;
@@ -40,8 +47,8 @@ bool is_config_key(const ModelKind* kind, const std::string& key) {
   for (const char* k : kCommonKeys)
     if (key == k) return true;
   if (!kind) return false;
-  for (const std::string& k : config_keys(*kind))
-    if (key == k) return true;
+  for (const ConfigKey& k : config_keys(*kind))
+    if (key == k.key) return true;
   return false;
 }
 
@@ -185,8 +192,10 @@ int run_info(const InfoFlags& f) {
   std::printf("file        %s (%zu bytes)\n", f.file.c_str(), bytes.size());
   std::printf("kind        %s%s\n", model.kind->name, checkpoint ? " (training checkpoint: includes optimiser and RNG state)" : "");
   std::string config;
-  for (const std::string& key : config_keys(*model.kind))
-    if (m.count(key)) config += (config.empty() ? "" : ", ") + key + " " + m.at(key);
+  for (const ConfigKey& k : config_keys(*model.kind)) {
+    if (m.count(k.key)) config += (config.empty() ? "" : ", ") + k.key + " " + m.at(k.key);
+    else if (!k.absent.empty()) config += (config.empty() ? "" : ", ") + k.key + " " + k.absent + " (no key in the file)";
+  }
   std::printf("config      %s\n", config.c_str());
   std::printf("image       %dx%d, pixel range %s\n", rows, cols, get("pixel_range").c_str());
   std::printf("can         generate%s%s\n", model->has_encoder() ? ", encode" : "",

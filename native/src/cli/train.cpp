@@ -22,7 +22,7 @@ namespace {
 
 // Flag values as parsed (strings for those whose meaning depends on the model).
 struct TrainFlags {
-  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable", classifier, gan_loss = "bce",
+  std::string model, data = "mnist", out, resume, hidden, disc_hidden, generator = "stable", classifier, gan_loss,
               discriminator_conditioning = "projection";
   int epochs = 0, batch = 0, latent = 0, threads = 1, eval_every = 1, kl_warmup = 0, n_critic = kCriticSteps;
   long long limit = 0, test_limit = 0;
@@ -46,8 +46,18 @@ std::string timestamp() {
   return buf;
 }
 
-// The flags that shape a model, as the registry's entries read them (a --latent not given is
-// the kind's default).
+// The default objective of a new run of the kind ("" for a kind without one).
+const char* default_gan_loss(const TrainFlags& f, const NativeKind& kind) {
+  return f.conditional ? kind.defaults.conditional_gan_loss : kind.defaults.gan_loss;
+}
+
+// The objective of a new run: --gan-loss, or the default.
+std::string gan_loss(const TrainFlags& f, const NativeKind& kind) {
+  return given(f.o_gan_loss) ? f.gan_loss : default_gan_loss(f, kind);
+}
+
+// The flags that shape a model, as the registry's entries read them (a --latent or --gan-loss
+// not given is the kind's default).
 ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   ModelFlags m;
   m.latent = {given(f.o_latent) ? f.latent : kind.defaults.latent, given(f.o_latent)};
@@ -57,14 +67,14 @@ ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   m.kl_warmup = {f.kl_warmup, given(f.o_kl_warmup)};
   m.generator = f.generator;
   m.conditional = f.conditional;
-  m.gan_loss = {f.gan_loss, given(f.o_gan_loss)};
+  m.gan_loss = {gan_loss(f, kind), given(f.o_gan_loss)};
   m.spectral_norm = f.spectral_norm;
   m.discriminator_conditioning = {f.discriminator_conditioning, given(f.o_discriminator_conditioning)};
   return m;
 }
 
 // --n-critic and --gp-lambda tune the gradient penalty's objective only.
-void refuse_critic_flags(const TrainFlags& f, bool wgan_gp, const char* why) {
+void refuse_critic_flags(const TrainFlags& f, bool wgan_gp, const std::string& why) {
   if (wgan_gp) return;
   for (const auto& [o, name] : {std::pair{f.o_n_critic, "--n-critic"}, std::pair{f.o_gp_lambda, "--gp-lambda"}})
     if (given(o))
@@ -89,8 +99,15 @@ TrainSettings fresh_settings(const TrainFlags& f) {
   s.training.seed = f.seed;
   s.training.kl_warmup_epochs = f.kl_warmup;
   // wgan-gp: the paper's n_critic, λ and lr (Gulrajani et al. 2017, Algorithm 1) unless given.
-  const bool wgan_gp = f.gan_loss == "wgan-gp";
-  refuse_critic_flags(f, wgan_gp, "");
+  const bool wgan_gp = gan_loss(f, *kind) == "wgan-gp";
+  std::string why;
+  if (!given(f.o_gan_loss)) {
+    const std::string model = f.model + (f.conditional ? " --conditional" : "");
+    const char* objective = default_gan_loss(f, *kind);
+    why = *objective ? " (the default of --model " + model + " is --gan-loss " + objective + ")"
+                     : " (--model " + f.model + " is not a GAN)";
+  }
+  refuse_critic_flags(f, wgan_gp, why);
   if (wgan_gp) {
     s.training.critic_steps = f.n_critic;
     s.training.gp_lambda = f.gp_lambda;
@@ -233,7 +250,7 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
 
 // "(vae 10, gan 30, classifier 15)": a default of every kind that has one (value() non-empty).
 template <class Value>
-std::string per_kind(const Value& value, const char* tail = "") {
+std::string per_kind(const Value& value, const std::string& tail = "") {
   std::string s;
   for (const NativeKind* k : native_kinds()) {
     const std::string v = value(k->defaults);
@@ -278,10 +295,20 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                   ->capture_default_str();
   f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs " + per_kind([](const TrainDefaults& d) { return std::to_string(d.epochs); }))->transform(integer_in(1, 100000));
   f->o_batch = app->add_option("--batch", f->batch, "Batch size " + per_kind([](const TrainDefaults& d) { return std::to_string(d.batch); }))->transform(integer_in(1, 65536));
+  // wgan-gp trains with its paper's lr (kWganGpLearningRate) unless --lr is given, also when it
+  // is the kind's default objective.
   f->o_lr = app->add_option("--lr", f->lr,
                             "Adam learning rate " +
-                                per_kind([](const TrainDefaults& d) { return std::string(d.lr); },
-                                         "; up to 1e9 is accepted, which diverges"))
+                                per_kind(
+                                    [](const TrainDefaults& d) {
+                                      auto lr = [&](const std::string& objective) {
+                                        return objective == "wgan-gp" ? std::string("1e-4") : std::string(d.lr);
+                                      };
+                                      const std::string plain = lr(d.gan_loss), conditional = lr(d.conditional_gan_loss);
+                                      return plain == conditional ? plain : plain + " (" + conditional + " with --conditional)";
+                                    },
+                                    "; a GAN's: 1e-4 with --gan-loss wgan-gp, 2e-4 with the others; up to 1e9 is "
+                                    "accepted, which diverges"))
                    ->transform(finite_number(0, 1e9, true));
   f->o_latent = app->add_option("--latent", f->latent, "Latent dimensions " + per_kind([](const TrainDefaults& d) {
                                   return d.latent > 0 ? std::to_string(d.latent) : std::string();
@@ -308,10 +335,15 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
           ->check(CLI::IsMember({"projection", "channels"}))
           ->capture_default_str();
   f->o_gan_loss = app->add_option("--gan-loss", f->gan_loss,
-                                  "GAN, DCGAN: the adversarial objective: bce (non-saturating, default), lsgan, hinge "
-                                  "or wgan-gp (critic + gradient penalty, DCGAN critic without BatchNorm; Adam lr 1e-4, betas 0, 0.9)")
-                      ->check(CLI::IsMember({"bce", "lsgan", "hinge", "wgan-gp"}))
-                      ->capture_default_str();
+                                  "GAN, DCGAN: the adversarial objective " +
+                                      per_kind([](const TrainDefaults& d) {
+                                        const std::string plain = d.gan_loss, conditional = d.conditional_gan_loss;
+                                        return plain == conditional ? plain : plain + " (" + conditional + " with --conditional)";
+                                      }) +
+                                      ": bce (non-saturating), lsgan, hinge or wgan-gp (critic + gradient penalty, "
+                                      "DCGAN critic without BatchNorm; Adam lr 1e-4, betas 0, 0.9). A file without "
+                                      "gan_loss in its metadata was trained with bce")
+                      ->check(CLI::IsMember({"bce", "lsgan", "hinge", "wgan-gp"}));
   app->add_flag("--spectral-norm", f->spectral_norm,
                 "GAN, DCGAN: spectral normalisation of every discriminator weight (one power iteration per step)");
   f->o_n_critic = app->add_option("--n-critic", f->n_critic, "wgan-gp: critic steps per generator step")

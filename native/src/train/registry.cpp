@@ -52,8 +52,8 @@ void refuse_adversarial_flags(const ModelFlags& f, const char* kind) {
   refuse_conditioning_flag(f);
 }
 
+// The objective of a new run: --gan-loss, or the kind's default (ModelFlags carries it).
 GanObjective objective_flag(const ModelFlags& f) {
-  if (!f.gan_loss.given) return GanObjective::Bce;
   auto objective = parse_gan_objective(f.gan_loss.value);
   if (!objective)
     throw UsageError("--gan-loss: unknown objective '" + f.gan_loss.value + "' (expected " + gan_objective_names() + ")");
@@ -159,11 +159,12 @@ std::unique_ptr<Trainer> gan_trainer(const std::any& config, const TrainingOptio
   return std::make_unique<GanTrainer>(c, options);
 }
 
-// ", hinge loss, spectral norm": the objective and D's normalisation when not the defaults.
+// ", hinge loss, spectral norm": the objective (a file without the key is bce) and D's
+// normalisation when on.
 std::string adversarial_text(const Metadata& m) {
-  std::string s;
-  if (auto it = m.find("gan_loss"); it != m.end()) s += ", " + it->second + " loss";
-  if (auto it = m.find("spectral_norm"); it != m.end() && it->second == "1") s += ", spectral norm";
+  auto it = m.find("gan_loss");
+  std::string s = ", " + (it == m.end() ? std::string("bce") : it->second) + " loss";
+  if (auto sn = m.find("spectral_norm"); sn != m.end() && sn->second == "1") s += ", spectral norm";
   return s;
 }
 
@@ -315,10 +316,12 @@ std::string conv_vae_describe(const Metadata& m) {
          m.at("latent") + ", beta " + m.at("beta") + conditional_text(m);
 }
 
-// Defaults: PyTorch's examples/vae and the usual MLP GAN recipe.
+// Defaults: PyTorch's examples/vae and the usual MLP GAN recipe, with wgan-gp as the unconditional
+// MLP GAN's objective; the conditional one and the DCGAN (PyTorch's DCGAN recipe) keep bce.
+// docs/objectives.md says why.
 const NativeKind kKinds[] = {
     {find_model_kind("vae"), "input hidden latent beta classes", vae_metrics,
-     {10, 128, "1e-3", 20, "400",
+     {10, 128, "1e-3", 20, "400", "", "",
       "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 400\n"
       "       pixels in [0,1]; an epoch includes the last partial batch (PyTorch drop_last=False)"},
      false, vae_fresh, config_from_checkpoint<VaeConfig, vae_config_from_metadata>, vae_resume_flags, vae_trainer,
@@ -326,33 +329,35 @@ const NativeKind kKinds[] = {
     // The GAN's test metric needs the discriminator, which a file may leave out.
     {find_model_kind("gan"),
      "image latent generator_hidden discriminator_hidden leaky_slope generator_activation generator_batchnorm "
-     "batchnorm_eps classes gan_loss spectral_norm",
+     "batchnorm_eps classes gan_loss=bce spectral_norm",
      nullptr,
-     {30, 64, "2e-4", 100, "128,256,512,1024",
-      "--epochs 30  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
-      "       --hidden 128,256,512,1024 (G)  --disc-hidden 1024,512,256 (D); pixels in [-1,1];\n"
-      "       an epoch drops the last partial batch"},
+     {30, 64, "2e-4", 100, "128,256,512,1024", "wgan-gp", "bce",
+      "--epochs 30  --batch 64   --latent 100  --hidden 128,256,512,1024 (G)  --disc-hidden 1024,512,256 (D)\n"
+      "       --gan-loss wgan-gp: --n-critic 5  --gp-lambda 10  --lr 1e-4 (Adam 0, 0.9);\n"
+      "       with --conditional --gan-loss bce (with wgan-gp it learned little of the label: docs/objectives.md);\n"
+      "       bce, lsgan, hinge: --lr 2e-4 (Adam 0.5, 0.999 for G and D);\n"
+      "       pixels in [-1,1]; an epoch drops the last partial batch"},
      false, gan_fresh, config_from_checkpoint<GanConfig, gan_config_from_metadata>, gan_resume_flags, gan_trainer,
      gan_describe},
     // The DCGAN's test metric needs the discriminator, which a file may leave out.
     {find_model_kind("dcgan"),
-     "image latent generator_channels discriminator_channels leaky_slope batchnorm_eps discriminator_batchnorm gan_loss "
+     "image latent generator_channels discriminator_channels leaky_slope batchnorm_eps discriminator_batchnorm gan_loss=bce "
      "spectral_norm classes discriminator_conditioning",
      nullptr,
-     {10, 64, "2e-4", 100, "128,64",
-      "--epochs 10  --batch 64   --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
+     {10, 64, "2e-4", 100, "128,64", "bce", "bce",
+      "--epochs 10  --batch 64   --gan-loss bce  --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
       "       --hidden 128,64 (G channels)  --disc-hidden 64,128 (D channels); k4 s2 p1 convolutions,\n"
       "       BatchNorm, DCGAN N(0, 0.02) init; pixels in [-1,1]; an epoch drops the last partial batch"},
      false, dcgan_fresh, config_from_checkpoint<DcganConfig, dcgan_config_from_metadata>, dcgan_resume_flags,
      dcgan_trainer, dcgan_describe},
     {find_model_kind("conv-vae"), "input channels fc latent beta classes", conv_vae_metrics,
-     {10, 128, "1e-3", 20, "32,64",
+     {10, 128, "1e-3", 20, "32,64", "", "",
       "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 32,64 (conv channels)\n"
       "       k4 s2 p1 convolutions, Linear width 256; pixels in [0,1]; the last partial batch is kept"},
      false, conv_vae_fresh, config_from_checkpoint<ConvVaeConfig, conv_vae_config_from_metadata>,
      conv_vae_resume_flags, conv_vae_trainer, conv_vae_describe},
     {find_model_kind("classifier"), "input hidden classes", nullptr,
-     {15, 128, "1e-3", 0, "512,256",
+     {15, 128, "1e-3", 0, "512,256", "", "",
       "--epochs 15  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --hidden 512,256\n"
       "       784-512-256-10 ReLU MLP, softmax cross-entropy, training images shifted by up to 2 pixels;\n"
       "       no sample grids (docs/evaluation.md)"},

@@ -29,7 +29,7 @@ struct Flag {
 };
 
 // The `latentlab train` flags that shape a model (their meaning depends on the kind). A value not
-// given is the default: the kind's defaults.latent, --beta's 1.
+// given is the default: the kind's defaults.latent and defaults.(conditional_)gan_loss, --beta's 1.
 struct ModelFlags {
   Flag<int> latent;
   Flag<std::vector<int>> hidden, disc_hidden;  // layer widths (parsed and checked by the CLI)
@@ -58,9 +58,14 @@ struct DataShape {
 // `latentlab train`'s defaults for a kind.
 struct TrainDefaults {
   int epochs, batch;
-  const char* lr;      // as the help text writes it ("1e-3"); parsed with strtof
+  const char* lr;      // as the help text writes it ("1e-3"); parsed with strtof. wgan-gp trains
+                       // with its paper's kWganGpLearningRate instead (the CLI applies it)
   int latent;          // 0: no latent space
   const char* hidden;  // the default --hidden, as help text
+  // The default --gan-loss of an adversarial kind ("wgan-gp", "bce"), without and with
+  // --conditional; "" for the other kinds. Only new runs read them: a file or checkpoint without
+  // the gan_loss key is bce (the core codec).
+  const char *gan_loss, *conditional_gan_loss;
   // The kind's lines of the help footer "Defaults by model:" (after "  <name>: ").
   const char* help;
 };
@@ -68,7 +73,8 @@ struct TrainDefaults {
 struct NativeKind {
   const ModelKind* kind;
   // The kind's own __metadata__ keys (registry.hpp lists them), space-separated, in the order
-  // `latentlab info` shows them.
+  // `latentlab info` shows them. "key=value": a file without the key means value, and info says
+  // so ("gan_loss=bce": every file written before wgan-gp became the MLP GAN's default is bce).
   const char* config_keys;
   // The trainer's test metrics of a loaded model on the first n images of `test` (the columns
   // log.csv shows), which `latentlab eval` reports too; null when the kind has none that a

@@ -123,6 +123,81 @@ TEST_CASE("train --gan-loss wgan-gp: n_critic, λ and the paper's lr recorded, a
   CHECK(checkpoint.metadata.at("adam.generator.steps") == "5");
 }
 
+// The tensors and the metadata but the command line of two files.
+void check_same_run(const std::string& a_path, const std::string& b_path) {
+  auto a = decode(a_path), b = decode(b_path);
+  a.metadata.erase("command_line");
+  b.metadata.erase("command_line");
+  CHECK(a.metadata == b.metadata);
+  REQUIRE(a.tensors.size() == b.tensors.size());
+  for (std::size_t i = 0; i < a.tensors.size(); ++i) {
+    INFO(a.tensors[i].name);
+    CHECK(a.tensors[i].name == b.tensors[i].name);
+    CHECK(a.tensors[i].values == b.tensors[i].values);
+  }
+}
+
+TEST_CASE("train --model gan without --gan-loss is wgan-gp with the paper's settings, with --conditional bce, "
+          "the DCGAN bce",
+          "[cli][objectives]") {
+  TempDir dir;
+  struct Case {
+    std::string model, conditional, objective;
+  };
+  for (const Case& c : {Case{"gan", "", "wgan-gp"}, Case{"gan", "--conditional", "bce"}, Case{"dcgan", "", "bce"}}) {
+    INFO(c.model << " " << c.conditional);
+    const std::string out = dir / (c.model + c.conditional);
+    for (const auto& [flags, run] : {std::pair{std::vector<std::string>{}, "/default"},
+                                     std::pair{std::vector<std::string>{"--gan-loss", c.objective}, "/given"}}) {
+      std::vector<std::string> args = model_args(c.model, flags);
+      if (!c.conditional.empty()) args.push_back(c.conditional);
+      args.insert(args.end(), {"--epochs", "1", "--out", out + run});
+      const ProcessResult r = train(args);
+      INFO(r.out << r.err);
+      REQUIRE(r.exit_code == 0);
+      CHECK(contains(r.out, c.objective + " loss"));  // the architecture line names it
+    }
+    check_same_run(out + "/default/checkpoint.safetensors", out + "/given/checkpoint.safetensors");
+    CHECK(log_without_timings(out + "/default/log.csv") == log_without_timings(out + "/given/log.csv"));
+  }
+  const auto checkpoint = decode(dir / "gan/default/checkpoint.safetensors");
+  CHECK(checkpoint.metadata.at("gan_loss") == "wgan-gp");
+  CHECK(checkpoint.metadata.at("n_critic") == "5");
+  CHECK(std::stof(checkpoint.metadata.at("gp_lambda")) == 10.0f);
+  CHECK(std::stof(checkpoint.metadata.at("lr")) == 1e-4f);
+  CHECK(decode(dir / "gan--conditional/default/model.safetensors").metadata.count("gan_loss") == 0);
+  CHECK(decode(dir / "dcgan/default/model.safetensors").metadata.count("gan_loss") == 0);
+}
+
+TEST_CASE("train --gan-loss bce keeps the bce recipe: no gan_loss key, lr 2e-4, a G step per step, probabilities",
+          "[cli][objectives]") {
+  TempDir dir;
+  // Resumed without --gan-loss: a checkpoint without the key continues as bce, bit for bit.
+  const std::string run = check_resume_identical(dir, "gan", {"--gan-loss", "bce"});
+  const auto checkpoint = decode(run + "/checkpoint.safetensors");
+  CHECK(checkpoint.metadata.count("gan_loss") == 0);
+  CHECK(checkpoint.metadata.count("n_critic") == 0);
+  CHECK(checkpoint.metadata.count("gp_lambda") == 0);
+  CHECK(std::stof(checkpoint.metadata.at("lr")) == 2e-4f);
+  CHECK(checkpoint.metadata.at("adam.generator.steps") == "16");  // 2 epochs of 8 steps
+  const std::string log = latentlab::test::read_text(run + "/log.csv");
+  CHECK(contains(log.substr(0, log.find('\n')), ",d_real,d_fake"));
+  CHECK(decode(dir / "split/checkpoint.safetensors").metadata.count("gan_loss") == 0);
+
+  // info names the objective of a file without the key, and of one with it.
+  ProcessResult r = run_cli({"info", run + "/model.safetensors"});
+  INFO(r.out << r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "gan_loss bce (no key in the file)"));
+  r = run_cli({"info", dir / "split/checkpoint.safetensors"});
+  CHECK(contains(r.out, "gan_loss bce"));
+  std::vector<std::string> args = model_args("gan", {"--epochs", "1", "--out", dir / "wgan"});
+  REQUIRE(train(args).exit_code == 0);
+  r = run_cli({"info", dir / "wgan/model.safetensors"});
+  CHECK(contains(r.out, "gan_loss wgan-gp"));
+  CHECK_FALSE(contains(r.out, "no key"));
+}
+
 TEST_CASE("train --model dcgan --gan-loss hinge --spectral-norm: exact resume", "[cli][objectives][dcgan]") {
   TempDir dir;
   const std::string run = check_resume_identical(dir, "dcgan", {"--gan-loss", "hinge", "--spectral-norm"});
@@ -167,7 +242,11 @@ TEST_CASE("objective flags that do not fit are usage errors (exit code 2)", "[cl
   refused(model_args("vae", {"--gan-loss", "hinge", "--out", dir / "a"}), "--gan-loss");
   refused(model_args("vae", {"--spectral-norm", "--out", dir / "a"}), "--spectral-norm");
   refused(model_args("gan", {"--gan-loss", "nonsense", "--out", dir / "a"}), "--gan-loss");
-  refused(model_args("gan", {"--n-critic", "3", "--out", dir / "a"}), "--n-critic");
+  refused(model_args("gan", {"--gan-loss", "bce", "--n-critic", "3", "--out", dir / "a"}), "--n-critic");
+  refused(model_args("dcgan", {"--n-critic", "3", "--out", dir / "a"}), "default of --model dcgan is --gan-loss bce");
+  refused(model_args("gan", {"--conditional", "--n-critic", "3", "--out", dir / "a"}),
+          "default of --model gan --conditional is --gan-loss bce");
+  refused(model_args("vae", {"--gp-lambda", "5", "--out", dir / "a"}), "--model vae is not a GAN");
   refused(model_args("gan", {"--gan-loss", "hinge", "--gp-lambda", "5", "--out", dir / "a"}), "--gp-lambda");
 
   // A resumed run keeps its objective.

@@ -289,6 +289,7 @@ TEST_CASE("every registered kind trains from its registry entry and resumes from
     INFO(kind->kind->name);
     ModelFlags flags;  // small hidden layers; every other model flag at its default
     flags.latent = {kind->defaults.latent, false};
+    flags.gan_loss = {kind->defaults.gan_loss, false};
     flags.hidden = {{16}, true};
     flags.beta = {1.0f, false};
     flags.generator = "stable";
