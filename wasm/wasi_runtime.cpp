@@ -20,6 +20,13 @@ inline namespace __2 {
 
 extern "C" {
 
+// memcpy, memmove and memset as the bulk-memory instructions memory.copy and memory.fill (what
+// clang makes of the builtins under -mbulk-memory, so these do not call themselves), instead of
+// wasi-libc's C loops (2.6 KB of code): prebuilt libc++ and libc code calls them by name.
+void* memcpy(void* dst, const void* src, std::size_t n) { return __builtin_memmove(dst, src, n); }
+void* memmove(void* dst, const void* src, std::size_t n) { return __builtin_memmove(dst, src, n); }
+void* memset(void* dst, int c, std::size_t n) { return __builtin_memset(dst, c, n); }
+
 void* __cxa_allocate_exception(std::size_t size) noexcept { return std::malloc(size); }
 
 [[noreturn]] void __cxa_throw(void*, void*, void (*)(void*)) { __wasi_proc_exit(134); }
