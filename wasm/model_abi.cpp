@@ -24,7 +24,12 @@
 //     unconditional model refuses any label (-4); a label outside [0, classes) is -4 too.
 //   * Functions returning int return 0 on success and a negative code on misuse; JS checks
 //     every argument first, so these codes are a second line of defence, never the message.
+#if defined(__EMSCRIPTEN__)
 #include <emscripten/emscripten.h>
+#else
+// The clang-19 build (the relaxed-SIMD module) exports by the linker's --export list (wasm/CMakeLists.txt).
+#define EMSCRIPTEN_KEEPALIVE
+#endif
 
 #include <cmath>
 #include <cstdint>

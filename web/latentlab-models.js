@@ -3,6 +3,8 @@
 // contract and how the wasm module is loaded are described once, in latentlab.js, which exports both.
 
 const DEFAULT_MODULE_URL = new URL('./build/latentlab_core.wasm', import.meta.url);
+// The same with relaxed SIMD (FMA), where the engine has it (docs/benchmarks.md).
+const RELAXED_MODULE_URL = new URL('./build/latentlab_core_relaxed.wasm', import.meta.url);
 /** The training build (the default module plus the VAE trainer): pass it to initLatentlab first. */
 export const TRAINING_MODULE_URL = new URL('./build/latentlab_core_train.wasm', import.meta.url);
 const MAX_BATCH = 4096;  // per call; the page never needs more and it bounds heap growth
@@ -19,20 +21,30 @@ const SIMD_PROBE = new Uint8Array([
   0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11,
 ]);
 
-/** true when this JS engine can compile WebAssembly SIMD128 (which our only build needs). */
-export function wasmSimdSupported() {
+// The same with f32x4.relaxed_madd.
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2,
+  253, 133, 2, 11,
+]);
+
+function validates(bytes) {
   try {
-    return typeof WebAssembly === 'object' && WebAssembly.validate(SIMD_PROBE);
+    return typeof WebAssembly === 'object' && WebAssembly.validate(bytes);
   } catch {
     return false;
   }
 }
 
+/** true when this JS engine can compile WebAssembly SIMD128 (which our builds need). */
+export const wasmSimdSupported = () => validates(SIMD_PROBE);
+export const wasmRelaxedSimdSupported = () => validates(RELAXED_PROBE);
+
 let runtimePromise = null;
 
 /**
  * Instantiates the wasm module once. Options are used only by the first call:
- *   moduleUrl   URL (or string) of latentlab_core.wasm; default ./build/latentlab_core.wasm next to this file
+ *   moduleUrl   URL (or string) of latentlab_core.wasm; default ./build/latentlab_core.wasm next to this
+ *               file (latentlab_core_relaxed.wasm where wasmRelaxedSimdSupported())
  *   wasmBinary  the .wasm bytes instead of fetching them (Node tests: Node's fetch cannot read files)
  * Resolves to the runtime: RNG helpers (the same streams as native) and build facts.
  */
@@ -67,7 +79,7 @@ function moduleImports(instance) {
   };
 }
 
-async function instantiate({ moduleUrl = DEFAULT_MODULE_URL, wasmBinary } = {}) {
+async function instantiate({ moduleUrl = wasmRelaxedSimdSupported() ? RELAXED_MODULE_URL : DEFAULT_MODULE_URL, wasmBinary } = {}) {
   if (!wasmSimdSupported()) {
     throw new Error(
       'This browser cannot run WebAssembly SIMD, which latentlab needs (Chrome/Edge 91+, Firefox 89+, Safari 16.4+).',

@@ -123,6 +123,8 @@ export function initLatentlab(options?: InitOptions): Promise<Runtime>;
 
 /** true when this engine can compile WebAssembly SIMD128 (which the module needs). */
 export function wasmSimdSupported(): boolean;
+/** true when the engine also compiles relaxed SIMD: initLatentlab then loads the relaxed (FMA) build by default. */
+export function wasmRelaxedSimdSupported(): boolean;
 
 /** Largest weights file loadModel accepts by default (128 MiB). */
 export const MAX_WEIGHTS_BYTES: number;

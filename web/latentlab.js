@@ -34,11 +34,13 @@
 // grid and <latent-digits> need) and latentlab-train.js (the trainers).
 //
 // The wasm module (web/build/latentlab_core.wasm, a standalone module: no Emscripten JS glue) is
-// instantiated here once per page and shared by every model. It is a SIMD128 build only; browsers
-// without wasm SIMD get a clear Error. The safetensors header is parsed here with JSON.parse (the
+// instantiated here once per page and shared by every model. It needs SIMD128; browsers without wasm
+// SIMD get a clear Error. Where the browser also validates relaxed SIMD, the same module built with
+// FMA (web/build/latentlab_core_relaxed.wasm) is loaded instead: the same digits within float
+// rounding (the last bits differ), faster decodes. The safetensors header is parsed here with JSON.parse (the
 // module has no JSON parser: parseHeader in latentlab-models.js); the core checks every value and the data.
 
 export {
-  initLatentlab, loadModel, MAX_WEIGHTS_BYTES, TRAINING_MODULE_URL, wasmSimdSupported,
+  initLatentlab, loadModel, MAX_WEIGHTS_BYTES, TRAINING_MODULE_URL, wasmRelaxedSimdSupported, wasmSimdSupported,
 } from './latentlab-models.js';
 export { createDcganTrainer, createGanTrainer, createVaeTrainer } from './latentlab-train.js';

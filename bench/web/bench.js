@@ -24,6 +24,9 @@ import { setupTfjsConv } from './tfjs-conv.js';
 const params = new URLSearchParams(location.search);
 const FW = params.get('fw') || 'all';
 const QUICK = params.get('quick') === '1';
+// decodes=1: only the four decode tasks (run.mjs --decodes), e.g. to compare the relaxed-SIMD module.
+const DECODES_ONLY = params.get('decodes') === '1';
+const DECODE_TASKS = ['vae_decode', 'gan_decode', 'conv_vae_decode', 'dcgan_decode'];
 // Per task: warm-up calls, timed samples, calls per sample. Without cross-origin isolation
 // performance.now() ticks in 0.1 ms: a sample of the ~1–5 ms MLP decodes is the mean of 4
 // consecutive calls, so its rounding stays below 2%; the conv tasks take 10 ms to seconds.
@@ -169,6 +172,29 @@ async function setupOurs() {
   };
   return { tasks, outputs, info };
 }
+
+// The relaxed-SIMD page module (latentlab_core_relaxed.wasm: FMA in the GEMM micro-kernels) on the
+// decode tasks, beside the SIMD128 one: a second instance of the JS API (another URL is another ES
+// module, with its own runtime), so both modules run in the same page.
+async function setupRelaxed() {
+  const api = await import('/web/latentlab-models.js?relaxed');
+  const rt = await api.initLatentlab({ moduleUrl: '/web/build/latentlab_core_relaxed.wasm' });
+  const models = [['vae_decode', '/web/models/vae.safetensors', 1], ['gan_decode', '/web/models/gan.safetensors', 2],
+    ['conv_vae_decode', CONV_VAE_FILE, 3], ['dcgan_decode', DCGAN_FILE, 4]];
+  const tasks = {};
+  const outputs = {};
+  for (const [task, file, seed] of models) {
+    const model = await api.loadModel(file);
+    const z = seededNormals(DECODE_N * model.info.latentDim, seed);  // the same latents as setupOurs
+    tasks[task] = () => model.decode(z, DECODE_N);
+    outputs[task] = tasks[task]();
+  }
+  return { tasks, outputs, info: { simdArch: rt.simdArch, module: 'latentlab_core_relaxed.wasm' } };
+}
+
+// f32x4.relaxed_madd in a one-function module: can this engine run the relaxed module?
+const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
+  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
 
 // ---------------------------------------------------------------- tfjs (backend-wasm)
 
@@ -341,14 +367,16 @@ async function benchPeak() {
 // of each: a load spike on the shared machine then hits every framework alike.
 async function benchAll() {
   const setups = { ours: await setupOurs(), tfjs: await setupTfjs(), ort: await setupOrt() };
+  if (WebAssembly.validate(RELAXED_PROBE)) setups.relaxed = await setupRelaxed();
   // Each reference's pixels against ours, every pixel of one call on the same latents.
   const agreement = {};
   for (const [task, pixels] of Object.entries(setups.ours.outputs)) {
     agreement[task] = {};
-    for (const fw of ['tfjs', 'ort']) if (setups[fw].outputs[task]) agreement[task][fw] = maxAbsDiff(pixels, setups[fw].outputs[task]);
+    for (const fw of ['tfjs', 'ort', 'relaxed']) if (setups[fw]?.outputs[task]) agreement[task][fw] = maxAbsDiff(pixels, setups[fw].outputs[task]);
   }
   const results = {};
   for (const [task, { warmup, reps, calls }] of Object.entries(PLAN)) {
+    if (DECODES_ONLY && !DECODE_TASKS.includes(task)) continue;
     const fws = Object.keys(setups).filter((fw) => setups[fw].tasks[task]);
     for (const fw of fws) for (let i = 0; i < warmup; ++i) await setups[fw].tasks[task]();
     const ms = Object.fromEntries(fws.map((fw) => [fw, []]));

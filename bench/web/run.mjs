@@ -2,7 +2,7 @@
 // bench/web/bench.html in headless Debian Chromium (rounds of fresh pages, each timing latentlab,
 // tfjs and ORT with interleaved calls, so a load spike hits every framework alike), measures the demo page's time to its first sampled
 // grid and the gzipped downloads, prints the table and writes build/bench/web-results.json.
-//   node bench/web/run.mjs [--quick]
+//   node bench/web/run.mjs [--quick] [--decodes]   (--decodes: only the four decode tasks, no first grid)
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
@@ -14,6 +14,7 @@ import { startServer } from '../../tests/browser/server.mjs';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const QUICK = process.argv.includes('--quick');
+const DECODES = process.argv.includes('--decodes');
 const ROUNDS = QUICK ? 1 : 3;
 const GRID_LOADS = QUICK ? 5 : 15;
 const OUT = path.join(ROOT, 'build/bench/web-results.json');
@@ -150,17 +151,20 @@ try {
   peak = await runFramework(browser, server.url, 'peak');
   for (let r = 0; r < ROUNDS; ++r) {
     process.stderr.write(`bench-web: round ${r + 1}/${ROUNDS} (latentlab, tfjs, ORT interleaved)\n`);
-    rounds.push(await runFramework(browser, server.url, 'all'));
+    rounds.push(await runFramework(browser, server.url, `all${DECODES ? '&decodes=1' : ''}`));
   }
-  process.stderr.write('bench-web: time to first grid\n');
-  grid = await firstGrid(browser, server.url);
+  if (!DECODES) {
+    process.stderr.write('bench-web: time to first grid\n');
+    grid = await firstGrid(browser, server.url);
+  }
 } finally {
   await browser.close();
   await server.close();
 }
 const raw = {};
-for (const fw of ['ours', 'tfjs', 'ort']) {
-  raw[fw] = rounds.map((round) => round.frameworks[fw]);
+// relaxed: the relaxed-SIMD page module on the decodes, when the browser validates relaxed SIMD.
+for (const fw of ['ours', 'tfjs', 'ort', 'relaxed']) {
+  if (rounds[0].frameworks[fw]) raw[fw] = rounds.map((round) => round.frameworks[fw]);
 }
 
 // Merge the rounds: all repetitions of a task, then the statistics over them.
@@ -200,6 +204,18 @@ const rows = TASKS.map((t) => {
   return row;
 });
 
+// The relaxed-SIMD module's decodes: its times, its speed-up over the SIMD128 module, its ratios to
+// the references (their agreement is with the SIMD128 module; the relaxed one's |Δ| to it is listed).
+const relaxedRows = !merged.relaxed ? null : TASKS.filter((t) => merged.relaxed.results[t.key]).map((t) => {
+  const ms = merged.relaxed.results[t.key].median;
+  const row = { task: t.key, label: t.label, relaxed_ms: ms, gflops: FLOPS[t.key] / (ms * 1e6),
+    simd128_ms: merged.ours.results[t.key].median, vs_simd128: merged.ours.results[t.key].median / ms,
+    max_diff_vs_simd128: agreement[t.key]?.relaxed };
+  for (const fw of ['tfjs', 'ort']) row[`${fw}_ratio`] = merged[fw].results[t.key] ? merged[fw].results[t.key].median / ms : null;
+  row.met = t.target !== null && t.against.every((fw) => row[`${fw}_ratio`] >= t.target);
+  return row;
+});
+
 // Downloads: ours = what the demo page needs to run the model (the standalone module + its JS API:
 // latentlab.js re-exports latentlab-models.js, which loads and runs models); tfjs = its
 // core + wasm backend runtime as loaded by the bench page (the SIMD .wasm: no threads here).
@@ -213,6 +229,7 @@ const download = {
 };
 download.ratio = download.tfjs.gzip / download.ours.gzip;
 download.met = download.ratio >= 10;
+download.relaxed = files(['web/build/latentlab_core_relaxed.wasm', 'web/latentlab.js', 'web/latentlab-models.js']);
 const wasmLoaded = rounds[0].requests.filter((p) => p.endsWith('.wasm'));
 const tfjsWasmLoaded = wasmLoaded.filter((p) => p.includes('tfjs'));
 
@@ -222,7 +239,7 @@ const results = {
   wasm_peak_gflops: wasmPeak, wasm_peak_by_variant: peak.info.gflops_by_variant,
   tasks: rows, frameworks: merged, page_problems: [...new Set(rounds.flatMap((r) => r.problems))], agreement,
   agreement_limit: AGREEMENT_LIMIT, dcgan_step_check: stepCheck, download, tfjs_wasm_loaded: tfjsWasmLoaded,
-  first_grid_ms: grid, first_grid_met: grid.median < 300,
+  first_grid_ms: grid ?? null, first_grid_met: grid ? grid.median < 300 : null, relaxed: relaxedRows,
 };
 fs.mkdirSync(path.dirname(OUT), { recursive: true });
 fs.writeFileSync(OUT, JSON.stringify(results, null, 2));
@@ -276,8 +293,23 @@ console.log(`download latentlab: ${dl(download.ours)}`);
 console.log(`download tfjs core + backend-wasm: ${dl(download.tfjs)}`);
 console.log(`download ORT web (wasm): ${dl(download.ort)}`);
 console.log(`download ratio tfjs / latentlab: ${fmt(download.ratio, 1)}× (target ≥ 10×) ${download.met ? 'met' : 'NOT met'}`);
-console.log(`time to first grid (demo page, fresh context, ${grid.reps} loads): median ${fmt(grid.median, 0)} ms ` +
-  `(p10 ${fmt(grid.p10, 0)}, p90 ${fmt(grid.p90, 0)}) (target < 300 ms) ${results.first_grid_met ? 'met' : 'NOT met'}`);
+if (grid) {
+  console.log(`time to first grid (demo page, fresh context, ${grid.reps} loads): median ${fmt(grid.median, 0)} ms ` +
+    `(p10 ${fmt(grid.p10, 0)}, p90 ${fmt(grid.p90, 0)}) (target < 300 ms) ${results.first_grid_met ? 'met' : 'NOT met'}`);
+}
+if (relaxedRows) {
+  console.log('');
+  console.log(`latentlab relaxed SIMD (latentlab_core_relaxed.wasm, ${merged.relaxed.info.simdArch}): download ${dl(download.relaxed)}`);
+  console.log('| task | relaxed | × SIMD128 module | × tfjs | × ORT | GFLOP/s | max |Δ| to SIMD128 | target | met |');
+  console.log('|---|---|---|---|---|---|---|---|---|');
+  for (const r of relaxedRows) {
+    const t = TASKS.find((x) => x.key === r.task);
+    console.log(`| ${r.label} | ${spread(merged.relaxed.results[r.task])} | ${fmt(r.vs_simd128)} | ${fmt(r.tfjs_ratio)} | ` +
+      `${fmt(r.ort_ratio)} | ${fmt(r.gflops, 1)} | ${exp(r.max_diff_vs_simd128)} | ≥ ${t.target}× ${t.against.join(' & ')} | ${r.met ? 'met' : 'NOT met'} |`);
+  }
+} else {
+  console.log('latentlab relaxed SIMD: not run (this browser does not validate relaxed SIMD)');
+}
 const problems = [...new Set([...peak.problems, ...rounds.flatMap((r) => r.problems)])];
 if (problems.length) console.log(`page problems:\n  ${problems.join('\n  ')}`);
 console.log(`results: ${path.relative(ROOT, OUT)}`);

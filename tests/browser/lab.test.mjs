@@ -101,7 +101,7 @@ async function trainOn(kind, count, { gzip = false } = {}) {
 test('the MLP VAE trains in a worker: live chart and samples, no long main-thread task, loss falls', async (t) => {
   // The first grid did not load the training build; Start does (in the worker).
   const loaded = await page.evaluate(() => performance.getEntriesByType('resource').map((e) => e.name));
-  assert.ok(loaded.some((u) => u.endsWith('/build/latentlab_core.wasm')), 'the page module is in the page timeline');
+  assert.ok(loaded.some((u) => /\/build\/latentlab_core(_relaxed)?\.wasm$/.test(u)), 'the page module is in the page timeline');
   assert.ok(!loaded.some((u) => u.includes('latentlab_core_train')), 'no training build before Start');
   await page.locator('#train').scrollIntoViewIfNeeded();
   assert.ok(!requests.some((u) => u.includes('latentlab_core_train')), 'no training build before Start');

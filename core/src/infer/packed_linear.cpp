@@ -62,7 +62,7 @@ struct Epilogue {
       case Activation::Identity: return v;
       case Activation::ReLU: return xsimd::select(v < zero, zero, v);
       case Activation::LeakyReLU: return xsimd::select(v < zero, batch(activation.slope) * v, v);
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
       // The SIMD128 forms activations.cpp uses in the wasm build (same bits).
       case Activation::Sigmoid: return batch(reinterpret_cast<__m128>(detail::sigmoid_f32x4(reinterpret_cast<v128_t>(__m128(v)))));
       case Activation::Tanh: return batch(reinterpret_cast<__m128>(detail::tanh_f32x4(reinterpret_cast<v128_t>(__m128(v)))));
@@ -98,7 +98,7 @@ __attribute__((noinline)) void micro_kernel(int kc, const float* __restrict Ap, 
     for (int i = 0; i < ROWS; ++i) {
       const batch a(Ap[i]);
 #pragma GCC unroll 4
-      for (int b = 0; b < BATCHES; ++b) acc[i][b] = xsimd::fma(a, bv[b], acc[i][b]);
+      for (int b = 0; b < BATCHES; ++b) acc[i][b] = kernels::detail::madd(a, bv[b], acc[i][b]);
     }
     Ap += ROWS;
     Bp += BATCHES * W;

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-#ifdef __EMSCRIPTEN__
+#ifdef __wasm__
 // The browser's own decimal parser (web/latentlab.js, IMPORTS.env.ll_parse_decimal: Number() of the
 // len bytes at text). Number() and strtod both round correctly to the nearest double for the
 // grammar below (at most 20 significant digits), so they agree bit for bit; the page's module then
@@ -52,7 +52,7 @@ bool plain_decimal(const std::string& s) {
 
 // The nearest double to a plain decimal.
 double parse_decimal(const std::string& s) {
-#ifdef __EMSCRIPTEN__
+#ifdef __wasm__
   return ll_parse_decimal(s.data(), s.size());
 #else
   return std::strtod(s.c_str(), nullptr);

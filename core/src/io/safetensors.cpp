@@ -71,7 +71,7 @@ class SyntaxErrorFinder final : public nlohmann::json_sax<Json> {
 
 // nlohmann's message quotes the last token read, which comes from the file: keep it
 // short and ASCII.
-std::string json_syntax_error(const std::uint8_t* begin, const std::uint8_t* end) {
+std::string json_syntax_error(const char* begin, const char* end) {
   SyntaxErrorFinder finder;
   Json::sax_parse(begin, end, &finder);
   // Drop nlohmann's "[json.exception.parse_error.101] " tag.
@@ -254,8 +254,10 @@ Result<SafetensorsContents> decode_safetensors(const std::uint8_t* data, std::si
   const std::uint64_t header_size = read_u64_le(data);
   const std::string framing = check_framing(size, header_size);
   if (!framing.empty()) return fail(framing);
-  const std::uint8_t* header_begin = data + 8;
-  const std::uint8_t* header_end = header_begin + header_size;
+  // As chars: libc++ 19 (the relaxed-SIMD wasm build) has no std::char_traits<unsigned char>,
+  // which nlohmann 3.11.2's parser needs for unsigned-char input. The same bytes either way.
+  const char* header_begin = reinterpret_cast<const char*>(data + 8);
+  const char* header_end = header_begin + header_size;
   const std::uint64_t data_size = size - 8 - header_size;
 
   // allow_exceptions = false: a syntax error gives a "discarded" value instead of a throw.
@@ -275,7 +277,7 @@ Result<SafetensorsContents> decode_safetensors(const std::uint8_t* data, std::si
     }
     if (!error.empty()) return fail(error);
   }
-  return decode_entries(std::move(metadata), std::move(entries), header_end, data_size);
+  return decode_entries(std::move(metadata), std::move(entries), data + 8 + header_size, data_size);
 }
 
 }  // namespace latentlab

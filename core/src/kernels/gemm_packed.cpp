@@ -59,7 +59,7 @@ constexpr int kMaxRowsBInPlace = MC;
 // weight gradients dW = dyᵀ·x of narrow layers) the micro-kernel broadcasts them from A in
 // place, stride lda, and A is not packed at all. Native only: the wasm build keeps packing
 // (not measured there). Same FMAs in the same order, so results do not change.
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
 constexpr int kMaxRowsAInPlace = 0;
 #else
 constexpr int kMaxRowsAInPlace = MC;
@@ -92,7 +92,7 @@ void micro_kernel(int kc, const float* __restrict Ap, int a_stride, const float*
     for (int i = 0; i < ROWS; ++i) {
       const batch a(Ap[i]);
 #pragma GCC unroll 4
-      for (int b = 0; b < BATCHES; ++b) acc[i][b] = xsimd::fma(a, bv[b], acc[i][b]);
+      for (int b = 0; b < BATCHES; ++b) acc[i][b] = madd(a, bv[b], acc[i][b]);
     }
     Ap += a_stride;
     Bp += b_stride;

@@ -93,7 +93,7 @@ GemmPath gemm_path_for(bool trans_a, bool trans_b, int M, int N, int K) {
 
 }  // namespace
 
-#if !defined(__EMSCRIPTEN__)  // native only: the web module would ship it unused
+#if !defined(__wasm__)  // native only: the web module would ship it unused
 const char* detail::gemm_path(bool trans_a, bool trans_b, int M, int N, int K) {
   if (M <= 0 || N <= 0) return "none";
   if (K <= 0) return "scale";
@@ -242,8 +242,12 @@ bool all_finite(const float* x, std::size_t n) {
 }
 
 const char* simd_arch_name() {
-#ifdef __EMSCRIPTEN__
+#ifdef __wasm__
+#if defined(LATENTLAB_RELAXED_SIMD)
+  return "wasm simd128 + relaxed madd (via xsimd sse4.1)";
+#else
   return "wasm simd128 (via xsimd sse4.1)";
+#endif
 #else
   return xsimd::default_arch::name();
 #endif

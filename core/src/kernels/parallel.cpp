@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#if !defined(__EMSCRIPTEN__) || defined(__EMSCRIPTEN_PTHREADS__)
+#if !defined(__wasm__) || defined(__EMSCRIPTEN_PTHREADS__)
 #define LATENTLAB_HAVE_THREADS 1
 #include <atomic>
 #include <chrono>

@@ -2,7 +2,7 @@
 // scalar formula for the last n mod 4 elements.
 #include "detail/wasm_math.hpp"
 
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
 
 #include <wasm_simd128.h>
 
@@ -32,4 +32,4 @@ void tanh_forward_wasm(float* x, std::size_t n) {
 
 }  // namespace latentlab::detail
 
-#endif  // __EMSCRIPTEN__
+#endif  // __wasm__

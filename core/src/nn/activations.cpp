@@ -74,7 +74,7 @@ float stable_sigmoid(float x) {
   return e / (1.0f + e);
 }
 void sigmoid_forward(float* x, std::size_t n) {
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
   detail::sigmoid_forward_wasm(x, n);
 #else
   std::size_t i = 0;
@@ -94,7 +94,7 @@ void sigmoid_backward(const float* y, float* grad, std::size_t n) {
 
 // Tanh: y = tanh x; dy/dx = 1 − y².
 void tanh_forward(float* x, std::size_t n) {
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
   detail::tanh_forward_wasm(x, n);
 #else
   std::size_t i = 0;

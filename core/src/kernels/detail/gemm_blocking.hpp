@@ -7,17 +7,38 @@
 
 #include <algorithm>
 
+#if defined(LATENTLAB_RELAXED_SIMD)
+#include <wasm_simd128.h>
+#endif
+
 namespace latentlab::kernels::detail {
 
 using batch = xsimd::batch<float>;
 constexpr int W = static_cast<int>(batch::size);
+
+// acc + a·b, the update of the GEMM micro-kernels (gemm_packed.cpp, packed_linear.cpp).
+// Natively xsimd::fma is one fused multiply-add; in the SIMD128 build it is f32x4.mul + f32x4.add
+// (two roundings). The relaxed-SIMD page module (LATENTLAB_RELAXED_SIMD: the clang-19 build,
+// wasm/CMakeLists.txt) uses f32x4.relaxed_madd instead, which the engine may compute fused or not:
+// V8 on an x64 with FMA emits one vfmadd (one rounding, as natively), elsewhere mul + add. The
+// choice is fixed per machine, so results are deterministic on one machine but may differ from
+// the SIMD128 build in the last bits.
+inline batch madd(batch a, batch b, batch acc) {
+#if defined(LATENTLAB_RELAXED_SIMD)
+  const v128_t r = wasm_f32x4_relaxed_madd(reinterpret_cast<v128_t>(__m128(a)), reinterpret_cast<v128_t>(__m128(b)),
+                                           reinterpret_cast<v128_t>(__m128(acc)));
+  return batch(reinterpret_cast<__m128>(r));
+#else
+  return xsimd::fma(a, b, acc);
+#endif
+}
 
 // Register tile. With 32 vector registers (AVX-512) an 8×3 block of accumulators plus 3 B
 // batches and 1 broadcast uses 28 registers; with 16 registers (AVX2, SSE, wasm) 6×2
 // accumulators + 2 + 1 use 15. Each k step then has 24 (resp. 12) independent FMAs, more
 // than the FMA latency × throughput product (4 cycles × 2 pipes = 8). On the training shapes
 // no other tile is faster (docs/benchmarks.md lists the ones tried).
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
 // Wasm SIMD128 has no FMA: xsimd::fma becomes f32x4.mul + f32x4.add, which needs one more live
 // vector (the product) per update, and V8 keeps one of x64's 16 vector registers as scratch.
 // 6×2 (12 accumulators + 2 B + broadcast + product = 16) then spills; 5×2 (15 live) is the

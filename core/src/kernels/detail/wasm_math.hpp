@@ -12,7 +12,7 @@
 
 #include <cstddef>
 
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
 #include <wasm_simd128.h>
 #endif
 
@@ -21,7 +21,7 @@ namespace latentlab::detail {
 void sigmoid_forward_wasm(float* x, std::size_t n);
 void tanh_forward_wasm(float* x, std::size_t n);
 
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
 // e^y for y ≤ 0. Written for V8's x64 code generator: the clamp is f32x4.pmax (one maxps;
 // f32x4.max's NaN/−0 rules cost several instructions, and pmax(y, c) = y < c ? c : y keeps a NaN
 // y), and 2^n comes from the bits of n + 1.5·2²³ (an integer-valued float in [−126, 0] lands
