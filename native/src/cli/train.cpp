@@ -63,7 +63,8 @@ ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   m.latent = {given(f.o_latent) ? f.latent : kind.defaults.latent, given(f.o_latent)};
   if (given(f.o_hidden)) m.hidden = {parse_width_list(f.hidden, "--hidden"), true};
   if (given(f.o_disc_hidden)) m.disc_hidden = {parse_width_list(f.disc_hidden, "--disc-hidden"), true};
-  m.beta = {f.beta, given(f.o_beta)};
+  const float conditional_beta = f.conditional ? kind.defaults.conditional_beta : 0;
+  m.beta = {given(f.o_beta) ? f.beta : conditional_beta > 0 ? conditional_beta : 1.0f, given(f.o_beta)};
   m.kl_warmup = {f.kl_warmup, given(f.o_kl_warmup)};
   m.generator = f.generator;
   m.conditional = f.conditional;
@@ -93,7 +94,8 @@ TrainSettings fresh_settings(const TrainFlags& f) {
   s.kind = kind;
   s.config = kind->fresh_config(model_flags(f, *kind));
   s.data = f.data;
-  s.epochs = given(f.o_epochs) ? f.epochs : d.epochs;
+  const int conditional_epochs = f.conditional ? d.conditional_epochs : 0;
+  s.epochs = given(f.o_epochs) ? f.epochs : conditional_epochs > 0 ? conditional_epochs : d.epochs;
   s.training.batch = given(f.o_batch) ? f.batch : d.batch;
   s.training.lr = given(f.o_lr) ? f.lr : std::strtof(d.lr, nullptr);
   s.training.seed = f.seed;
@@ -293,7 +295,7 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                               "Data set: mnist (data/mnist or $LATENTLAB_DATA/mnist), fashion "
                               "(/usr/share/datasets/fashion-mnist), or a directory of IDX files")
                   ->capture_default_str();
-  f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs " + per_kind([](const TrainDefaults& d) { return std::to_string(d.epochs); }))->transform(integer_in(1, 100000));
+  f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs " + per_kind([](const TrainDefaults& d) { return std::to_string(d.epochs); }, "; vae --conditional 20"))->transform(integer_in(1, 100000));
   f->o_batch = app->add_option("--batch", f->batch, "Batch size " + per_kind([](const TrainDefaults& d) { return std::to_string(d.batch); }))->transform(integer_in(1, 65536));
   // wgan-gp trains with its paper's lr (kWganGpLearningRate) unless --lr is given, also when it
   // is the kind's default objective.
@@ -352,9 +354,10 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
   f->o_gp_lambda = app->add_option("--gp-lambda", f->gp_lambda, "wgan-gp: weight of the gradient penalty")
                        ->transform(finite_number(0, 1e6, false))
                        ->capture_default_str();
-  f->o_beta = app->add_option("--beta", f->beta, "VAE: weight of the KL term (1 = the ELBO)")
-                  ->transform(finite_number(0, 1e6, false))
-                  ->capture_default_str();
+  f->o_beta = app->add_option("--beta", f->beta,
+                              "VAE, conv VAE: weight of the KL term (1 = the ELBO, the default; 4 with --conditional, "
+                              "which then draws the class asked for: docs/evaluation.md)")
+                  ->transform(finite_number(0, 1e6, false));
   f->o_kl_warmup = app->add_option("--kl-warmup", f->kl_warmup,
                                    "VAE (vae, conv-vae): the KL weight ramps linearly from 0 to --beta over this many epochs, step by "
                                    "step (0: --beta from the start)")

@@ -321,9 +321,10 @@ std::string conv_vae_describe(const Metadata& m) {
 // docs/objectives.md says why.
 const NativeKind kKinds[] = {
     {find_model_kind("vae"), "input hidden latent beta classes", vae_metrics,
-     {10, 128, "1e-3", 20, "400", "", "",
-      "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 400\n"
-      "       pixels in [0,1]; an epoch includes the last partial batch (PyTorch drop_last=False)"},
+     {10, 128, "1e-3", 20, "400", "", "", 4, 20,
+      "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 400  --beta 1;\n"
+      "       with --conditional --beta 4 --epochs 20 (at β 1 its samples were the class asked for 64 % of the\n"
+      "       time: docs/evaluation.md); pixels in [0,1]; an epoch includes the last partial batch"},
      false, vae_fresh, config_from_checkpoint<VaeConfig, vae_config_from_metadata>, vae_resume_flags, vae_trainer,
      vae_describe},
     // The GAN's test metric needs the discriminator, which a file may leave out.
@@ -331,7 +332,7 @@ const NativeKind kKinds[] = {
      "image latent generator_hidden discriminator_hidden leaky_slope generator_activation generator_batchnorm "
      "batchnorm_eps classes gan_loss=bce spectral_norm",
      nullptr,
-     {30, 64, "2e-4", 100, "128,256,512,1024", "wgan-gp", "bce",
+     {30, 64, "2e-4", 100, "128,256,512,1024", "wgan-gp", "bce", 0, 0,
       "--epochs 30  --batch 64   --latent 100  --hidden 128,256,512,1024 (G)  --disc-hidden 1024,512,256 (D)\n"
       "       --gan-loss wgan-gp: --n-critic 5  --gp-lambda 10  --lr 1e-4 (Adam 0, 0.9);\n"
       "       with --conditional --gan-loss bce (with wgan-gp it learned little of the label: docs/objectives.md);\n"
@@ -344,20 +345,21 @@ const NativeKind kKinds[] = {
      "image latent generator_channels discriminator_channels leaky_slope batchnorm_eps discriminator_batchnorm gan_loss=bce "
      "spectral_norm classes discriminator_conditioning",
      nullptr,
-     {10, 64, "2e-4", 100, "128,64", "bce", "bce",
+     {10, 64, "2e-4", 100, "128,64", "bce", "bce", 0, 0,
       "--epochs 10  --batch 64   --gan-loss bce  --lr 2e-4 (Adam 0.5, 0.999 for G and D)  --latent 100\n"
       "       --hidden 128,64 (G channels)  --disc-hidden 64,128 (D channels); k4 s2 p1 convolutions,\n"
       "       BatchNorm, DCGAN N(0, 0.02) init; pixels in [-1,1]; an epoch drops the last partial batch"},
      false, dcgan_fresh, config_from_checkpoint<DcganConfig, dcgan_config_from_metadata>, dcgan_resume_flags,
      dcgan_trainer, dcgan_describe},
     {find_model_kind("conv-vae"), "input channels fc latent beta classes", conv_vae_metrics,
-     {10, 128, "1e-3", 20, "32,64", "", "",
+     {10, 128, "1e-3", 20, "32,64", "", "", 4, 0,
       "--epochs 10  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --latent 20   --hidden 32,64 (conv channels)\n"
-      "       k4 s2 p1 convolutions, Linear width 256; pixels in [0,1]; the last partial batch is kept"},
+      "       --beta 1; with --conditional --beta 4 (docs/evaluation.md); k4 s2 p1 convolutions, Linear width\n"
+      "       256; pixels in [0,1]; the last partial batch is kept"},
      false, conv_vae_fresh, config_from_checkpoint<ConvVaeConfig, conv_vae_config_from_metadata>,
      conv_vae_resume_flags, conv_vae_trainer, conv_vae_describe},
     {find_model_kind("classifier"), "input hidden classes", nullptr,
-     {15, 128, "1e-3", 0, "512,256", "", "",
+     {15, 128, "1e-3", 0, "512,256", "", "", 0, 0,
       "--epochs 15  --batch 128  --lr 1e-3 (Adam 0.9, 0.999)  --hidden 512,256\n"
       "       784-512-256-10 ReLU MLP, softmax cross-entropy, training images shifted by up to 2 pixels;\n"
       "       no sample grids (docs/evaluation.md)"},

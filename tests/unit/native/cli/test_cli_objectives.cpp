@@ -169,6 +169,39 @@ TEST_CASE("train --model gan without --gan-loss is wgan-gp with the paper's sett
   CHECK(decode(dir / "dcgan/default/model.safetensors").metadata.count("gan_loss") == 0);
 }
 
+TEST_CASE("a conditional VAE trains at beta 4 by default (the MLP one for 20 epochs), an unconditional one at beta 1",
+          "[cli][objectives][conditional]") {
+  TempDir dir;
+  struct Case {
+    std::string model, name;
+    std::vector<std::string> flags, same_as;
+    std::string beta, epochs;
+  };
+  const std::vector<Case> cases{
+      {"vae", "vae-conditional", {"--conditional", "--hidden", "16", "--latent", "4"},
+       {"--beta", "4", "--epochs", "20"}, "4", "20"},
+      {"conv-vae", "conv-vae-conditional", {"--conditional", "--hidden", "4,8", "--latent", "4", "--epochs", "1"},
+       {"--beta", "4"}, "4", "1"},
+      {"vae", "vae", {"--hidden", "16", "--latent", "4", "--epochs", "1"}, {"--beta", "1"}, "1", "1"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.name);
+    for (const auto& [extra, run] : {std::pair{std::vector<std::string>{}, "/default"}, std::pair{c.same_as, "/given"}}) {
+      std::vector<std::string> args = model_args(c.model, c.flags);
+      args.insert(args.end(), extra.begin(), extra.end());
+      args.insert(args.end(), {"--out", dir / c.name + run});
+      const ProcessResult r = train(args);
+      INFO(r.out << r.err);
+      REQUIRE(r.exit_code == 0);
+    }
+    const std::string out = dir / c.name;
+    check_same_run(out + "/default/checkpoint.safetensors", out + "/given/checkpoint.safetensors");
+    const auto model = decode(out + "/default/model.safetensors");
+    CHECK(std::stof(model.metadata.at("beta")) == std::stof(c.beta));
+    CHECK(decode(out + "/default/checkpoint.safetensors").metadata.at("epochs_target") == c.epochs);
+  }
+}
+
 TEST_CASE("train --gan-loss bce keeps the bce recipe: no gan_loss key, lr 2e-4, a G step per step, probabilities",
           "[cli][objectives]") {
   TempDir dir;
