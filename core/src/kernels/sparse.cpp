@@ -98,7 +98,7 @@ int round_up(int x, int m) { return (x + m - 1) / m * m; }
 // feed three batches (12 accumulators with the forward's 4 sets + broadcast + load + product = 15
 // of the 16 vector registers). Each output's sum is the same sequence of terms for any panel width.
 int panel_columns() {
-#if defined(__EMSCRIPTEN__)
+#if defined(__wasm__)
   return 3 * W;
 #else
   return detail::packed_tile_columns();
