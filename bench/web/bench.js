@@ -192,10 +192,6 @@ async function setupRelaxed() {
   return { tasks, outputs, info: { simdArch: rt.simdArch, module: 'latentlab_core_relaxed.wasm' } };
 }
 
-// f32x4.relaxed_madd in a one-function module: can this engine run the relaxed module?
-const RELAXED_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0,
-  10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
-
 // ---------------------------------------------------------------- tfjs (backend-wasm)
 
 
@@ -367,7 +363,8 @@ async function benchPeak() {
 // of each: a load spike on the shared machine then hits every framework alike.
 async function benchAll() {
   const setups = { ours: await setupOurs(), tfjs: await setupTfjs(), ort: await setupOrt() };
-  if (WebAssembly.validate(RELAXED_PROBE)) setups.relaxed = await setupRelaxed();
+  // The page's own test (latentlab.js): can this engine run the relaxed module?
+  if ((await import('/web/latentlab.js')).wasmRelaxedSimdSupported()) setups.relaxed = await setupRelaxed();
   // Each reference's pixels against ours, every pixel of one call on the same latents.
   const agreement = {};
   for (const [task, pixels] of Object.entries(setups.ours.outputs)) {
