@@ -63,8 +63,8 @@ ModelFlags model_flags(const TrainFlags& f, const NativeKind& kind) {
   m.latent = {given(f.o_latent) ? f.latent : kind.defaults.latent, given(f.o_latent)};
   if (given(f.o_hidden)) m.hidden = {parse_width_list(f.hidden, "--hidden"), true};
   if (given(f.o_disc_hidden)) m.disc_hidden = {parse_width_list(f.disc_hidden, "--disc-hidden"), true};
-  const float conditional_beta = f.conditional ? kind.defaults.conditional_beta : 0;
-  m.beta = {given(f.o_beta) ? f.beta : conditional_beta > 0 ? conditional_beta : 1.0f, given(f.o_beta)};
+  const bool conditional_beta = !given(f.o_beta) && f.conditional && kind.defaults.conditional_beta > 0;
+  m.beta = {conditional_beta ? kind.defaults.conditional_beta : f.beta, given(f.o_beta)};
   m.kl_warmup = {f.kl_warmup, given(f.o_kl_warmup)};
   m.generator = f.generator;
   m.conditional = f.conditional;
@@ -250,6 +250,11 @@ int run_train(const TrainFlags& f, const std::string& command_line) {
   return kExitSuccess;
 }
 
+// A kind's default as the help text writes it: "2e-4", or "1e-4 (2e-4 with --conditional)".
+std::string with_conditional(const std::string& plain, const std::string& conditional) {
+  return conditional.empty() || plain == conditional ? plain : plain + " (" + conditional + " with --conditional)";
+}
+
 // "(vae 10, gan 30, classifier 15)": a default of every kind that has one (value() non-empty).
 template <class Value>
 std::string per_kind(const Value& value, const std::string& tail = "") {
@@ -295,7 +300,10 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                               "Data set: mnist (data/mnist or $LATENTLAB_DATA/mnist), fashion "
                               "(/usr/share/datasets/fashion-mnist), or a directory of IDX files")
                   ->capture_default_str();
-  f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs " + per_kind([](const TrainDefaults& d) { return std::to_string(d.epochs); }, "; vae --conditional 20"))->transform(integer_in(1, 100000));
+  f->o_epochs = app->add_option("--epochs", f->epochs, "Total epochs " + per_kind([](const TrainDefaults& d) {
+                                  return with_conditional(std::to_string(d.epochs),
+                                                          d.conditional_epochs > 0 ? std::to_string(d.conditional_epochs) : "");
+                                }))->transform(integer_in(1, 100000));
   f->o_batch = app->add_option("--batch", f->batch, "Batch size " + per_kind([](const TrainDefaults& d) { return std::to_string(d.batch); }))->transform(integer_in(1, 65536));
   // wgan-gp trains with its paper's lr (kWganGpLearningRate) unless --lr is given, also when it
   // is the kind's default objective.
@@ -306,8 +314,7 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                                       auto lr = [&](const std::string& objective) {
                                         return objective == "wgan-gp" ? std::string("1e-4") : std::string(d.lr);
                                       };
-                                      const std::string plain = lr(d.gan_loss), conditional = lr(d.conditional_gan_loss);
-                                      return plain == conditional ? plain : plain + " (" + conditional + " with --conditional)";
+                                      return with_conditional(lr(d.gan_loss), lr(d.conditional_gan_loss));
                                     },
                                     "; a GAN's: 1e-4 with --gan-loss wgan-gp, 2e-4 with the others; up to 1e9 is "
                                     "accepted, which diverges"))
@@ -339,8 +346,7 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
   f->o_gan_loss = app->add_option("--gan-loss", f->gan_loss,
                                   "GAN, DCGAN: the adversarial objective " +
                                       per_kind([](const TrainDefaults& d) {
-                                        const std::string plain = d.gan_loss, conditional = d.conditional_gan_loss;
-                                        return plain == conditional ? plain : plain + " (" + conditional + " with --conditional)";
+                                        return with_conditional(d.gan_loss, d.conditional_gan_loss);
                                       }) +
                                       ": bce (non-saturating), lsgan, hinge or wgan-gp (critic + gradient penalty, "
                                       "DCGAN critic without BatchNorm; Adam lr 1e-4, betas 0, 0.9). A file without "
@@ -355,8 +361,10 @@ Command add_train_command(CLI::App& parent, const std::string& command_line) {
                        ->transform(finite_number(0, 1e6, false))
                        ->capture_default_str();
   f->o_beta = app->add_option("--beta", f->beta,
-                              "VAE, conv VAE: weight of the KL term (1 = the ELBO, the default; 4 with --conditional, "
-                              "which then draws the class asked for: docs/evaluation.md)")
+                              "VAE, conv VAE: weight of the KL term, 1 = the ELBO " + per_kind([&](const TrainDefaults& d) {
+                                if (d.conditional_beta <= 0) return std::string();
+                                return with_conditional(shortest_float(f->beta), shortest_float(d.conditional_beta));
+                              }) + "; a conditional VAE at 4 draws the class asked for: docs/evaluation.md")
                   ->transform(finite_number(0, 1e6, false));
   f->o_kl_warmup = app->add_option("--kl-warmup", f->kl_warmup,
                                    "VAE (vae, conv-vae): the KL weight ramps linearly from 0 to --beta over this many epochs, step by "
