@@ -129,8 +129,10 @@ export function wasmRelaxedSimdSupported(): boolean;
 /** Largest weights file loadModel accepts by default (128 MiB). */
 export const MAX_WEIGHTS_BYTES: number;
 
-/** The training build (the default module plus the VAE trainer): pass it to initLatentlab first. */
+/** The training build (the default module plus the trainers): pass it to initLatentlab first. */
 export const TRAINING_MODULE_URL: URL;
+/** The training build with relaxed SIMD (FMA): use it instead where wasmRelaxedSimdSupported(). */
+export const RELAXED_TRAINING_MODULE_URL: URL;
 
 export interface VaeTrainerConfig {
   input?: number;

@@ -13,6 +13,7 @@
 //
 // Training and repair in the page (need the training build, see createVaeTrainer):
 //   await initLatentlab({ moduleUrl: TRAINING_MODULE_URL });
+//   (or RELAXED_TRAINING_MODULE_URL where wasmRelaxedSimdSupported(): FMA, a faster step)
 //   const trainer = await createVaeTrainer({ hidden: [400], latent: 20, lr: 1e-3, seed: 1 });
 //   trainer.step(images, n)       // one Adam step → { loss, reconstruction, kl } per image
 //   await loadModel(trainer.save())
@@ -41,6 +42,7 @@
 // module has no JSON parser: parseHeader in latentlab-models.js); the core checks every value and the data.
 
 export {
-  initLatentlab, loadModel, MAX_WEIGHTS_BYTES, TRAINING_MODULE_URL, wasmRelaxedSimdSupported, wasmSimdSupported,
+  initLatentlab, loadModel, MAX_WEIGHTS_BYTES, RELAXED_TRAINING_MODULE_URL, TRAINING_MODULE_URL, wasmRelaxedSimdSupported,
+  wasmSimdSupported,
 } from './latentlab-models.js';
 export { createDcganTrainer, createGanTrainer, createVaeTrainer } from './latentlab-train.js';

@@ -1,6 +1,7 @@
 // The page's training and repair worker (module worker; started by train.js and repair.js). It
-// loads the training build of the wasm core (latentlab_core_train.wasm) on its first message, so the
-// page's first grid never pays for it, and keeps every step off the main thread.
+// loads the training build of the wasm core (latentlab_core_train_relaxed.wasm where relaxed SIMD
+// validates, else latentlab_core_train.wasm) on its first train or repair message, so the page's
+// first grid never pays for it, and keeps every step off the main thread.
 //
 // Messages in:
 //   { type: 'train', preset, seed, epochs, source: { url } | { images, labels } }   IDX bytes (ArrayBuffer)
@@ -18,7 +19,8 @@
 //   { type: 'repair-step', step, loss, pixels } · { type: 'repair-done', baseline, pixels }
 //   { type: 'digits', pixels, n, labels }
 import {
-  createDcganTrainer, createGanTrainer, createVaeTrainer, initLatentlab, loadModel, TRAINING_MODULE_URL,
+  createDcganTrainer, createGanTrainer, createVaeTrainer, initLatentlab, loadModel, RELAXED_TRAINING_MODULE_URL,
+  TRAINING_MODULE_URL, wasmRelaxedSimdSupported,
 } from './latentlab.js';
 import { parseIdxPair, readIdx } from './idx.js';
 
@@ -50,7 +52,11 @@ const PROGRESS_EVERY_MS = 250;
 const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 let runtimePromise = null;  // the training build, instantiated on the first train or repair
-const runtimeReady = () => (runtimePromise ??= initLatentlab({ moduleUrl: TRAINING_MODULE_URL }));
+// The relaxed-SIMD (FMA) training build where this engine validates relaxed SIMD, as the page
+// picks its own module; else the SIMD128 one.
+const runtimeReady = () => (runtimePromise ??= initLatentlab({
+  moduleUrl: wasmRelaxedSimdSupported() ? RELAXED_TRAINING_MODULE_URL : TRAINING_MODULE_URL,
+}));
 const job = { paused: false, stopped: false, trainer: null, wake: null };
 
 const post = (msg, transfer) => self.postMessage(msg, transfer || []);

@@ -3,16 +3,20 @@
 // worker's batch assembly (u8 → f32) timed apart from trainer.step.
 //   node bench/web/train-step.mjs [steps=100] [hidden=400] [latent=20] [batch=128]
 // LATENTLAB_WASM_DIR as for tests/node (default web/build). Prints ms a step (median of 5 blocks)
-// and the epoch (469 steps) it projects.
+// and the epoch (469 steps) it projects. MODULE=latentlab_core_train_relaxed: the relaxed-SIMD
+// training build (Node 20 compiles it behind a V8 flag, set here).
 import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import v8 from 'node:v8';
 
 import { ROOT, wasmFiles } from '../../tests/node/wasm_files.mjs';
 
 const [steps = 100, hidden = 400, latent = 20, batch = 128] = process.argv.slice(2).map(Number);
 const api = await import(pathToFileURL(path.join(ROOT, 'web/latentlab.js')).href);
-await api.initLatentlab(wasmFiles('latentlab_core_train'));
+const moduleName = process.env.MODULE || 'latentlab_core_train';
+if (moduleName.includes('relaxed')) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+await api.initLatentlab(wasmFiles(moduleName));
 
 const raw = fs.readFileSync(path.join(ROOT, 'data/mnist/train-images-idx3-ubyte'));
 const size = 784;
@@ -46,6 +50,6 @@ for (let b = 0; b < 5; ++b) {
 blocks.sort((a, b) => a - b);
 const ms = blocks[2];
 const epochSteps = Math.ceil(60000 / batch);
-console.log(`VAE ${size}-${hidden}-${latent} batch ${batch}: ${ms.toFixed(2)} ms a step (blocks ${blocks.map((v) => v.toFixed(1)).join(' ')}), ` +
+console.log(`${moduleName}: VAE ${size}-${hidden}-${latent} batch ${batch}: ${ms.toFixed(2)} ms a step (blocks ${blocks.map((v) => v.toFixed(1)).join(' ')}), ` +
   `of which batch assembly ${(assembleMs / steps).toFixed(2)} ms; epoch (${epochSteps} steps) ≈ ${(ms * epochSteps / 1000).toFixed(2)} s`);
 trainer.dispose();

@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { ROOT, wasmFiles } from './wasm_files.mjs';
+import { ROOT, trainingBuild, wasmFiles } from './wasm_files.mjs';
 import { splitSafetensors } from './weights.mjs';
 
 const api = await import(pathToFileURL(path.join(ROOT, 'web/latentlab.js')).href);
-const rt = await api.initLatentlab(wasmFiles('latentlab_core_train'));
+const rt = await api.initLatentlab(wasmFiles(trainingBuild.name));
 
 const DATA_ORDER_STREAM = 2;  // native/src/train/trainer.hpp's streams
 const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests/fixtures/dcgan_trainer_parity.json'), 'utf8'));

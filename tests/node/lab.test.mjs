@@ -7,10 +7,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { ROOT, wasmFiles } from './wasm_files.mjs';
+import { ROOT, trainingBuild, wasmFiles } from './wasm_files.mjs';
 
 const api = await import(pathToFileURL(path.join(ROOT, 'web/latentlab.js')).href);
-await api.initLatentlab(wasmFiles('latentlab_core_train'));
+await api.initLatentlab(wasmFiles(trainingBuild.name));
 
 function mnist(count, kind = 'train') {
   const images = fs.readFileSync(path.join(ROOT, `data/mnist/${kind}-images-idx3-ubyte`));

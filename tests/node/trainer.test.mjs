@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { ROOT, wasmFiles } from './wasm_files.mjs';
+import { ROOT, trainingBuild, wasmFiles } from './wasm_files.mjs';
 import { splitSafetensors } from './weights.mjs';
 
 const api = await import(pathToFileURL(path.join(ROOT, 'web/latentlab.js')).href);
-const rt = await api.initLatentlab(wasmFiles('latentlab_core_train'));
+const rt = await api.initLatentlab(wasmFiles(trainingBuild.name));
 
 const CONFIG = { input: 784, hidden: [32], latent: 4, beta: 1, lr: 1e-3, seed: 7 };
 const DATA_ORDER_STREAM = 2;  // the native trainer's streams (native/src/train/trainer.hpp)

@@ -9,6 +9,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WASM_DIR = path.resolve(ROOT, process.env.LATENTLAB_WASM_DIR || 'web/build');
 
+/**
+ * The training build that the trainer tests (trainer, dcgan-trainer, lab) instantiate: the SIMD128
+ * one, unless relaxed-trainer.test.mjs sets the relaxed-SIMD one before importing them.
+ */
+export const trainingBuild = { name: 'latentlab_core_train' };
+
 /** initLatentlab options for build `name` (latentlab_core or latentlab_core_train): { moduleUrl, wasmBinary }. */
 export function wasmFiles(name = 'latentlab_core') {
   const wasm = path.join(WASM_DIR, `${name}.wasm`);

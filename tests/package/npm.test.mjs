@@ -39,10 +39,10 @@ before(() => {
   });
 });
 
-test('the tarball holds the module, the component, their types, the three wasm builds and the default weights', () => {
+test('the tarball holds the module, the component, their types, the four wasm builds and the default weights', () => {
   const files = packed.files.map((f) => f.path).sort();
   for (const f of ['package.json', 'README.md', 'latentlab.js', 'latentlab-models.js', 'latentlab-train.js', 'latentlab.d.ts', 'latent-digits.js', 'latent-digits.d.ts',
-    'digit-canvas.js', 'digit-canvas.d.ts', 'build/latentlab_core.wasm', 'build/latentlab_core_relaxed.wasm', 'build/latentlab_core_train.wasm',
+    'digit-canvas.js', 'digit-canvas.d.ts', 'build/latentlab_core.wasm', 'build/latentlab_core_relaxed.wasm', 'build/latentlab_core_train.wasm', 'build/latentlab_core_train_relaxed.wasm',
     'models/vae.safetensors', 'models/gan.safetensors']) {
     assert.ok(files.includes(f), `${f} is missing from ${packed.filename}: ${files.join(', ')}`);
   }
