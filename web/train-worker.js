@@ -13,9 +13,12 @@
 //   { type: 'status', text } · { type: 'error', message }
 //   { type: 'progress', step, epoch, images, epochImages, stepsPerSecond, terms: { name: mean }, elapsed }
 //   { type: 'samples', pixels, n, cols, shape: [rows, cols] of an image } · { type: 'weights', bytes, final }
-//   { type: 'done', reason, elapsed, step, seconds: { module, data, batches, steps, samples } }   where the
-//     elapsed seconds went: the training module, the data (fetch + parse), batch assembly (u8 → f32),
-//     trainer.step, the sample grids; the rest is the trainer's creation, progress and the event loop
+//   { type: 'done', reason, elapsed, step, seconds: { module, data, batches, steps, samples }, clock }   where
+//     the elapsed seconds went: the training module, the data (fetch + parse), batch assembly (u8 → f32),
+//     trainer.step, the sample grids; the rest is the trainer's creation, progress and the event loop.
+//     clock: { created, loaded, started, done }, ms since the epoch (performance.timeOrigin-based, the
+//     page's clock too): this worker's creation, its imports done, the train message taken, done;
+//     module: the training build's file name
 //   { type: 'repair-step', step, loss, pixels } · { type: 'repair-done', baseline, pixels }
 //   { type: 'digits', pixels, n, labels }
 import {
@@ -44,6 +47,8 @@ export const PRESETS = {
   },
 };
 
+// When this worker's script and its imports had loaded (see 'done').
+const LOADED_AT = performance.timeOrigin + performance.now();
 const DATA_ORDER_STREAM = 2;  // latentlab/streams.hpp: the epoch order, as the native trainer draws it
 const SLICE_MS = 40;          // steps between looks at the message queue (pause/stop answer within this)
 const SAMPLE_EVERY_MS = 2000;
@@ -54,9 +59,8 @@ const PIXEL = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 let runtimePromise = null;  // the training build, instantiated on the first train or repair
 // The relaxed-SIMD (FMA) training build where this engine validates relaxed SIMD, as the page
 // picks its own module; else the SIMD128 one.
-const runtimeReady = () => (runtimePromise ??= initLatentlab({
-  moduleUrl: wasmRelaxedSimdSupported() ? RELAXED_TRAINING_MODULE_URL : TRAINING_MODULE_URL,
-}));
+const trainingModuleUrl = () => (wasmRelaxedSimdSupported() ? RELAXED_TRAINING_MODULE_URL : TRAINING_MODULE_URL);
+const runtimeReady = () => (runtimePromise ??= initLatentlab({ moduleUrl: trainingModuleUrl() }));
 const job = { paused: false, stopped: false, trainer: null, wake: null };
 
 const post = (msg, transfer) => self.postMessage(msg, transfer || []);
@@ -184,7 +188,12 @@ async function train({ preset: name, seed = 1, epochs = 1, source }) {
   model.dispose();
   const bytes = trainer.save();
   post({ type: 'weights', bytes, final: true, hasEncoder }, [bytes.buffer]);
-  post({ type: 'done', reason: job.stopped ? 'stopped' : 'finished', elapsed: (performance.now() - t0) / 1000, step, seconds });
+  const end = performance.now();
+  const clock = { created: performance.timeOrigin, loaded: LOADED_AT, started: performance.timeOrigin + t0, done: performance.timeOrigin + end };
+  post({
+    type: 'done', reason: job.stopped ? 'stopped' : 'finished', elapsed: (end - t0) / 1000, step, seconds, clock,
+    module: trainingModuleUrl().pathname.split('/').pop(),
+  });
 }
 
 async function repair({ weights, images, mask, n, label, steps = 60, every = 3, prior = 1, lr = 0.05 }) {
