@@ -1,6 +1,8 @@
 // The page's Train section (index.html #train): train a model in this tab. Everything heavy runs in
 // a module Web Worker (train-worker.js), which loads the training build of the wasm core only when
-// Start is pressed; this file only draws what the worker reports and passes the buttons on.
+// Start is pressed; this file only draws what the worker reports and passes the buttons on. The
+// worker itself (its JS, no wasm) is started ahead, when the section comes into view or the pointer
+// or focus reaches Start, so that the click does not wait for its start and imports.
 //   data       MNIST served next to the page (data/mnist/, which scripts/demo fetches), or IDX
 //              files dropped on the section (images, and labels for the conditional model)
 //   live       a loss chart per term, samples every 2 s, steps/s; Pause/Resume, Stop
@@ -13,8 +15,31 @@ const $ = (id) => document.getElementById(id);
 const MNIST_URL = new URL('data/mnist/', document.baseURI).href;
 
 const state = {
-  worker: null, running: false, paused: false, weights: null, dropped: null, chart: null, preset: 'vae', clickedAt: 0,
+  worker: null, spare: null, running: false, paused: false, weights: null, dropped: null, chart: null, preset: 'vae',
+  clickedAt: 0,
 };
+
+function newWorker() {
+  const worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (e) => {
+    if (worker === state.worker) onMessage(e);
+  };
+  worker.onerror = (e) => {
+    if (worker === state.spare) state.spare = null;  // Start makes a new one, which reports the failure
+    if (worker !== state.worker) return;
+    setError(`The training worker failed: ${e.message || 'it could not start'}.`);
+    setRunning(false);
+  };
+  return worker;
+}
+
+// The worker the next Start will use, started now (JS only: it fetches no wasm before Start).
+// #train[data-spare-worker] says so (for the tests).
+function spareWorker() {
+  if (state.spare) return;
+  state.spare = newWorker();
+  $('train').dataset.spareWorker = 'started';
+}
 
 function setError(message) {
   const box = $('train-error');
@@ -86,12 +111,8 @@ function start(event) {
   state.clickedAt = performance.timeOrigin + (event?.timeStamp ?? performance.now());
   setError('');
   state.worker?.terminate();
-  state.worker = new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module' });
-  state.worker.onmessage = onMessage;
-  state.worker.onerror = (e) => {
-    setError(`The training worker failed: ${e.message || 'it could not start'}.`);
-    setRunning(false);
-  };
+  state.worker = state.spare ?? newWorker();
+  state.spare = null;
   state.weights = null;
   $('train-download').disabled = true;
   $('train-use').disabled = true;
@@ -153,6 +174,15 @@ function wire() {
   const section = $('train');
   if (!section) return;
   $('train-start').addEventListener('click', start);
+  for (const type of ['pointerenter', 'focus']) $('train-start').addEventListener(type, spareWorker);
+  if ('IntersectionObserver' in window) {
+    const seen = new IntersectionObserver((entries) => {
+      if (!entries.some((e) => e.isIntersecting)) return;
+      spareWorker();
+      seen.disconnect();
+    });
+    seen.observe($('train-start'));
+  }
   $('train-pause').addEventListener('click', () => {
     state.paused = !state.paused;
     state.worker?.postMessage({ type: state.paused ? 'pause' : 'resume' });

