@@ -7,8 +7,6 @@ const DEFAULT_MODULE_URL = new URL('./build/latentlab_core.wasm', import.meta.ur
 const RELAXED_MODULE_URL = new URL('./build/latentlab_core_relaxed.wasm', import.meta.url);
 /** The training build (the default module plus the trainers): pass it to initLatentlab first. */
 export const TRAINING_MODULE_URL = new URL('./build/latentlab_core_train.wasm', import.meta.url);
-/** The training build with relaxed SIMD (FMA): where wasmRelaxedSimdSupported(), a faster step. */
-export const RELAXED_TRAINING_MODULE_URL = new URL('./build/latentlab_core_train_relaxed.wasm', import.meta.url);
 const MAX_BATCH = 4096;  // per call; the page never needs more and it bounds heap growth
 /**
  * Largest weights file loadModel accepts by default (128 MiB; the shipped models are 1–3 MB, a
@@ -77,11 +75,8 @@ function moduleImports(instance) {
       proc_exit(code) {
         throw new Error(`the latentlab wasm module aborted (exit code ${code})`);
       },
-      // The relaxed-SIMD training build links wasi-libc's stdio (for snprintf), which imports the
-      // file calls; the module opens, writes and seeks no file: each answers ENOSYS (52).
-      fd_close: () => 52,
-      fd_seek: () => 52,
-      fd_write: () => 52,
+      // wasi-libc's stdio in the relaxed training build: never called; ENOSYS.
+      fd_close: () => 52, fd_seek: () => 52, fd_write: () => 52,
     },
   };
 }

@@ -4,6 +4,9 @@
 
 import { checkCount, initLatentlab, provideRepair, split64, toFloat32 } from './latentlab-models.js';
 
+/** The training build with relaxed SIMD (FMA): where wasmRelaxedSimdSupported(), a faster step. */
+export const RELAXED_TRAINING_MODULE_URL = new URL('./build/latentlab_core_train_relaxed.wasm', import.meta.url);
+
 // ---- training ----
 
 // The weights-file keys of a trainer's config (strings, checked in the core by the code that checks

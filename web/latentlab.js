@@ -42,7 +42,8 @@
 // module has no JSON parser: parseHeader in latentlab-models.js); the core checks every value and the data.
 
 export {
-  initLatentlab, loadModel, MAX_WEIGHTS_BYTES, RELAXED_TRAINING_MODULE_URL, TRAINING_MODULE_URL, wasmRelaxedSimdSupported,
-  wasmSimdSupported,
+  initLatentlab, loadModel, MAX_WEIGHTS_BYTES, TRAINING_MODULE_URL, wasmRelaxedSimdSupported, wasmSimdSupported,
 } from './latentlab-models.js';
-export { createDcganTrainer, createGanTrainer, createVaeTrainer } from './latentlab-train.js';
+export {
+  createDcganTrainer, createGanTrainer, createVaeTrainer, RELAXED_TRAINING_MODULE_URL,
+} from './latentlab-train.js';
