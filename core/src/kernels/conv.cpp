@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "detail/gemm_internal.hpp"
 #include "latentlab/kernels/kernels.hpp"
 #include "latentlab/kernels/parallel.hpp"
 
@@ -161,18 +162,51 @@ const float* grouped_outputs(const ConvShape& g, const float* images, int nb, Co
   return grouped;
 }
 
+// The products with the weights as the left operand (forward: W, backward_input: Wᵀ) are the
+// same op(A) for every chunk, so op(A) is packed once per call (scratch.weights) instead of
+// once per chunk; a chunk whose shape kernels::gemm sends down another path (a last, narrower
+// chunk) calls gemm itself. Same bits either way (gemm_internal.hpp).
+struct WeightOperand {
+  bool trans;
+  int M, K;
+  const float* w;
+  int ldw;
+  const float* packed = nullptr;  // set on the first chunk that takes the packed path
+
+  void multiply(int N, const float* B, int ldb, float* C, int ldc, ConvScratch& scratch) {
+#if defined(__wasm__)
+    // The page module packs per chunk (kernels::gemm): the prepacked path is native-only, it
+    // grew latentlab_core.wasm by 1.7 KB gzipped (docs/benchmarks.md, "Whole-step profile and fixes").
+    (void)scratch;
+    gemm(trans, false, M, N, K, 1.0f, w, ldw, B, ldb, 0.0f, C, ldc);
+#else
+    if (!detail::gemm_takes_packed_path(trans, false, M, N, K)) {
+      gemm(trans, false, M, N, K, 1.0f, w, ldw, B, ldb, 0.0f, C, ldc);
+      return;
+    }
+    if (packed == nullptr) {
+      float* buffer = grow(scratch.weights, detail::packed_a_floats(M, K));
+      detail::pack_a_whole(trans, M, K, w, ldw, buffer);
+      packed = buffer;
+    }
+    detail::gemm_packed_prepacked_a(M, N, K, 1.0f, packed, false, B, ldb, 0.0f, C, ldc);
+#endif
+  }
+};
+
 }  // namespace
 
 void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y, ConvScratch& scratch) {
   const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
   const int* taps = tap_offsets(g, scratch.taps);
+  WeightOperand weights{false, g.out_channels, K, w, K};
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
     im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
     float* out = y + static_cast<std::ptrdiff_t>(n0) * g.out_size();
     float* grouped = nb == 1 ? out : grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
-    gemm(false, false, g.out_channels, cols, K, 1.0f, w, K, columns, cols, 0.0f, grouped, cols);  // Y = W·X̃
+    weights.multiply(cols, columns, cols, grouped, cols, scratch);  // Y = W·X̃
     if (nb > 1) regroup(grouped, out, nb, g.out_channels, P, true);
   }
 }
@@ -181,11 +215,12 @@ void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const
                            ConvScratch& scratch) {
   const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
   const int* taps = tap_offsets(g, scratch.taps);
+  WeightOperand weights_t{true, K, g.out_channels, w, K};
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
     const float* grouped = grouped_outputs(g, dy + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
-    gemm(true, false, K, cols, g.out_channels, 1.0f, w, K, grouped, cols, 0.0f, columns, cols);  // X̃' = Wᵀ·dY
+    weights_t.multiply(cols, grouped, cols, columns, cols, scratch);  // X̃' = Wᵀ·dY
     col2im(g, columns, cols, nb, dx + static_cast<std::ptrdiff_t>(n0) * g.in_size(), taps);
   }
 }

@@ -35,9 +35,10 @@ struct ConvShape {
 };
 
 // Working memory of the fast kernels (the lowered image columns, a channel-major copy of a chunk
-// of images, the tap offsets); owned by the caller (one per layer), it only grows.
+// of images, the weights packed for the GEMM, the tap offsets); owned by the caller (one per
+// layer), it only grows.
 struct ConvScratch {
-  std::vector<float> columns, images;
+  std::vector<float> columns, images, weights;
   std::vector<int> taps;
 };
 
