@@ -6,6 +6,9 @@
 //                    X̃' entries that read x[n,ci,ih,iw], in row order (kh, kw)
 //   backward_weight  dW (Co × K) (+)= dY (Co × nb·P) · X̃ᵀ,        chunk after chunk
 // so the big GEMM dimension is the pixels of several images (N = nb·P), not the channels.
+// A layer's backward needs two of these per chunk: conv2d_backward (dW and dX of a Conv2d) reads
+// one regrouped dY for both, conv_transpose2d_backward (dW and dX of a ConvTranspose2d) one X̃ of
+// the gradient for both, instead of building it once per product.
 // Chunks: nb images such that nb·P ≥ kTargetColumns (a wide N for the GEMM's register tile)
 // while the columns stay under kMaxColumnFloats (in L2/L3 while the GEMM sweeps them, instead
 // of a whole batch's columns: 12.8 MB for DCGAN's 64→128 conv at batch 64). nb depends on the
@@ -236,6 +239,50 @@ void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy,
     im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
     const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
     gemm(false, true, g.out_channels, K, cols, 1.0f, grouped, cols, columns, cols, beta, dw, K);  // dW (+)= dY·X̃ᵀ
+  }
+}
+
+void conv2d_backward(const ConvShape& g, const float* x, const float* dy, int batch, const float* w, float* dw,
+                     bool accumulate, float* dx, ConvScratch& scratch) {
+  const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
+  const int* taps = tap_offsets(g, scratch.taps);
+  WeightOperand weights_t{true, K, g.out_channels, w, K};
+  for (int n0 = 0; n0 < batch; n0 += chunk) {
+    const int nb = std::min(chunk, batch - n0), cols = nb * P;
+    const float* grouped = grouped_outputs(g, dy + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
+    float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
+    if (dw != nullptr) {
+      im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
+      const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
+      gemm(false, true, g.out_channels, K, cols, 1.0f, grouped, cols, columns, cols, beta, dw, K);  // dW (+)= dY·X̃ᵀ
+    }
+    if (dx != nullptr) {
+      weights_t.multiply(cols, grouped, cols, columns, cols, scratch);  // X̃' = Wᵀ·dY
+      col2im(g, columns, cols, nb, dx + static_cast<std::ptrdiff_t>(n0) * g.in_size(), taps);
+    }
+  }
+}
+
+void conv_transpose2d_backward(const ConvShape& g, const float* t, const float* u, int batch, const float* w,
+                               float* dw, bool accumulate, float* dt, ConvScratch& scratch) {
+  const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
+  const int* taps = tap_offsets(g, scratch.taps);
+  WeightOperand weights{false, g.out_channels, K, w, K};
+  for (int n0 = 0; n0 < batch; n0 += chunk) {
+    const int nb = std::min(chunk, batch - n0), cols = nb * P;
+    float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
+    im2col(g, u + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);  // Ũ
+    if (dw != nullptr) {
+      const float* grouped = grouped_outputs(g, t + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
+      const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
+      gemm(false, true, g.out_channels, K, cols, 1.0f, grouped, cols, columns, cols, beta, dw, K);  // dW (+)= T·Ũᵀ
+    }
+    if (dt != nullptr) {
+      float* out = dt + static_cast<std::ptrdiff_t>(n0) * g.out_size();
+      float* grouped = nb == 1 ? out : grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
+      weights.multiply(cols, columns, cols, grouped, cols, scratch);  // dT = W·Ũ
+      if (nb > 1) regroup(grouped, out, nb, g.out_channels, P, true);
+    }
   }
 }
 
