@@ -289,21 +289,24 @@ void conv_transpose2d_backward(const ConvShape& g, const float* t, const float* 
 void channel_sums(const float* g, int batch, int channels, int plane, float* out, bool accumulate) {
   // Per channel: each image's plane summed in 8 interleaved float partial sums (lane j takes
   // pixels j, j+8, …; the compiler keeps them in one vector), the partial sums and the images
-  // then added in order in double.
+  // then added in order in double. Threads split over whole channels: same bits for any split.
   constexpr int L = 8;
-  for (int c = 0; c < channels; ++c) {
-    double s = accumulate ? static_cast<double>(out[c]) : 0.0;
-    for (int n = 0; n < batch; ++n) {
-      const float* row = g + (static_cast<std::ptrdiff_t>(n) * channels + c) * plane;
-      float lanes[L] = {};
-      int p = 0;
-      for (; p + L <= plane; p += L)
-        for (int j = 0; j < L; ++j) lanes[j] += row[p + j];
-      for (int j = 0; p < plane; ++p, ++j) lanes[j] += row[p];
-      for (int j = 0; j < L; ++j) s += lanes[j];
-    }
-    out[c] = static_cast<float>(s);
-  }
+  parallel::for_rows(static_cast<std::size_t>(channels), static_cast<std::size_t>(batch) * plane,
+                     parallel::Cost::Cheap, [&](std::size_t c0, std::size_t c1) {
+                       for (std::size_t c = c0; c < c1; ++c) {
+                         double s = accumulate ? static_cast<double>(out[c]) : 0.0;
+                         for (int n = 0; n < batch; ++n) {
+                           const float* row = g + (static_cast<std::ptrdiff_t>(n) * channels + static_cast<std::ptrdiff_t>(c)) * plane;
+                           float lanes[L] = {};
+                           int p = 0;
+                           for (; p + L <= plane; p += L)
+                             for (int j = 0; j < L; ++j) lanes[j] += row[p + j];
+                           for (int j = 0; p < plane; ++p, ++j) lanes[j] += row[p];
+                           for (int j = 0; j < L; ++j) s += lanes[j];
+                         }
+                         out[c] = static_cast<float>(s);
+                       }
+                     });
 }
 
 }  // namespace latentlab::kernels

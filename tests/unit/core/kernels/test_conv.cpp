@@ -184,6 +184,20 @@ TEST_CASE("conv kernels give the same bits for 1, 2 and 3 threads", "[conv][kern
       CHECK(many.dw_acc == one.dw_acc);
     }
   }
+  // channel_sums splits over channels: 128 channels of 7×7 at batch 16 (≈ 100k values, 3 parts).
+  const std::vector<float> grad = values(16 * 128 * 49, 5);
+  std::vector<float> sums_one(128, 0.5f);
+  {
+    ScopedThreads pool(1);
+    channel_sums(grad.data(), 16, 128, 49, sums_one.data(), true);
+  }
+  for (int threads : {2, 3}) {
+    ScopedThreads pool(threads);
+    std::vector<float> sums(128, 0.5f);
+    channel_sums(grad.data(), 16, 128, 49, sums.data(), true);
+    INFO("channel_sums, " << threads << " threads");
+    CHECK(sums == sums_one);
+  }
 }
 
 TEST_CASE("the fused backward passes give the bits of the separate kernels", "[conv][kernels]") {
