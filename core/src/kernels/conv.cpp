@@ -310,7 +310,8 @@ void channel_sums(const float* g, int batch, int channels, int plane, float* out
                        for (std::size_t c = c0; c < c1; ++c) {
                          double s = accumulate ? static_cast<double>(out[c]) : 0.0;
                          for (int n = 0; n < batch; ++n) {
-                           const float* row = g + (static_cast<std::ptrdiff_t>(n) * channels + static_cast<std::ptrdiff_t>(c)) * plane;
+                           const float* row =
+                               g + (static_cast<std::ptrdiff_t>(n) * channels + static_cast<std::ptrdiff_t>(c)) * plane;
                            float lanes[L] = {};
                            int p = 0;
                            for (; p + L <= plane; p += L)
