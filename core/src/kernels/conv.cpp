@@ -6,6 +6,9 @@
 //                    X̃' entries that read x[n,ci,ih,iw], in row order (kh, kw)
 //   backward_weight  dW (Co × K) (+)= dY (Co × nb·P) · X̃ᵀ,        chunk after chunk
 // so the big GEMM dimension is the pixels of several images (N = nb·P), not the channels.
+// A layer's backward needs two of these per chunk: conv2d_backward (dW and dX of a Conv2d) reads
+// one regrouped dY for both, conv_transpose2d_backward (dW and dX of a ConvTranspose2d) one X̃ of
+// the gradient for both, instead of building it once per product.
 // Chunks: nb images such that nb·P ≥ kTargetColumns (a wide N for the GEMM's register tile)
 // while the columns stay under kMaxColumnFloats (in L2/L3 while the GEMM sweeps them, instead
 // of a whole batch's columns: 12.8 MB for DCGAN's 64→128 conv at batch 64). nb depends on the
@@ -20,6 +23,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "detail/gemm_internal.hpp"
 #include "latentlab/kernels/kernels.hpp"
 #include "latentlab/kernels/parallel.hpp"
 
@@ -91,6 +95,17 @@ const int* tap_offsets(const ConvShape& g, std::vector<int>& taps) {
   return taps.data();
 }
 
+// dst[p] = src[index[p]] and dst[index[p]] += src[p] for p < n, the inner loops of im2col and
+// col2im, as functions of their own with restrict pointers: inlined into the loops over planes and
+// taps, the compiler kept reloading the plane pointer and the bound from the stack on every element
+// (the stores might alias them) and ran ≈ 3 times slower.
+void gather(float* __restrict dst, const float* __restrict src, const int* __restrict index, int n) {
+  for (int p = 0; p < n; ++p) dst[p] = src[index[p]];
+}
+void scatter_add(float* __restrict dst, const float* __restrict src, const int* __restrict index, int n) {
+  for (int p = 0; p < n; ++p) dst[index[p]] += src[p];  // the indices of one tap are distinct
+}
+
 // columns (K × ld) ← im2col of images x[0 … nb) (each in_size floats), at column n·P: each
 // (image, channel) plane is copied into a zero-padded plane, then every row of its k² rows is a
 // gather through the tap offsets.
@@ -98,16 +113,17 @@ void im2col(const ConvShape& g, const float* x, int nb, float* columns, int ld, 
   const int k = g.kernel, P = g.out_plane(), pw = padded_width(g), pad = g.padding;
   const std::size_t planes = static_cast<std::size_t>(nb) * g.in_channels;
   for_planes(planes, static_cast<std::size_t>(k) * k * P, [&](std::size_t begin, std::size_t end) {
-    std::vector<float> padded(static_cast<std::size_t>(padded_plane(g)), 0.0f);  // borders stay 0
+    std::vector<float> padded_plane_buffer(static_cast<std::size_t>(padded_plane(g)), 0.0f);  // borders stay 0
+    float* padded = padded_plane_buffer.data();
     for (std::size_t u = begin; u < end; ++u) {
       const int n = static_cast<int>(u / g.in_channels), ci = static_cast<int>(u % g.in_channels);
       const float* plane = x + static_cast<std::ptrdiff_t>(u) * g.in_plane();
       for (int ih = 0; ih < g.in_height; ++ih)
-        std::memcpy(padded.data() + (ih + pad) * pw + pad, plane + ih * g.in_width, sizeof(float) * g.in_width);
+        std::memcpy(padded + (ih + pad) * pw + pad, plane + ih * g.in_width, sizeof(float) * g.in_width);
       for (int r = 0; r < k * k; ++r) {
         const int* tap = taps + static_cast<std::ptrdiff_t>(r) * P;
         float* dst = columns + static_cast<std::ptrdiff_t>(ci * k * k + r) * ld + static_cast<std::ptrdiff_t>(n) * P;
-        for (int p = 0; p < P; ++p) dst[p] = padded[tap[p]];
+        gather(dst, padded, tap, P);
       }
     }
   });
@@ -120,18 +136,20 @@ void col2im(const ConvShape& g, const float* columns, int ld, int nb, float* dx,
   const int k = g.kernel, P = g.out_plane(), pw = padded_width(g), pad = g.padding;
   const std::size_t planes = static_cast<std::size_t>(nb) * g.in_channels;
   for_planes(planes, static_cast<std::size_t>(k) * k * P, [&](std::size_t begin, std::size_t end) {
-    std::vector<float> padded(static_cast<std::size_t>(padded_plane(g)));
+    std::vector<float> padded_plane_buffer(static_cast<std::size_t>(padded_plane(g)));
+    float* padded = padded_plane_buffer.data();
+    const std::size_t padded_floats = padded_plane_buffer.size();
     for (std::size_t u = begin; u < end; ++u) {
       const int n = static_cast<int>(u / g.in_channels), ci = static_cast<int>(u % g.in_channels);
-      std::fill(padded.begin(), padded.end(), 0.0f);
+      std::fill(padded, padded + padded_floats, 0.0f);
       for (int r = 0; r < k * k; ++r) {
         const int* tap = taps + static_cast<std::ptrdiff_t>(r) * P;
         const float* src = columns + static_cast<std::ptrdiff_t>(ci * k * k + r) * ld + static_cast<std::ptrdiff_t>(n) * P;
-        for (int p = 0; p < P; ++p) padded[tap[p]] += src[p];  // one tap reads each pixel at most once
+        scatter_add(padded, src, tap, P);
       }
       float* plane = dx + static_cast<std::ptrdiff_t>(u) * g.in_plane();
       for (int ih = 0; ih < g.in_height; ++ih)
-        std::memcpy(plane + ih * g.in_width, padded.data() + (ih + pad) * pw + pad, sizeof(float) * g.in_width);
+        std::memcpy(plane + ih * g.in_width, padded + (ih + pad) * pw + pad, sizeof(float) * g.in_width);
     }
   });
 }
@@ -161,18 +179,51 @@ const float* grouped_outputs(const ConvShape& g, const float* images, int nb, Co
   return grouped;
 }
 
+// The products with the weights as the left operand (forward: W, backward_input: Wᵀ) are the
+// same op(A) for every chunk, so op(A) is packed once per call (scratch.weights) instead of
+// once per chunk; a chunk whose shape kernels::gemm sends down another path (a last, narrower
+// chunk) calls gemm itself. Same bits either way (gemm_internal.hpp).
+struct WeightOperand {
+  bool trans;
+  int M, K;
+  const float* w;
+  int ldw;
+  const float* packed = nullptr;  // set on the first chunk that takes the packed path
+
+  void multiply(int N, const float* B, int ldb, float* C, int ldc, ConvScratch& scratch) {
+#if defined(__wasm__)
+    // The page module packs per chunk (kernels::gemm): the prepacked path is native-only, it
+    // grew latentlab_core.wasm by 1.7 KB gzipped (docs/benchmarks.md, "Whole-step profile and fixes").
+    (void)scratch;
+    gemm(trans, false, M, N, K, 1.0f, w, ldw, B, ldb, 0.0f, C, ldc);
+#else
+    if (!detail::gemm_takes_packed_path(trans, false, M, N, K)) {
+      gemm(trans, false, M, N, K, 1.0f, w, ldw, B, ldb, 0.0f, C, ldc);
+      return;
+    }
+    if (packed == nullptr) {
+      float* buffer = grow(scratch.weights, detail::packed_a_floats(M, K));
+      detail::pack_a_whole(trans, M, K, w, ldw, buffer);
+      packed = buffer;
+    }
+    detail::gemm_packed_prepacked_a(M, N, K, 1.0f, packed, false, B, ldb, 0.0f, C, ldc);
+#endif
+  }
+};
+
 }  // namespace
 
 void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y, ConvScratch& scratch) {
   const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
   const int* taps = tap_offsets(g, scratch.taps);
+  WeightOperand weights{false, g.out_channels, K, w, K};
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
     im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
     float* out = y + static_cast<std::ptrdiff_t>(n0) * g.out_size();
     float* grouped = nb == 1 ? out : grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
-    gemm(false, false, g.out_channels, cols, K, 1.0f, w, K, columns, cols, 0.0f, grouped, cols);  // Y = W·X̃
+    weights.multiply(cols, columns, cols, grouped, cols, scratch);  // Y = W·X̃
     if (nb > 1) regroup(grouped, out, nb, g.out_channels, P, true);
   }
 }
@@ -181,11 +232,12 @@ void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const
                            ConvScratch& scratch) {
   const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
   const int* taps = tap_offsets(g, scratch.taps);
+  WeightOperand weights_t{true, K, g.out_channels, w, K};
   for (int n0 = 0; n0 < batch; n0 += chunk) {
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
     const float* grouped = grouped_outputs(g, dy + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
-    gemm(true, false, K, cols, g.out_channels, 1.0f, w, K, grouped, cols, 0.0f, columns, cols);  // X̃' = Wᵀ·dY
+    weights_t.multiply(cols, grouped, cols, columns, cols, scratch);  // X̃' = Wᵀ·dY
     col2im(g, columns, cols, nb, dx + static_cast<std::ptrdiff_t>(n0) * g.in_size(), taps);
   }
 }
@@ -204,24 +256,72 @@ void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy,
   }
 }
 
+void conv2d_backward(const ConvShape& g, const float* x, const float* dy, int batch, const float* w, float* dw,
+                     bool accumulate, float* dx, ConvScratch& scratch) {
+  const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
+  const int* taps = tap_offsets(g, scratch.taps);
+  WeightOperand weights_t{true, K, g.out_channels, w, K};
+  for (int n0 = 0; n0 < batch; n0 += chunk) {
+    const int nb = std::min(chunk, batch - n0), cols = nb * P;
+    const float* grouped = grouped_outputs(g, dy + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
+    float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
+    if (dw != nullptr) {
+      im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
+      const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
+      gemm(false, true, g.out_channels, K, cols, 1.0f, grouped, cols, columns, cols, beta, dw, K);  // dW (+)= dY·X̃ᵀ
+    }
+    if (dx != nullptr) {
+      weights_t.multiply(cols, grouped, cols, columns, cols, scratch);  // X̃' = Wᵀ·dY
+      col2im(g, columns, cols, nb, dx + static_cast<std::ptrdiff_t>(n0) * g.in_size(), taps);
+    }
+  }
+}
+
+void conv_transpose2d_backward(const ConvShape& g, const float* t, const float* u, int batch, const float* w,
+                               float* dw, bool accumulate, float* dt, ConvScratch& scratch) {
+  const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
+  const int* taps = tap_offsets(g, scratch.taps);
+  WeightOperand weights{false, g.out_channels, K, w, K};
+  for (int n0 = 0; n0 < batch; n0 += chunk) {
+    const int nb = std::min(chunk, batch - n0), cols = nb * P;
+    float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
+    im2col(g, u + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);  // Ũ
+    if (dw != nullptr) {
+      const float* grouped = grouped_outputs(g, t + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
+      const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
+      gemm(false, true, g.out_channels, K, cols, 1.0f, grouped, cols, columns, cols, beta, dw, K);  // dW (+)= T·Ũᵀ
+    }
+    if (dt != nullptr) {
+      float* out = dt + static_cast<std::ptrdiff_t>(n0) * g.out_size();
+      float* grouped = nb == 1 ? out : grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
+      weights.multiply(cols, columns, cols, grouped, cols, scratch);  // dT = W·Ũ
+      if (nb > 1) regroup(grouped, out, nb, g.out_channels, P, true);
+    }
+  }
+}
+
 void channel_sums(const float* g, int batch, int channels, int plane, float* out, bool accumulate) {
   // Per channel: each image's plane summed in 8 interleaved float partial sums (lane j takes
   // pixels j, j+8, …; the compiler keeps them in one vector), the partial sums and the images
-  // then added in order in double.
+  // then added in order in double. Threads split over whole channels: same bits for any split.
   constexpr int L = 8;
-  for (int c = 0; c < channels; ++c) {
-    double s = accumulate ? static_cast<double>(out[c]) : 0.0;
-    for (int n = 0; n < batch; ++n) {
-      const float* row = g + (static_cast<std::ptrdiff_t>(n) * channels + c) * plane;
-      float lanes[L] = {};
-      int p = 0;
-      for (; p + L <= plane; p += L)
-        for (int j = 0; j < L; ++j) lanes[j] += row[p + j];
-      for (int j = 0; p < plane; ++p, ++j) lanes[j] += row[p];
-      for (int j = 0; j < L; ++j) s += lanes[j];
-    }
-    out[c] = static_cast<float>(s);
-  }
+  parallel::for_rows(static_cast<std::size_t>(channels), static_cast<std::size_t>(batch) * plane,
+                     parallel::Cost::Cheap, [&](std::size_t c0, std::size_t c1) {
+                       for (std::size_t c = c0; c < c1; ++c) {
+                         double s = accumulate ? static_cast<double>(out[c]) : 0.0;
+                         for (int n = 0; n < batch; ++n) {
+                           const float* row =
+                               g + (static_cast<std::ptrdiff_t>(n) * channels + static_cast<std::ptrdiff_t>(c)) * plane;
+                           float lanes[L] = {};
+                           int p = 0;
+                           for (; p + L <= plane; p += L)
+                             for (int j = 0; j < L; ++j) lanes[j] += row[p + j];
+                           for (int j = 0; p < plane; ++p, ++j) lanes[j] += row[p];
+                           for (int j = 0; j < L; ++j) s += lanes[j];
+                         }
+                         out[c] = static_cast<float>(s);
+                       }
+                     });
 }
 
 }  // namespace latentlab::kernels

@@ -268,8 +268,17 @@ float* scratch_floats(std::size_t count) {
 }
 
 namespace {
+// A packed once by pack_a_whole (see gemm_internal.hpp): `data` holds all `rows` rows of op(A);
+// this product covers rows row0 … (a multiple of MR, so its slivers are whole slivers there).
+struct PrepackedA {
+  const float* data;
+  int rows, row0;
+};
+
+// prepacked == nullptr: op(A) is read from A (packed per row block, or in place).
 void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
-                        int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+                        int lda, const float* B, int ldb, float beta, float* C, int ldc,
+                        const PrepackedA* prepacked = nullptr) {
   const int kc_block = balanced_block(K, KC, 1);
   const int mc_block = balanced_block(M, MC, MR);
   const int nc_block = balanced_block(N, NC, NR);
@@ -280,7 +289,7 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
   float* Bp = scratch_floats(round_up(static_cast<int>(b_size), 16) + a_size);
   float* Ap = Bp + round_up(static_cast<int>(b_size), 16);
   const bool b_in_place = !trans_b && M <= kMaxRowsBInPlace;
-  const bool a_in_place = trans_a && M <= kMaxRowsAInPlace;
+  const bool a_in_place = !prepacked && trans_a && M <= kMaxRowsAInPlace;
 
   for (int jc = 0; jc < N; jc += nc_block) {
     const int nc = std::min(nc_block, N - jc);
@@ -290,7 +299,7 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
       const float beta_here = (pc == 0) ? beta : 1.0f;
       for (int ic = 0; ic < M; ic += mc_block) {
         const int mc = std::min(mc_block, M - ic);
-        if (!a_in_place) pack_a(trans_a, op_element(A, lda, trans_a, ic, pc), lda, mc, kc, Ap);
+        if (!a_in_place && !prepacked) pack_a(trans_a, op_element(A, lda, trans_a, ic, pc), lda, mc, kc, Ap);
         for (int jr = 0; jr < nc; jr += NR) {
           const int nr = std::min(NR, nc - jr);
           const float* b_sliver = Bp + static_cast<std::ptrdiff_t>(jr) * kc;
@@ -310,8 +319,11 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
           for (int ir = 0; ir < mc; ir += MR) {
             const int mr = std::min(MR, mc - ir);
             float* c_tile = C + static_cast<std::ptrdiff_t>(ic + ir) * ldc + (jc + jr);
-            const float* a_sliver = a_in_place ? op_element(A, lda, true, ic + ir, pc)
-                                               : Ap + static_cast<std::ptrdiff_t>(ir) * kc;
+            const float* a_sliver =
+                a_in_place   ? op_element(A, lda, true, ic + ir, pc)
+                : prepacked ? prepacked->data + static_cast<std::ptrdiff_t>(pc) * prepacked->rows +
+                                  static_cast<std::ptrdiff_t>(prepacked->row0 + ic + ir) * kc
+                            : Ap + static_cast<std::ptrdiff_t>(ir) * kc;
             kernels[mr - 1](kc, a_sliver, a_in_place ? lda : mr, b_sliver, b_stride, c_tile, ldc, nr, alpha,
                             beta_here);
           }
@@ -348,5 +360,50 @@ void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, c
     }
   });
 }
+
+#if !defined(__wasm__)  // native only (conv.cpp packs per chunk in the page module)
+// The K slices of gemm_packed_serial's blocking (kc_block depends on K only), one after the
+// other: slice pc holds op(A)[0:M, pc:pc+kc] as MR-row slivers, sliver i0 at pc·M + i0·kc. A row
+// block ic of any size (a multiple of MR) then starts at pc·M + ic·kc exactly as pack_a lays it
+// out on its own, so the micro-kernels read the same values in the same order.
+std::size_t packed_a_floats(int M, int K) { return static_cast<std::size_t>(M) * K; }
+
+void pack_a_whole(bool trans_a, int M, int K, const float* A, int lda, float* Ap) {
+  const int kc_block = balanced_block(K, KC, 1);
+  for (int pc = 0; pc < K; pc += kc_block) {
+    const int kc = std::min(kc_block, K - pc);
+    pack_a(trans_a, op_element(A, lda, trans_a, 0, pc), lda, M, kc, Ap + static_cast<std::ptrdiff_t>(pc) * M);
+  }
+}
+
+void gemm_packed_prepacked_a(int M, int N, int K, float alpha, const float* Ap, bool trans_b, const float* B, int ldb,
+                             float beta, float* C, int ldc) {
+  // The thread split of gemm_packed; a row part reads its rows' slivers of the shared packed A.
+  const double flops = 2.0 * M * N * K;
+  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kGemmMinFlopsPerThread));
+  const bool split_columns = N >= M;
+  const int granule = split_columns ? NR : MR;
+  const int parts = std::min(threads, ceil_div(split_columns ? N : M, granule));
+  if (parts <= 1) {
+    const PrepackedA whole{Ap, M, 0};
+    gemm_packed_serial(false, trans_b, M, N, K, alpha, nullptr, 0, B, ldb, beta, C, ldc, &whole);
+    return;
+  }
+  parallel::run(parts, [&](int part) {
+    const parallel::Range r = parallel::split(split_columns ? N : M, parts, part, granule);
+    if (r.begin >= r.end) return;
+    if (split_columns) {
+      const PrepackedA whole{Ap, M, 0};
+      gemm_packed_serial(false, trans_b, M, r.end - r.begin, K, alpha, nullptr, 0,
+                         op_element(B, ldb, trans_b, 0, r.begin), ldb, beta, C + r.begin, ldc, &whole);
+    } else {
+      const PrepackedA rows{Ap, M, r.begin};
+      gemm_packed_serial(false, trans_b, r.end - r.begin, N, K, alpha, nullptr, 0, B, ldb, beta,
+                         C + static_cast<std::ptrdiff_t>(r.begin) * ldc, ldc, &rows);
+    }
+  });
+}
+
+#endif
 
 }  // namespace latentlab::kernels::detail

@@ -93,6 +93,10 @@ GemmPath gemm_path_for(bool trans_a, bool trans_b, int M, int N, int K) {
 
 }  // namespace
 
+bool detail::gemm_takes_packed_path(bool trans_a, bool trans_b, int M, int N, int K) {
+  return gemm_path_for(trans_a, trans_b, M, N, K) == GemmPath::packed;
+}
+
 #if !defined(__wasm__)  // native only: the web module would ship it unused
 const char* detail::gemm_path(bool trans_a, bool trans_b, int M, int N, int K) {
   if (M <= 0 || N <= 0) return "none";

@@ -2,6 +2,9 @@
 // Every loop runs image by image, channel by channel, pixel by pixel (the storage order). Each
 // (image, channel) plane's share of a sum is formed first (plane_sum), then added to the channel's
 // total; with plane = 1 that share is the one value itself, so BatchNorm1d sums row by row.
+// Threads: the sums split over whole channels (each channel's total is added image by image on
+// one thread whatever the split), the elementwise passes over whole (image, channel) planes: the
+// same bits for any thread count.
 #include "latentlab/nn/batchnorm2d.hpp"
 
 #include <algorithm>
@@ -9,10 +12,25 @@
 #include <stdexcept>
 #include <vector>
 
+#include "latentlab/kernels/parallel.hpp"
+
 namespace latentlab {
 
 namespace {
 const CrossBatchSum* g_cross_batch_sum = nullptr;
+
+// body(begin, end) over `rows` rows of `cols` values: natively split across the pool's threads in
+// whole rows (parallel::for_rows); in the page module (__wasm__, no threads) one call, since the
+// pool's task wrappers of the four passes grew latentlab_core.wasm by ≈ 1 KB gzipped.
+template <class Body>
+void for_whole_rows(std::size_t rows, std::size_t cols, Body&& body) {
+#if defined(__wasm__)
+  (void)cols;
+  body(std::size_t{0}, rows);
+#else
+  parallel::for_rows(rows, cols, parallel::Cost::Cheap, body);
+#endif
+}
 
 // Σ_{p < P} term(p) in double: blocks of 8 consecutive pixels go to 8 interleaved partial sums
 // (one vector; lane j takes pixels j, j + 8, …), added in lane order, then the < 8 remaining
@@ -95,11 +113,18 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
   std::vector<double>& var = sum_b_;
   mean.assign(static_cast<std::size_t>(C) + (group ? 1 : 0), 0.0);  // sized once: no allocation per step
   var.assign(static_cast<std::size_t>(C), 0.0);
-  for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c) {
-      const float* row = x + index(n, c, 0);
-      mean[c] += plane_sum(P, [row](int p) { return static_cast<double>(row[p]); });
-    }
+  const std::size_t per_channel = static_cast<std::size_t>(batch) * P;
+  const auto over_channels = [&](auto body) {
+    for_whole_rows(static_cast<std::size_t>(C), per_channel,
+                   [&](std::size_t c0, std::size_t c1) { body(static_cast<int>(c0), static_cast<int>(c1)); });
+  };
+  over_channels([&](int c0, int c1) {
+    for (int n = 0; n < batch; ++n)
+      for (int c = c0; c < c1; ++c) {
+        const float* row = x + index(n, c, 0);
+        mean[c] += plane_sum(P, [row](int p) { return static_cast<double>(row[p]); });
+      }
+  });
   double count = static_cast<double>(batch) * P;  // N values per channel
   if (group) {
     mean[static_cast<std::size_t>(C)] = count;
@@ -108,15 +133,17 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
   }
   total_count_ = count;
   for (int c = 0; c < C; ++c) mean[c] /= count;
-  for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c) {
-      const float* row = x + index(n, c, 0);
-      const double m = mean[c];
-      var[c] += plane_sum(P, [row, m](int p) {
-        const double d = row[p] - m;
-        return d * d;
-      });
-    }
+  over_channels([&](int c0, int c1) {
+    for (int n = 0; n < batch; ++n)
+      for (int c = c0; c < c1; ++c) {
+        const float* row = x + index(n, c, 0);
+        const double m = mean[c];
+        var[c] += plane_sum(P, [row, m](int p) {
+          const double d = row[p] - m;
+          return d * d;
+        });
+      }
+  });
   if (group) group->sum(var.data(), var.size());
   for (int c = 0; c < C; ++c) {
     var[c] /= count;
@@ -126,17 +153,20 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
     running_var[c] = static_cast<float>((1.0 - momentum_) * running_var[c] + momentum_ * unbiased);
   }
   float* __restrict x_hat = x_hat_.data();
-  for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c) {
-      const std::size_t k0 = index(n, c, 0);
+  const float* inv_std = inv_std_.data();
+  for_whole_rows(static_cast<std::size_t>(batch) * C, P, [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r) {  // plane r = (n, c)
+      const int c = static_cast<int>(r % C);
+      const std::size_t k0 = r * P;
       const double m = mean[c];
-      const float s = inv_std_[c], gm = gamma[c], bt = beta[c];
+      const float s = inv_std[c], gm = gamma[c], bt = beta[c];
       for (int p = 0; p < P; ++p) {
         const float xh = static_cast<float>(x[k0 + p] - m) * s;
         x_hat[k0 + p] = xh;
         y[k0 + p] = gm * xh + bt;
       }
     }
+  });
 }
 
 void BatchNorm2d::backward(float* grad, int batch, ParamGrads mode) {
@@ -148,13 +178,16 @@ void BatchNorm2d::backward(float* grad, int batch, ParamGrads mode) {
   sum_g.assign(static_cast<std::size_t>(C), 0.0);
   sum_g_xhat.assign(static_cast<std::size_t>(C), 0.0);
   const float* x_hat = x_hat_.data();
-  for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c) {
-      const float* g = grad + index(n, c, 0);
-      const float* xh = x_hat + index(n, c, 0);
-      sum_g[c] += plane_sum(P, [g](int p) { return static_cast<double>(g[p]); });
-      sum_g_xhat[c] += plane_sum(P, [g, xh](int p) { return static_cast<double>(g[p]) * xh[p]; });
-    }
+  for_whole_rows(static_cast<std::size_t>(C), static_cast<std::size_t>(batch) * P,
+                 [&](std::size_t c0, std::size_t c1) {
+                       for (int n = 0; n < batch; ++n)
+                         for (int c = static_cast<int>(c0); c < static_cast<int>(c1); ++c) {
+                           const float* g = grad + index(n, c, 0);
+                           const float* xh = x_hat + index(n, c, 0);
+                           sum_g[c] += plane_sum(P, [g](int p) { return static_cast<double>(g[p]); });
+                           sum_g_xhat[c] += plane_sum(P, [g, xh](int p) { return static_cast<double>(g[p]) * xh[p]; });
+                         }
+                     });
   if (mode != ParamGrads::Skip) {
     float* dgamma = params_->grads() + gamma_offset_;
     float* dbeta = params_->grads() + beta_offset_;
@@ -175,14 +208,17 @@ void BatchNorm2d::backward(float* grad, int batch, ParamGrads mode) {
   }
   // dx = γ/(N√(σ²+ε)) · (N·g − Σg − x̂·Σ(g x̂)), N the values of the last training forward
   const double N = total_count_;
-  for (int n = 0; n < batch; ++n)
-    for (int c = 0; c < C; ++c) {
-      const double scale = static_cast<double>(gamma[c]) * inv_std_[c] / N;
+  const float* inv_std = inv_std_.data();
+  for_whole_rows(static_cast<std::size_t>(batch) * C, P, [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r) {  // plane r = (n, c)
+      const int c = static_cast<int>(r % C);
+      const double scale = static_cast<double>(gamma[c]) * inv_std[c] / N;
       const double sg = sum_g[c], sgx = sum_g_xhat[c];
-      float* __restrict g = grad + index(n, c, 0);
-      const float* __restrict xh = x_hat + index(n, c, 0);
+      float* __restrict g = grad + r * P;
+      const float* __restrict xh = x_hat + r * P;
       for (int p = 0; p < P; ++p) g[p] = static_cast<float>(scale * (N * g[p] - sg - xh[p] * sgx));
     }
+  });
 }
 
 }  // namespace latentlab

@@ -31,10 +31,9 @@ void Conv2d::weight_gradient(const float* x, const float* g, int batch, ParamGra
 void Conv2d::backward(const float* x, const float* y, float* grad_y, int batch, float* grad_x, ParamGrads mode) {
   float* g = grad_y;
   activation_bias_backward(y, g, batch, mode);  // g = dL/dy ⊙ f′;  db (+)= Σ g
-  if (mode != ParamGrads::Skip)
-    kernels::conv2d_backward_weight(geometry_, x, g, batch, weight_grad(), mode == ParamGrads::Accumulate,
-                                    scratch_);  // dW (+)= g ⋆ x
-  if (grad_x != nullptr) kernels::conv2d_backward_input(geometry_, g, batch, weight(), grad_x, scratch_);  // dx = Wᵀ ⋆ g
+  // dW (+)= g ⋆ x (unless Skip);  dx = Wᵀ ⋆ g (if asked): one sweep over the chunks
+  kernels::conv2d_backward(geometry_, x, g, batch, weight(), mode == ParamGrads::Skip ? nullptr : weight_grad(),
+                           mode == ParamGrads::Accumulate, grad_x, scratch_);
 }
 
 }  // namespace latentlab

@@ -26,10 +26,10 @@ void ConvTranspose2d::backward(const float* x, const float* y, float* grad_y, in
                                ParamGrads mode) {
   float* g = grad_y;
   activation_bias_backward(y, g, batch, mode);  // g = dL/dy ⊙ f′;  db (+)= Σ g
-  if (mode != ParamGrads::Skip)
-    kernels::conv2d_backward_weight(geometry_, g, x, batch, weight_grad(), mode == ParamGrads::Accumulate,
-                                    scratch_);  // dW (+)= x ⋆ g
-  if (grad_x != nullptr) kernels::conv2d_forward(geometry_, g, batch, weight(), grad_x, scratch_);  // dx = W ⋆ g
+  // dW (+)= x ⋆ g (unless Skip);  dx = W ⋆ g (if asked): g's columns built once for both
+  kernels::conv_transpose2d_backward(geometry_, x, g, batch, weight(),
+                                     mode == ParamGrads::Skip ? nullptr : weight_grad(),
+                                     mode == ParamGrads::Accumulate, grad_x, scratch_);
 }
 
 }  // namespace latentlab

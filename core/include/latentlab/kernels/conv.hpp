@@ -35,9 +35,10 @@ struct ConvShape {
 };
 
 // Working memory of the fast kernels (the lowered image columns, a channel-major copy of a chunk
-// of images, the tap offsets); owned by the caller (one per layer), it only grows.
+// of images, the weights packed for the GEMM, the tap offsets); owned by the caller (one per
+// layer), it only grows.
 struct ConvScratch {
-  std::vector<float> columns, images;
+  std::vector<float> columns, images, weights;
   std::vector<int> taps;
 };
 
@@ -51,6 +52,18 @@ void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const
 // dw (weight_size) = (accumulate ? dw : 0) + Σ over the batch.
 void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate,
                             ConvScratch& scratch);
+
+// Both gradients of a layer in one sweep over the chunks of images, each with the same bits as
+// the separate calls (same chunks, same products in the same order); a null dw or dx skips it.
+// Conv2d: dw (+)= conv2d_backward_weight(x, dy), dx = conv2d_backward_input(dy): dY is
+// regrouped once per chunk for both products instead of once for each.
+void conv2d_backward(const ConvShape& g, const float* x, const float* dy, int batch, const float* w, float* dw,
+                     bool accumulate, float* dx, ConvScratch& scratch);
+// ConvTranspose2d (the layer is the input gradient of the conv `g`; its input t is g's output
+// side, its output gradient u g's input side): dw (+)= conv2d_backward_weight(u, t),
+// dt = conv2d_forward(u): u's columns (im2col) are built once per chunk for both products.
+void conv_transpose2d_backward(const ConvShape& g, const float* t, const float* u, int batch, const float* w,
+                               float* dw, bool accumulate, float* dt, ConvScratch& scratch);
 
 // out[c] (+)= Σ_{n,p} g[n,c,p]: the bias gradient of a conv layer.
 void channel_sums(const float* g, int batch, int channels, int plane, float* out, bool accumulate);

@@ -41,6 +41,20 @@ void gemm_nn_dot(int M, int N, int K, float alpha, const float* A, int lda, cons
 void gemm_tn_narrow(int M, int N, int K, float alpha, const float* A, int lda, const float* B, int ldb,
                     float beta, float* C, int ldc);
 
+// op(A) packed once and reused by several products with the same A (a conv layer's weights
+// over its chunks of images, conv.cpp): pack_a_whole writes the M × K op(A) into
+// packed_a_floats(M, K) floats in the layout gemm_packed's blocking reads, and
+// gemm_packed_prepacked_a is gemm_packed(trans_a, trans_b, M, N, K, …) on it: the same FMAs in
+// the same order, so the same bits, without packing A again. Only for shapes where kernels::gemm
+// takes the packed path (gemm_takes_packed_path). pack_a_whole and gemm_packed_prepacked_a are
+// native-only: the page module (__wasm__) keeps packing per product, for its size.
+std::size_t packed_a_floats(int M, int K);
+void pack_a_whole(bool trans_a, int M, int K, const float* A, int lda, float* Ap);
+void gemm_packed_prepacked_a(int M, int N, int K, float alpha, const float* Ap, bool trans_b, const float* B, int ldb,
+                             float beta, float* C, int ldc);
+// True when kernels::gemm would hand this shape (M, N, K ≥ 1, alpha ≠ 0) to gemm_packed.
+bool gemm_takes_packed_path(bool trans_a, bool trans_b, int M, int N, int K);
+
 // Packs the kc × nr block of op(B) at B_block (nr ≤ one register tile, 48 columns with
 // AVX-512) into k-major rows of stride round_up(nr, W) at the batch-aligned Bp, padding lanes
 // zero: Bp[p·stride + j] = op(B)(p, j). Also used by the sparse products (sparse.cpp).

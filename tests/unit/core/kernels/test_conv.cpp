@@ -184,6 +184,72 @@ TEST_CASE("conv kernels give the same bits for 1, 2 and 3 threads", "[conv][kern
       CHECK(many.dw_acc == one.dw_acc);
     }
   }
+  // channel_sums splits over channels: 128 channels of 7×7 at batch 16 (≈ 100k values, 3 parts).
+  const std::vector<float> grad = values(16 * 128 * 49, 5);
+  std::vector<float> sums_one(128, 0.5f);
+  {
+    ScopedThreads pool(1);
+    channel_sums(grad.data(), 16, 128, 49, sums_one.data(), true);
+  }
+  for (int threads : {2, 3}) {
+    ScopedThreads pool(threads);
+    std::vector<float> sums(128, 0.5f);
+    channel_sums(grad.data(), 16, 128, 49, sums.data(), true);
+    INFO("channel_sums, " << threads << " threads");
+    CHECK(sums == sums_one);
+  }
+}
+
+TEST_CASE("the fused backward passes give the bits of the separate kernels", "[conv][kernels]") {
+  // conv2d_backward = conv2d_backward_weight + conv2d_backward_input; conv_transpose2d_backward =
+  // conv2d_backward_weight(u, t) + conv2d_forward(u); either gradient alone with a null other.
+  const struct {
+    ConvShape g;
+    int batch;
+  } cases[] = {
+      {ConvShape::make(64, 14, 14, 128, 4, 2, 1), 24},  // chunks of 11 images, the last narrower
+      {ConvShape::make(1, 28, 28, 64, 4, 2, 1), 3},     // one image per chunk (P ≥ 512 columns)
+      {ConvShape::make(7, 11, 9, 13, 3, 1, 1), 5},
+  };
+  for (const auto& c : cases) {
+    INFO(describe(c.g, c.batch));
+    const std::vector<float> x = values(static_cast<std::size_t>(c.batch) * c.g.in_size(), 1);
+    const std::vector<float> w = values(static_cast<std::size_t>(c.g.weight_size()), 2);
+    const std::vector<float> dy = values(static_cast<std::size_t>(c.batch) * c.g.out_size(), 3);
+    const std::vector<float> dw0 = values(w.size(), 4);
+    for (bool accumulate : {false, true}) {
+      ConvScratch scratch;
+      std::vector<float> dw_apart = dw0, dx_apart(x.size(), kNaN), dy_apart(dy.size(), kNaN);
+      std::vector<float> dw_fused = dw0, dx_fused(x.size(), kNaN), dy_fused(dy.size(), kNaN);
+      conv2d_backward_weight(c.g, x.data(), dy.data(), c.batch, dw_apart.data(), accumulate, scratch);
+      conv2d_backward_input(c.g, dy.data(), c.batch, w.data(), dx_apart.data(), scratch);
+      conv2d_backward(c.g, x.data(), dy.data(), c.batch, w.data(), dw_fused.data(), accumulate, dx_fused.data(), scratch);
+      CHECK(dw_fused == dw_apart);
+      CHECK(dx_fused == dx_apart);
+      std::vector<float> dw_only = dw0, dx_only(x.size(), kNaN);
+      conv2d_backward(c.g, x.data(), dy.data(), c.batch, w.data(), dw_only.data(), accumulate, nullptr, scratch);
+      conv2d_backward(c.g, x.data(), dy.data(), c.batch, w.data(), nullptr, accumulate, dx_only.data(), scratch);
+      CHECK(dw_only == dw_apart);
+      CHECK(dx_only == dx_apart);
+
+      // The transposed layer: t (output side of g) = dy, u (input side) = x.
+      dw_apart = dw0;
+      dw_fused = dw0;
+      conv2d_backward_weight(c.g, x.data(), dy.data(), c.batch, dw_apart.data(), accumulate, scratch);
+      conv2d_forward(c.g, x.data(), c.batch, w.data(), dy_apart.data(), scratch);
+      conv_transpose2d_backward(c.g, dy.data(), x.data(), c.batch, w.data(), dw_fused.data(), accumulate,
+                                dy_fused.data(), scratch);
+      CHECK(dw_fused == dw_apart);
+      CHECK(dy_fused == dy_apart);
+      std::vector<float> dw_t_only = dw0, dy_only(dy.size(), kNaN);
+      conv_transpose2d_backward(c.g, dy.data(), x.data(), c.batch, w.data(), dw_t_only.data(), accumulate, nullptr,
+                                scratch);
+      conv_transpose2d_backward(c.g, dy.data(), x.data(), c.batch, w.data(), nullptr, accumulate, dy_only.data(),
+                                scratch);
+      CHECK(dw_t_only == dw_apart);
+      CHECK(dy_only == dy_apart);
+    }
+  }
 }
 
 TEST_CASE("channel_sums matches the reference", "[conv][kernels]") {

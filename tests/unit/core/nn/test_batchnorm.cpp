@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "latentlab/nn/batchnorm.hpp"
+#include "latentlab/nn/batchnorm2d.hpp"
 #include "latentlab/rng.hpp"
 #include "support/gradcheck.hpp"
+#include "support/values.hpp"
 
 using namespace latentlab;
 using namespace latentlab::test;
@@ -76,4 +78,46 @@ TEST_CASE("BatchNorm running statistics and eval mode follow torch.nn.BatchNorm1
   bn.forward(one.data(), 1, out.data(), false);
   CHECK(out[0] == Approx((2.0 - 0.25) / std::sqrt(0.9 + 1.0 / 6.0 + 1e-5)));
   CHECK(out[1] == Approx((1.0 - 0.7) / std::sqrt(0.9 + 1e-5)));
+}
+
+TEST_CASE("BatchNorm2d training forward and backward give the same bits for 1, 2 and 3 threads", "[batchnorm][parallel]") {
+  // 64 channels of 7×7 at batch 32 (≈ 100k values: enough for three parts): the channel sums split
+  // over channels, the elementwise passes over planes.
+  const int batch = 32, channels = 64, plane = 49;
+  const std::size_t n = static_cast<std::size_t>(batch) * channels * plane;
+  Rng rng(11);
+  std::vector<float> x(n), r(n);
+  rng.fill_normal(x.data(), n);
+  rng.fill_normal(r.data(), n);
+  struct Result {
+    std::vector<float> y, dx, grads, buffers;
+  };
+  const auto run = [&](int threads) {
+    ScopedThreads pool(threads);
+    ParameterSet params, buffers;
+    BatchNorm2d bn(params, buffers, "bn", channels, plane, 1e-5f, 0.1f);
+    params.allocate();
+    buffers.allocate();
+    bn.init();
+    for (int c = 0; c < channels; ++c) {
+      params.values()[params.find("bn.weight")->offset + c] = 0.5f + 0.01f * c;
+      params.values()[params.find("bn.bias")->offset + c] = -0.2f + 0.005f * c;
+    }
+    Result out{std::vector<float>(n), r, {}, {}};
+    params.zero_grads();
+    bn.forward(x.data(), batch, out.y.data(), true);
+    bn.backward(out.dx.data(), batch);
+    out.grads.assign(params.grads(), params.grads() + params.size());
+    out.buffers.assign(buffers.values(), buffers.values() + buffers.size());
+    return out;
+  };
+  const Result one = run(1);
+  for (int threads : {2, 3}) {
+    const Result many = run(threads);
+    INFO(threads << " threads");
+    CHECK(many.y == one.y);
+    CHECK(many.dx == one.dx);
+    CHECK(many.grads == one.grads);
+    CHECK(many.buffers == one.buffers);
+  }
 }
