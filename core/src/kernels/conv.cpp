@@ -228,32 +228,16 @@ void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* 
   }
 }
 
+// The two gradients alone: conv2d_backward with the other one null (the same operations, so the
+// same bits as the fused call).
 void conv2d_backward_input(const ConvShape& g, const float* dy, int batch, const float* w, float* dx,
                            ConvScratch& scratch) {
-  const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
-  const int* taps = tap_offsets(g, scratch.taps);
-  WeightOperand weights_t{true, K, g.out_channels, w, K};
-  for (int n0 = 0; n0 < batch; n0 += chunk) {
-    const int nb = std::min(chunk, batch - n0), cols = nb * P;
-    const float* grouped = grouped_outputs(g, dy + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
-    float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
-    weights_t.multiply(cols, grouped, cols, columns, cols, scratch);  // X̃' = Wᵀ·dY
-    col2im(g, columns, cols, nb, dx + static_cast<std::ptrdiff_t>(n0) * g.in_size(), taps);
-  }
+  conv2d_backward(g, nullptr, dy, batch, w, nullptr, false, dx, scratch);
 }
 
 void conv2d_backward_weight(const ConvShape& g, const float* x, const float* dy, int batch, float* dw, bool accumulate,
                             ConvScratch& scratch) {
-  const int K = g.in_channels * g.kernel * g.kernel, P = g.out_plane(), chunk = images_per_chunk(g, batch);
-  const int* taps = tap_offsets(g, scratch.taps);
-  for (int n0 = 0; n0 < batch; n0 += chunk) {
-    const int nb = std::min(chunk, batch - n0), cols = nb * P;
-    const float* grouped = grouped_outputs(g, dy + static_cast<std::ptrdiff_t>(n0) * g.out_size(), nb, scratch);
-    float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
-    im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
-    const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
-    gemm(false, true, g.out_channels, K, cols, 1.0f, grouped, cols, columns, cols, beta, dw, K);  // dW (+)= dY·X̃ᵀ
-  }
+  conv2d_backward(g, x, dy, batch, nullptr, dw, accumulate, nullptr, scratch);
 }
 
 void conv2d_backward(const ConvShape& g, const float* x, const float* dy, int batch, const float* w, float* dw,

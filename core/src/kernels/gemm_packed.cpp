@@ -333,16 +333,28 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
   }
 }
 
+// How a GEMM of C (M × N) is split across threads: the longer side of C, in parts of whole
+// register tiles; each part packs its own share of one operand and all of the other.
+struct ThreadSplit {
+  bool split_columns;
+  int granule, parts;
+};
+
+ThreadSplit thread_split(int M, int N, int K) {
+  const double flops = 2.0 * M * N * K;
+  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kGemmMinFlopsPerThread));
+  const bool split_columns = N >= M;
+  const int granule = split_columns ? NR : MR;
+  return {split_columns, granule, std::min(threads, ceil_div(split_columns ? N : M, granule))};
+}
+
 }  // namespace
 
 void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
                  int lda, const float* B, int ldb, float beta, float* C, int ldc) {
-  const double flops = 2.0 * M * N * K;
-  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kGemmMinFlopsPerThread));
-  // Split the longer side of C: each part packs its own share of one operand and all of the other.
-  const bool split_columns = N >= M;
-  const int granule = split_columns ? NR : MR;
-  const int parts = std::min(threads, ceil_div(split_columns ? N : M, granule));
+  const ThreadSplit split = thread_split(M, N, K);
+  const bool split_columns = split.split_columns;
+  const int granule = split.granule, parts = split.parts;
   if (parts <= 1) {
     gemm_packed_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
@@ -379,11 +391,9 @@ void pack_a_whole(bool trans_a, int M, int K, const float* A, int lda, float* Ap
 void gemm_packed_prepacked_a(int M, int N, int K, float alpha, const float* Ap, bool trans_b, const float* B, int ldb,
                              float beta, float* C, int ldc) {
   // The thread split of gemm_packed; a row part reads its rows' slivers of the shared packed A.
-  const double flops = 2.0 * M * N * K;
-  const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kGemmMinFlopsPerThread));
-  const bool split_columns = N >= M;
-  const int granule = split_columns ? NR : MR;
-  const int parts = std::min(threads, ceil_div(split_columns ? N : M, granule));
+  const ThreadSplit split = thread_split(M, N, K);
+  const bool split_columns = split.split_columns;
+  const int granule = split.granule, parts = split.parts;
   if (parts <= 1) {
     const PrepackedA whole{Ap, M, 0};
     gemm_packed_serial(false, trans_b, M, N, K, alpha, nullptr, 0, B, ldb, beta, C, ldc, &whole);
