@@ -74,6 +74,21 @@ void check_close(const std::vector<float>& fast, const std::vector<float>& expec
   CHECK(bad == 0);
 }
 
+// Random operands of one shape and batch: x, w, dy and a dW to accumulate onto, from seeds
+// seed … seed + 3.
+struct Operands {
+  std::vector<float> x, w, dy, dw0;
+};
+
+Operands operands(const ConvShape& g, int batch, std::uint32_t seed) {
+  Operands o;
+  o.x = values(static_cast<std::size_t>(batch) * g.in_size(), seed);
+  o.w = values(static_cast<std::size_t>(g.weight_size()), seed + 1);
+  o.dy = values(static_cast<std::size_t>(batch) * g.out_size(), seed + 2);
+  o.dw0 = values(o.w.size(), seed + 3);
+  return o;
+}
+
 struct Outputs {
   std::vector<float> y, dx, dw, dw_acc;
 };
@@ -96,10 +111,7 @@ Outputs run_fast(const ConvShape& g, int batch, const std::vector<float>& x, con
 void check_shape(const ConvShape& g, int batch, std::uint32_t seed) {
   INFO(describe(g, batch));
   REQUIRE(g.valid());
-  const std::vector<float> x = values(static_cast<std::size_t>(batch) * g.in_size(), seed);
-  const std::vector<float> w = values(static_cast<std::size_t>(g.weight_size()), seed + 1);
-  const std::vector<float> dy = values(static_cast<std::size_t>(batch) * g.out_size(), seed + 2);
-  const std::vector<float> dw0 = values(w.size(), seed + 3);
+  const auto [x, w, dy, dw0] = operands(g, batch, seed);
   const Outputs fast = run_fast(g, batch, x, w, dy, dw0);
 
   std::vector<float> y(fast.y.size()), dx(x.size()), dw(w.size()), dw_acc = dw0;
@@ -165,10 +177,7 @@ TEST_CASE("conv kernels give the same bits for 1, 2 and 3 threads", "[conv][kern
   };
   for (const auto& c : cases) {
     INFO(describe(c.g, c.batch));
-    const std::vector<float> x = values(static_cast<std::size_t>(c.batch) * c.g.in_size(), 1);
-    const std::vector<float> w = values(static_cast<std::size_t>(c.g.weight_size()), 2);
-    const std::vector<float> dy = values(static_cast<std::size_t>(c.batch) * c.g.out_size(), 3);
-    const std::vector<float> dw0 = values(w.size(), 4);
+    const auto [x, w, dy, dw0] = operands(c.g, c.batch, 1);
     Outputs one;
     {
       ScopedThreads pool(1);
@@ -213,10 +222,7 @@ TEST_CASE("the fused backward passes give the bits of the separate kernels", "[c
   };
   for (const auto& c : cases) {
     INFO(describe(c.g, c.batch));
-    const std::vector<float> x = values(static_cast<std::size_t>(c.batch) * c.g.in_size(), 1);
-    const std::vector<float> w = values(static_cast<std::size_t>(c.g.weight_size()), 2);
-    const std::vector<float> dy = values(static_cast<std::size_t>(c.batch) * c.g.out_size(), 3);
-    const std::vector<float> dw0 = values(w.size(), 4);
+    const auto [x, w, dy, dw0] = operands(c.g, c.batch, 1);
     for (bool accumulate : {false, true}) {
       ConvScratch scratch;
       std::vector<float> dw_apart = dw0, dx_apart(x.size(), kNaN), dy_apart(dy.size(), kNaN);
