@@ -1,5 +1,14 @@
-// Conventions shared by the wasm ABI's translation units (model_abi.cpp, trainer_abi.cpp).
+// Conventions shared by the wasm ABI's translation units (model_abi.cpp, trainer_abi.cpp,
+// repair_abi.cpp).
 #pragma once
+
+// EMSCRIPTEN_KEEPALIVE marks the exported functions for Emscripten; the clang-19 builds (the
+// relaxed-SIMD modules) export by the linker's --export list instead (wasm/CMakeLists.txt).
+#if defined(__EMSCRIPTEN__)
+#include <emscripten/emscripten.h>
+#else
+#define EMSCRIPTEN_KEEPALIVE
+#endif
 
 #include <cstdint>
 #include <memory>

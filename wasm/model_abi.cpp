@@ -24,12 +24,6 @@
 //     unconditional model refuses any label (-4); a label outside [0, classes) is -4 too.
 //   * Functions returning int return 0 on success and a negative code on misuse; JS checks
 //     every argument first, so these codes are a second line of defence, never the message.
-#if defined(__EMSCRIPTEN__)
-#include <emscripten/emscripten.h>
-#else
-// The clang-19 build (the relaxed-SIMD module) exports by the linker's --export list (wasm/CMakeLists.txt).
-#define EMSCRIPTEN_KEEPALIVE
-#endif
 
 #include <cmath>
 #include <cstdint>
@@ -116,7 +110,6 @@ bool read_header_table(const std::uint8_t* p, std::uint32_t size, latentlab::Par
   }
   return table.ok();
 }
-
 
 // Decodes n latents into pixels in [0, 1] (n × image_size): GenerativeModel::decode's contract, through
 // the ImageDecoder (generation.hpp) that packs the model's weights once instead of per call.

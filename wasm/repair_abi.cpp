@@ -3,13 +3,6 @@
 // from the encoder's guess μ(x), with Adam on z. Linked only into the training build: the decoder's
 // backward pass and Adam are what the page's default module leaves out, so the page loads that
 // build when a visitor first repairs (as when it first trains).
-#if defined(__EMSCRIPTEN__)
-#include <emscripten/emscripten.h>
-#else
-// The clang-19 build (the relaxed-SIMD training module) exports by the linker's --export list
-// (wasm/CMakeLists.txt).
-#define EMSCRIPTEN_KEEPALIVE
-#endif
 
 #include <cstdint>
 #include <memory>

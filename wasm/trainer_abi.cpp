@@ -9,13 +9,6 @@
 // its data loader — the caller passes each batch, pixels in [0, 1], and for a conditional model the
 // batch's classes. Same RNG streams as the native trainers (latentlab/streams.hpp), so a seed
 // initialises identical parameters.
-#if defined(__EMSCRIPTEN__)
-#include <emscripten/emscripten.h>
-#else
-// The clang-19 build (the relaxed-SIMD training module) exports by the linker's --export list
-// (wasm/CMakeLists.txt).
-#define EMSCRIPTEN_KEEPALIVE
-#endif
 
 #include <cstdint>
 #include <memory>
