@@ -333,44 +333,45 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, float a
   }
 }
 
-// How a GEMM of C (M × N) is split across threads: the longer side of C, in parts of whole
-// register tiles; each part packs its own share of one operand and all of the other.
-struct ThreadSplit {
-  bool split_columns;
-  int granule, parts;
-};
-
-ThreadSplit thread_split(int M, int N, int K) {
+// gemm_packed_serial over threads: the longer side of C split in parts of whole register tiles,
+// each part packing its own share of one operand and all of the other. kPrepacked: A is op(A)
+// packed whole by pack_a_whole (a row part reads its rows' slivers); a template parameter, so the
+// plain product (the page module's only one) carries no code for it.
+template <bool kPrepacked>
+void gemm_packed_parts(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
+                       const float* B, int ldb, float beta, float* C, int ldc) {
   const double flops = 2.0 * M * N * K;
   const int threads = std::min(parallel::thread_count(), static_cast<int>(flops / kGemmMinFlopsPerThread));
   const bool split_columns = N >= M;
   const int granule = split_columns ? NR : MR;
-  return {split_columns, granule, std::min(threads, ceil_div(split_columns ? N : M, granule))};
-}
-
-}  // namespace
-
-void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
-                 int lda, const float* B, int ldb, float beta, float* C, int ldc) {
-  const ThreadSplit split = thread_split(M, N, K);
-  const bool split_columns = split.split_columns;
-  const int granule = split.granule, parts = split.parts;
+  const int parts = std::min(threads, ceil_div(split_columns ? N : M, granule));
+  // C[row0 : row0 + rows, col0 : col0 + cols] from the same rows of op(A) and columns of op(B).
+  const auto block = [&](int rows, int row0, int cols, int col0) {
+    const PrepackedA packed{A, M, row0};
+    gemm_packed_serial(trans_a, trans_b, rows, cols, K, alpha, kPrepacked ? nullptr : op_element(A, lda, trans_a, row0, 0),
+                       lda, op_element(B, ldb, trans_b, 0, col0), ldb, beta,
+                       C + static_cast<std::ptrdiff_t>(row0) * ldc + col0, ldc, kPrepacked ? &packed : nullptr);
+  };
   if (parts <= 1) {
-    gemm_packed_serial(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    block(M, 0, N, 0);
     return;
   }
   parallel::run(parts, [&](int part) {
     const parallel::Range r = parallel::split(split_columns ? N : M, parts, part, granule);
     if (r.begin >= r.end) return;
     if (split_columns) {
-      gemm_packed_serial(trans_a, trans_b, M, r.end - r.begin, K, alpha, A, lda,
-                         op_element(B, ldb, trans_b, 0, r.begin), ldb, beta, C + r.begin, ldc);
+      block(M, 0, r.end - r.begin, r.begin);
     } else {
-      gemm_packed_serial(trans_a, trans_b, r.end - r.begin, N, K, alpha,
-                         op_element(A, lda, trans_a, r.begin, 0), lda, B, ldb, beta,
-                         C + static_cast<std::ptrdiff_t>(r.begin) * ldc, ldc);
+      block(r.end - r.begin, r.begin, N, 0);
     }
   });
+}
+
+}  // namespace
+
+void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A,
+                 int lda, const float* B, int ldb, float beta, float* C, int ldc) {
+  gemm_packed_parts<false>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
 #if !defined(__wasm__)  // native only (conv.cpp packs per chunk in the page module)
@@ -390,28 +391,7 @@ void pack_a_whole(bool trans_a, int M, int K, const float* A, int lda, float* Ap
 
 void gemm_packed_prepacked_a(int M, int N, int K, float alpha, const float* Ap, bool trans_b, const float* B, int ldb,
                              float beta, float* C, int ldc) {
-  // The thread split of gemm_packed; a row part reads its rows' slivers of the shared packed A.
-  const ThreadSplit split = thread_split(M, N, K);
-  const bool split_columns = split.split_columns;
-  const int granule = split.granule, parts = split.parts;
-  if (parts <= 1) {
-    const PrepackedA whole{Ap, M, 0};
-    gemm_packed_serial(false, trans_b, M, N, K, alpha, nullptr, 0, B, ldb, beta, C, ldc, &whole);
-    return;
-  }
-  parallel::run(parts, [&](int part) {
-    const parallel::Range r = parallel::split(split_columns ? N : M, parts, part, granule);
-    if (r.begin >= r.end) return;
-    if (split_columns) {
-      const PrepackedA whole{Ap, M, 0};
-      gemm_packed_serial(false, trans_b, M, r.end - r.begin, K, alpha, nullptr, 0,
-                         op_element(B, ldb, trans_b, 0, r.begin), ldb, beta, C + r.begin, ldc, &whole);
-    } else {
-      const PrepackedA rows{Ap, M, r.begin};
-      gemm_packed_serial(false, trans_b, r.end - r.begin, N, K, alpha, nullptr, 0, B, ldb, beta,
-                         C + static_cast<std::ptrdiff_t>(r.begin) * ldc, ldc, &rows);
-    }
-  });
+  gemm_packed_parts<true>(false, trans_b, M, N, K, alpha, Ap, 0, B, ldb, beta, C, ldc);
 }
 
 #endif
