@@ -211,6 +211,17 @@ struct WeightOperand {
   }
 };
 
+// out (nb output-shaped images) = weights · columns (its K × nb·P columns): the GEMM writes the
+// channel-major Co × nb·P matrix, which is the image itself when nb = 1, else a copy in
+// scratch.images regrouped into images.
+void multiply_into_images(const ConvShape& g, WeightOperand& weights, const float* columns, int nb, float* out,
+                          ConvScratch& scratch) {
+  const int P = g.out_plane(), cols = nb * P;
+  float* grouped = nb == 1 ? out : grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
+  weights.multiply(cols, columns, cols, grouped, cols, scratch);
+  if (nb > 1) regroup(grouped, out, nb, g.out_channels, P, true);
+}
+
 }  // namespace
 
 void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* w, float* y, ConvScratch& scratch) {
@@ -221,10 +232,7 @@ void conv2d_forward(const ConvShape& g, const float* x, int batch, const float* 
     const int nb = std::min(chunk, batch - n0), cols = nb * P;
     float* columns = grow(scratch.columns, static_cast<std::size_t>(K) * cols);
     im2col(g, x + static_cast<std::ptrdiff_t>(n0) * g.in_size(), nb, columns, cols, taps);
-    float* out = y + static_cast<std::ptrdiff_t>(n0) * g.out_size();
-    float* grouped = nb == 1 ? out : grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
-    weights.multiply(cols, columns, cols, grouped, cols, scratch);  // Y = W·X̃
-    if (nb > 1) regroup(grouped, out, nb, g.out_channels, P, true);
+    multiply_into_images(g, weights, columns, nb, y + static_cast<std::ptrdiff_t>(n0) * g.out_size(), scratch);  // Y = W·X̃
   }
 }
 
@@ -275,12 +283,8 @@ void conv_transpose2d_backward(const ConvShape& g, const float* t, const float* 
       const float beta = (n0 == 0 && !accumulate) ? 0.0f : 1.0f;
       gemm(false, true, g.out_channels, K, cols, 1.0f, grouped, cols, columns, cols, beta, dw, K);  // dW (+)= T·Ũᵀ
     }
-    if (dt != nullptr) {
-      float* out = dt + static_cast<std::ptrdiff_t>(n0) * g.out_size();
-      float* grouped = nb == 1 ? out : grow(scratch.images, static_cast<std::size_t>(g.out_channels) * cols);
-      weights.multiply(cols, columns, cols, grouped, cols, scratch);  // dT = W·Ũ
-      if (nb > 1) regroup(grouped, out, nb, g.out_channels, P, true);
-    }
+    if (dt != nullptr)
+      multiply_into_images(g, weights, columns, nb, dt + static_cast<std::ptrdiff_t>(n0) * g.out_size(), scratch);  // dT = W·Ũ
   }
 }
 

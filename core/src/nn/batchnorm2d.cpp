@@ -32,6 +32,14 @@ void for_whole_rows(std::size_t rows, std::size_t cols, Body&& body) {
 #endif
 }
 
+// body(c0, c1) over the channel ranges of the per-channel sums (each channel's batch·plane values
+// summed on one thread).
+template <class Body>
+void for_channels(int channels, int batch, int plane, Body&& body) {
+  for_whole_rows(static_cast<std::size_t>(channels), static_cast<std::size_t>(batch) * plane,
+                 [&](std::size_t c0, std::size_t c1) { body(static_cast<int>(c0), static_cast<int>(c1)); });
+}
+
 // Σ_{p < P} term(p) in double: blocks of 8 consecutive pixels go to 8 interleaved partial sums
 // (one vector; lane j takes pixels j, j + 8, …), added in lane order, then the < 8 remaining
 // pixels one by one. A plane of fewer than 8 (BatchNorm1d: 1) is a plain running sum.
@@ -113,12 +121,7 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
   std::vector<double>& var = sum_b_;
   mean.assign(static_cast<std::size_t>(C) + (group ? 1 : 0), 0.0);  // sized once: no allocation per step
   var.assign(static_cast<std::size_t>(C), 0.0);
-  const std::size_t per_channel = static_cast<std::size_t>(batch) * P;
-  const auto over_channels = [&](auto body) {
-    for_whole_rows(static_cast<std::size_t>(C), per_channel,
-                   [&](std::size_t c0, std::size_t c1) { body(static_cast<int>(c0), static_cast<int>(c1)); });
-  };
-  over_channels([&](int c0, int c1) {
+  for_channels(C, batch, P, [&](int c0, int c1) {
     for (int n = 0; n < batch; ++n)
       for (int c = c0; c < c1; ++c) {
         const float* row = x + index(n, c, 0);
@@ -133,7 +136,7 @@ void BatchNorm2d::forward(const float* x, int batch, float* y, bool training) {
   }
   total_count_ = count;
   for (int c = 0; c < C; ++c) mean[c] /= count;
-  over_channels([&](int c0, int c1) {
+  for_channels(C, batch, P, [&](int c0, int c1) {
     for (int n = 0; n < batch; ++n)
       for (int c = c0; c < c1; ++c) {
         const float* row = x + index(n, c, 0);
@@ -178,16 +181,15 @@ void BatchNorm2d::backward(float* grad, int batch, ParamGrads mode) {
   sum_g.assign(static_cast<std::size_t>(C), 0.0);
   sum_g_xhat.assign(static_cast<std::size_t>(C), 0.0);
   const float* x_hat = x_hat_.data();
-  for_whole_rows(static_cast<std::size_t>(C), static_cast<std::size_t>(batch) * P,
-                 [&](std::size_t c0, std::size_t c1) {
-                       for (int n = 0; n < batch; ++n)
-                         for (int c = static_cast<int>(c0); c < static_cast<int>(c1); ++c) {
-                           const float* g = grad + index(n, c, 0);
-                           const float* xh = x_hat + index(n, c, 0);
-                           sum_g[c] += plane_sum(P, [g](int p) { return static_cast<double>(g[p]); });
-                           sum_g_xhat[c] += plane_sum(P, [g, xh](int p) { return static_cast<double>(g[p]) * xh[p]; });
-                         }
-                     });
+  for_channels(C, batch, P, [&](int c0, int c1) {
+    for (int n = 0; n < batch; ++n)
+      for (int c = c0; c < c1; ++c) {
+        const float* g = grad + index(n, c, 0);
+        const float* xh = x_hat + index(n, c, 0);
+        sum_g[c] += plane_sum(P, [g](int p) { return static_cast<double>(g[p]); });
+        sum_g_xhat[c] += plane_sum(P, [g, xh](int p) { return static_cast<double>(g[p]) * xh[p]; });
+      }
+  });
   if (mode != ParamGrads::Skip) {
     float* dgamma = params_->grads() + gamma_offset_;
     float* dbeta = params_->grads() + beta_offset_;
